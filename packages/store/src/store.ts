@@ -1,0 +1,149 @@
+import type {
+  Alias,
+  AppendResult,
+  BlobHash,
+  CopyResult,
+  DkimKey,
+  Domain,
+  FlagUpdate,
+  FlagUpdateResult,
+  JournalEntry,
+  Mailbox,
+  MailboxId,
+  MessageId,
+  MessageQuery,
+  MessageRecord,
+  ModSeq,
+  NewDkimKey,
+  NewMailbox,
+  NewMessage,
+  NewQueueEntry,
+  NewUser,
+  QueueEntry,
+  QueueEntryPatch,
+  QueueId,
+  SenderLogin,
+  Uid,
+  User,
+  UserId,
+  UserPatch,
+} from './types.js';
+
+/**
+ * The one interface every part of Postern stores through. Each backend
+ * (sqlite, mongodb) implements all of it and passes the conformance suite.
+ *
+ * Rules every backend keeps:
+ * - Addresses and domains are compared case-insensitively; they are stored
+ *   normalised (lower-case) so that unique indexes enforce uniqueness.
+ * - Unique constraints are enforced by the database; a violation is a
+ *   `StoreConflictError`, never a read-then-write race.
+ * - UID and MODSEQ allocation is atomic per mailbox under any concurrency,
+ *   across processes and nodes.
+ * - A method resolves only once its change is durable.
+ */
+export interface Store {
+  /** `sqlite` or `mongodb`. */
+  readonly backend: 'sqlite' | 'mongodb';
+  /** One line saying what this store runs on (file path, server and version). */
+  describe(): Promise<string>;
+  close(): Promise<void>;
+
+  /* domains ---------------------------------------------------------------- */
+  addDomain(name: string): Promise<Domain>;
+  getDomain(name: string): Promise<Domain | null>;
+  listDomains(): Promise<Domain[]>;
+  /** Removes the domain record only; callers decide what to do with its users first. */
+  deleteDomain(name: string): Promise<boolean>;
+
+  /* users ------------------------------------------------------------------ */
+  addUser(user: NewUser): Promise<User>;
+  getUser(address: string): Promise<User | null>;
+  getUserById(id: UserId): Promise<User | null>;
+  listUsers(filter?: { domain?: string }): Promise<User[]>;
+  countUsers(filter?: { domain?: string }): Promise<number>;
+  updateUser(address: string, patch: UserPatch): Promise<User | null>;
+  /** Deletes the user with its mailboxes, messages (releasing their blobs) and journal. */
+  deleteUser(address: string): Promise<boolean>;
+
+  /* aliases (virtual_alias_maps) ------------------------------------------ */
+  /** Creates the alias or adds targets to it; targets already present are kept once. */
+  addAliasTargets(address: string, targets: string[]): Promise<Alias>;
+  getAlias(address: string): Promise<Alias | null>;
+  listAliases(filter?: { domain?: string }): Promise<Alias[]>;
+  /** Aliases that have `target` among their targets (for ownership and loop checks). */
+  findAliasesByTarget(target: string): Promise<Alias[]>;
+  /** Without a target: removes the alias. With one: removes that target (and the alias when none remain). */
+  removeAlias(address: string, target?: string): Promise<boolean>;
+
+  /* sender-login map (smtpd_sender_login_maps) ----------------------------- */
+  addSenderLogin(address: string, login: string): Promise<SenderLogin>;
+  removeSenderLogin(address: string, login: string): Promise<boolean>;
+  listSenderLogins(filter?: { address?: string; login?: string }): Promise<SenderLogin[]>;
+
+  /* mailboxes -------------------------------------------------------------- */
+  createMailbox(userId: UserId, path: string, options?: NewMailbox): Promise<Mailbox>;
+  getMailbox(userId: UserId, path: string): Promise<Mailbox | null>;
+  getMailboxById(id: MailboxId): Promise<Mailbox | null>;
+  listMailboxes(userId: UserId): Promise<Mailbox[]>;
+  /** Renames `from` and every mailbox below it (`from/…`); returns the renamed mailboxes. */
+  renameMailbox(userId: UserId, from: string, to: string): Promise<Mailbox[]>;
+  setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null>;
+  /** Deletes the mailbox and its messages (releasing blobs and user storage). */
+  deleteMailbox(id: MailboxId): Promise<boolean>;
+
+  /* messages --------------------------------------------------------------- */
+  /** Stores the parts (de-duplicated by hash), allocates UID and MODSEQ atomically, journals `append`. */
+  appendMessage(mailboxId: MailboxId, message: NewMessage): Promise<AppendResult>;
+  getMessage(mailboxId: MailboxId, uid: Uid): Promise<MessageRecord | null>;
+  getMessageById(id: MessageId): Promise<MessageRecord | null>;
+  /** Messages in UID order. */
+  listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]>;
+  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number>;
+  /** The message's bytes (its parts concatenated). */
+  readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;
+  /** Changes flags on the selected messages; each changed message gets a new MODSEQ, journaled `flags`. */
+  updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult>;
+  setMessageMeta(id: MessageId, meta: Record<string, unknown> | null): Promise<void>;
+  /** Copies messages (sharing blobs) to another mailbox of the same user, new UIDs in source order. */
+  copyMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult>;
+  /** RFC 6851 MOVE: copy, then expunge from the source, each step journaled. */
+  moveMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult>;
+  /** Removes messages, journals one `expunge` per UID, releases blobs and user storage. Returns the expunged UIDs. */
+  expungeMessages(mailboxId: MailboxId, uids: Uid[]): Promise<Uid[]>;
+  /** Journal entries with modseq > since, in modseq order. */
+  readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]>;
+
+  /* blobs (content-addressed, reference-counted) --------------------------- */
+  /** Stores the bytes once by SHA-256 and adds one reference. */
+  putBlob(data: Buffer): Promise<BlobHash>;
+  getBlob(hash: BlobHash): Promise<Buffer | null>;
+  /** Reference count of a blob (0 when absent): for tests and diagnostics. */
+  blobRefs(hash: BlobHash): Promise<number>;
+  /** Drops one reference; the blob is deleted when none remain. */
+  releaseBlob(hash: BlobHash): Promise<void>;
+
+  /* outbound queue --------------------------------------------------------- */
+  enqueue(entry: NewQueueEntry): Promise<QueueEntry>;
+  getQueueEntry(id: QueueId): Promise<QueueEntry | null>;
+  listQueue(): Promise<QueueEntry[]>;
+  /**
+   * Atomically leases up to `limit` entries that are due (nextAttemptAt ≤ now),
+   * not held, and not leased by anyone else (or whose lease expired). Two callers
+   * never get the same entry while a lease is valid.
+   */
+  leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]>;
+  /** Updates an entry and frees its lease, if `owner` still holds it (or owner is null). */
+  updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null>;
+  setQueueHeld(id: QueueId, held: boolean): Promise<QueueEntry | null>;
+  /** Makes every entry due now (`postern queue flush`). Returns how many. */
+  flushQueue(now: Date): Promise<number>;
+  /** Deletes the entry and releases its blobs. */
+  deleteQueueEntry(id: QueueId): Promise<boolean>;
+
+  /* DKIM keys -------------------------------------------------------------- */
+  addDkimKey(key: NewDkimKey): Promise<DkimKey>;
+  listDkimKeys(domain: string): Promise<DkimKey[]>;
+  updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null>;
+  deleteDkimKey(domain: string, selector: string): Promise<boolean>;
+}

@@ -1,0 +1,253 @@
+// The records the store keeps. Everything above the store (MTA, mailstore,
+// CLI) speaks these types and never sees which backend holds them.
+
+/** A nominal type: a string or number that cannot be confused with another kind. */
+type Brand<T, B extends string> = T & { readonly __brand: B };
+
+export type UserId = Brand<string, 'UserId'>;
+export type MailboxId = Brand<string, 'MailboxId'>;
+export type MessageId = Brand<string, 'MessageId'>;
+export type QueueId = Brand<string, 'QueueId'>;
+/** Lower-case hex SHA-256 of a blob's bytes: its identity in the blob store. */
+export type BlobHash = Brand<string, 'BlobHash'>;
+/** RFC 3501 §2.3.1.1: unique identifier, strictly ascending within a mailbox. */
+export type Uid = number;
+/** RFC 7162 §3.1: mod-sequence, strictly ascending within a mailbox. */
+export type ModSeq = number;
+
+export interface Domain {
+  /** Lower-case ASCII (A-label) domain name. */
+  name: string;
+  createdAt: Date;
+}
+
+export interface User {
+  id: UserId;
+  /** Normalised address: local part as given, domain lower-case. Unique, compared case-insensitively. */
+  address: string;
+  domain: string;
+  /** `{SCHEME}…` hash; never logged. */
+  passwordHash: string;
+  name: string | null;
+  /** Bytes; 0 means unlimited. */
+  quota: number;
+  /** Bytes currently stored in the user's mailboxes, maintained by append/expunge. */
+  storageUsed: number;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+export interface NewUser {
+  address: string;
+  passwordHash: string;
+  name?: string | null;
+  quota?: number;
+  disabled?: boolean;
+}
+
+export interface UserPatch {
+  passwordHash?: string;
+  name?: string | null;
+  quota?: number;
+  disabled?: boolean;
+}
+
+/** virtual_alias_maps: one address (or `@domain` for a catch-all) to one or more targets. */
+export interface Alias {
+  address: string;
+  domain: string;
+  targets: string[];
+  createdAt: Date;
+}
+
+/** smtpd_sender_login_maps: `login` (a user address) may send as `address`. */
+export interface SenderLogin {
+  address: string;
+  login: string;
+  createdAt: Date;
+}
+
+/** RFC 6154 special-use attributes. */
+export type SpecialUse = '\\Drafts' | '\\Junk' | '\\Sent' | '\\Trash' | '\\Archive' | '\\All' | '\\Flagged';
+
+export interface Mailbox {
+  id: MailboxId;
+  userId: UserId;
+  /** Full hierarchical name with `/` as the delimiter, e.g. `INBOX`, `Archive/2026`. */
+  path: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  uidValidity: number;
+  /** The UID the next appended message will get. */
+  uidNext: Uid;
+  /** Highest mod-sequence assigned in this mailbox (0 when nothing happened yet). */
+  highestModseq: ModSeq;
+  createdAt: Date;
+}
+
+export interface NewMailbox {
+  specialUse?: SpecialUse | null;
+  subscribed?: boolean;
+}
+
+/** Header fields kept apart from the body so that SEARCH and ENVELOPE need no parse. */
+export interface MessageHeaders {
+  subject?: string;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  date?: Date | null;
+  messageId?: string;
+  inReplyTo?: string;
+}
+
+export interface MessageRecord {
+  id: MessageId;
+  mailboxId: MailboxId;
+  userId: UserId;
+  uid: Uid;
+  modseq: ModSeq;
+  /** IMAP flags: system flags (`\Seen`, …) and keywords, each at most once. */
+  flags: string[];
+  internalDate: Date;
+  /** RFC822.SIZE: octets of the whole message. */
+  size: number;
+  headers: MessageHeaders;
+  /** The message's bytes are the concatenation of these blobs, in order. */
+  parts: BlobHash[];
+  /** Opaque JSON the mailstore caches per message (BODYSTRUCTURE, ENVELOPE, …). */
+  meta: Record<string, unknown> | null;
+}
+
+export interface NewMessage {
+  /**
+   * The message's bytes, cut by the caller into segments (e.g. header, each
+   * attachment body); each segment is stored once by content hash.
+   */
+  parts: Buffer[];
+  flags?: string[];
+  internalDate?: Date;
+  headers?: MessageHeaders;
+  meta?: Record<string, unknown> | null;
+}
+
+export interface AppendResult {
+  message: MessageRecord;
+  /** The mailbox after the append (uidNext and highestModseq moved on). */
+  mailbox: Mailbox;
+}
+
+export type FlagOperation = 'add' | 'remove' | 'set';
+
+export interface FlagUpdate {
+  op: FlagOperation;
+  flags: string[];
+  /** RFC 7162 §3.1.3 UNCHANGEDSINCE: messages with a higher modseq are left alone and reported. */
+  unchangedSince?: ModSeq;
+}
+
+export interface FlagUpdateResult {
+  /** The messages whose flags changed, with their new flags and modseq. */
+  updated: { uid: Uid; flags: string[]; modseq: ModSeq }[];
+  /** UIDs skipped because of UNCHANGEDSINCE (the MODIFIED response code). */
+  modified: Uid[];
+  mailbox: Mailbox;
+}
+
+export interface CopyResult {
+  /** Source UID → destination UID, for COPYUID (RFC 4315). */
+  uidMap: { sourceUid: Uid; destinationUid: Uid }[];
+  uidValidity: number;
+  mailbox: Mailbox;
+}
+
+/** A set of UIDs: explicit list, or an inclusive range (`max` null = up to the highest). */
+export type UidSelector = { uids: Uid[] } | { min: Uid; max: Uid | null };
+
+export interface MessageQuery {
+  uids?: UidSelector;
+  /** Only messages whose modseq is greater than this (CHANGEDSINCE). */
+  changedSince?: ModSeq;
+}
+
+/** The change journal: every event in a mailbox in modseq order (for IDLE, CONDSTORE, QRESYNC). */
+export type JournalEntry =
+  | { mailboxId: MailboxId; modseq: ModSeq; kind: 'append'; uid: Uid; messageId: MessageId; flags: string[] }
+  | { mailboxId: MailboxId; modseq: ModSeq; kind: 'flags'; uid: Uid; messageId: MessageId; flags: string[] }
+  | { mailboxId: MailboxId; modseq: ModSeq; kind: 'expunge'; uid: Uid; messageId: MessageId };
+
+/* ---- outbound queue ---------------------------------------------------- */
+
+export type RecipientStatus = 'pending' | 'delivered' | 'deferred' | 'bounced';
+
+export interface QueueRecipient {
+  address: string;
+  status: RecipientStatus;
+  /** Last reply from the remote side (or our own reason), e.g. `550 5.1.1 no such user`. */
+  lastResponse: string | null;
+  /** RFC 3461 DSN NOTIFY / ORCPT when given. */
+  notify?: string[] | null;
+  orcpt?: string | null;
+}
+
+export interface QueueEntry {
+  id: QueueId;
+  /** Envelope sender; '' is the null reverse-path. */
+  from: string;
+  recipients: QueueRecipient[];
+  parts: BlobHash[];
+  size: number;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  attempts: number;
+  held: boolean;
+  /** Who holds the delivery lease, and until when; null when free. */
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** Free-form delivery state (DSN ENVID/RET, delay-warning sent, …). */
+  meta: Record<string, unknown> | null;
+}
+
+export interface NewQueueEntry {
+  id?: QueueId;
+  from: string;
+  recipients: { address: string; notify?: string[] | null; orcpt?: string | null }[];
+  parts: Buffer[];
+  nextAttemptAt?: Date;
+  meta?: Record<string, unknown> | null;
+}
+
+export interface QueueEntryPatch {
+  recipients?: QueueRecipient[];
+  nextAttemptAt?: Date;
+  attempts?: number;
+  meta?: Record<string, unknown> | null;
+}
+
+/* ---- DKIM ---------------------------------------------------------------- */
+
+export type DkimAlgorithm = 'rsa' | 'ed25519';
+
+export interface DkimKey {
+  domain: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  /** PKCS#8 PEM; never logged. */
+  privateKey: string;
+  /** Base64 of the DER public key, as published in the TXT record's p= tag. */
+  publicKey: string;
+  /** Signing uses active keys; rotated keys stay published (inactive) until retireAt. */
+  active: boolean;
+  createdAt: Date;
+  retireAt: Date | null;
+}
+
+export interface NewDkimKey {
+  domain: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  privateKey: string;
+  publicKey: string;
+  active?: boolean;
+}
