@@ -1,1 +1,13 @@
-export {};
+export { ConfigError } from './errors.js';
+export { parseSize, formatSize } from './size.js';
+export { configSchema, KNOWN_KEYS, LISTEN_SERVICES, DEFAULT_LISTEN } from './schema.js';
+export type { PosternConfig, ListenService } from './schema.js';
+export { parseListenAddress, parseNetwork, parseDnsServer, mynetworksMatcher, isFullyQualifiedName } from './network.js';
+export type { ListenAddress, Network } from './network.js';
+export { resolveConfigPath, DEFAULT_CONFIG_PATH } from './paths.js';
+export { loadConfig, parseConfigText, validateConfig } from './load.js';
+export { storeOptions } from './store-options.js';
+export type { ConfiguredStore } from './store-options.js';
+export { getConfigValue, setConfigValue, formatConfigValue, parseConfigValue } from './edit.js';
+export { renderInitialConfig } from './render.js';
+export type { InitialConfigOptions } from './render.js';

@@ -1,1 +1,3 @@
-export {};
+export { createLogger } from './logger.js';
+export type { Logger, LoggerOptions } from './logger.js';
+export { REDACTED, SECRET_KEYS, redactPaths } from './redact.js';

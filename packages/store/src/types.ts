@@ -23,7 +23,7 @@ export interface Domain {
 
 export interface User {
   id: UserId;
-  /** Normalised address: local part as given, domain lower-case. Unique, compared case-insensitively. */
+  /** Normalised address (lower-cased as a whole, as Postfix folds lookup keys). Unique. */
   address: string;
   domain: string;
   /** `{SCHEME}…` hash; never logged. */

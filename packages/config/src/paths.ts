@@ -1,0 +1,34 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { PosternConfig } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/postern/postern.toml';
+
+/** SPEC §3: `-c/--config FILE`, else $POSTERN_CONFIG, else /etc/postern/postern.toml; made absolute. */
+export function resolveConfigPath(cliPath?: string): string {
+  const fromEnv = process.env['POSTERN_CONFIG'];
+  const chosen = cliPath !== undefined && cliPath !== '' ? cliPath : fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_CONFIG_PATH;
+  return resolve(chosen);
+}
+
+/**
+ * Relative paths in the file mean "next to the file", so that a config
+ * directory can be moved as a whole: data_dir, tls.cert, tls.key and
+ * unix: LMTP sockets are resolved against the config file's directory.
+ */
+export function resolveRelativePaths(config: PosternConfig, configFile: string): PosternConfig {
+  const base = dirname(resolve(configFile));
+  const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(base, path));
+  return {
+    ...config,
+    data_dir: absolute(config.data_dir),
+    tls: {
+      ...config.tls,
+      ...(config.tls.cert !== undefined ? { cert: absolute(config.tls.cert) } : {}),
+      ...(config.tls.key !== undefined ? { key: absolute(config.tls.key) } : {}),
+    },
+    listen: {
+      ...config.listen,
+      lmtp: config.listen.lmtp.map((entry) => (entry.startsWith('unix:') ? `unix:${absolute(entry.slice('unix:'.length))}` : entry)),
+    },
+  };
+}

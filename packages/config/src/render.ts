@@ -1,0 +1,151 @@
+import { ConfigError } from './errors.js';
+import { parseConfigText } from './load.js';
+import { DEFAULT_LISTEN, LISTEN_SERVICES } from './schema.js';
+import type { ListenService } from './schema.js';
+
+export interface InitialConfigOptions {
+  hostname: string;
+  dataDir: string;
+  certPath?: string;
+  keyPath?: string;
+  /** Listeners to write instead of the defaults (tests move them to loopback and high ports). */
+  listen?: Partial<Record<ListenService, readonly string[]>>;
+}
+
+// A JSON string is a valid TOML basic string: the same quote and escapes.
+const str = (value: string): string => JSON.stringify(value);
+const strings = (values: readonly string[]): string => `[${values.map(str).join(', ')}]`;
+
+const LISTEN_NOTES: Record<ListenService, string> = {
+  smtp: 'MX: mail from other servers (master.cf "smtp inet")',
+  submission: 'clients sending mail, STARTTLS then AUTH (master.cf "submission")',
+  submissions: 'clients sending mail over implicit TLS, RFC 8314 (master.cf "submissions"/"smtps")',
+  lmtp: 'MTA → mailstore delivery; keep it on loopback or a unix:/path socket',
+  imap: 'IMAP with STARTTLS (Dovecot imap)',
+  imaps: 'IMAP over implicit TLS (Dovecot imaps)',
+  pop3: 'POP3 with STLS (Dovecot pop3)',
+  pop3s: 'POP3 over implicit TLS (Dovecot pop3s)',
+  http: 'autoconfig (Thunderbird config-v1.1.xml), health and metrics',
+};
+
+/**
+ * The commented postern.toml that `postern init` writes. Every setting the
+ * guides turn is written out with its value, so a postmaster sees what is in
+ * force; the text is checked by loading it before it is returned.
+ */
+export function renderInitialConfig(options: InitialConfigOptions): string {
+  const listenLines = LISTEN_SERVICES.map((service) => {
+    const addresses = options.listen?.[service] ?? DEFAULT_LISTEN[service];
+    return `# ${LISTEN_NOTES[service]}\n${service} = ${strings(addresses)}`;
+  }).join('\n');
+  const tlsLines =
+    options.certPath !== undefined && options.keyPath !== undefined
+      ? `cert = ${str(options.certPath)}\nkey = ${str(options.keyPath)}`
+      : '# cert = "/etc/letsencrypt/live/HOST/fullchain.pem"\n# key = "/etc/letsencrypt/live/HOST/privkey.pem"';
+
+  const text = `# Postern configuration. Check it with: postern config check
+# Change a value with: postern config set KEY VALUE (comments are kept).
+# Relative paths are taken from the directory of this file.
+
+# The server's own name: Postfix myhostname. It is used in the SMTP banner and
+# HELO, and must have A/AAAA and PTR records. Mail domains are not listed here:
+# they live in the store (postern domain add), replacing mydestination and
+# virtual_mailbox_domains.
+hostname = ${str(options.hostname)}
+
+# Where the embedded store, DKIM keys and the queue are kept.
+data_dir = ${str(options.dataDir)}
+
+[store]
+# "sqlite": one machine, nothing to set up (the file is data_dir/postern.sqlite).
+# "mongodb": a replica set shared by any number of MTA and mailstore nodes.
+backend = "sqlite"
+# url = "mongodb://127.0.0.1:27017/postern"
+
+[listen]
+# Each service listens on a list of "host:port" or "[v6]:port" addresses;
+# [] turns it off. This replaces Postfix inet_interfaces and master.cf.
+${listenLines}
+
+[tls]
+# Postfix smtpd_tls_cert_file / smtpd_tls_key_file, Dovecot ssl_cert / ssl_key:
+# certbot's fullchain.pem and privkey.pem work as they are, and are reloaded
+# when they change.
+${tlsLines}
+# Postfix smtpd_tls_protocols = >=TLSv1.2.
+min_version = "TLSv1.2"
+
+[dns]
+# Resolvers for MX, SPF, DKIM, DMARC and DNSBL lookups; [] uses the system's.
+servers = []
+timeout_ms = 5000
+
+[smtpd]
+# The receiving side, with Postfix's smtpd_* names and the guides' values.
+# smtpd_banner: never show the software or its version.
+banner = "$myhostname ESMTP"
+# smtpd_helo_required, disable_vrfy_command, strict_rfc821_envelopes,
+# smtpd_delay_reject (reject at RCPT TO so the log shows sender and recipient).
+helo_required = true
+disable_vrfy_command = true
+strict_rfc821_envelopes = true
+delay_reject = true
+# mynetworks: clients trusted to relay without AUTH (permit_mynetworks).
+mynetworks = ["127.0.0.0/8", "[::1]/128"]
+# message_size_limit: bytes, or K/M/G with 1024-based units.
+message_size_limit = "50M"
+# smtpd_recipient_limit
+recipient_limit = 100
+# smtpd_tls_security_level: "may" offers STARTTLS, "encrypt" requires it.
+tls_security_level = "may"
+# smtpd_tls_auth_only: no AUTH before TLS.
+tls_auth_only = true
+# smtpd_sasl_local_domain: appended to logins without @.
+# sasl_local_domain = "example.com"
+# recipient_delimiter: user+tag@example.com is delivered to user@example.com.
+recipient_delimiter = "+"
+# reject_code (and the other *_reject_code settings): 554 as the guides set it.
+reject_code = 554
+# Restriction stages (smtpd_<stage>_restrictions), lists of Postfix rule names
+# evaluated in order as Postfix does, e.g. "reject_non_fqdn_sender",
+# "reject_unknown_sender_domain", "reject_rbl_client zen.spamhaus.org".
+client_restrictions = []
+helo_restrictions = []
+sender_restrictions = []
+# smtpd_relay_restrictions: what keeps this server from being an open relay.
+relay_restrictions = ["permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"]
+recipient_restrictions = []
+data_restrictions = []
+end_of_data_restrictions = []
+
+[smtp]
+# The sending side. smtp_tls_security_level:
+tls_security_level = "may"
+# smtp_bind_address: the local address outgoing connections come from.
+# bind_address = "192.0.2.25"
+# relayhost: send everything through a smarthost (brackets: no MX lookup).
+# relayhost = "[smtp.example.net]:587"
+
+[imap]
+# Dovecot disable_plaintext_auth = yes: no login before TLS.
+allow_cleartext_auth = false
+
+[pop3]
+allow_cleartext_auth = false
+
+[limits]
+# Per client IP: simultaneous connections, then failed logins before a ban
+# (logged so that fail2ban and crowdsec can act on it too).
+max_connections_per_ip = 20
+auth_failures_before_ban = 10
+ban_seconds = 600
+`;
+  try {
+    parseConfigText(text, 'postern.toml');
+  } catch (err) {
+    // The file does not exist yet: name only the key that the option fills.
+    if (err instanceof ConfigError) throw new ConfigError(err.problems.map((problem) => problem.replace(/^postern\.toml: /, '')));
+    throw err;
+  }
+  return text;
+}

@@ -1,0 +1,210 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { describeProblem } from './errors.js';
+import {
+  LISTEN_EXPECTED,
+  LISTEN_EXPECTED_UNIX,
+  isFullyQualifiedName,
+  isHostName,
+  isRelayHost,
+  parseDnsServer,
+  parseNetwork,
+  tryParseListenAddress,
+} from './network.js';
+import { SIZE_EXPECTED, parseSize } from './size.js';
+
+/** zod `error` option: every failure of a field reads `<value> is not <noun> (expected …)` or `missing (expected …)`. */
+function problem(noun: string, expected: string): { error: (issue: { input?: unknown }) => string } {
+  return { error: (issue) => describeProblem(issue.input, noun, expected) };
+}
+
+function section(name: string) {
+  return problem('a table', `a [${name}] section`);
+}
+
+function bool(fallback: boolean) {
+  return z.boolean(problem('a boolean', 'true or false')).default(fallback);
+}
+
+function integer(min: number, max: number, noun = 'a valid number') {
+  const expected = problem(noun, `a whole number from ${min} to ${max}`);
+  return z.number(expected).int(expected).min(min, expected).max(max, expected);
+}
+
+function text(noun: string, expected: string, valid: (value: string) => boolean = (value) => value !== '') {
+  const error = problem(noun, expected);
+  return z.string(error).refine(valid, error);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, problem('a valid choice', `one of ${values.map((value) => JSON.stringify(value)).join(', ')}`));
+}
+
+function list<T extends z.ZodType>(item: T, noun: string) {
+  return z.array(item, problem('a list', `a list of ${noun}`));
+}
+
+/** Accepts "50M" or a byte count; the config holds bytes. */
+function size(noun: string) {
+  return z
+    .union([z.string(), z.number()], problem(noun, SIZE_EXPECTED))
+    .transform((value, ctx) => {
+      let bytes: number;
+      try {
+        bytes = parseSize(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', input: value, message: describeProblem(value, noun, SIZE_EXPECTED) });
+        return z.NEVER;
+      }
+      if (bytes === 0) {
+        ctx.addIssue({ code: 'custom', input: value, message: describeProblem(value, noun, `a size above zero (${SIZE_EXPECTED})`) });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+}
+
+const ruleList = list(text('a rule name', 'a Postfix restriction such as "permit_mynetworks"'), 'Postfix restriction names');
+
+export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http'] as const;
+export type ListenService = (typeof LISTEN_SERVICES)[number];
+
+/** SPEC §3: the well-known ports (RFC 8314 for submissions/imaps/pop3s), LMTP on loopback only. */
+export const DEFAULT_LISTEN: Readonly<Record<ListenService, readonly string[]>> = {
+  smtp: ['0.0.0.0:25'],
+  submission: ['0.0.0.0:587'],
+  submissions: ['0.0.0.0:465'],
+  lmtp: ['127.0.0.1:24'],
+  imap: ['0.0.0.0:143'],
+  imaps: ['0.0.0.0:993'],
+  pop3: ['0.0.0.0:110'],
+  pop3s: ['0.0.0.0:995'],
+  http: ['0.0.0.0:80'],
+};
+
+function listenList(service: ListenService) {
+  const allowUnix = service === 'lmtp';
+  const expected = allowUnix ? LISTEN_EXPECTED_UNIX : LISTEN_EXPECTED;
+  const address = text('a valid listen address', expected, (value) => tryParseListenAddress(value, allowUnix) !== null);
+  const example = JSON.stringify(DEFAULT_LISTEN[service]).replaceAll(',', ', ');
+  return z.array(address, problem('a list', `a list such as ${example}, or [] to turn the listener off`)).default([...DEFAULT_LISTEN[service]]);
+}
+
+const tlsLevel = oneOf(['may', 'encrypt', 'none']);
+const path = (what: string) => text('a path', `the path of ${what}`);
+
+const storeShape = {
+  backend: oneOf(['sqlite', 'mongodb']).default('sqlite'),
+  url: text('a MongoDB connection string', 'mongodb://host:port/database or mongodb+srv://…', (value) => /^mongodb(\+srv)?:\/\/./.test(value)).optional(),
+};
+
+const listenShape = {
+  smtp: listenList('smtp'),
+  submission: listenList('submission'),
+  submissions: listenList('submissions'),
+  lmtp: listenList('lmtp'),
+  imap: listenList('imap'),
+  imaps: listenList('imaps'),
+  pop3: listenList('pop3'),
+  pop3s: listenList('pop3s'),
+  http: listenList('http'),
+};
+
+const tlsShape = {
+  cert: path('the certificate chain in PEM, e.g. /etc/letsencrypt/live/HOST/fullchain.pem').optional(),
+  key: path('the private key in PEM, e.g. /etc/letsencrypt/live/HOST/privkey.pem').optional(),
+  // Postfix smtpd_tls_protocols = >=TLSv1.2, as the guides set it.
+  min_version: oneOf(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+};
+
+const dnsShape = {
+  servers: list(text('a DNS server', 'an IP address with an optional port, e.g. 127.0.0.53 or [::1]:53', (value) => parseDnsServer(value) !== null), 'DNS server addresses; [] uses the system resolver').default([]),
+  timeout_ms: integer(1, 60000, 'a timeout').default(5000),
+};
+
+const smtpdShape = {
+  // smtpd_banner without the version, as the guides set it; $myhostname is the hostname key.
+  banner: text('a banner', 'the greeting text after 220, e.g. "$myhostname ESMTP"').default('$myhostname ESMTP'),
+  helo_required: bool(true),
+  disable_vrfy_command: bool(true),
+  strict_rfc821_envelopes: bool(true),
+  delay_reject: bool(true),
+  mynetworks: list(text('a network', 'CIDR such as 192.168.0.0/16 or [2001:db8::]/32', (value) => parseNetwork(value) !== null), 'networks in CIDR form').default(['127.0.0.0/8', '[::1]/128']),
+  message_size_limit: size('a size').prefault('50M'),
+  recipient_limit: integer(1, 100000, 'a recipient limit').default(100),
+  tls_security_level: tlsLevel.default('may'),
+  tls_auth_only: bool(true),
+  sasl_local_domain: text('a domain', 'the domain appended to logins without @, e.g. example.com', isHostName).optional(),
+  recipient_delimiter: text('a delimiter', 'characters that start an address extension, e.g. "+" or "+-"', (value) => /^[^\s@"]{0,8}$/.test(value)).default('+'),
+  // The *_reject_code family: 4xx or 5xx only (RFC 5321 §4.2.1).
+  reject_code: integer(400, 599, 'a reject code').default(554),
+  client_restrictions: ruleList.default([]),
+  helo_restrictions: ruleList.default([]),
+  sender_restrictions: ruleList.default([]),
+  relay_restrictions: ruleList.default(['permit_mynetworks', 'permit_sasl_authenticated', 'reject_unauth_destination']),
+  recipient_restrictions: ruleList.default([]),
+  data_restrictions: ruleList.default([]),
+  end_of_data_restrictions: ruleList.default([]),
+};
+
+const smtpShape = {
+  tls_security_level: tlsLevel.default('may'),
+  // Postfix smtp_bind_address / smtp_bind_address6.
+  bind_address: text('an IP address', 'a local IPv4 or IPv6 address', (value) => isIP(value) !== 0).optional(),
+  relayhost: text('a relay host', 'host, [host] or either with :port, e.g. [smtp.sendgrid.net]:587', isRelayHost).optional(),
+};
+
+const loginShape = { allow_cleartext_auth: bool(false) };
+
+const limitsShape = {
+  max_connections_per_ip: integer(1, 100000, 'a connection limit').default(20),
+  auth_failures_before_ban: integer(1, 100000, 'a failure count').default(10),
+  ban_seconds: integer(1, 31536000, 'a ban duration').default(600),
+};
+
+const rootShape = {
+  hostname: text('a fully qualified name', "the server's fully qualified name, e.g. mail.example.com", isFullyQualifiedName),
+  data_dir: path('the directory for the store and keys').default('/var/lib/postern'),
+  store: z.strictObject(storeShape, section('store')).prefault({}),
+  listen: z.strictObject(listenShape, section('listen')).prefault({}),
+  tls: z.strictObject(tlsShape, section('tls')).prefault({}),
+  dns: z.strictObject(dnsShape, section('dns')).prefault({}),
+  smtpd: z.strictObject(smtpdShape, section('smtpd')).prefault({}),
+  smtp: z.strictObject(smtpShape, section('smtp')).prefault({}),
+  imap: z.strictObject(loginShape, section('imap')).prefault({}),
+  pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
+  limits: z.strictObject(limitsShape, section('limits')).prefault({}),
+};
+
+/** Every key the file may hold, by table ('' is the top level): for "unknown key" hints and `config get`. */
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(rootShape),
+  store: Object.keys(storeShape),
+  listen: Object.keys(listenShape),
+  tls: Object.keys(tlsShape),
+  dns: Object.keys(dnsShape),
+  smtpd: Object.keys(smtpdShape),
+  smtp: Object.keys(smtpShape),
+  imap: Object.keys(loginShape),
+  pop3: Object.keys(loginShape),
+  limits: Object.keys(limitsShape),
+};
+
+export const configSchema = z.strictObject(rootShape).superRefine((config, ctx) => {
+  if (config.store.backend === 'mongodb' && config.store.url === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['store', 'url'],
+      message: 'missing (expected a MongoDB connection string such as mongodb://127.0.0.1:27017/postern when store.backend is "mongodb")',
+    });
+  }
+  if (config.tls.cert !== undefined && config.tls.key === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'key'], message: 'missing (expected the private key that goes with tls.cert, e.g. /etc/letsencrypt/live/HOST/privkey.pem)' });
+  }
+  if (config.tls.key !== undefined && config.tls.cert === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'cert'], message: 'missing (expected the certificate chain that goes with tls.key, e.g. /etc/letsencrypt/live/HOST/fullchain.pem)' });
+  }
+});
+
+/** The whole configuration with every default filled in; paths are absolute once loaded. */
+export type PosternConfig = z.output<typeof configSchema>;

@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, resolveConfigPath, storeOptions } from '../src/index.js';
+import { tempDir, writeConfig } from './helpers.js';
+
+/** Loads `text` from a real file and returns the ConfigError it must raise. */
+function loadError(text: string): { file: string; error: ConfigError } {
+  const file = writeConfig(text);
+  try {
+    loadConfig(file);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.doesNotMatch(error.message, /\n/, 'the message is one line');
+    return { file, error };
+  }
+  assert.fail(`loading ${JSON.stringify(text)} should have failed`);
+}
+
+test('fills every default from SPEC §3 and the guides when only hostname is set', () => {
+  const config = loadConfig(writeConfig('hostname = "mail.example.com"\n'));
+  assert.deepEqual(config, {
+    hostname: 'mail.example.com',
+    data_dir: '/var/lib/postern',
+    store: { backend: 'sqlite' },
+    listen: {
+      smtp: ['0.0.0.0:25'],
+      submission: ['0.0.0.0:587'],
+      submissions: ['0.0.0.0:465'],
+      lmtp: ['127.0.0.1:24'],
+      imap: ['0.0.0.0:143'],
+      imaps: ['0.0.0.0:993'],
+      pop3: ['0.0.0.0:110'],
+      pop3s: ['0.0.0.0:995'],
+      http: ['0.0.0.0:80'],
+    },
+    tls: { min_version: 'TLSv1.2' },
+    dns: { servers: [], timeout_ms: 5000 },
+    smtpd: {
+      banner: '$myhostname ESMTP',
+      helo_required: true,
+      disable_vrfy_command: true,
+      strict_rfc821_envelopes: true,
+      delay_reject: true,
+      mynetworks: ['127.0.0.0/8', '[::1]/128'],
+      message_size_limit: 52428800,
+      recipient_limit: 100,
+      tls_security_level: 'may',
+      tls_auth_only: true,
+      recipient_delimiter: '+',
+      reject_code: 554,
+      client_restrictions: [],
+      helo_restrictions: [],
+      sender_restrictions: [],
+      relay_restrictions: ['permit_mynetworks', 'permit_sasl_authenticated', 'reject_unauth_destination'],
+      recipient_restrictions: [],
+      data_restrictions: [],
+      end_of_data_restrictions: [],
+    },
+    smtp: { tls_security_level: 'may' },
+    imap: { allow_cleartext_auth: false },
+    pop3: { allow_cleartext_auth: false },
+    limits: { max_connections_per_ip: 20, auth_failures_before_ban: 10, ban_seconds: 600 },
+  });
+});
+
+test('loads the SPEC §3 example file as written', () => {
+  const config = loadConfig(
+    writeConfig(`hostname = "mail.example.com"
+data_dir = "/var/lib/postern"
+
+[store]
+backend = "sqlite"            # or "mongodb"
+url = "mongodb://127.0.0.1:27017/postern"   # for mongodb
+
+[listen]
+smtp = ["0.0.0.0:25"]
+submission = ["0.0.0.0:587"]
+submissions = ["0.0.0.0:465"]
+lmtp = ["127.0.0.1:24"]
+imap = ["0.0.0.0:143"]
+imaps = ["0.0.0.0:993"]
+pop3 = ["0.0.0.0:110"]
+pop3s = ["0.0.0.0:995"]
+http = ["0.0.0.0:80"]
+
+[tls]
+cert = "/etc/letsencrypt/live/mail.example.com/fullchain.pem"
+key = "/etc/letsencrypt/live/mail.example.com/privkey.pem"
+
+[dns]
+servers = []                  # empty: the system resolver
+timeout_ms = 5000
+`),
+  );
+  assert.equal(config.tls.cert, '/etc/letsencrypt/live/mail.example.com/fullchain.pem');
+  assert.equal(config.store.url, 'mongodb://127.0.0.1:27017/postern');
+  assert.deepEqual(storeOptions(config), { backend: 'sqlite', path: '/var/lib/postern/postern.sqlite' });
+});
+
+test('accepts sizes, IPv6 and unix listeners, CIDRs, DNS servers with ports and a relay host', () => {
+  const config = loadConfig(
+    writeConfig(`hostname = "mx1.example.org"
+[listen]
+smtp = ["0.0.0.0:25", "[::]:25"]
+lmtp = ["unix:/run/postern/lmtp.sock", "[::1]:24"]
+http = []
+[dns]
+servers = ["127.0.0.53", "192.0.2.1:5353", "::1", "[2001:db8::53]:53"]
+[smtpd]
+message_size_limit = "10MB"
+mynetworks = ["10.0.0.0/8", "192.168.1.7", "[2001:db8::]/32", "fd00::/8"]
+tls_security_level = "encrypt"
+reject_code = 450
+[smtp]
+relayhost = "[smtp.example.net]:587"
+bind_address = "2001:db8::25"
+`),
+  );
+  assert.deepEqual(config.listen.smtp, ['0.0.0.0:25', '[::]:25']);
+  assert.deepEqual(config.listen.lmtp, ['unix:/run/postern/lmtp.sock', '[::1]:24']);
+  assert.deepEqual(config.listen.http, []);
+  assert.equal(config.smtpd.message_size_limit, 10 * 1024 * 1024);
+  assert.equal(config.smtpd.tls_security_level, 'encrypt');
+  assert.equal(config.smtp.relayhost, '[smtp.example.net]:587');
+});
+
+test('resolves a relative data_dir, tls paths and unix socket against the config file directory', () => {
+  const file = writeConfig(`hostname = "mail.example.com"
+data_dir = "data"
+[tls]
+cert = "tls/fullchain.pem"
+key = "/abs/privkey.pem"
+[listen]
+lmtp = ["unix:run/lmtp.sock"]
+`);
+  const dir = join(file, '..');
+  const config = loadConfig(file);
+  assert.equal(config.data_dir, join(dir, 'data'));
+  assert.equal(config.tls.cert, join(dir, 'tls/fullchain.pem'));
+  assert.equal(config.tls.key, '/abs/privkey.pem');
+  assert.deepEqual(config.listen.lmtp, [`unix:${join(dir, 'run/lmtp.sock')}`]);
+  assert.deepEqual(storeOptions(config), { backend: 'sqlite', path: join(dir, 'data', 'postern.sqlite') });
+});
+
+test('gives mongodb store options with the url', () => {
+  const config = loadConfig(writeConfig('hostname = "mail.example.com"\n[store]\nbackend = "mongodb"\nurl = "mongodb://127.0.0.1:27017/postern"\n'));
+  assert.deepEqual(storeOptions(config), { backend: 'mongodb', url: 'mongodb://127.0.0.1:27017/postern' });
+});
+
+test('names the key, the value and what is expected for a bad listen port', () => {
+  const { file, error } = loadError('hostname = "mail.example.com"\n[listen]\nsmtp = ["0.0.0.0:99999"]\n');
+  assert.equal(error.message, `${file}: listen.smtp[0]: "0.0.0.0:99999" is not a valid listen address (expected host:port or [v6]:port with port 1-65535)`);
+});
+
+test('calls a misspelt key unknown and suggests the real one', () => {
+  const { file, error } = loadError('hostname = "mail.example.com"\n[smtpd]\nhelo_requried = true\n');
+  assert.equal(error.message, `${file}: smtpd.helo_requried: unknown key (did you mean smtpd.helo_required?)`);
+});
+
+test('calls an unknown table unknown', () => {
+  const { file, error } = loadError('hostname = "mail.example.com"\n[postfix]\nmyhostname = "x"\n');
+  assert.equal(error.message, `${file}: postfix: unknown key`);
+});
+
+test('says hostname is missing and what it should be', () => {
+  const { file, error } = loadError('data_dir = "/srv/mail"\n');
+  assert.equal(error.message, `${file}: hostname: missing (expected the server's fully qualified name, e.g. mail.example.com)`);
+});
+
+test('refuses a hostname that is not fully qualified', () => {
+  const { file, error } = loadError('hostname = "localhost"\n');
+  assert.equal(error.message, `${file}: hostname: "localhost" is not a fully qualified name (expected the server's fully qualified name, e.g. mail.example.com)`);
+});
+
+test('names the file, line and parser message for a TOML syntax error', () => {
+  const { file, error } = loadError('hostname = "mail.example.com"\n[smtpd]\nhelo_required = yes\n');
+  assert.equal(error.message, `${file}:3:17: not valid TOML: Invalid float "yes"`);
+});
+
+test('says how to create a config file that does not exist', () => {
+  const file = join(tempDir(), 'postern.toml');
+  assert.throws(() => loadConfig(file), (error: Error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message, `config file ${file} not found (create one with: postern init --dir DIR --hostname HOST --domain DOMAIN)`);
+    return true;
+  });
+});
+
+test('each kind of bad value names its key in one line', () => {
+  const cases: Array<[string, string]> = [
+    ['[store]\nbackend = "postgres"', 'store.backend: "postgres" is not a valid choice (expected one of "sqlite", "mongodb")'],
+    ['[store]\nbackend = "mongodb"', 'store.url: missing (expected a MongoDB connection string'],
+    ['[store]\nurl = "http://x"', 'store.url: "http://x" is not a MongoDB connection string'],
+    ['[listen]\nsmtp = "0.0.0.0:25"', 'listen.smtp: "0.0.0.0:25" is not a list (expected a list such as ["0.0.0.0:25"], or [] to turn the listener off)'],
+    ['[listen]\nimap = ["unix:/run/imap.sock"]', 'listen.imap[0]: "unix:/run/imap.sock" is not a valid listen address'],
+    ['[listen]\nsubmission = ["0.0.0.0:0"]', 'listen.submission[0]: "0.0.0.0:0" is not a valid listen address'],
+    ['[listen]\nsmtps = ["0.0.0.0:465"]', 'listen.smtps: unknown key (did you mean listen.smtp?)'],
+    ['[tls]\ncert = "/etc/ssl/fullchain.pem"', 'tls.key: missing (expected the private key that goes with tls.cert'],
+    ['[tls]\nmin_version = "TLSv1.1"', 'tls.min_version: "TLSv1.1" is not a valid choice (expected one of "TLSv1.2", "TLSv1.3")'],
+    ['[dns]\nservers = ["dns.example"]', 'dns.servers[0]: "dns.example" is not a DNS server'],
+    ['[dns]\ntimeout_ms = "5s"', 'dns.timeout_ms: "5s" is not a timeout (expected a whole number from 1 to 60000)'],
+    ['smtpd = 5', 'smtpd: 5 is not a table (expected a [smtpd] section)'],
+    ['[smtpd]\nhelo_required = "yes"', 'smtpd.helo_required: "yes" is not a boolean (expected true or false)'],
+    ['[smtpd]\nmynetworks = ["10.0.0.0/33"]', 'smtpd.mynetworks[0]: "10.0.0.0/33" is not a network'],
+    ['[smtpd]\nmessage_size_limit = "50Q"', 'smtpd.message_size_limit: "50Q" is not a size (expected bytes, or a number with a K, M, G or T suffix'],
+    ['[smtpd]\nmessage_size_limit = 0', 'smtpd.message_size_limit: 0 is not a size (expected a size above zero'],
+    ['[smtpd]\nrecipient_limit = 0', 'smtpd.recipient_limit: 0 is not a recipient limit (expected a whole number from 1 to 100000)'],
+    ['[smtpd]\nreject_code = 250', 'smtpd.reject_code: 250 is not a reject code (expected a whole number from 400 to 599)'],
+    ['[smtpd]\ntls_security_level = "maybe"', 'smtpd.tls_security_level: "maybe" is not a valid choice (expected one of "may", "encrypt", "none")'],
+    ['[smtpd]\nrelay_restrictions = "permit_mynetworks"', 'smtpd.relay_restrictions: "permit_mynetworks" is not a list'],
+    ['[smtpd]\nrecipient_delimiter = "@"', 'smtpd.recipient_delimiter: "@" is not a delimiter'],
+    ['[smtp]\nrelayhost = "[smtp.example.net]:70000"', 'smtp.relayhost: "[smtp.example.net]:70000" is not a relay host'],
+    ['[smtp]\nbind_address = "eth0"', 'smtp.bind_address: "eth0" is not an IP address'],
+    ['[imap]\nallow_cleartext_auth = 1', 'imap.allow_cleartext_auth: 1 is not a boolean (expected true or false)'],
+    ['[limits]\nban_seconds = -1', 'limits.ban_seconds: -1 is not a ban duration'],
+    ['[limits]\nmax_connections_per_ip = 2.5', 'limits.max_connections_per_ip: 2.5 is not a connection limit'],
+  ];
+  for (const [section, expected] of cases) {
+    const { file, error } = loadError(`hostname = "mail.example.com"\n${section}\n`);
+    assert.ok(error.message.startsWith(`${file}: ${expected}`), `for ${JSON.stringify(section)}:\n  got      ${error.message}\n  expected ${file}: ${expected}…`);
+    assert.equal(error.problems.length, 1, `one problem for ${JSON.stringify(section)}: ${error.problems.join(' | ')}`);
+  }
+});
+
+test('reports the first of several problems in one line and keeps the rest for config check', () => {
+  const { file, error } = loadError('hostname = "mail.example.com"\n[smtpd]\nhelo_required = "yes"\nreject_code = 250\n');
+  assert.equal(error.message, `${file}: smtpd.helo_required: "yes" is not a boolean (expected true or false) (and 1 more problem)`);
+  assert.deepEqual(error.problems, [
+    `${file}: smtpd.helo_required: "yes" is not a boolean (expected true or false)`,
+    `${file}: smtpd.reject_code: 250 is not a reject code (expected a whole number from 400 to 599)`,
+  ]);
+});
+
+test('finds the config file from -c, then $POSTERN_CONFIG, then /etc/postern/postern.toml', () => {
+  const saved = process.env['POSTERN_CONFIG'];
+  try {
+    delete process.env['POSTERN_CONFIG'];
+    assert.equal(resolveConfigPath(), '/etc/postern/postern.toml');
+    process.env['POSTERN_CONFIG'] = '/srv/postern/env.toml';
+    assert.equal(resolveConfigPath(), '/srv/postern/env.toml');
+    assert.equal(resolveConfigPath('/srv/postern/cli.toml'), '/srv/postern/cli.toml');
+    assert.equal(resolveConfigPath('relative.toml'), join(process.cwd(), 'relative.toml'));
+  } finally {
+    if (saved === undefined) delete process.env['POSTERN_CONFIG'];
+    else process.env['POSTERN_CONFIG'] = saved;
+  }
+});

@@ -1,0 +1,179 @@
+import { GridFSBucket } from 'mongodb';
+import type { Binary, Collection, CreateIndexesOptions, Db, IndexSpecification, ObjectId } from 'mongodb';
+import type {
+  DkimAlgorithm,
+  JournalEntry,
+  MessageHeaders,
+  QueueRecipient,
+  SpecialUse,
+} from '../types.js';
+
+// The documents as stored. Ids are the strings from newId() (ObjectId-shaped),
+// blobs are keyed by their SHA-256, opaque JSON (meta) is kept as a JSON string
+// so that any key (dots, `$`) survives every server.
+
+export interface DomainDoc {
+  _id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface UserDoc {
+  _id: string;
+  address: string;
+  domain: string;
+  passwordHash: string;
+  name: string | null;
+  quota: number;
+  storageUsed: number;
+  disabled: boolean;
+  createdAt: Date;
+}
+
+export interface AliasDoc {
+  _id: string;
+  address: string;
+  domain: string;
+  targets: string[];
+  createdAt: Date;
+}
+
+export interface SenderLoginDoc {
+  _id: string;
+  address: string;
+  login: string;
+  createdAt: Date;
+}
+
+export interface MailboxDoc {
+  _id: string;
+  userId: string;
+  path: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  createdAt: Date;
+}
+
+export interface MessageDoc {
+  _id: string;
+  mailboxId: string;
+  userId: string;
+  uid: number;
+  modseq: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  headers: MessageHeaders;
+  parts: string[];
+  meta: string | null;
+}
+
+export interface JournalDoc {
+  _id: string;
+  mailboxId: string;
+  modseq: number;
+  kind: JournalEntry['kind'];
+  uid: number;
+  messageId: string;
+  flags?: string[];
+  /** When the entry was written: lets readers tell an in-flight gap from an abandoned one. */
+  at: Date;
+}
+
+/** A blob: small ones inline in `data`, large ones in GridFS under `file`. */
+export interface BlobDoc {
+  _id: string;
+  refs: number;
+  size: number;
+  data?: Binary;
+  file?: ObjectId;
+}
+
+export interface QueueDoc {
+  _id: string;
+  from: string;
+  recipients: QueueRecipient[];
+  parts: string[];
+  size: number;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  attempts: number;
+  held: boolean;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  meta: string | null;
+}
+
+export interface DkimDoc {
+  _id: string;
+  domain: string;
+  selector: string;
+  algorithm: DkimAlgorithm;
+  privateKey: string;
+  publicKey: string;
+  active: boolean;
+  createdAt: Date;
+  retireAt: Date | null;
+}
+
+export interface Collections {
+  domains: Collection<DomainDoc>;
+  users: Collection<UserDoc>;
+  aliases: Collection<AliasDoc>;
+  senderLogins: Collection<SenderLoginDoc>;
+  mailboxes: Collection<MailboxDoc>;
+  messages: Collection<MessageDoc>;
+  journal: Collection<JournalDoc>;
+  blobs: Collection<BlobDoc>;
+  /** GridFS bucket for blobs too large to sit inline in a document. */
+  blobFiles: GridFSBucket;
+  queue: Collection<QueueDoc>;
+  dkimKeys: Collection<DkimDoc>;
+}
+
+type IndexDef = [keyof Omit<Collections, 'blobFiles'>, IndexSpecification, CreateIndexesOptions?];
+
+const unique = { unique: true };
+
+// Uniqueness lives in the database so that concurrent writers cannot both win.
+const INDEXES: IndexDef[] = [
+  ['domains', { name: 1 }, unique],
+  ['users', { address: 1 }, unique],
+  ['users', { domain: 1, address: 1 }],
+  ['aliases', { address: 1 }, unique],
+  ['aliases', { targets: 1 }],
+  ['aliases', { domain: 1, address: 1 }],
+  ['senderLogins', { address: 1, login: 1 }, unique],
+  ['senderLogins', { login: 1 }],
+  ['mailboxes', { userId: 1, path: 1 }, unique],
+  ['messages', { mailboxId: 1, uid: 1 }, unique],
+  ['messages', { mailboxId: 1, modseq: 1 }],
+  ['journal', { mailboxId: 1, modseq: 1 }, unique],
+  ['dkimKeys', { domain: 1, selector: 1 }, unique],
+  ['queue', { held: 1, nextAttemptAt: 1 }],
+  ['queue', { createdAt: 1, _id: 1 }],
+];
+
+/** The collections of a Postern database, with their indexes in place (createIndex is idempotent). */
+export async function openCollections(db: Db): Promise<Collections> {
+  const collections: Collections = {
+    domains: db.collection<DomainDoc>('domains'),
+    users: db.collection<UserDoc>('users'),
+    aliases: db.collection<AliasDoc>('aliases'),
+    senderLogins: db.collection<SenderLoginDoc>('senderLogins'),
+    mailboxes: db.collection<MailboxDoc>('mailboxes'),
+    messages: db.collection<MessageDoc>('messages'),
+    journal: db.collection<JournalDoc>('journal'),
+    blobs: db.collection<BlobDoc>('blobs'),
+    blobFiles: new GridFSBucket(db, { bucketName: 'blobFiles' }),
+    queue: db.collection<QueueDoc>('queue'),
+    dkimKeys: db.collection<DkimDoc>('dkimKeys'),
+  };
+  for (const [name, keys, options] of INDEXES) {
+    await collections[name].createIndex(keys, options ?? {});
+  }
+  return collections;
+}

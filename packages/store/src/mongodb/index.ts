@@ -1,0 +1,289 @@
+import { MongoClient } from 'mongodb';
+import type { MongoClientOptions } from 'mongodb';
+import type { Store } from '../store.js';
+import type {
+  Alias,
+  AppendResult,
+  BlobHash,
+  CopyResult,
+  DkimKey,
+  Domain,
+  FlagUpdate,
+  FlagUpdateResult,
+  JournalEntry,
+  Mailbox,
+  MailboxId,
+  MessageId,
+  MessageQuery,
+  MessageRecord,
+  ModSeq,
+  NewDkimKey,
+  NewMailbox,
+  NewMessage,
+  NewQueueEntry,
+  NewUser,
+  QueueEntry,
+  QueueEntryPatch,
+  QueueId,
+  SenderLogin,
+  Uid,
+  User,
+  UserId,
+  UserPatch,
+} from '../types.js';
+import { SequenceAllocator } from './allocator.js';
+import { BlobStore } from './blobs.js';
+import { openCollections } from './collections.js';
+import { Directory } from './directory.js';
+import { DkimStore } from './dkim.js';
+import { Journal } from './journal.js';
+import { MailboxStore } from './mailboxes.js';
+import { MessageStore } from './messages.js';
+import { QueueStore } from './queue.js';
+import { displayUrl } from './url.js';
+
+/**
+ * The MongoDB backend. It uses only single-document atomic writes (no
+ * multi-document transactions: a standalone MongoDB has none, and the test
+ * server's do not isolate), so each part keeps its invariants by the order
+ * of its writes and by compare-and-set updates; see allocator.ts, blobs.ts,
+ * journal.ts and queue.ts.
+ */
+export class MongoStore implements Store {
+  readonly backend = 'mongodb';
+
+  private readonly directory: Directory;
+  private readonly blobs: BlobStore;
+  private readonly messages: MessageStore;
+  private readonly mailboxes: MailboxStore;
+  private readonly queue: QueueStore;
+  private readonly dkim: DkimStore;
+
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly url: string,
+    collections: Awaited<ReturnType<typeof openCollections>>,
+  ) {
+    const journal = new Journal(collections.journal);
+    this.directory = new Directory(collections);
+    this.blobs = new BlobStore(collections);
+    this.messages = new MessageStore(collections, this.blobs, new SequenceAllocator(collections.mailboxes), journal, this.directory);
+    this.mailboxes = new MailboxStore(collections, this.messages, journal);
+    this.queue = new QueueStore(collections, this.blobs);
+    this.dkim = new DkimStore(collections);
+  }
+
+  /** Connects to `url` (which names the database) and creates the indexes. */
+  static async open(url: string): Promise<MongoStore> {
+    const client = new MongoClient(url, clientOptions(url));
+    await client.connect();
+    try {
+      return new MongoStore(client, url, await openCollections(client.db()));
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  async describe(): Promise<string> {
+    const info = await this.client.db().admin().command({ buildInfo: 1 });
+    return `mongodb ${String(info.version)} at ${displayUrl(this.url)}`;
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /* domains ---------------------------------------------------------------- */
+  addDomain(name: string): Promise<Domain> {
+    return this.directory.addDomain(name);
+  }
+  getDomain(name: string): Promise<Domain | null> {
+    return this.directory.getDomain(name);
+  }
+  listDomains(): Promise<Domain[]> {
+    return this.directory.listDomains();
+  }
+  deleteDomain(name: string): Promise<boolean> {
+    return this.directory.deleteDomain(name);
+  }
+
+  /* users ------------------------------------------------------------------ */
+  addUser(user: NewUser): Promise<User> {
+    return this.directory.addUser(user);
+  }
+  getUser(address: string): Promise<User | null> {
+    return this.directory.getUser(address);
+  }
+  getUserById(id: UserId): Promise<User | null> {
+    return this.directory.getUserById(id);
+  }
+  listUsers(filter?: { domain?: string }): Promise<User[]> {
+    return this.directory.listUsers(filter);
+  }
+  countUsers(filter?: { domain?: string }): Promise<number> {
+    return this.directory.countUsers(filter);
+  }
+  updateUser(address: string, patch: UserPatch): Promise<User | null> {
+    return this.directory.updateUser(address, patch);
+  }
+  async deleteUser(address: string): Promise<boolean> {
+    const user = await this.directory.getUser(address);
+    if (!user) return false;
+    for (const mailbox of await this.mailboxes.list(user.id)) await this.mailboxes.delete(mailbox.id);
+    return this.directory.deleteUserRecord(user.id);
+  }
+
+  /* aliases ---------------------------------------------------------------- */
+  addAliasTargets(address: string, targets: string[]): Promise<Alias> {
+    return this.directory.addAliasTargets(address, targets);
+  }
+  getAlias(address: string): Promise<Alias | null> {
+    return this.directory.getAlias(address);
+  }
+  listAliases(filter?: { domain?: string }): Promise<Alias[]> {
+    return this.directory.listAliases(filter);
+  }
+  findAliasesByTarget(target: string): Promise<Alias[]> {
+    return this.directory.findAliasesByTarget(target);
+  }
+  removeAlias(address: string, target?: string): Promise<boolean> {
+    return this.directory.removeAlias(address, target);
+  }
+
+  /* sender-login map ------------------------------------------------------- */
+  addSenderLogin(address: string, login: string): Promise<SenderLogin> {
+    return this.directory.addSenderLogin(address, login);
+  }
+  removeSenderLogin(address: string, login: string): Promise<boolean> {
+    return this.directory.removeSenderLogin(address, login);
+  }
+  listSenderLogins(filter?: { address?: string; login?: string }): Promise<SenderLogin[]> {
+    return this.directory.listSenderLogins(filter);
+  }
+
+  /* mailboxes -------------------------------------------------------------- */
+  createMailbox(userId: UserId, path: string, options?: NewMailbox): Promise<Mailbox> {
+    return this.mailboxes.create(userId, path, options);
+  }
+  getMailbox(userId: UserId, path: string): Promise<Mailbox | null> {
+    return this.mailboxes.get(userId, path);
+  }
+  getMailboxById(id: MailboxId): Promise<Mailbox | null> {
+    return this.mailboxes.getById(id);
+  }
+  listMailboxes(userId: UserId): Promise<Mailbox[]> {
+    return this.mailboxes.list(userId);
+  }
+  renameMailbox(userId: UserId, from: string, to: string): Promise<Mailbox[]> {
+    return this.mailboxes.rename(userId, from, to);
+  }
+  setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
+    return this.mailboxes.setSubscribed(id, subscribed);
+  }
+  deleteMailbox(id: MailboxId): Promise<boolean> {
+    return this.mailboxes.delete(id);
+  }
+
+  /* messages --------------------------------------------------------------- */
+  appendMessage(mailboxId: MailboxId, message: NewMessage): Promise<AppendResult> {
+    return this.messages.append(mailboxId, message);
+  }
+  getMessage(mailboxId: MailboxId, uid: Uid): Promise<MessageRecord | null> {
+    return this.messages.get(mailboxId, uid);
+  }
+  getMessageById(id: MessageId): Promise<MessageRecord | null> {
+    return this.messages.getById(id);
+  }
+  listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
+    return this.messages.list(mailboxId, query);
+  }
+  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number> {
+    return this.messages.count(mailboxId, filter);
+  }
+  readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
+    return this.messages.read(message);
+  }
+  updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult> {
+    return this.messages.updateFlags(mailboxId, uids, update);
+  }
+  setMessageMeta(id: MessageId, meta: Record<string, unknown> | null): Promise<void> {
+    return this.messages.setMeta(id, meta);
+  }
+  copyMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult> {
+    return this.messages.copy(from, uids, to);
+  }
+  moveMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult> {
+    return this.messages.move(from, uids, to);
+  }
+  expungeMessages(mailboxId: MailboxId, uids: Uid[]): Promise<Uid[]> {
+    return this.messages.expunge(mailboxId, uids);
+  }
+  readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]> {
+    return this.messages.readJournal(mailboxId, since, limit);
+  }
+
+  /* blobs ------------------------------------------------------------------ */
+  putBlob(data: Buffer): Promise<BlobHash> {
+    return this.blobs.put(data);
+  }
+  getBlob(hash: BlobHash): Promise<Buffer | null> {
+    return this.blobs.get(hash);
+  }
+  blobRefs(hash: BlobHash): Promise<number> {
+    return this.blobs.refs(hash);
+  }
+  releaseBlob(hash: BlobHash): Promise<void> {
+    return this.blobs.release(hash);
+  }
+
+  /* outbound queue --------------------------------------------------------- */
+  enqueue(entry: NewQueueEntry): Promise<QueueEntry> {
+    return this.queue.enqueue(entry);
+  }
+  getQueueEntry(id: QueueId): Promise<QueueEntry | null> {
+    return this.queue.get(id);
+  }
+  listQueue(): Promise<QueueEntry[]> {
+    return this.queue.list();
+  }
+  leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
+    return this.queue.lease(owner, now, leaseMs, limit);
+  }
+  updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
+    return this.queue.update(id, patch, owner);
+  }
+  setQueueHeld(id: QueueId, held: boolean): Promise<QueueEntry | null> {
+    return this.queue.setHeld(id, held);
+  }
+  flushQueue(now: Date): Promise<number> {
+    return this.queue.flush(now);
+  }
+  deleteQueueEntry(id: QueueId): Promise<boolean> {
+    return this.queue.delete(id);
+  }
+
+  /* DKIM keys -------------------------------------------------------------- */
+  addDkimKey(key: NewDkimKey): Promise<DkimKey> {
+    return this.dkim.add(key);
+  }
+  listDkimKeys(domain: string): Promise<DkimKey[]> {
+    return this.dkim.list(domain);
+  }
+  updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null> {
+    return this.dkim.update(domain, selector, patch);
+  }
+  deleteDkimKey(domain: string, selector: string): Promise<boolean> {
+    return this.dkim.delete(domain, selector);
+  }
+}
+
+/**
+ * "A method resolves only once its change is durable": acknowledged by a
+ * majority and journaled, unless the connection string chooses otherwise.
+ */
+function clientOptions(url: string): MongoClientOptions {
+  const options: MongoClientOptions = { ignoreUndefined: true };
+  if (!/[?&](w|journal|j)=/i.test(url)) options.writeConcern = { w: 'majority', journal: true };
+  return options;
+}

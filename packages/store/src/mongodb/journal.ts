@@ -1,0 +1,65 @@
+import type { Collection } from 'mongodb';
+import { newId } from '../ids.js';
+import type { JournalEntry } from '../types.js';
+import type { JournalDoc } from './collections.js';
+import { toJournalEntry } from './records.js';
+
+/**
+ * A hole in the journal older than this is taken as abandoned (its writer died
+ * between allocating the MODSEQ and writing the entry) and skipped; a younger
+ * one is a write still in flight, and reading stops before it.
+ */
+const ABANDONED_GAP_MS = 10_000;
+
+export type NewJournalEntry = Omit<JournalDoc, '_id' | 'at'>;
+
+/**
+ * The per-mailbox change journal. Without multi-document transactions, writers
+ * allocate MODSEQs first and write entries after, so entry N+1 can become
+ * visible before entry N. Every allocated MODSEQ gets exactly one entry, hence
+ * reads return only the gap-free run after `since`: a reader that advanced past
+ * a hole would miss that change for good (RFC 7162 §3.1: mod-sequences are the
+ * resync cursor).
+ */
+export class Journal {
+  constructor(private readonly journal: Collection<JournalDoc>) {}
+
+  async write(entries: NewJournalEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const at = new Date();
+    await this.journal.insertMany(entries.map((entry) => ({ _id: newId(), ...entry, at })));
+  }
+
+  /**
+   * Fills MODSEQs whose change did not happen (message gone, write failed) with
+   * `expunge` entries, so readers are not held at the hole. Best effort: a hole
+   * left behind is skipped after ABANDONED_GAP_MS.
+   */
+  async fill(mailboxId: string, modseqs: number[], uid: number, messageId: string): Promise<void> {
+    try {
+      await this.write(modseqs.map((modseq) => ({ mailboxId, modseq, kind: 'expunge', uid, messageId })));
+    } catch {
+      // Already on a failure path; the reader's grace period covers the hole.
+    }
+  }
+
+  async read(mailboxId: string, since: number, limit?: number): Promise<JournalEntry[]> {
+    if (limit !== undefined && limit <= 0) return [];
+    const cursor = this.journal.find({ mailboxId, modseq: { $gt: since } }).sort({ modseq: 1 });
+    if (limit !== undefined) cursor.limit(limit);
+    const docs = await cursor.toArray();
+    const entries: JournalEntry[] = [];
+    const now = Date.now();
+    let expected = since + 1;
+    for (const doc of docs) {
+      if (doc.modseq !== expected && now - doc.at.getTime() < ABANDONED_GAP_MS) break;
+      entries.push(toJournalEntry(doc));
+      expected = doc.modseq + 1;
+    }
+    return entries;
+  }
+
+  async deleteMailbox(mailboxId: string): Promise<void> {
+    await this.journal.deleteMany({ mailboxId });
+  }
+}

@@ -1,0 +1,308 @@
+import type { Filter } from 'mongodb';
+import { StoreError, StoreNotFoundError } from '../errors.js';
+import { applyFlagOperation, normalizeFlags, sameFlags } from '../flags.js';
+import { newId } from '../ids.js';
+import type {
+  AppendResult,
+  BlobHash,
+  CopyResult,
+  FlagUpdate,
+  FlagUpdateResult,
+  MessageHeaders,
+  MessageQuery,
+  MessageRecord,
+  NewMessage,
+} from '../types.js';
+import type { SequenceAllocator } from './allocator.js';
+import type { BlobStore } from './blobs.js';
+import type { Collections, MailboxDoc, MessageDoc } from './collections.js';
+import type { Directory } from './directory.js';
+import type { Journal, NewJournalEntry } from './journal.js';
+import { storeMeta, toMailbox, toMessage } from './records.js';
+
+/**
+ * Messages and their journal. The order of writes is chosen so that a crash
+ * between two of them never loses data: blobs are referenced before the
+ * message that uses them exists, and released only after it is gone; UIDs and
+ * MODSEQs come from the allocator and every MODSEQ it grants gets one journal entry.
+ */
+export class MessageStore {
+  constructor(
+    private readonly c: Pick<Collections, 'messages' | 'mailboxes'>,
+    private readonly blobs: BlobStore,
+    private readonly allocator: SequenceAllocator,
+    private readonly journal: Journal,
+    private readonly directory: Directory,
+  ) {}
+
+  async append(mailboxId: string, message: NewMessage): Promise<AppendResult> {
+    const mailbox = await this.requireMailbox(mailboxId);
+    const parts = await this.putParts(message.parts);
+    const size = message.parts.reduce((total, part) => total + part.length, 0);
+    let grant;
+    try {
+      grant = await this.allocator.allocate(mailboxId, 1, 1);
+    } catch (error) {
+      await this.blobs.releaseAll(parts);
+      throw error;
+    }
+    const doc: MessageDoc = {
+      _id: newId(),
+      mailboxId,
+      userId: mailbox.userId,
+      uid: grant.firstUid,
+      modseq: grant.firstModseq,
+      flags: normalizeFlags(message.flags ?? []),
+      internalDate: message.internalDate ?? new Date(),
+      size,
+      headers: definedHeaders(message.headers),
+      parts,
+      meta: storeMeta(message.meta),
+    };
+    try {
+      await this.c.messages.insertOne(doc);
+    } catch (error) {
+      await this.journal.fill(mailboxId, [doc.modseq], doc.uid, doc._id);
+      await this.blobs.releaseAll(parts);
+      throw error;
+    }
+    await this.journal.write([appendEntry(doc)]);
+    await this.directory.addStorage(mailbox.userId, size);
+    return { message: toMessage(doc), mailbox: toMailbox(grant.mailbox) };
+  }
+
+  async get(mailboxId: string, uid: number): Promise<MessageRecord | null> {
+    const doc = await this.c.messages.findOne({ mailboxId, uid });
+    return doc && toMessage(doc);
+  }
+
+  async getById(id: string): Promise<MessageRecord | null> {
+    const doc = await this.c.messages.findOne({ _id: id });
+    return doc && toMessage(doc);
+  }
+
+  async list(mailboxId: string, query: MessageQuery = {}): Promise<MessageRecord[]> {
+    const filter: Filter<MessageDoc> = { mailboxId };
+    const selector = query.uids;
+    if (selector && 'uids' in selector) filter.uid = { $in: selector.uids };
+    else if (selector) filter.uid = selector.max === null ? { $gte: selector.min } : { $gte: selector.min, $lte: selector.max };
+    if (query.changedSince !== undefined) filter.modseq = { $gt: query.changedSince };
+    const docs = await this.c.messages.find(filter).sort({ uid: 1 }).toArray();
+    return docs.map(toMessage);
+  }
+
+  count(mailboxId: string, filter: { unseen?: boolean } = {}): Promise<number> {
+    return this.c.messages.countDocuments(filter.unseen ? { mailboxId, flags: { $ne: '\\Seen' } } : { mailboxId });
+  }
+
+  read(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
+    return this.blobs.concat(message.parts);
+  }
+
+  async setMeta(id: string, meta: Record<string, unknown> | null): Promise<void> {
+    await this.c.messages.updateOne({ _id: id }, { $set: { meta: storeMeta(meta) } });
+  }
+
+  /**
+   * RFC 7162 §3.1.3: each changed message gets its own new MODSEQ. The write is
+   * a compare-and-set on the message's MODSEQ as read; when another writer got
+   * there first, the granted MODSEQ is journaled as a no-op and the message is
+   * planned again from its new state (so UNCHANGEDSINCE sees that change too).
+   */
+  async updateFlags(mailboxId: string, uids: number[], update: FlagUpdate): Promise<FlagUpdateResult> {
+    let mailbox = toMailbox(await this.requireMailbox(mailboxId));
+    const updated: FlagUpdateResult['updated'] = [];
+    const modified = new Set<number>();
+    let pending = await this.byUid(mailboxId, uids);
+    while (pending.length > 0) {
+      const changes: { doc: MessageDoc; flags: string[] }[] = [];
+      for (const doc of pending) {
+        if (update.unchangedSince !== undefined && doc.modseq > update.unchangedSince) modified.add(doc.uid);
+        else {
+          const flags = applyFlagOperation(doc.flags, update.op, update.flags);
+          if (!sameFlags(doc.flags, flags)) changes.push({ doc, flags });
+        }
+      }
+      if (changes.length === 0) break;
+      const grant = await this.allocator.allocate(mailboxId, 0, changes.length);
+      mailbox = toMailbox(grant.mailbox);
+      const entries: NewJournalEntry[] = [];
+      const retry: string[] = [];
+      for (const [i, { doc, flags }] of changes.entries()) {
+        const modseq = grant.firstModseq + i;
+        const result = await this.c.messages.updateOne({ _id: doc._id, modseq: doc.modseq }, { $set: { flags, modseq } });
+        if (result.matchedCount === 1) {
+          updated.push({ uid: doc.uid, flags, modseq });
+          entries.push({ mailboxId, modseq, kind: 'flags', uid: doc.uid, messageId: doc._id, flags });
+        } else {
+          entries.push(await this.noOpEntry(doc, modseq));
+          retry.push(doc._id);
+        }
+      }
+      await this.journal.write(entries);
+      pending = retry.length === 0 ? [] : await this.c.messages.find({ _id: { $in: retry } }).sort({ uid: 1 }).toArray();
+    }
+    updated.sort((a, b) => a.uid - b.uid);
+    return { updated, modified: [...modified].sort((a, b) => a - b), mailbox };
+  }
+
+  async expunge(mailboxId: string, uids: number[]): Promise<number[]> {
+    await this.requireMailbox(mailboxId);
+    const gone: MessageDoc[] = [];
+    // Delete first, then allocate: only the writer whose delete succeeded journals the expunge.
+    for (const doc of await this.byUid(mailboxId, uids)) {
+      const result = await this.c.messages.deleteOne({ _id: doc._id });
+      if (result.deletedCount === 1) gone.push(doc);
+    }
+    if (gone.length === 0) return [];
+    try {
+      const grant = await this.allocator.allocate(mailboxId, 0, gone.length);
+      await this.journal.write(
+        gone.map((doc, i) => ({ mailboxId, modseq: grant.firstModseq + i, kind: 'expunge', uid: doc.uid, messageId: doc._id })),
+      );
+    } finally {
+      await this.forget(gone);
+    }
+    return gone.map((doc) => doc.uid);
+  }
+
+  async copy(from: string, uids: number[], to: string): Promise<CopyResult> {
+    const source = await this.requireMailbox(from);
+    const destination = await this.requireMailbox(to);
+    if (source.userId !== destination.userId) {
+      throw new StoreError('invalid', `mailboxes ${from} and ${to} belong to different users`);
+    }
+    const originals: MessageDoc[] = [];
+    for (const doc of await this.byUid(from, uids)) {
+      if (await this.shareParts(doc.parts)) originals.push(doc);
+    }
+    if (originals.length === 0) return { uidMap: [], uidValidity: destination.uidValidity, mailbox: toMailbox(destination) };
+
+    let grant;
+    try {
+      grant = await this.allocator.allocate(to, originals.length, originals.length);
+    } catch (error) {
+      await this.blobs.releaseAll(originals.flatMap((doc) => doc.parts));
+      throw error;
+    }
+    const copies = originals.map(
+      (doc, i): MessageDoc => ({
+        ...doc,
+        _id: newId(),
+        mailboxId: to,
+        uid: grant.firstUid + i,
+        modseq: grant.firstModseq + i,
+        flags: doc.flags.filter((flag) => flag !== '\\Recent'),
+      }),
+    );
+    const stored: MessageDoc[] = [];
+    let failure: unknown = null;
+    for (const copy of copies) {
+      try {
+        await this.c.messages.insertOne(copy);
+        stored.push(copy);
+      } catch (error) {
+        failure ??= error;
+        await this.journal.fill(to, [copy.modseq], copy.uid, copy._id);
+        await this.blobs.releaseAll(copy.parts);
+      }
+    }
+    await this.journal.write(stored.map(appendEntry));
+    await this.directory.addStorage(destination.userId, totalSize(stored));
+    if (failure) throw failure;
+    return {
+      uidMap: originals.map((doc, i) => ({ sourceUid: doc.uid, destinationUid: grant.firstUid + i })),
+      uidValidity: destination.uidValidity,
+      mailbox: toMailbox(grant.mailbox),
+    };
+  }
+
+  async move(from: string, uids: number[], to: string): Promise<CopyResult> {
+    const result = await this.copy(from, uids, to);
+    await this.expunge(
+      from,
+      result.uidMap.map((pair) => pair.sourceUid),
+    );
+    return result;
+  }
+
+  readJournal(mailboxId: string, since: number, limit?: number) {
+    return this.journal.read(mailboxId, since, limit);
+  }
+
+  /** Deletes every message of a mailbox, releasing blobs and the owner's storage. */
+  async purge(mailboxId: string): Promise<void> {
+    const gone: MessageDoc[] = [];
+    for await (const doc of this.c.messages.find({ mailboxId })) {
+      const result = await this.c.messages.deleteOne({ _id: doc._id });
+      if (result.deletedCount === 1) gone.push(doc);
+    }
+    await this.forget(gone);
+  }
+
+  /** After messages are deleted: release their blobs and their owners' storage. */
+  private async forget(gone: MessageDoc[]): Promise<void> {
+    const byUser = new Map<string, number>();
+    for (const doc of gone) byUser.set(doc.userId, (byUser.get(doc.userId) ?? 0) + doc.size);
+    for (const [userId, size] of byUser) await this.directory.addStorage(userId, -size);
+    await this.blobs.releaseAll(gone.flatMap((doc) => doc.parts));
+  }
+
+  /** A harmless entry for a granted MODSEQ whose change lost the race: the message's current flags, or its expunge. */
+  private async noOpEntry(doc: MessageDoc, modseq: number): Promise<NewJournalEntry> {
+    const current = await this.c.messages.findOne({ _id: doc._id });
+    const base = { mailboxId: doc.mailboxId, modseq, uid: doc.uid, messageId: doc._id };
+    return current ? { ...base, kind: 'flags', flags: current.flags } : { ...base, kind: 'expunge' };
+  }
+
+  private byUid(mailboxId: string, uids: number[]): Promise<MessageDoc[]> {
+    return this.c.messages
+      .find({ mailboxId, uid: { $in: [...new Set(uids)] } })
+      .sort({ uid: 1 })
+      .toArray();
+  }
+
+  private async requireMailbox(id: string): Promise<MailboxDoc> {
+    const mailbox = await this.c.mailboxes.findOne({ _id: id });
+    if (!mailbox) throw new StoreNotFoundError(`mailbox ${id} does not exist`);
+    return mailbox;
+  }
+
+  /** Stores each part as a blob (one reference per occurrence); on failure releases what was stored. */
+  private async putParts(parts: Buffer[]): Promise<BlobHash[]> {
+    const stored: BlobHash[] = [];
+    try {
+      for (const part of parts) stored.push(await this.blobs.put(part));
+    } catch (error) {
+      await this.blobs.releaseAll(stored);
+      throw error;
+    }
+    return stored;
+  }
+
+  /** One more reference per part; false (and nothing kept) when a blob is gone, i.e. the source was expunged meanwhile. */
+  private async shareParts(parts: string[]): Promise<boolean> {
+    const added: string[] = [];
+    for (const part of parts) {
+      if (!(await this.blobs.addRef(part))) {
+        await this.blobs.releaseAll(added);
+        return false;
+      }
+      added.push(part);
+    }
+    return true;
+  }
+}
+
+function appendEntry(doc: MessageDoc): NewJournalEntry {
+  return { mailboxId: doc.mailboxId, modseq: doc.modseq, kind: 'append', uid: doc.uid, messageId: doc._id, flags: doc.flags };
+}
+
+function totalSize(docs: MessageDoc[]): number {
+  return docs.reduce((total, doc) => total + doc.size, 0);
+}
+
+/** Header fields as given, without undefined ones (which a document cannot hold). */
+function definedHeaders(headers: MessageHeaders | undefined): MessageHeaders {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([, value]) => value !== undefined)) as MessageHeaders;
+}

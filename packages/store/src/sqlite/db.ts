@@ -1,0 +1,107 @@
+import Database from 'better-sqlite3';
+
+/** What SQLite accepts as a bound parameter (better-sqlite3 refuses booleans and undefined). */
+export type SqlValue = string | number | bigint | Buffer | null;
+
+/**
+ * One connection to the database file, with its prepared statements cached
+ * and a helper for write transactions.
+ */
+export class SqliteDb {
+  private readonly statements = new Map<string, Database.Statement<SqlValue[]>>();
+  private readonly transaction: Database.Transaction<(fn: () => unknown) => unknown>;
+
+  private constructor(readonly raw: Database.Database) {
+    this.transaction = raw.transaction((fn: () => unknown) => fn());
+  }
+
+  /**
+   * Opens the file with the settings the store relies on: WAL so that readers
+   * never block the writer, synchronous FULL so that a committed write survives
+   * a power cut (SPEC: 250 means durably stored), and a busy timeout so that an
+   * MTA and a mailstore process can share one file.
+   */
+  static open(path: string): SqliteDb {
+    let raw: Database.Database;
+    try {
+      raw = new Database(path);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`store: cannot open the SQLite file ${path}: ${reason}`, { cause: err });
+    }
+    try {
+      raw.pragma('busy_timeout = 5000');
+      raw.pragma('journal_mode = WAL');
+      raw.pragma('synchronous = FULL');
+      raw.pragma('foreign_keys = ON');
+    } catch (err) {
+      raw.close();
+      throw err;
+    }
+    return new SqliteDb(raw);
+  }
+
+  private prepare(sql: string): Database.Statement<SqlValue[]> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.raw.prepare<SqlValue[]>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  one<Row>(sql: string, ...params: SqlValue[]): Row | undefined {
+    return this.prepare(sql).get(...params) as Row | undefined;
+  }
+
+  all<Row>(sql: string, ...params: SqlValue[]): Row[] {
+    return this.prepare(sql).all(...params) as Row[];
+  }
+
+  /** Runs a write statement; returns how many rows it changed. */
+  run(sql: string, ...params: SqlValue[]): number {
+    return this.prepare(sql).run(...params).changes;
+  }
+
+  /**
+   * Runs fn inside BEGIN IMMEDIATE: the write lock is taken before the first
+   * read, so read-modify-write steps (UID allocation, leases) are atomic across
+   * connections and processes. Nested calls become savepoints.
+   */
+  write<T>(fn: () => T): T {
+    return this.transaction.immediate(fn) as T;
+  }
+
+  /** Runs several reads on one snapshot (a deferred transaction). */
+  read<T>(fn: () => T): T {
+    return this.transaction.deferred(fn) as T;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.raw.close();
+  }
+}
+
+/** `column = ?, …` for the fields a patch sets; undefined means leave the column as it is. */
+export function setClause(fields: Record<string, SqlValue | undefined>): { sql: string; values: SqlValue[] } {
+  const { sql, values } = pairs(fields);
+  return { sql: sql.join(', '), values };
+}
+
+function pairs(fields: Record<string, SqlValue | undefined>): { sql: string[]; values: SqlValue[] } {
+  const sql: string[] = [];
+  const values: SqlValue[] = [];
+  for (const [column, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    sql.push(`${column} = ?`);
+    values.push(value);
+  }
+  return { sql, values };
+}
+
+/** `WHERE column = ? AND …` for the filters given; undefined means no filter on that column. */
+export function whereClause(fields: Record<string, SqlValue | undefined>): { sql: string; values: SqlValue[] } {
+  const { sql, values } = pairs(fields);
+  return { sql: sql.length > 0 ? `WHERE ${sql.join(' AND ')}` : '', values };
+}

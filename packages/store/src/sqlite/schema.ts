@@ -1,0 +1,152 @@
+import type { SqliteDb } from './db.js';
+
+/*
+ * The schema, one migration per PRAGMA user_version step. Dates are integer
+ * milliseconds, booleans 0/1, lists and objects JSON text. Every query the
+ * backend runs has an index (or the primary key) behind it.
+ */
+const MIGRATIONS: readonly string[] = [
+  /* 1: the first schema */ `
+  CREATE TABLE domains (
+    name        TEXT PRIMARY KEY,
+    created_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    address       TEXT NOT NULL UNIQUE,
+    domain        TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    name          TEXT,
+    quota         INTEGER NOT NULL DEFAULT 0,
+    storage_used  INTEGER NOT NULL DEFAULT 0,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX users_by_domain ON users (domain, address);
+
+  CREATE TABLE aliases (
+    address     TEXT PRIMARY KEY,
+    domain      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX aliases_by_domain ON aliases (domain, address);
+
+  -- position keeps targets in the order they were added
+  CREATE TABLE alias_targets (
+    address   TEXT NOT NULL REFERENCES aliases (address) ON DELETE CASCADE,
+    target    TEXT NOT NULL,
+    position  INTEGER NOT NULL,
+    PRIMARY KEY (address, target)
+  ) WITHOUT ROWID;
+  CREATE INDEX alias_targets_by_target ON alias_targets (target, address);
+
+  CREATE TABLE sender_logins (
+    address     TEXT NOT NULL,
+    login       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (address, login)
+  ) WITHOUT ROWID;
+  CREATE INDEX sender_logins_by_login ON sender_logins (login, address);
+
+  CREATE TABLE mailboxes (
+    id              TEXT PRIMARY KEY,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    path            TEXT NOT NULL,
+    special_use     TEXT,
+    subscribed      INTEGER NOT NULL DEFAULT 0,
+    uid_validity    INTEGER NOT NULL,
+    uid_next        INTEGER NOT NULL,
+    highest_modseq  INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (user_id, path)
+  );
+
+  -- seen mirrors the \\Seen flag so that unseen counts use an index
+  CREATE TABLE messages (
+    id             TEXT PRIMARY KEY,
+    mailbox_id     TEXT NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL,
+    uid            INTEGER NOT NULL,
+    modseq         INTEGER NOT NULL,
+    flags          TEXT NOT NULL,
+    seen           INTEGER NOT NULL,
+    internal_date  INTEGER NOT NULL,
+    size           INTEGER NOT NULL,
+    headers        TEXT NOT NULL,
+    parts          TEXT NOT NULL,
+    meta           TEXT,
+    UNIQUE (mailbox_id, uid)
+  );
+  CREATE INDEX messages_by_modseq ON messages (mailbox_id, modseq);
+  CREATE INDEX messages_by_seen ON messages (mailbox_id, seen);
+
+  CREATE TABLE journal (
+    mailbox_id  TEXT NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+    modseq      INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    uid         INTEGER NOT NULL,
+    message_id  TEXT NOT NULL,
+    flags       TEXT,
+    PRIMARY KEY (mailbox_id, modseq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE blobs (
+    hash  TEXT PRIMARY KEY,
+    data  BLOB NOT NULL,
+    size  INTEGER NOT NULL,
+    refs  INTEGER NOT NULL
+  );
+
+  CREATE TABLE queue (
+    id               TEXT PRIMARY KEY,
+    sender           TEXT NOT NULL,
+    recipients       TEXT NOT NULL,
+    parts            TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    next_attempt_at  INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    held             INTEGER NOT NULL DEFAULT 0,
+    lease_owner      TEXT,
+    lease_until      INTEGER,
+    meta             TEXT
+  );
+  CREATE INDEX queue_by_due ON queue (held, next_attempt_at);
+  CREATE INDEX queue_by_created ON queue (created_at, id);
+
+  CREATE TABLE dkim_keys (
+    domain       TEXT NOT NULL,
+    selector     TEXT NOT NULL,
+    algorithm    TEXT NOT NULL,
+    private_key  TEXT NOT NULL,
+    public_key   TEXT NOT NULL,
+    active       INTEGER NOT NULL DEFAULT 1,
+    created_at   INTEGER NOT NULL,
+    retire_at    INTEGER,
+    UNIQUE (domain, selector)
+  );
+  CREATE INDEX dkim_keys_by_created ON dkim_keys (domain, created_at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the file up to SCHEMA_VERSION. Runs under BEGIN IMMEDIATE so that two
+ * processes opening a new file together create the schema exactly once.
+ */
+export function migrate(db: SqliteDb): void {
+  db.write(() => {
+    const current = db.raw.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `store: ${db.raw.name} has schema version ${current}, newer than this Postern (${SCHEMA_VERSION}); upgrade Postern`,
+      );
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) {
+      db.raw.exec(MIGRATIONS[version] as string);
+    }
+    if (current !== SCHEMA_VERSION) db.raw.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+}

@@ -1,0 +1,1 @@
+export { startTestMongo, databaseUrl, type TestMongo } from './mongo-server.js';

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up a checkout on a fresh Debian 12 machine with Node 20: pnpm, the
+# Debian tools the test suites drive, the workspace's dependencies, and a build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  # corepack fails against the registry mirror here; npm installs pnpm fine.
+  npm install -g pnpm@10 >/dev/null
+fi
+
+# Debian packages the end-to-end suites use as real clients and peers.
+debian_packages=(openssl dovecot-core)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  # postfix must not start a system MTA on port 25: "No configuration".
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -n "${CI:-}" ]; then
+  pnpm install --frozen-lockfile
+else
+  pnpm install
+fi
+pnpm build
