@@ -34,6 +34,7 @@ import type {
 import { SequenceAllocator } from './allocator.js';
 import { BlobStore } from './blobs.js';
 import { openCollections } from './collections.js';
+import type { Collections } from './collections.js';
 import { Directory } from './directory.js';
 import { DkimStore } from './dkim.js';
 import { Journal } from './journal.js';
@@ -62,7 +63,7 @@ export class MongoStore implements Store {
   private constructor(
     private readonly client: MongoClient,
     private readonly url: string,
-    collections: Awaited<ReturnType<typeof openCollections>>,
+    collections: Collections,
   ) {
     const journal = new Journal(collections.journal);
     this.directory = new Directory(collections);

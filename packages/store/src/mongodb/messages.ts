@@ -8,6 +8,7 @@ import type {
   CopyResult,
   FlagUpdate,
   FlagUpdateResult,
+  JournalEntry,
   MessageHeaders,
   MessageQuery,
   MessageRecord,
@@ -219,14 +220,11 @@ export class MessageStore {
 
   async move(from: string, uids: number[], to: string): Promise<CopyResult> {
     const result = await this.copy(from, uids, to);
-    await this.expunge(
-      from,
-      result.uidMap.map((pair) => pair.sourceUid),
-    );
+    await this.expunge(from, result.uidMap.map((pair) => pair.sourceUid));
     return result;
   }
 
-  readJournal(mailboxId: string, since: number, limit?: number) {
+  readJournal(mailboxId: string, since: number, limit?: number): Promise<JournalEntry[]> {
     return this.journal.read(mailboxId, since, limit);
   }
 

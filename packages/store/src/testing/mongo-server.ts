@@ -28,7 +28,9 @@ const STOP_TIMEOUT_MS = 5_000;
 export async function startTestMongo(): Promise<TestMongo> {
   const given = process.env.MONGO_URL;
   if (given) {
-    const version = await serverVersion(given);
+    const version = await serverVersion(given).catch((error: unknown) => {
+      throw new Error(`MONGO_URL ${displayUrl(given)} does not answer: ${error instanceof Error ? error.message : String(error)}`);
+    });
     return { url: given, server: `MongoDB ${version} at ${displayUrl(given)} (MONGO_URL)`, stop: async () => {} };
   }
   const binary = testServerBinary();
@@ -127,7 +129,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Connects once to prove the server answers, and reads its version. */
 async function serverVersion(url: string): Promise<string> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5_000 });
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
