@@ -138,6 +138,24 @@ const smtpdShape = {
   recipient_delimiter: text('a delimiter', 'characters that start an address extension, e.g. "+" or "+-"', (value) => /^[^\s@"]{0,8}$/.test(value)).default('+'),
   // The *_reject_code family: 4xx or 5xx only (RFC 5321 §4.2.1).
   reject_code: integer(400, 599, 'a reject code').default(554),
+  // Postfix's per-class codes, with Postfix's defaults.
+  unknown_address_reject_code: integer(400, 599, 'a reject code').default(450),
+  unknown_client_reject_code: integer(400, 599, 'a reject code').default(450),
+  unknown_hostname_reject_code: integer(400, 599, 'a reject code').default(450),
+  unknown_local_recipient_reject_code: integer(400, 599, 'a reject code').default(550),
+  non_fqdn_reject_code: integer(400, 599, 'a reject code').default(504),
+  invalid_hostname_reject_code: integer(400, 599, 'a reject code').default(501),
+  rbl_reject_code: integer(400, 599, 'a reject code').default(554),
+  access_map_reject_code: integer(400, 599, 'a reject code').default(554),
+  relay_domains_reject_code: integer(400, 599, 'a reject code').default(554),
+  // smtpd_forbid_bare_newline (Postfix 3.9): bare LF/CR in DATA is normalised or refused, never an end of data.
+  forbid_bare_newline: oneOf(['normalize', 'reject']).default('normalize'),
+  // smtpd_hard_error_limit: disconnect (421) after this many errors in one session.
+  hard_error_limit: integer(1, 1000, 'an error count').default(20),
+  // smtpd_timeout: seconds to wait for a client command or data.
+  timeout_seconds: integer(1, 3600, 'a timeout').default(300),
+  // The guides' header_checks that drop the submission client's Received header (privacy).
+  strip_submission_received: bool(false),
   client_restrictions: ruleList.default([]),
   helo_restrictions: ruleList.default([]),
   sender_restrictions: ruleList.default([]),
@@ -165,6 +183,8 @@ const limitsShape = {
 const rootShape = {
   hostname: text('a fully qualified name', "the server's fully qualified name, e.g. mail.example.com", isFullyQualifiedName),
   data_dir: path('the directory for the store and keys').default('/var/lib/postern'),
+  // Postfix virtual_transport: where the MTA hands local mail over LMTP; unset means the first listen.lmtp address.
+  virtual_transport: text('an LMTP destination', 'lmtp:HOST:PORT or lmtp:unix:/path, e.g. lmtp:127.0.0.1:24', (value) => value.startsWith('lmtp:') && tryParseListenAddress(value.slice(5), true) !== null).optional(),
   store: z.strictObject(storeShape, section('store')).prefault({}),
   listen: z.strictObject(listenShape, section('listen')).prefault({}),
   tls: z.strictObject(tlsShape, section('tls')).prefault({}),

@@ -1,0 +1,239 @@
+import type { Logger } from '@postern/log';
+import type { User } from '@postern/store';
+import type { MailstoreContext } from '../context.js';
+import { COMMANDS } from './commands.js';
+import type { LineEvent } from './lines.js';
+import { Maildrop } from './maildrop.js';
+import { encodeMultiline } from './multiline.js';
+
+/** RFC 1939 §3: the states of a POP3 session. */
+export type Pop3State = 'authorization' | 'transaction' | 'update';
+
+/** RFC 2449 §8 and RFC 3206: extended response codes a -ERR may carry. */
+export type ResponseCode = 'AUTH' | 'SYS/TEMP' | 'SYS/PERM' | 'IN-USE' | 'LOGIN-DELAY';
+
+/** What a session needs from its connection; the server provides it over node:net / node:tls. */
+export interface Pop3Transport {
+  readonly clientIp: string;
+  /** True once the connection runs under TLS (implicit TLS, or after STLS). */
+  readonly secure: boolean;
+  /** TLS is configured and the connection is still in plaintext. */
+  readonly canStartTls: boolean;
+  /** Resolves once the socket took the data (waits for 'drain' when its buffer is full). */
+  write(data: string | Buffer): Promise<void>;
+  /** RFC 2595 §4: starts the TLS handshake right after "+OK"; anything the client sent meanwhile is dropped. */
+  startTls(): void;
+  pauseInput(): void;
+  resumeInput(): void;
+  /** Ends the connection once pending output is sent. */
+  end(): void;
+}
+
+export interface SessionLimits {
+  /** Unknown, malformed or misplaced commands and failed logins before the connection is closed. */
+  maxBadCommands: number;
+  /** Pipelined lines waiting for their turn before the server stops reading from the client. */
+  maxQueuedLines: number;
+}
+
+/**
+ * One POP3 conversation: its state machine (AUTHORIZATION → TRANSACTION →
+ * UPDATE, RFC 1939 §3), the order in which pipelined commands run (RFC 2449
+ * §6.6), logins and replies. Command semantics live in commands.ts.
+ */
+export class Pop3Session {
+  state: Pop3State = 'authorization';
+  user: User | null = null;
+  maildrop: Maildrop | null = null;
+  /** The name given by USER, waiting for PASS. */
+  pendingUser: string | null = null;
+
+  private queue: LineEvent[] = [];
+  private running: Promise<void> | null = null;
+  private continuation: ((event: LineEvent) => Promise<void>) | null = null;
+  private badCommands = 0;
+  private closed = false;
+  private inputPaused = false;
+
+  constructor(
+    readonly ctx: MailstoreContext,
+    readonly transport: Pop3Transport,
+    readonly log: Logger,
+    private readonly limits: SessionLimits,
+  ) {}
+
+  /** RFC 1939 §4 and §6 allow USER/PASS and AUTH only under TLS unless the config allows cleartext. */
+  get loginAllowed(): boolean {
+    return this.transport.secure || this.ctx.config.pop3.allow_cleartext_auth;
+  }
+
+  /** Queues lines from the client; they run one at a time, in order. */
+  receive(events: LineEvent[]): void {
+    if (this.closed || events.length === 0) return;
+    this.queue.push(...events);
+    if (this.queue.length > this.limits.maxQueuedLines && !this.inputPaused) {
+      this.inputPaused = true;
+      this.transport.pauseInput();
+    }
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Resolves when no command is running (for a clean shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** The connection went away: nothing more runs, and the maildrop is left as it was (RFC 1939 §6: no UPDATE). */
+  disconnected(): void {
+    this.closed = true;
+    this.queue = [];
+  }
+
+  async ok(text = ''): Promise<void> {
+    await this.transport.write(text === '' ? '+OK\r\n' : `+OK ${text}\r\n`);
+  }
+
+  async err(text: string, code?: ResponseCode): Promise<void> {
+    await this.transport.write(`-ERR ${code ? `[${code}] ` : ''}${text}\r\n`);
+  }
+
+  /** "+OK first" followed by a multi-line body (already encoded with encodeMultiline). */
+  async multiline(first: string, encodedBody: Buffer): Promise<void> {
+    await this.transport.write(Buffer.concat([Buffer.from(`+OK ${first}\r\n`), encodedBody]));
+  }
+
+  async multilineText(first: string, lines: string[]): Promise<void> {
+    await this.multiline(first, encodeMultiline(Buffer.from(lines.map((line) => `${line}\r\n`).join(''))));
+  }
+
+  /** Replies -ERR to a command the session cannot accept; too many of them end the connection. */
+  async badCommand(text: string, code?: ResponseCode): Promise<void> {
+    this.badCommands += 1;
+    if (this.badCommands < this.limits.maxBadCommands) {
+      await this.err(text, code);
+      return;
+    }
+    this.log.warn({ event: 'too_many_errors', errors: this.badCommands }, `pop3 closing ${this.transport.clientIp} after ${this.badCommands} bad commands`);
+    await this.err(`${text} (too many errors, closing the connection)`, code);
+    this.close();
+  }
+
+  /** The next line is not a command but the answer to a "+ " continuation (RFC 5034 §4). */
+  expectContinuation(handler: (event: LineEvent) => Promise<void>): void {
+    this.continuation = handler;
+  }
+
+  /** Checks the login, then opens the INBOX snapshot and enters TRANSACTION (RFC 1939 §4). */
+  async authenticate(username: string, password: string, mechanism: 'USER' | 'PLAIN'): Promise<void> {
+    const result = await this.ctx.login('pop3', username, password, this.transport.clientIp);
+    if (!result.ok) {
+      if (result.reason === 'banned') {
+        await this.err('Too many failed logins from your address; try again later', 'SYS/TEMP');
+        this.close();
+        return;
+      }
+      await this.badCommand('Authentication failed', 'AUTH');
+      return;
+    }
+    let maildrop: Maildrop;
+    try {
+      maildrop = await Maildrop.open(this.ctx.store, result.user);
+    } catch (error) {
+      this.log.error({ event: 'maildrop_error', user: result.user.address, err: error }, `pop3 cannot open INBOX of ${result.user.address}`);
+      // RFC 1939 §7 PASS: the maildrop cannot be opened, so the session stays in AUTHORIZATION.
+      await this.err('Unable to open the mailbox; try again later', 'SYS/TEMP');
+      return;
+    }
+    this.user = result.user;
+    this.maildrop = maildrop;
+    this.state = 'transaction';
+    const { count, octets } = maildrop.stat();
+    this.log.info({ event: 'login', user: result.user.address, mechanism, messages: count, octets }, `pop3 login ${result.user.address}: ${count} messages`);
+    await this.ok(`Logged in, ${count} messages (${octets} octets)`);
+  }
+
+  /** RFC 2595 §4: after "+OK" the client starts TLS; pipelined plaintext is discarded. */
+  async startTls(): Promise<void> {
+    await this.ok('Begin TLS negotiation');
+    this.queue = [];
+    this.pendingUser = null;
+    this.transport.startTls();
+  }
+
+  /** RFC 1939 §6: QUIT from TRANSACTION enters UPDATE and removes the messages marked deleted. */
+  async quit(): Promise<void> {
+    if (this.state !== 'transaction' || !this.maildrop) {
+      await this.ok('Logging out');
+      this.close();
+      return;
+    }
+    this.state = 'update';
+    try {
+      const removed = await this.maildrop.commit();
+      const left = this.maildrop.stat().count;
+      this.log.info({ event: 'logout', user: this.user?.address, deleted: removed, left }, `pop3 logout ${this.user?.address}: ${removed} deleted, ${left} left`);
+      await this.ok(`Logging out, ${removed} messages deleted, ${left} left`);
+    } catch (error) {
+      this.log.error({ event: 'update_error', user: this.user?.address, err: error }, 'pop3 could not remove the deleted messages');
+      await this.err('Some deleted messages were not removed; try again', 'SYS/TEMP');
+    }
+    this.close();
+  }
+
+  /** Stops reading commands and ends the connection after the last reply. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.transport.end();
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed) {
+      const event = this.queue.shift();
+      if (!event) break;
+      if (this.inputPaused && this.queue.length <= this.limits.maxQueuedLines / 2) {
+        this.inputPaused = false;
+        this.transport.resumeInput();
+      }
+      try {
+        await this.handle(event);
+      } catch (error) {
+        this.log.error({ event: 'command_error', err: error }, 'pop3 command failed');
+        await this.err('Internal error; try again later', 'SYS/TEMP').catch(() => {});
+      }
+    }
+  }
+
+  private async handle(event: LineEvent): Promise<void> {
+    const continuation = this.continuation;
+    if (continuation) {
+      this.continuation = null;
+      await continuation(event);
+      return;
+    }
+    // RFC 2449 §4: commands are at most 255 octets; we allow more, but never an unbounded line.
+    if (event.kind === 'overlong') {
+      await this.badCommand('Line too long');
+      return;
+    }
+    const space = event.text.indexOf(' ');
+    const name = (space === -1 ? event.text : event.text.slice(0, space)).toUpperCase();
+    const rest = space === -1 ? '' : event.text.slice(space + 1);
+    const command = COMMANDS.get(name);
+    if (!command) {
+      // Keep the session: fetchmail probes with LAST (RFC 1460), others with XTND, APOP...
+      this.log.debug({ event: 'unknown_command', command: name.slice(0, 16) }, 'pop3 unknown command');
+      // Echo only a plain keyword: the reply must never carry bytes the client chose.
+      await this.badCommand(/^[A-Z0-9]{1,16}$/.test(name) ? `Unknown command ${name}` : 'Unknown command');
+      return;
+    }
+    if (!command.states.includes(this.state)) {
+      await this.badCommand(`${name} is not allowed in the ${this.state.toUpperCase()} state`);
+      return;
+    }
+    await command.run(this, rest === '' ? [] : rest.split(/ +/), rest);
+  }
+}

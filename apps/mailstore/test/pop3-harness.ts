@@ -1,0 +1,322 @@
+// Shared by the POP3 unit tests: a real store (sqlite file or MongoDB-wire
+// server), a real listener on loopback, and a raw line client over node:net/tls.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, afterEach, before } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
+import { hashPassword } from '@postern/auth';
+import { parseConfigText } from '@postern/config';
+import { createLogger } from '@postern/log';
+import { openStore, type Store, type User } from '@postern/store';
+import { databaseUrl, startTestMongo } from '@postern/store/testing';
+import { createContext, type MailstoreContext } from '../src/context.js';
+import { prepareMessage } from '../src/message/index.js';
+import { listenPop3, type Pop3ServerOptions } from '../src/pop3/index.js';
+import type { ProtocolService } from '../src/service.js';
+
+export const BACKENDS = ['sqlite', 'mongodb'] as const;
+export type Backend = (typeof BACKENDS)[number];
+export const PASSWORD = 'correct horse battery staple';
+
+const scratch = mkdtempSync(join(tmpdir(), 'postern-pop3-'));
+process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+
+let certificate: { cert: string; key: string } | undefined;
+/** A self-signed certificate made with openssl, once per test process. */
+function testCertificate(): { cert: string; key: string } {
+  if (!certificate) {
+    const cert = join(scratch, 'cert.pem');
+    const key = join(scratch, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=mail.example.com'], { stdio: 'ignore' });
+    certificate = { cert, key };
+  }
+  return certificate;
+}
+
+/** A store of the given backend that lives for one test file. */
+export interface TestStore {
+  store: Store;
+  server: string;
+  dispose(): Promise<void>;
+}
+
+let storeCounter = 0;
+export async function openTestStore(backend: Backend): Promise<TestStore> {
+  storeCounter += 1;
+  if (backend === 'sqlite') {
+    const path = join(scratch, `store-${storeCounter}.sqlite`);
+    const store = await openStore({ backend, path });
+    return { store, server: `sqlite file ${path}`, dispose: () => store.close() };
+  }
+  const mongo = await startTestMongo();
+  const store = await openStore({ backend, url: databaseUrl(mongo.url, `pop3_${process.pid}_${storeCounter}`) });
+  return {
+    store,
+    server: mongo.server,
+    async dispose() {
+      await store.close();
+      await mongo.stop();
+    },
+  };
+}
+
+/**
+ * The setup of one backend's describe block: a store for the block (a backend
+ * that cannot start fails every test, never skips) and a fixture closed after each test.
+ */
+export function backendSuite(backend: Backend, label: string) {
+  let testStore: TestStore | undefined;
+  let fixture: Pop3Fixture | undefined;
+  before(async () => {
+    testStore = await openTestStore(backend);
+    console.log(`${label} on ${testStore.server}`);
+  });
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = undefined;
+  });
+  after(() => testStore?.dispose());
+  const suite = {
+    get store(): Store {
+      if (!testStore) throw new Error(`${backend} store did not start`);
+      return testStore.store;
+    },
+    /** The fixture of the running test (started by start()). */
+    get fixture(): Pop3Fixture {
+      if (!fixture) throw new Error('no POP3 listener started in this test');
+      return fixture;
+    },
+    async start(options: FixtureOptions = {}): Promise<Pop3Fixture> {
+      fixture = await startFixture(suite.store, options);
+      return fixture;
+    },
+    /** The fixture of the running test, if one was started. */
+    get started(): Pop3Fixture | undefined {
+      return fixture;
+    },
+    /** Forgets the fixture the test closed itself. */
+    forget(): void {
+      fixture = undefined;
+    },
+  };
+  return suite;
+}
+
+let userCounter = 0;
+/** A user with no mailboxes yet: the first login must create INBOX. */
+export async function addTestUser(store: Store, password = PASSWORD): Promise<User> {
+  userCounter += 1;
+  return store.addUser({ address: `user${userCounter}.${process.pid}@example.com`, passwordHash: await hashPassword(password) });
+}
+
+/** Puts a message into the user's INBOX the way a delivery would. */
+export async function deliver(store: Store, user: User, raw: string | Buffer): Promise<void> {
+  let inbox = await store.getMailbox(user.id, 'INBOX');
+  inbox ??= await store.createMailbox(user.id, 'INBOX', { subscribed: true });
+  await store.appendMessage(inbox.id, prepareMessage(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)));
+}
+
+export function message(subject: string, body = 'Hello.\r\n'): string {
+  return `From: sender@example.org\r\nTo: someone@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}.${Date.now()}@example.org>\r\n\r\n${body}`;
+}
+
+export interface FixtureOptions extends Partial<Pop3ServerOptions> {
+  allowCleartext?: boolean;
+  maxConnectionsPerIp?: number;
+  authFailuresBeforeBan?: number;
+  withTls?: boolean;
+}
+
+/** A POP3 listener on 127.0.0.1 over `store`, with its own context (throttle, connection counts) and captured log lines. */
+export interface Pop3Fixture {
+  ctx: MailstoreContext;
+  service: ProtocolService;
+  port: number;
+  logs: string[];
+  connect(options?: { implicitTls?: boolean }): Promise<PopClient>;
+  close(): Promise<void>;
+}
+
+export async function startFixture(store: Store, options: FixtureOptions = {}): Promise<Pop3Fixture> {
+  const tls = options.withTls === false ? '' : `[tls]\ncert = ${JSON.stringify(testCertificate().cert)}\nkey = ${JSON.stringify(testCertificate().key)}\n`;
+  const config = parseConfigText(
+    `hostname = "mail.example.com"\ndata_dir = ${JSON.stringify(scratch)}\n${tls}` +
+      `[pop3]\nallow_cleartext_auth = ${options.allowCleartext ?? false}\n` +
+      `[limits]\nmax_connections_per_ip = ${options.maxConnectionsPerIp ?? 20}\nauth_failures_before_ban = ${options.authFailuresBeforeBan ?? 10}\nban_seconds = 60\n`,
+    'pop3-test.toml',
+  );
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      done();
+    },
+  });
+  const ctx = createContext(config, store, createLogger({ name: 'pop3-test', level: 'debug', destination }));
+  const service = await listenPop3(ctx, { kind: 'tcp', host: '127.0.0.1', port: 0 }, { implicitTls: false, ...options });
+  const port = Number(/:(\d+)$/.exec(service.description)?.[1]);
+  const clients: PopClient[] = [];
+  return {
+    ctx,
+    service,
+    port,
+    logs,
+    async connect(connectOptions = {}) {
+      const client = await PopClient.connect(port, connectOptions.implicitTls ?? false);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      for (const client of clients) client.destroy();
+      await service.close();
+    },
+  };
+}
+
+/** A raw POP3 client: writes lines, reads replies exactly as the server sent them. */
+export class PopClient {
+  private buffer = Buffer.alloc(0);
+  private waiters: (() => void)[] = [];
+  private ended = false;
+  readonly closed: Promise<void>;
+
+  private constructor(private socket: Socket) {
+    this.closed = new Promise((resolve) => this.attach(socket, resolve));
+  }
+
+  static async connect(port: number, implicitTls: boolean): Promise<PopClient> {
+    const socket = implicitTls ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }) : netConnect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(implicitTls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new PopClient(socket);
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  send(line: string): void {
+    this.write(`${line}\r\n`);
+  }
+
+  /** The next line, without its CRLF. */
+  async readLine(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const lf = this.buffer.indexOf(0x0a);
+      if (lf !== -1) {
+        const line = this.buffer.subarray(0, lf).toString('utf8').replace(/\r$/, '');
+        this.buffer = this.buffer.subarray(lf + 1);
+        return line;
+      }
+      if (this.ended) throw new Error(`connection closed before a full line (had ${JSON.stringify(this.buffer.toString())})`);
+      await this.waitForData(deadline);
+    }
+  }
+
+  /** A multi-line body up to the "." line, still byte-stuffed, each line without CRLF. */
+  async readBody(): Promise<string[]> {
+    const lines: string[] = [];
+    for (;;) {
+      const line = await this.readLine();
+      if (line === '.') return lines;
+      lines.push(line);
+    }
+  }
+
+  /** Raw bytes of a multi-line body including the final ".\r\n" (to check CRLF and stuffing exactly). */
+  async readRawBody(): Promise<Buffer> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n.\r\n');
+      const atStart = this.buffer.subarray(0, 3).toString() === '.\r\n';
+      if (atStart || end !== -1) {
+        const length = atStart ? 3 : end + 5;
+        const body = this.buffer.subarray(0, length);
+        this.buffer = this.buffer.subarray(length);
+        return body;
+      }
+      if (this.ended) throw new Error('connection closed inside a multi-line response');
+      await this.waitForData(deadline);
+    }
+  }
+
+  async command(line: string): Promise<string> {
+    this.send(line);
+    return this.readLine();
+  }
+
+  /** Sends a command expecting "+OK" and a multi-line body; returns both. */
+  async multiline(line: string): Promise<{ status: string; lines: string[] }> {
+    const status = await this.command(line);
+    if (!status.startsWith('+OK')) return { status, lines: [] };
+    return { status, lines: await this.readBody() };
+  }
+
+  /** USER/PASS; throws unless both succeed. */
+  async login(username: string, password = PASSWORD): Promise<string> {
+    const user = await this.command(`USER ${username}`);
+    if (!user.startsWith('+OK')) throw new Error(`USER refused: ${user}`);
+    const pass = await this.command(`PASS ${password}`);
+    if (!pass.startsWith('+OK')) throw new Error(`PASS refused: ${pass}`);
+    return pass;
+  }
+
+  /** RFC 2595 STLS: after "+OK", a TLS handshake over the same connection. */
+  async startTls(pipelined = ''): Promise<string> {
+    this.write(`STLS\r\n${pipelined}`);
+    const reply = await this.readLine();
+    if (!reply.startsWith('+OK')) return reply;
+    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.attach(secure, () => {});
+    return reply;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private attach(socket: Socket, onClose: () => void): void {
+    socket.on('data', (chunk: Buffer) => {
+      // After STLS the plain socket's bytes are TLS records: only the active socket feeds the buffer.
+      if (socket !== this.socket) return;
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.wake();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.ended = true;
+      this.wake();
+      onClose();
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  private waitForData(deadline: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply within the time limit (buffer ${JSON.stringify(this.buffer.toString().slice(0, 200))})`)), Math.max(0, deadline - Date.now()));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
