@@ -1,0 +1,93 @@
+import type { Store, Uid, User, UserId } from '@postern/store';
+import { prepareMessage } from '../message/index.js';
+import { inboxOf } from './inbox.js';
+import { wouldExceedQuota } from './quota.js';
+import { withTraceHeaders } from './trace-headers.js';
+
+/** One message as the MTA handed it over (after DATA). */
+export interface InboundMessage {
+  /** The MAIL FROM reverse-path; '' for the null sender. */
+  sender: string;
+  raw: Buffer;
+  /** INTERNALDATE of every copy. */
+  receivedAt: Date;
+}
+
+/** One accepted RCPT TO and the local users it expands to. */
+export interface DeliveryRecipient {
+  /** The address as the client gave it; it becomes the Delivered-To line. */
+  address: string;
+  /** Local users after alias expansion, each once. */
+  users: User[];
+}
+
+/** A copy in a user's INBOX. */
+export interface StoredCopy {
+  user: User;
+  mailbox: string;
+  uid: Uid;
+  size: number;
+  /** True when an earlier recipient of the same message already put this copy there. */
+  shared: boolean;
+}
+
+export type RecipientOutcome =
+  | { status: 'delivered'; copies: StoredCopy[] }
+  | { status: 'over-quota'; user: User }
+  | { status: 'failed'; user: User; error: unknown };
+
+type CopyResult = { ok: true; copy: StoredCopy } | { ok: false; error: unknown };
+
+async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Date): Promise<CopyResult> {
+  try {
+    const inbox = await inboxOf(store, user);
+    // Header and body become separate blobs: only the header (with this copy's
+    // Delivered-To) differs between users, so the body is stored once.
+    const { message } = await store.appendMessage(inbox.id, prepareMessage(full, { internalDate: receivedAt }));
+    return { ok: true, copy: { user, mailbox: inbox.path, uid: message.uid, size: message.size, shared: false } };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Delivers one message to every recipient's INBOX and says, per recipient and
+ * in order, what became of it. A user reached through several recipients
+ * gets one copy. Recipients are checked against quota before anything is
+ * stored for them, so a 452 leaves nothing that a retry would duplicate; a
+ * store failure after some copies were made may duplicate those on retry,
+ * which is the safe side (never lose mail).
+ */
+export async function deliverMessage(store: Store, message: InboundMessage, recipients: DeliveryRecipient[]): Promise<RecipientOutcome[]> {
+  const copies = new Map<UserId, Promise<CopyResult>>();
+  const outcomes: RecipientOutcome[] = [];
+  for (const recipient of recipients) {
+    const full = withTraceHeaders(message.raw, { returnPath: message.sender, deliveredTo: recipient.address });
+    let overQuota: User | null = null;
+    for (const user of recipient.users) {
+      if (!copies.has(user.id) && (await wouldExceedQuota(store, user, full.length))) {
+        overQuota = user;
+        break;
+      }
+    }
+    if (overQuota) {
+      outcomes.push({ status: 'over-quota', user: overQuota });
+      continue;
+    }
+    const stored: StoredCopy[] = [];
+    let failure: RecipientOutcome | null = null;
+    for (const user of recipient.users) {
+      const earlier = copies.get(user.id);
+      const pending = earlier ?? storeCopy(store, user, full, message.receivedAt);
+      if (!earlier) copies.set(user.id, pending);
+      const result = await pending;
+      if (!result.ok) {
+        failure = { status: 'failed', user, error: result.error };
+        break;
+      }
+      stored.push(earlier ? { ...result.copy, shared: true } : result.copy);
+    }
+    outcomes.push(failure ?? { status: 'delivered', copies: stored });
+  }
+  return outcomes;
+}

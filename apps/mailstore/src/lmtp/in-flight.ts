@@ -1,0 +1,26 @@
+/** The deliveries under way, per session, so that shutdown can wait for them. */
+export class InFlight {
+  private readonly work = new Map<string, Promise<unknown>>();
+
+  /** Runs `task` as the session's delivery; it is forgotten once settled. */
+  track<T>(sessionId: string, task: Promise<T>): Promise<T> {
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.work.set(sessionId, settled);
+    void settled.then(() => {
+      if (this.work.get(sessionId) === settled) this.work.delete(sessionId);
+    });
+    return task;
+  }
+
+  has(sessionId: string): boolean {
+    return this.work.has(sessionId);
+  }
+
+  /** Resolves once nothing is in flight (work that starts meanwhile is waited for too). */
+  async idle(): Promise<void> {
+    while (this.work.size > 0) await Promise.all(this.work.values());
+  }
+}

@@ -1,0 +1,39 @@
+import { AddressError, parseAddress } from '@postern/address';
+import { resolveRecipient } from '@postern/directory';
+import type { MailstoreContext } from '../context.js';
+import { exceedsQuota, type DeliveryRecipient } from '../delivery/index.js';
+import { replies } from './replies.js';
+
+/** A recipient accepted at RCPT, with what alias expansion made of it. */
+export interface AcceptedRecipient extends DeliveryRecipient {
+  /** Off-site alias targets: not delivered here (see acceptRecipient). */
+  remote: string[];
+  /** Local alias targets that lead nowhere. */
+  unknown: string[];
+}
+
+/**
+ * The RCPT TO decision: resolves the address (user, alias, catch-all,
+ * user+tag) and either returns the local users it reaches or throws the
+ * LmtpReply that refuses it.
+ *
+ * Remote targets (an alias that forwards off-site) are not the mailstore's to
+ * deliver: the local part of the expansion is accepted, the remote part is
+ * logged as not delivered, and forwarding is left to the MTA, which expands
+ * aliases before it hands mail to LMTP.
+ */
+export async function acceptRecipient(ctx: MailstoreContext, rcpt: string, sizeHint: number | null): Promise<AcceptedRecipient> {
+  let address: string;
+  try {
+    address = parseAddress(rcpt).address;
+  } catch (err) {
+    if (err instanceof AddressError) throw replies.badAddress(rcpt, err.message);
+    throw err;
+  }
+  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: ctx.config.smtpd.recipient_delimiter });
+  if (resolution.local.length === 0 && resolution.remote.length === 0) throw replies.unknownUser(rcpt);
+  const users = resolution.local.map((delivery) => delivery.user);
+  // RFC 1870 §6.2: a SIZE= that cannot fit is refused at RCPT, before the client sends the message.
+  if (sizeHint !== null && users.some((user) => exceedsQuota(user, sizeHint))) throw replies.mailboxFull(rcpt);
+  return { address: rcpt, users, remote: resolution.remote, unknown: resolution.unknown };
+}

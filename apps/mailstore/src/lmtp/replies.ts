@@ -1,0 +1,37 @@
+/**
+ * One LMTP reply. smtp-server sends a handler's error, and each Error entry of
+ * onData's per-recipient array (RFC 2033 §4.2), as `responseCode`, the RFC 3463
+ * enhanced code it maps from that code, then the message: 250 → 2.0.0,
+ * 451 → 4.3.0, 452 → 4.2.2, 501 → 5.5.4, 503 → 5.5.1, 550 → 5.1.1. Success is
+ * an LmtpReply too so that it reads 250 2.0.0 rather than the library's 2.6.0.
+ */
+export class LmtpReply extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LmtpReply';
+  }
+
+  /** The reply line as the client sees it, for the log (without the enhanced code). */
+  get line(): string {
+    return `${this.responseCode} ${this.message}`;
+  }
+}
+
+const bracket = (address: string): string => `<${address}>`;
+
+export const replies = {
+  saved: (rcpt: string) => new LmtpReply(250, `${bracket(rcpt)} Saved`),
+  /** An alias whose targets are all off-site: forwarding is the MTA's job, not the mailstore's. */
+  leftToMta: (rcpt: string) => new LmtpReply(250, `${bracket(rcpt)} Accepted; its remote targets are the MTA's to forward`),
+  unknownUser: (rcpt: string) => new LmtpReply(550, `${bracket(rcpt)} User unknown in this mailstore`),
+  mailboxFull: (rcpt: string) => new LmtpReply(452, `${bracket(rcpt)} Mailbox full: quota exceeded, try again later`),
+  badAddress: (rcpt: string, reason: string) => new LmtpReply(501, `${bracket(rcpt)} Bad recipient address syntax: ${reason}`),
+  duplicateRecipient: (rcpt: string) => new LmtpReply(503, `${bracket(rcpt)} Duplicate recipient in this transaction`),
+  localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
+  messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
+  notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),
+  shuttingDown: () => new LmtpReply(421, 'Service shutting down, try again later'),
+};

@@ -1,0 +1,138 @@
+import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import type { MailstoreContext } from '../context.js';
+import { deliverMessage, type RecipientOutcome } from '../delivery/index.js';
+import { headerLength, parseHeaderFields } from '../message/index.js';
+import { readMessage } from './data.js';
+import type { InFlight } from './in-flight.js';
+import { acceptRecipient, type AcceptedRecipient } from './recipients.js';
+import { LmtpReply, replies } from './replies.js';
+
+type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'>>;
+
+export interface SessionHooks {
+  /** True once shutdown began: new transactions are refused with 421. */
+  closing(): boolean;
+  inFlight: InFlight;
+}
+
+/** Recipients accepted in the current transaction, by lower-cased address (as smtp-server keys them). */
+const transactions = new WeakMap<SMTPServerSession, Map<string, AcceptedRecipient>>();
+
+const recipientKey = (address: string): string => address.toLowerCase();
+
+function sizeParameter(session: SMTPServerSession): number | null {
+  const args = session.envelope.mailFrom ? session.envelope.mailFrom.args : false;
+  const size = args ? args['SIZE'] : undefined;
+  return typeof size === 'string' && /^\d+$/.test(size) ? Number(size) : null;
+}
+
+function messageIdOf(raw: Buffer): string | undefined {
+  return parseHeaderFields(raw.subarray(0, headerLength(raw))).find(([name]) => name === 'message-id')?.[1];
+}
+
+/** The LMTP session handlers over the store, in the order a session runs. */
+export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handlers {
+  const log = ctx.logger.child({ service: 'lmtp' });
+
+  const onConnect: Handlers['onConnect'] = (session, callback) => {
+    log.info({ session: session.id, client: session.remoteAddress || 'unix' }, `connect from ${session.remoteAddress || 'unix socket'}`);
+    callback();
+  };
+
+  const onMailFrom: Handlers['onMailFrom'] = (_address, session, callback) => {
+    if (hooks.closing()) return callback(replies.shuttingDown());
+    transactions.set(session, new Map());
+    callback();
+  };
+
+  const onRcptTo: Handlers['onRcptTo'] = (address: SMTPServerAddress, session, callback) => {
+    const accepted = transactions.get(session) ?? new Map<string, AcceptedRecipient>();
+    transactions.set(session, accepted);
+    const key = recipientKey(address.address);
+    // smtp-server keeps one entry for a repeated RCPT, so a second 250 would leave the
+    // client waiting for a reply after DATA that never comes (RFC 2033 §4.2: one per 250).
+    if (accepted.has(key)) return callback(replies.duplicateRecipient(address.address));
+    acceptRecipient(ctx, address.address, sizeParameter(session)).then(
+      (recipient) => {
+        accepted.set(key, recipient);
+        callback();
+      },
+      (err: unknown) => {
+        const reply = err instanceof LmtpReply ? err : replies.localError(address.address);
+        if (err instanceof LmtpReply) log.info({ session: session.id, rcpt: address.address, reply: reply.line }, `rcpt ${address.address} refused`);
+        else log.error({ session: session.id, rcpt: address.address, err }, `rcpt ${address.address}: lookup failed`);
+        callback(reply);
+      },
+    );
+  };
+
+  const replyFor = (session: SMTPServerSession, recipient: AcceptedRecipient, outcome: RecipientOutcome | undefined, messageId: string | undefined): LmtpReply => {
+    const base = { session: session.id, rcpt: recipient.address, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', messageId };
+    if (recipient.remote.length > 0 || recipient.unknown.length > 0) {
+      log.warn({ ...base, remote: recipient.remote, unknown: recipient.unknown }, `${recipient.address}: alias targets not delivered by the mailstore (remote: ${recipient.remote.join(', ') || 'none'}; unknown: ${recipient.unknown.join(', ') || 'none'})`);
+    }
+    if (!outcome) return replies.localError(recipient.address);
+    switch (outcome.status) {
+      case 'delivered':
+        for (const copy of outcome.copies) {
+          log.info({ ...base, user: copy.user.address, mailbox: copy.mailbox, uid: copy.uid, size: copy.size, shared: copy.shared }, `delivered ${recipient.address} to ${copy.user.address} ${copy.mailbox} uid ${copy.uid}`);
+        }
+        return outcome.copies.length > 0 ? replies.saved(recipient.address) : replies.leftToMta(recipient.address);
+      case 'over-quota':
+        log.info({ ...base, user: outcome.user.address }, `${recipient.address}: ${outcome.user.address} is over quota`);
+        return replies.mailboxFull(recipient.address);
+      case 'failed':
+        log.error({ ...base, user: outcome.user.address, err: outcome.error }, `${recipient.address}: storing for ${outcome.user.address} failed`);
+        return replies.localError(recipient.address);
+    }
+  };
+
+  const deliver = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<SMTPServerDataResult[]> => {
+    let raw: Buffer | null;
+    try {
+      raw = await readMessage(stream);
+    } catch {
+      log.info({ session: session.id, bytes: stream.byteLength }, 'client left during DATA: nothing stored');
+      throw replies.notReceived();
+    }
+    if (raw === null) {
+      log.info({ session: session.id, bytes: stream.byteLength, limit: ctx.config.smtpd.message_size_limit }, 'message over message_size_limit: nothing stored');
+      // smtp-server answers 552 5.3.4 for each recipient itself (rejectOversized).
+      throw replies.messageTooBig(ctx.config.smtpd.message_size_limit);
+    }
+    const accepted = transactions.get(session);
+    transactions.delete(session);
+    // The replies follow the order of the accepted RCPT commands (RFC 2033 §4.2).
+    const recipients = session.envelope.rcptTo.map((rcpt) => accepted?.get(recipientKey(rcpt.address)) ?? null);
+    const known = recipients.filter((recipient): recipient is AcceptedRecipient => recipient !== null);
+    const messageId = messageIdOf(raw);
+    const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    let outcomes = new Map<AcceptedRecipient, RecipientOutcome>();
+    try {
+      const results = await deliverMessage(ctx.store, { sender, raw, receivedAt: new Date() }, known);
+      outcomes = new Map(known.map((recipient, i) => [recipient, results[i]!]));
+    } catch (err) {
+      log.error({ session: session.id, messageId, err }, 'delivery failed');
+    }
+    return session.envelope.rcptTo.map((rcpt, i) => {
+      const recipient = recipients[i];
+      return recipient ? replyFor(session, recipient, outcomes.get(recipient), messageId) : replies.localError(rcpt.address);
+    });
+  };
+
+  const onData: Handlers['onData'] = (stream, session, callback) => {
+    const work = deliver(stream, session).then(
+      (results) => callback(null, results),
+      (err: unknown) => callback(err instanceof Error ? err : replies.localError()),
+    );
+    void hooks.inFlight.track(session.id, work);
+  };
+
+  const onClose: Handlers['onClose'] = (session, callback) => {
+    transactions.delete(session);
+    log.debug({ session: session.id }, 'disconnect');
+    callback();
+  };
+
+  return { onConnect, onMailFrom, onRcptTo, onData, onClose };
+}
