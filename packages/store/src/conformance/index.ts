@@ -44,8 +44,11 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     afterEach(() => opened.closeAll());
 
     after(async () => {
-      await opened.closeAll();
-      await harness?.teardown();
+      try {
+        await opened.closeAll();
+      } finally {
+        await harness?.teardown();
+      }
     });
 
     const fresh: FreshStore = async () => {

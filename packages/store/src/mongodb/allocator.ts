@@ -46,7 +46,8 @@ export class SequenceAllocator {
         return;
       }
       this.waiting.set(mailboxId, [request]);
-      void this.drain(mailboxId);
+      // Started after the current job, so that callers in the same tick (a batch of appends) share one reservation.
+      queueMicrotask(() => void this.drain(mailboxId));
     });
   }
 

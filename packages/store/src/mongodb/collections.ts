@@ -90,6 +90,11 @@ export interface BlobDoc {
   size: number;
   data?: Binary;
   file?: ObjectId;
+  /**
+   * Random per insert of the hash: a document seen with this value that is
+   * still there later existed all along (see BlobStore.putMany).
+   */
+  incarnation?: string;
 }
 
 export interface QueueDoc {

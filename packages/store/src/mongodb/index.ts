@@ -44,11 +44,12 @@ import { QueueStore } from './queue.js';
 import { displayUrl } from './url.js';
 
 /**
- * The MongoDB backend. It uses only single-document atomic writes (no
+ * The MongoDB backend. It relies only on single-document atomicity (no
  * multi-document transactions: a standalone MongoDB has none, and the test
- * server's do not isolate), so each part keeps its invariants by the order
- * of its writes and by compare-and-set updates; see allocator.ts, blobs.ts,
- * journal.ts and queue.ts.
+ * server's do not isolate; an insertMany or updateMany counts as that many
+ * separate writes), so each part keeps its invariants by the order of its
+ * writes and by compare-and-set updates; see allocator.ts, appender.ts,
+ * blobs.ts, journal.ts and queue.ts.
  */
 export class MongoStore implements Store {
   readonly backend = 'mongodb';

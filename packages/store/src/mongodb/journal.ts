@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import { newId } from '../ids.js';
 import type { JournalEntry } from '../types.js';
-import type { JournalDoc } from './collections.js';
+import type { JournalDoc, MessageDoc } from './collections.js';
 import { toJournalEntry } from './records.js';
 
 /**
@@ -35,9 +35,9 @@ export class Journal {
    * `expunge` entries, so readers are not held at the hole. Best effort: a hole
    * left behind is skipped after ABANDONED_GAP_MS.
    */
-  async fill(mailboxId: string, modseqs: number[], uid: number, messageId: string): Promise<void> {
+  async fill(holes: Pick<MessageDoc, 'mailboxId' | 'modseq' | 'uid' | '_id'>[]): Promise<void> {
     try {
-      await this.write(modseqs.map((modseq) => ({ mailboxId, modseq, kind: 'expunge', uid, messageId })));
+      await this.write(holes.map((hole) => ({ mailboxId: hole.mailboxId, modseq: hole.modseq, kind: 'expunge', uid: hole.uid, messageId: hole._id })));
     } catch {
       // Already on a failure path; the reader's grace period covers the hole.
     }
@@ -62,4 +62,9 @@ export class Journal {
   async deleteMailbox(mailboxId: string): Promise<void> {
     await this.journal.deleteMany({ mailboxId });
   }
+}
+
+/** The journal entry of a message that has just been stored. */
+export function appendEntry(doc: MessageDoc): NewJournalEntry {
+  return { mailboxId: doc.mailboxId, modseq: doc.modseq, kind: 'append', uid: doc.uid, messageId: doc._id, flags: doc.flags };
 }

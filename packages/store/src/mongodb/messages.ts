@@ -1,23 +1,23 @@
 import type { Filter } from 'mongodb';
 import { StoreError, StoreNotFoundError } from '../errors.js';
-import { applyFlagOperation, normalizeFlags, sameFlags } from '../flags.js';
+import { applyFlagOperation, sameFlags } from '../flags.js';
 import { newId } from '../ids.js';
 import type {
   AppendResult,
-  BlobHash,
   CopyResult,
   FlagUpdate,
   FlagUpdateResult,
   JournalEntry,
-  MessageHeaders,
   MessageQuery,
   MessageRecord,
   NewMessage,
 } from '../types.js';
 import type { SequenceAllocator } from './allocator.js';
+import { Appender } from './appender.js';
 import type { BlobStore } from './blobs.js';
 import type { Collections, MailboxDoc, MessageDoc } from './collections.js';
 import type { Directory } from './directory.js';
+import { appendEntry } from './journal.js';
 import type { Journal, NewJournalEntry } from './journal.js';
 import { storeMeta, toMailbox, toMessage } from './records.js';
 
@@ -28,48 +28,21 @@ import { storeMeta, toMailbox, toMessage } from './records.js';
  * MODSEQs come from the allocator and every MODSEQ it grants gets one journal entry.
  */
 export class MessageStore {
+  private readonly appender: Appender;
+
   constructor(
     private readonly c: Pick<Collections, 'messages' | 'mailboxes'>,
     private readonly blobs: BlobStore,
     private readonly allocator: SequenceAllocator,
     private readonly journal: Journal,
     private readonly directory: Directory,
-  ) {}
+  ) {
+    this.appender = new Appender(c, blobs, allocator, journal, directory);
+  }
 
-  async append(mailboxId: string, message: NewMessage): Promise<AppendResult> {
-    const mailbox = await this.requireMailbox(mailboxId);
-    const parts = await this.putParts(message.parts);
-    const size = message.parts.reduce((total, part) => total + part.length, 0);
-    let grant;
-    try {
-      grant = await this.allocator.allocate(mailboxId, 1, 1);
-    } catch (error) {
-      await this.blobs.releaseAll(parts);
-      throw error;
-    }
-    const doc: MessageDoc = {
-      _id: newId(),
-      mailboxId,
-      userId: mailbox.userId,
-      uid: grant.firstUid,
-      modseq: grant.firstModseq,
-      flags: normalizeFlags(message.flags ?? []),
-      internalDate: message.internalDate ?? new Date(),
-      size,
-      headers: definedHeaders(message.headers),
-      parts,
-      meta: storeMeta(message.meta),
-    };
-    try {
-      await this.c.messages.insertOne(doc);
-    } catch (error) {
-      await this.journal.fill(mailboxId, [doc.modseq], doc.uid, doc._id);
-      await this.blobs.releaseAll(parts);
-      throw error;
-    }
-    await this.journal.write([appendEntry(doc)]);
-    await this.directory.addStorage(mailbox.userId, size);
-    return { message: toMessage(doc), mailbox: toMailbox(grant.mailbox) };
+  /** Batched with the appends running alongside it: see appender.ts. */
+  append(mailboxId: string, message: NewMessage): Promise<AppendResult> {
+    return this.appender.append(mailboxId, message);
   }
 
   async get(mailboxId: string, uid: number): Promise<MessageRecord | null> {
@@ -204,7 +177,7 @@ export class MessageStore {
         stored.push(copy);
       } catch (error) {
         failure ??= error;
-        await this.journal.fill(to, [copy.modseq], copy.uid, copy._id);
+        await this.journal.fill([copy]);
         await this.blobs.releaseAll(copy.parts);
       }
     }
@@ -266,18 +239,6 @@ export class MessageStore {
     return mailbox;
   }
 
-  /** Stores each part as a blob (one reference per occurrence); on failure releases what was stored. */
-  private async putParts(parts: Buffer[]): Promise<BlobHash[]> {
-    const stored: BlobHash[] = [];
-    try {
-      for (const part of parts) stored.push(await this.blobs.put(part));
-    } catch (error) {
-      await this.blobs.releaseAll(stored);
-      throw error;
-    }
-    return stored;
-  }
-
   /** One more reference per part; false (and nothing kept) when a blob is gone, i.e. the source was expunged meanwhile. */
   private async shareParts(parts: string[]): Promise<boolean> {
     const added: string[] = [];
@@ -292,15 +253,6 @@ export class MessageStore {
   }
 }
 
-function appendEntry(doc: MessageDoc): NewJournalEntry {
-  return { mailboxId: doc.mailboxId, modseq: doc.modseq, kind: 'append', uid: doc.uid, messageId: doc._id, flags: doc.flags };
-}
-
 function totalSize(docs: MessageDoc[]): number {
   return docs.reduce((total, doc) => total + doc.size, 0);
-}
-
-/** Header fields as given, without undefined ones (which a document cannot hold). */
-function definedHeaders(headers: MessageHeaders | undefined): MessageHeaders {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([, value]) => value !== undefined)) as MessageHeaders;
 }

@@ -1,6 +1,6 @@
 import type { Filter } from 'mongodb';
 import { newId } from '../ids.js';
-import type { BlobHash, NewQueueEntry, QueueEntry, QueueEntryPatch, QueueRecipient } from '../types.js';
+import type { NewQueueEntry, QueueEntry, QueueEntryPatch, QueueRecipient } from '../types.js';
 import type { BlobStore } from './blobs.js';
 import type { Collections, QueueDoc } from './collections.js';
 import { uniqueWrite } from './conflicts.js';
@@ -18,8 +18,7 @@ export class QueueStore {
   ) {}
 
   async enqueue(entry: NewQueueEntry): Promise<QueueEntry> {
-    const parts: BlobHash[] = [];
-    for (const part of entry.parts) parts.push(await this.blobs.put(part));
+    const parts = await this.blobs.putMany(entry.parts);
     const now = new Date();
     const doc: QueueDoc = {
       _id: entry.id ?? newId(),
