@@ -11,3 +11,4 @@ export type { ConfiguredStore } from './store-options.js';
 export { getConfigValue, setConfigValue, formatConfigValue, parseConfigValue } from './edit.js';
 export { renderInitialConfig } from './render.js';
 export type { InitialConfigOptions } from './render.js';
+export { closestName } from './suggest.js';

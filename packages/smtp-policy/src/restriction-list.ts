@@ -1,4 +1,4 @@
-import type { PosternConfig } from '@postern/config';
+import { closestName, type PosternConfig } from '@postern/config';
 import type { Rule, RuleDefinition } from './types.js';
 
 /** One rule of a compiled list, with where it was written (for errors and logs). */
@@ -68,7 +68,8 @@ export function compileRestrictionList(items: readonly ListItem[], options: List
     } else {
       definition = options.registry.get(name);
       if (definition === undefined) {
-        problems.push(`${token.source}: unknown rule "${token.text}"`);
+        const hint = closestName(token.text, [...options.registry.keys()]);
+        problems.push(`${token.source}: unknown rule "${token.text}"${hint ? ` (did you mean ${hint}?)` : ''}`);
         continue;
       }
       const taken = tokens.slice(i + 1, i + 1 + definition.arity);

@@ -39,9 +39,9 @@ describe('compilePolicy', () => {
     assert.deepEqual(policy.ruleNames('relay'), ['permit_mynetworks', 'permit_sasl_authenticated', 'reject_unauth_destination']);
   });
 
-  it('names the key and the rule of an unknown rule', () => {
+  it('names the key and the rule of an unknown rule, suggesting the one meant', () => {
     const error = configError({ recipient_restrictions: ['permit_mynetworks', 'reject_unauth_destination', 'reject_unknwon_sender_domain'] });
-    assert.equal(error.message, 'smtpd.recipient_restrictions[2]: unknown rule "reject_unknwon_sender_domain"');
+    assert.equal(error.message, 'smtpd.recipient_restrictions[2]: unknown rule "reject_unknwon_sender_domain" (did you mean reject_unknown_sender_domain?)');
   });
 
   it('lists every problem, not only the first', () => {
