@@ -6,6 +6,7 @@ import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
 import { registerSender } from './commands/sender.js';
+import { registerServe } from './commands/serve.js';
 import { registerUser } from './commands/user.js';
 import { isExpectedError, oneLine } from './errors.js';
 
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerAlias(program);
   registerSender(program);
   registerPw(program);
+  registerServe(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { storeOptions } from '@postern/config';
+import { createLogger } from '@postern/log';
+import { loginGuardFor, startMailstore, type Mailstore } from '@postern/mailstore';
+import { startMta, type Mta } from '@postern/mta';
+import { openStore } from '@postern/store';
+import { readConfig, type GlobalOptions } from '../context.js';
+
+type Role = 'start' | 'mailstore' | 'mta';
+
+/**
+ * Runs services in the foreground until SIGTERM/SIGINT, then stops accepting,
+ * lets in-flight work finish and closes the store (systemd's stop). `start`
+ * runs the mailstore and the MTA in one process with one LoginGuard, so that
+ * failed logins on SMTP, IMAP and POP3 count together.
+ */
+async function serve(role: Role, options: GlobalOptions): Promise<void> {
+  const { config } = readConfig(options);
+  const logger = createLogger({ name: `postern-${role}` });
+  const store = await openStore(storeOptions(config));
+  logger.info({ store: await store.describe() }, 'store open');
+  const guard = loginGuardFor(config, store, logger);
+  let mailstore: Mailstore | null = null;
+  let mta: Mta | null = null;
+  // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
+  const stopAll = async (): Promise<void> => {
+    await mta?.close();
+    await mailstore?.close();
+    await store.close();
+  };
+  try {
+    // The mailstore's LMTP is up before the MTA accepts mail for it.
+    if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard });
+    if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? [])].map((s) => s.description);
+  logger.info({ services }, `postern ${role} ready`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await stopAll();
+  logger.info('stopped');
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('start')
+    .description('run every service in one process (MTA: SMTP 25/587/465; mailstore: LMTP, IMAP, POP3)')
+    .action(async (_opts, cmd: Command) => serve('start', cmd.optsWithGlobals<GlobalOptions>()));
+  program
+    .command('mta')
+    .description('run the MTA only: SMTP on 25, 587 and 465, delivering local mail over LMTP (the Postfix role)')
+    .action(async (_opts, cmd: Command) => serve('mta', cmd.optsWithGlobals<GlobalOptions>()));
+  program
+    .command('mailstore')
+    .description('run the mailstore only: LMTP, IMAP and POP3 (the Dovecot role)')
+    .action(async (_opts, cmd: Command) => serve('mailstore', cmd.optsWithGlobals<GlobalOptions>()));
+}

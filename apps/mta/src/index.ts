@@ -1,0 +1,58 @@
+import { parseListenAddress, type PosternConfig } from '@postern/config';
+import type { LoginGuard } from '@postern/directory';
+import type { Logger } from '@postern/log';
+import type { Store } from '@postern/store';
+import { createContext, type MtaContext } from './context.js';
+import { startListener, type SmtpListener } from './listeners.js';
+import type { SmtpService } from './session.js';
+
+export interface Mta {
+  context: MtaContext;
+  listeners: SmtpListener[];
+  /** SIGTERM: stop accepting, let messages in DATA finish (their LMTP hand-off included), close every session. */
+  close(): Promise<void>;
+}
+
+const SERVICES: SmtpService[] = ['smtp', 'submission', 'submissions'];
+
+/**
+ * Starts the SMTP listeners of the config (the Postfix role): `smtp` (25),
+ * `submission` (587, STARTTLS) and `submissions` (465, implicit TLS). Local
+ * mail goes over LMTP to virtual_transport or the first listen.lmtp address.
+ * Throws ConfigError for a bad restriction list (naming the key).
+ */
+export async function startMta(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard } = {}): Promise<Mta> {
+  const context = createContext(config, store, logger, options.guard);
+  if (context.tls === null && config.listen.submission.length > 0 && config.smtpd.tls_auth_only) {
+    logger.warn({ service: 'submission' }, 'no [tls] certificate: submission cannot offer AUTH (smtpd.tls_auth_only), so it accepts no mail');
+  }
+  if (!config.smtpd.helo_required || !config.smtpd.strict_rfc821_envelopes) {
+    logger.warn('smtpd.helo_required = false and smtpd.strict_rfc821_envelopes = false are not supported: HELO/EHLO and <bracketed> addresses are always required');
+  }
+  const listeners: SmtpListener[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(listeners.splice(0).map((listener) => listener.close()));
+    await context.handoff.close();
+  };
+  try {
+    for (const service of SERVICES) {
+      for (const text of config.listen[service]) {
+        const address = parseListenAddress(text, { allowUnix: false });
+        if (address.kind !== 'tcp') throw new Error(`listen.${service}: ${text} is not a TCP address`);
+        const listener = await startListener(context, service, address);
+        listeners.push(listener);
+        logger.info({ service, listen: text }, `${listener.description} listening`);
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  logger.info({ relay: `lmtp[${context.handoff.destination}]` }, `local delivery over LMTP to ${context.handoff.destination}`);
+  return { context, listeners, close };
+}
+
+export type { MtaContext } from './context.js';
+export type { SmtpListener } from './listeners.js';
+export { loginGuardFor } from './context.js';
+export { lmtpDestination } from './handoff.js';

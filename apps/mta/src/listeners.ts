@@ -1,0 +1,149 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ListenAddress } from '@postern/config';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
+import { AUTH_METHODS, authRefusal, onAuth } from './auth.js';
+import { attachHooks, unreadInput, type CommandGates } from './connection-hooks.js';
+import { heloCheck, onClose, onConnect, onSecure } from './connection.js';
+import type { MtaContext } from './context.js';
+import { dataCommandCheck, onData } from './data.js';
+import { onMailFrom, onRcptTo } from './envelope.js';
+import { describeDestination } from './lmtp-client.js';
+import { replies } from './replies.js';
+import { initSession, type SmtpService } from './session.js';
+
+/** One SMTP listener on one address. */
+export interface SmtpListener {
+  /** e.g. `submission on 0.0.0.0:587`. */
+  readonly description: string;
+  /** Stops accepting, lets messages being received finish, then says 421 to every session. */
+  close(): Promise<void>;
+}
+
+// How long shutdown waits for a client still sending a message before smtp-server drops it.
+const CLOSE_GRACE_MS = 30_000;
+// RFC 5321 §4.5.3.1.4 allows 512 octets per command line; AUTH PLAIN initial responses need more (RFC 4954 §4: 12288).
+const MAX_COMMAND_LENGTH = 12_288;
+
+/** smtp-server with one more step when a client connects: the MTA's hooks on the new connection. */
+class MtaSmtpServer extends SMTPServer {
+  constructor(
+    options: SMTPServerOptions,
+    private readonly attach: (connection: SMTPConnection) => void,
+  ) {
+    super(options);
+  }
+
+  override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
+    super.connect(socket, socketOptions);
+    // The library just added the connection (last in insertion order); its greeting is still 100 ms away.
+    let newest: SMTPConnection | undefined;
+    for (const connection of this.connections) newest = connection;
+    if (!newest) return;
+    this.attach(newest);
+    // Greet at once, as Postfix's smtpd does: smtp-server waits 100 ms first, which caps a sender
+    // at ten connections a second. Its timer calls connectionReady() later and finds nothing to do.
+    // Early talkers are still refused (421) until onConnect has finished.
+    const ready = newest.connectionReady.bind(newest);
+    newest.connectionReady = () => undefined;
+    ready();
+  }
+}
+
+/** smtpd_banner with $myhostname replaced (the guides' "$myhostname ESMTP": no version). */
+function bannerText(ctx: MtaContext): string {
+  return ctx.config.smtpd.banner.replaceAll('$myhostname', ctx.config.hostname);
+}
+
+export async function startListener(ctx: MtaContext, service: SmtpService, address: Extract<ListenAddress, { kind: 'tcp' }>): Promise<SmtpListener> {
+  const { config } = ctx;
+  const implicitTls = service === 'submissions';
+  if (implicitTls && !ctx.tls) throw new Error('listen.submissions: implicit TLS needs [tls] cert and key');
+  const starttlsOffered = !implicitTls && ctx.tls !== null && config.smtpd.tls_security_level !== 'none';
+  const banner = bannerText(ctx);
+
+  const gates: CommandGates = {
+    helo: (connection, hostname, command) => heloCheck(ctx, connection.session, hostname, command),
+    data: (connection) => dataCommandCheck(ctx, connection.session, unreadInput(connection)),
+    auth: (connection) => authRefusal(ctx, connection.session, starttlsOffered && !connection.secure),
+  };
+  const attach = (connection: SMTPConnection): void => {
+    initSession(connection.session, service, () => unreadInput(connection));
+    // The greeting is the configured banner as it is, like Postfix's smtpd_banner.
+    connection._sendGreeting = () => connection.send(220, banner, false);
+    attachHooks(connection, gates, {
+      hostname: config.hostname,
+      hardErrorLimit: config.smtpd.hard_error_limit,
+      disableVrfy: config.smtpd.disable_vrfy_command,
+      onGateError: (conn, err) => ctx.logger.error({ event: 'error', session: conn.id, client_ip: conn.remoteAddress, err }, `command check failed: ${String(err)}`),
+    });
+  };
+
+  const server = new MtaSmtpServer(
+    {
+      name: config.hostname,
+      heloResponse: '%s',
+      secure: implicitTls,
+      ...(ctx.tls ? { key: ctx.tls.key, cert: ctx.tls.cert, minVersion: ctx.tls.minVersion } : {}),
+      hideSTARTTLS: !starttlsOffered,
+      size: config.smtpd.message_size_limit,
+      rejectOversized: true,
+      maxRecipients: config.smtpd.recipient_limit,
+      authMethods: AUTH_METHODS,
+      // Submission requires AUTH (checked at MAIL FROM, see envelope.ts); port 25 takes mail without it.
+      authOptional: true,
+      // AUTH before TLS is refused by our gate when smtpd_tls_auth_only says so; the library's 538 is not used.
+      allowInsecureAuth: true,
+      hideENHANCEDSTATUSCODES: false,
+      hidePIPELINING: false,
+      hide8BITMIME: false,
+      hideSMTPUTF8: false,
+      hideDSN: true,
+      hideREQUIRETLS: true,
+      // Names are looked up through the injectable resolver at connect (client-name.ts).
+      disableReverseLookup: true,
+      socketTimeout: config.smtpd.timeout_seconds * 1000,
+      closeTimeout: CLOSE_GRACE_MS,
+      maxCommandLength: MAX_COMMAND_LENGTH,
+      logger: false,
+      onConnect: onConnect(ctx, starttlsOffered),
+      onSecure: onSecure(ctx, starttlsOffered),
+      onAuth: onAuth(ctx),
+      onMailFrom: onMailFrom(ctx),
+      onRcptTo: onRcptTo(ctx),
+      onData: onData(ctx),
+      onClose: onClose(ctx),
+    },
+    attach,
+  );
+  server.on('error', (err) => ctx.logger.warn({ service, err }, `${service}: ${err.message}`));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.server.listen({ host: address.host, port: address.port }, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+
+  let closed: Promise<void> | null = null;
+  const close = async (): Promise<void> => {
+    ctx.closing = true;
+    const stopped = new Promise<void>((resolve) => server.close(resolve));
+    const sayGoodbye = (): void => {
+      for (const connection of [...server.connections]) {
+        if (!ctx.inFlight.has(connection.id)) connection.send(421, replies.shuttingDown(config.hostname).message);
+      }
+    };
+    // Idle sessions go now; a session inside DATA gets its reply first, then 421.
+    sayGoodbye();
+    await ctx.inFlight.idle();
+    sayGoodbye();
+    await stopped;
+  };
+
+  return {
+    description: `${service} on ${describeDestination(address)}`,
+    close: () => (closed ??= close()),
+  };
+}

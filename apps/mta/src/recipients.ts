@@ -1,0 +1,46 @@
+import { resolveRecipient, type LocalDelivery } from '@postern/directory';
+import type { Store } from '@postern/store';
+import type { MtaContext } from './context.js';
+
+/** Where one RCPT TO address leads (after the restrictions allowed it). */
+export type RecipientRoute =
+  /** Local mailboxes, as LMTP recipient addresses. */
+  | { kind: 'local'; mailboxes: string[]; unknownTargets: string[] }
+  /** Not one of our domains: relaying (the policy already decided it may). */
+  | { kind: 'remote' }
+  /** A local alias that forwards (at least partly) off-site. */
+  | { kind: 'forward'; remote: string[] }
+  /** A local domain without such a user, alias or catch-all. */
+  | { kind: 'unknown' };
+
+/** The LMTP recipient for a local delivery: the user's address, keeping the +tag for folder filing. */
+export function mailboxAddress(delivery: LocalDelivery, delimiter: string): string {
+  const first = delimiter[0];
+  if (delivery.tag === null || first === undefined) return delivery.user.address;
+  const at = delivery.user.address.lastIndexOf('@');
+  return `${delivery.user.address.slice(0, at)}${first}${delivery.tag}${delivery.user.address.slice(at)}`;
+}
+
+export async function routeRecipient(ctx: MtaContext, address: string, domain: string): Promise<RecipientRoute> {
+  if ((await ctx.store.getDomain(domain)) === null) return { kind: 'remote' };
+  const delimiter = ctx.config.smtpd.recipient_delimiter;
+  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
+  if (resolution.remote.length > 0) return { kind: 'forward', remote: resolution.remote };
+  if (resolution.local.length === 0) return { kind: 'unknown' };
+  return { kind: 'local', mailboxes: resolution.local.map((delivery) => mailboxAddress(delivery, delimiter)), unknownTargets: resolution.unknown };
+}
+
+/**
+ * RFC 5321 §4.1.1.3: "RCPT TO:<Postmaster>" without a domain must be
+ * accepted. It means the postmaster of this server: the host name's domain
+ * when that is local (as Postfix appends $myorigin), else the first local domain.
+ */
+export async function postmasterAddress(store: Store, hostname: string): Promise<string | null> {
+  const labels = hostname.split('.');
+  for (let i = 0; i < labels.length - 1; i++) {
+    const candidate = labels.slice(i).join('.');
+    if ((await store.getDomain(candidate)) !== null) return `postmaster@${candidate}`;
+  }
+  const first = (await store.listDomains())[0];
+  return first ? `postmaster@${first.name}` : null;
+}

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/ports.js';
+
+export interface DovecotLmtp {
+  port: number;
+  dir: string;
+  /** The messages in a user's Maildir INBOX (new/ and cur/), as text. */
+  maildir(address: string): string[];
+  log(): string;
+  stop(): Promise<void>;
+}
+
+function account(name: string): { uid: number; gid: number } | null {
+  const found = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const group = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  return found.status === 0 && group.status === 0 ? { uid: Number(found.stdout.trim()), gid: Number(group.stdout.trim()) } : null;
+}
+
+/**
+ * A throwaway Dovecot (Debian's dovecot-core + dovecot-lmtpd) serving LMTP
+ * only, on a loopback port, with a static userdb that accepts any address and
+ * Maildirs in a temp dir. As root it runs its processes as the package's
+ * dovecot/dovenull users; otherwise everything runs as the current user.
+ */
+export async function startDovecotLmtp(): Promise<DovecotLmtp> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
+  // The mail user (dovecot, when run as root) must reach the Maildirs below it.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub));
+  const asRoot = process.getuid?.() === 0;
+  const me = userInfo();
+  const mailUser = asRoot ? account('dovecot') : { uid: me.uid, gid: me.gid };
+  if (mailUser === null) throw new Error('the dovecot system user is missing (install dovecot-core)');
+  if (asRoot) chownSync(join(dir, 'mail'), mailUser.uid, mailUser.gid);
+  const conf = join(dir, 'dovecot.conf');
+  writeFileSync(
+    conf,
+    `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = lmtp
+listen = 127.0.0.1
+ssl = no
+first_valid_uid = ${Math.min(mailUser.uid, 100)}
+first_valid_gid = ${Math.min(mailUser.gid, 100)}
+default_internal_user = ${asRoot ? 'dovecot' : me.username}
+default_internal_group = ${asRoot ? 'dovecot' : me.username}
+default_login_user = ${asRoot ? 'dovenull' : me.username}
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=${mailUser.uid} gid=${mailUser.gid} home=${dir}/mail/%d/%n
+}
+mail_location = maildir:~/Maildir
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = ${port}
+  }
+}
+service anvil {
+  chroot =
+}
+`,
+  );
+  const log = (): string => (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
+  // The master daemonizes: no pipes, or the forked daemon would hold them open (and this call) forever.
+  const started = spawnSync('dovecot', ['-c', conf], { stdio: 'ignore' });
+  if (started.status !== 0) throw new Error(`dovecot did not start (exit ${started.status}):\n${log()}`);
+  const pidFile = join(dir, 'run', 'master.pid');
+  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return {
+    port,
+    dir,
+    log,
+    maildir(address) {
+      const [local, domain] = address.split('@');
+      const base = join(dir, 'mail', domain ?? '', local ?? '', 'Maildir');
+      return ['new', 'cur'].flatMap((sub) => {
+        const folder = join(base, sub);
+        return existsSync(folder) ? readdirSync(folder).map((name) => readFileSync(join(folder, name), 'utf8')) : [];
+      });
+    },
+    async stop() {
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        for (let i = 0; i < 100; i++) {
+          try {
+            process.kill(pid, 0);
+          } catch {
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
