@@ -1,0 +1,49 @@
+// LOGIN and AUTHENTICATE PLAIN (RFC 3501 §6.2.2-3, RFC 4616) over the shared user database.
+import { ensureDefaultMailboxes } from '@postern/directory';
+import type { MailstoreContext } from '../context.js';
+import type { ImapConnection, ImapSession, SessionUser } from './imap-core.js';
+import { sessionState } from './session.js';
+
+export interface LoginAttempt {
+  method: 'LOGIN' | 'PLAIN';
+  username: string;
+  password: string;
+  connection: Pick<ImapConnection, 'secure'>;
+}
+
+/** A refusal carrying its IMAP response code (RFC 5530); imap-core sends it as NO. */
+function refusal(attempt: LoginAttempt, code: string, text: string): Error & { response: string; code?: string } {
+  // LOGIN takes response/code/message from the error; AUTHENTICATE only prints the message.
+  const error = new Error(attempt.method === 'LOGIN' ? text : `[${code}] ${text}`) as Error & { response: string; code?: string };
+  error.response = 'NO';
+  if (attempt.method === 'LOGIN') error.code = code;
+  return error;
+}
+
+/**
+ * Checks the credentials. Before TLS only when `imap.allow_cleartext_auth`
+ * says so (RFC 3501 §6.2.3 LOGINDISABLED; imap-core refuses by itself while
+ * STARTTLS is on offer). On success the default folders are made sure of
+ * (Dovecot's auto-created, subscribed Drafts/Sent/Junk/Trash).
+ */
+export async function authenticate(ctx: MailstoreContext, attempt: LoginAttempt, session: ImapSession): Promise<unknown[]> {
+  const ip = sessionState(session)?.ip ?? session.remoteAddress;
+  if (!attempt.connection.secure && !ctx.config.imap.allow_cleartext_auth) {
+    ctx.logger.warn({ service: 'imap', client: ip, session: session.id, event: 'auth_refused_cleartext' }, `imap login before TLS refused from ${ip}`);
+    throw refusal(attempt, 'PRIVACYREQUIRED', 'Authentication needs TLS');
+  }
+  const result = await ctx.login('imap', attempt.username, attempt.password, ip);
+  if (!result.ok) {
+    if (result.reason === 'banned') throw refusal(attempt, 'UNAVAILABLE', 'Too many failed logins from your address, try again later');
+    // imap-core answers NO [AUTHENTICATIONFAILED] when no user comes back.
+    return [null];
+  }
+  await ensureDefaultMailboxes(ctx.store, result.user);
+  const state = sessionState(session);
+  if (state?.loginTimer) {
+    clearTimeout(state.loginTimer);
+    state.loginTimer = null;
+  }
+  const user: SessionUser = { id: result.user.id, username: result.user.address };
+  return [{ user }];
+}

@@ -1,0 +1,157 @@
+// The value of each FETCH data item for one message (RFC 3501 §6.4.5, §7.4.2).
+import { domainToASCII } from 'node:url';
+import libmime from 'libmime';
+import type { MessageRecord, Store } from '@postern/store';
+import { headerLength } from '../message/index.js';
+import { createIndexer, type FetchQueryItem, type MimeTree, type NodeContents } from './imap-core.js';
+import { messageStructure, type MessageStructure } from './structure.js';
+
+/** A message's bytes, MIME tree and structure, each read or parsed at most once per FETCH. */
+export class FetchedMessage {
+  private rawBytes: Buffer | null = null;
+  private tree: MimeTree | null = null;
+  private structure: MessageStructure | null = null;
+  /** Meta to store for this message when its structure had to be parsed (no cache yet). */
+  newMeta: Record<string, unknown> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    readonly record: MessageRecord,
+  ) {}
+
+  async raw(): Promise<Buffer> {
+    this.rawBytes ??= await this.store.readMessage(this.record);
+    return this.rawBytes;
+  }
+
+  async mimeTree(): Promise<MimeTree> {
+    this.tree ??= createIndexer().parseMimeTree(await this.raw());
+    return this.tree;
+  }
+
+  async parsed(): Promise<MessageStructure> {
+    if (!this.structure) {
+      const { structure, newMeta } = await messageStructure(this.store, this.record, this.rawBytes ?? undefined);
+      this.structure = structure;
+      this.newMeta = newMeta;
+    }
+    return this.structure;
+  }
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Text inside ENVELOPE/BODYSTRUCTURE as the client may receive it: raw UTF-8
+ * after ENABLE UTF8=ACCEPT (RFC 6855 §3), otherwise RFC 2047 encoded words.
+ */
+function clientText(value: unknown, utf8: boolean): unknown {
+  if (!Buffer.isBuffer(value) && typeof value !== 'string') return value;
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  if (ASCII.test(text)) return text;
+  return utf8 ? Buffer.from(text, 'utf8') : libmime.encodeWords(text, 'Q', 0);
+}
+
+function clientTree(value: unknown, utf8: boolean): unknown {
+  return Array.isArray(value) ? value.map((child) => clientTree(child, utf8)) : clientText(value, utf8);
+}
+
+/** RFC 3501 §7.4.2 ENVELOPE; an address host is IDNA A-label unless UTF-8 is accepted. */
+function clientEnvelope(envelope: unknown[], utf8: boolean): unknown[] {
+  return envelope.map((field, index) => {
+    if (index < 2 || index > 7 || !Array.isArray(field)) return clientText(field, utf8);
+    return field.map((address: unknown) => {
+      if (!Array.isArray(address)) return address;
+      const [name, adl, mailbox, host] = address as unknown[];
+      let hostValue = clientText(host, true);
+      if (!utf8 && Buffer.isBuffer(hostValue)) hostValue = domainToASCII(hostValue.toString('utf8')) || hostValue.toString('utf8');
+      return [clientText(name, utf8), adl ?? null, clientText(mailbox, utf8), hostValue];
+    });
+  });
+}
+
+async function contents(value: NodeContents): Promise<Buffer> {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'binary');
+  const chunks: Buffer[] = [];
+  for await (const chunk of value.value) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  // The rebuilt part can carry a line break more than the size BODYSTRUCTURE states; the stated size wins.
+  if (bytes.length >= value.expectedLength) return bytes.subarray(0, value.expectedLength);
+  return Buffer.concat([bytes, Buffer.alloc(value.expectedLength - bytes.length, ' ')]);
+}
+
+/** The bytes of BODY[section] before any <partial> is applied. */
+async function sectionBytes(message: FetchedMessage, item: FetchQueryItem): Promise<Buffer> {
+  const type = item.type ?? 'content';
+  if (!item.path && (type === 'content' || type === 'header' || type === 'text')) {
+    // The whole message, its header or its text: the stored bytes exactly, so sizes match RFC822.SIZE.
+    const raw = await message.raw();
+    const split = headerLength(raw);
+    if (type === 'content') return raw;
+    if (type === 'text') return raw.subarray(split);
+    const header = raw.subarray(0, split);
+    return split < raw.length || /\r?\n\r?\n$/.test(header.toString('binary')) ? header : Buffer.concat([header, Buffer.from('\r\n')]);
+  }
+  const selector: { path?: string; type: string; headers?: string[] } = { type };
+  if (item.path) selector.path = item.path;
+  if (item.headers) selector.headers = item.headers;
+  const bytes = await contents(createIndexer().getContents(await message.mimeTree(), selector));
+  // RFC 3501 §6.4.5: HEADER.FIELDS with no matching field is the blank line alone.
+  if ((type === 'header.fields' || type === 'header.fields.not') && bytes.toString('binary') === '\r\n\r\n') return Buffer.from('\r\n');
+  return bytes;
+}
+
+function partial(bytes: Buffer, item: FetchQueryItem): Buffer {
+  if (!item.partial) return bytes;
+  const { startFrom, maxLength } = item.partial;
+  return bytes.subarray(startFrom, maxLength ? startFrom + maxLength : undefined);
+}
+
+/** Values in query order, in the form imap-core's formatResponse takes them. */
+export async function fetchValues(message: FetchedMessage, query: readonly FetchQueryItem[], utf8: boolean): Promise<unknown[]> {
+  const record = message.record;
+  const values: unknown[] = [];
+  for (const item of query) {
+    switch (item.item) {
+      case 'uid':
+        values.push(record.uid);
+        break;
+      case 'modseq':
+        values.push(record.modseq);
+        break;
+      case 'flags':
+        values.push(record.flags.filter((flag) => flag !== '\\Recent'));
+        break;
+      case 'internaldate':
+        values.push(record.internalDate);
+        break;
+      case 'rfc822.size':
+        values.push(record.size);
+        break;
+      case 'envelope':
+        values.push(clientEnvelope((await message.parsed()).envelope, utf8));
+        break;
+      case 'bodystructure':
+        values.push(clientTree((await message.parsed()).bodystructure, utf8));
+        break;
+      case 'body':
+        if (item.type === undefined) values.push(clientTree((await message.parsed()).body, utf8));
+        else values.push(partial(await sectionBytes(message, item), item));
+        break;
+      case 'rfc822':
+        values.push(await message.raw());
+        break;
+      case 'rfc822.header':
+        values.push(await sectionBytes(message, { ...item, path: '', type: 'header' }));
+        break;
+      case 'rfc822.text':
+        values.push(await sectionBytes(message, { ...item, path: '', type: 'text' }));
+        break;
+      default:
+        // imap-core's schema admits nothing else; an empty value keeps the response well-formed.
+        values.push('');
+    }
+  }
+  return values;
+}

@@ -1,0 +1,138 @@
+// WildDuck's imap-core (EUPL-1.2), loaded as a dependency and typed for the parts Postern uses.
+import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+
+// Without this, requiring WildDuck loads its own config files (wild-config) from the working directory.
+process.env.DISABLE_WILD_CONFIG = 'true';
+const require = createRequire(import.meta.url);
+
+/** A response as imap-core's compiler takes it. */
+export interface ImapResponse {
+  tag: string;
+  command: string;
+  attributes: unknown[];
+}
+
+/** What `session.selected` holds while a mailbox is selected (set by imap-core's SELECT). */
+export interface SelectedMailbox {
+  /** The `_id` onOpen returned: our MailboxId. */
+  mailbox: string;
+  /** UIDs in sequence-number order; imap-core keeps it in step with EXISTS/EXPUNGE it sends. */
+  uidList: number[];
+  /** The journal position this session has seen (RFC 7162 MODSEQ). */
+  modifyIndex: number;
+  notifications: unknown[];
+  condstoreEnabled: boolean;
+  readOnly: boolean;
+  path: string;
+}
+
+export interface SessionUser {
+  id: string;
+  username: string;
+}
+
+/** imap-core's response composer: takes response objects, `{ compiled }` strings or streams. */
+export type ImapWriteStream = Writable;
+
+/** The session object imap-core passes to every hook. */
+export interface ImapSession {
+  id: string;
+  remoteAddress: string;
+  selected: SelectedMailbox | false;
+  user?: SessionUser;
+  writeStream: ImapWriteStream;
+  socket: Socket;
+  formatResponse(command: 'FETCH' | 'EXPUNGE' | 'EXISTS', uid: number, data?: Record<string, unknown>): ImapResponse | false;
+  isUTF8Enabled(): boolean;
+}
+
+/** One parsed FETCH data item (imap-core's commands/fetch.js builds these). */
+export interface FetchQueryItem {
+  query: string;
+  /** Lower-case item name: uid, flags, body, rfc822.size, … (BODY.PEEK is already turned into body). */
+  item: string;
+  original: { type: string; value: string; section?: unknown[]; partial?: string[] };
+  /** For BODY[section]: the part number ('' for the whole message). */
+  path?: string;
+  /** For BODY[section]: content, header, header.fields, header.fields.not, text or mime. */
+  type?: string;
+  headers?: string[];
+  partial?: { startFrom: number; maxLength: number };
+  isLiteral?: boolean;
+}
+
+/** The connection object (internal to imap-core; used for limits that it does not offer). */
+export interface ImapConnection {
+  id: string;
+  session: ImapSession;
+  remoteAddress: string;
+  secure: boolean;
+  send(line: string): void;
+  close(force?: boolean): void;
+  _parser: (Writable & { _remainder: string; _expecting: number; _write: Writable['_write'] }) | false;
+}
+
+export type HookCallback = (error: Error | null, ...results: unknown[]) => void;
+
+export interface ImapCoreServer extends EventEmitter {
+  server: NetServer;
+  connections: Set<ImapConnection>;
+  notifier: unknown;
+  connect(socket: Socket, socketOptions: { id: string; remoteAddress?: string; ignore?: boolean }): void;
+  listen(...args: unknown[]): void;
+  close(callback: () => void): void;
+  onConnect?: (session: ImapSession, callback: (error?: Error | null) => void) => void;
+  onClose?: (session: ImapSession, callback: () => void) => void;
+  [hook: `on${string}`]: unknown;
+}
+
+export type ImapServerOptions = Record<string, unknown>;
+
+export type ImapCoreServerConstructor = new (options: ImapServerOptions) => ImapCoreServer;
+
+/** A node of the MIME tree imap-core's parser builds. */
+export interface MimeTree {
+  header: string[];
+  parsedHeader: Record<string, unknown>;
+  childNodes?: MimeTree[];
+}
+
+export type NodeContents = string | Buffer | { type: 'stream'; value: Readable; expectedLength: number };
+
+export interface Indexer {
+  parseMimeTree(raw: Buffer): MimeTree;
+  getBodyStructure(tree: MimeTree): unknown[];
+  getBody(tree: MimeTree): unknown[];
+  getEnvelope(tree: MimeTree): unknown[];
+  getContents(tree: MimeTree, selector: { path?: string; type: string; headers?: string[] }, options?: Record<string, unknown>): NodeContents;
+  getMaildata(tree: MimeTree): { text: string; html: string[] };
+}
+
+const core = require('wildduck/imap-core') as {
+  IMAPServer: ImapCoreServerConstructor;
+  imapHandler: { compiler(response: ImapResponse | { attributes: unknown }, asArray?: boolean, isLogging?: boolean): string };
+};
+
+export const IMAPServer = core.IMAPServer;
+export const imapHandler = core.imapHandler;
+
+const IndexerClass = require('wildduck/imap-core/lib/indexer/indexer.js') as new (options?: Record<string, unknown>) => Indexer;
+
+export function createIndexer(): Indexer {
+  return new IndexerClass();
+}
+
+const wildduckErrors = require('wildduck/lib/errors.js') as {
+  setGelf(handler: { emit(channel: string, message: Record<string, unknown>): void }): void;
+};
+
+/**
+ * imap-core reports client protocol errors to WildDuck's Graylog sink, which
+ * prints them to stderr by default; route them into our log at debug level.
+ */
+export function routeCoreNotices(log: (message: Record<string, unknown>) => void): void {
+  wildduckErrors.setGelf({ emit: (_channel, message) => log(message) });
+}

@@ -1,0 +1,208 @@
+// The notifier imap-core asks for changes: the store's journal, polled, plus in-process fan-out.
+import type { Logger } from '@postern/log';
+import type { JournalEntry, MailboxId, Store } from '@postern/store';
+import type { ImapSession } from './imap-core.js';
+
+type Listener = (message?: { command: 'DROP'; mailbox: string }) => void;
+
+/** What imap-core's emitNotifications expects: EXISTS/EXPUNGE/FETCH with the MODSEQ of the change. */
+export interface ImapUpdate {
+  command: 'EXISTS' | 'EXPUNGE' | 'FETCH';
+  uid: number;
+  modseq: number;
+  flags?: string[];
+  /** The session that made this change and already told its client. */
+  ignore?: string;
+}
+
+export interface NotifierOptions {
+  /** How often mailboxes with an IDLE session are checked for changes made by other processes and nodes. */
+  pollMs?: number;
+  /** Mailboxes selected only by sessions that are not idling are checked every this many rounds. */
+  busyEvery?: number;
+  /** Most journal entries handed to a session at once; the rest follow on the next round. */
+  batch?: number;
+}
+
+/** How long the origin of a change is remembered for its session to skip it. */
+const OWN_CHANGE_TTL_MS = 60_000;
+
+/**
+ * Tells open IMAP sessions about appends, flag changes and expunges (IDLE and
+ * the untagged responses after each command). A change made in this process
+ * wakes the sessions that have its mailbox selected at once; changes from other
+ * sessions, processes and nodes are found by polling each selected mailbox's
+ * highest MODSEQ. What changed always comes from the store's journal, so every
+ * session sees every change once, in MODSEQ order, on either backend.
+ */
+export class JournalNotifier {
+  private readonly listeners = new Map<Listener, ImapSession>();
+  /** Sessions in IDLE (RFC 2177): they hear of changes within a poll interval; others at their next command. */
+  private readonly idling = new WeakSet<ImapSession>();
+  /** Per mailbox: MODSEQ → the session that made that change (so it skips its own FETCH echo). */
+  private readonly own = new Map<string, Map<number, { session: string; at: number }>>();
+  private readonly pollMs: number;
+  private readonly batch: number;
+  private readonly busyEvery: number;
+  private round = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    options: NotifierOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 250;
+    this.batch = options.batch ?? 1000;
+    this.busyEvery = options.busyEvery ?? 4;
+  }
+
+  /* the interface imap-core calls ------------------------------------------ */
+
+  addListener(session: ImapSession, listener: Listener): void {
+    this.listeners.set(listener, session);
+    if (!this.timer && !this.closed) {
+      this.timer = setInterval(() => void this.poll(), this.pollMs);
+      this.timer.unref();
+    }
+  }
+
+  removeListener(_session: ImapSession, listener: Listener): void {
+    this.listeners.delete(listener);
+    if (this.listeners.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  getUpdates(mailbox: string, modifyIndex: number, callback: (error: Error | null, updates?: ImapUpdate[]) => void): void {
+    this.store.readJournal(mailbox as MailboxId, modifyIndex, this.batch).then(
+      (entries) => callback(null, entries.map((entry) => this.toUpdate(entry))),
+      (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  /* what Postern's hooks call ---------------------------------------------- */
+
+  /** Something changed in this mailbox (in this process): wake the sessions that have it selected. */
+  changed(mailboxId: string): void {
+    setImmediate(() => {
+      for (const [listener, session] of this.listeners) {
+        if (session.selected && session.selected.mailbox === mailboxId) this.wake(listener);
+      }
+    });
+  }
+
+  /** The mailbox was deleted: sessions that have it selected are told and closed (imap-core's DROP). */
+  dropped(mailboxId: string): void {
+    setImmediate(() => this.drop(mailboxId));
+  }
+
+  /** The session entered (true) or left (false) IDLE. */
+  setIdling(session: ImapSession, idling: boolean): void {
+    if (idling) this.idling.add(session);
+    else this.idling.delete(session);
+  }
+
+  /** These MODSEQs are changes `session` made and has already reported to its client. */
+  ownChanges(mailboxId: string, modseqs: number[], session: ImapSession): void {
+    if (modseqs.length === 0) return;
+    const now = Date.now();
+    let changes = this.own.get(mailboxId);
+    if (!changes) this.own.set(mailboxId, (changes = new Map()));
+    for (const modseq of modseqs) changes.set(modseq, { session: session.id, at: now });
+    this.forgetOld(now);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.listeners.clear();
+    this.own.clear();
+  }
+
+  /* internals --------------------------------------------------------------- */
+
+  private toUpdate(entry: JournalEntry): ImapUpdate {
+    const ignore = this.own.get(entry.mailboxId)?.get(entry.modseq)?.session;
+    switch (entry.kind) {
+      case 'append':
+        return { command: 'EXISTS', uid: entry.uid, modseq: entry.modseq };
+      case 'flags':
+        return { command: 'FETCH', uid: entry.uid, modseq: entry.modseq, flags: entry.flags, ...(ignore ? { ignore } : {}) };
+      case 'expunge':
+        return { command: 'EXPUNGE', uid: entry.uid, modseq: entry.modseq };
+    }
+  }
+
+  /** imap-core's listener reads `this` (as an EventEmitter would pass it), so it is called on the notifier. */
+  private wake(listener: Listener, message?: { command: 'DROP'; mailbox: string }): void {
+    try {
+      listener.call(this, message);
+    } catch (err) {
+      this.logger.warn({ err }, `imap notifier listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private drop(mailboxId: string): void {
+    for (const [listener, session] of this.listeners) {
+      if (session.selected && session.selected.mailbox === mailboxId) this.wake(listener, { command: 'DROP', mailbox: mailboxId });
+    }
+  }
+
+  /**
+   * One round: each selected mailbox's highest MODSEQ against what its sessions
+   * have seen. Mailboxes with an IDLE session every round; the others, whose
+   * sessions only hear news after their next command, every `busyEvery` rounds.
+   */
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    const everyone = this.round++ % this.busyEvery === 0;
+    try {
+      const byMailbox = new Map<string, Map<Listener, ImapSession>>();
+      const wanted = new Set<string>();
+      for (const [listener, session] of this.listeners) {
+        if (!session.selected) continue;
+        if (everyone || this.idling.has(session)) wanted.add(session.selected.mailbox);
+        let group = byMailbox.get(session.selected.mailbox);
+        if (!group) byMailbox.set(session.selected.mailbox, (group = new Map()));
+        group.set(listener, session);
+      }
+      for (const [mailboxId, group] of byMailbox) {
+        if (!wanted.has(mailboxId)) continue;
+        const mailbox = await this.store.getMailboxById(mailboxId as MailboxId);
+        if (!mailbox) {
+          this.drop(mailboxId);
+          continue;
+        }
+        for (const [listener, session] of group) {
+          // Behind until the session's journal cursor reaches the mailbox's MODSEQ; a journal
+          // entry still in flight on another node is picked up on a later round.
+          if (session.selected && session.selected.mailbox === mailboxId && session.selected.modifyIndex < mailbox.highestModseq) {
+            this.wake(listener);
+          }
+        }
+      }
+      this.forgetOld(Date.now());
+    } catch (err) {
+      this.logger.warn({ err }, `imap notifier poll failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private forgetOld(now: number): void {
+    for (const [mailboxId, changes] of this.own) {
+      for (const [modseq, change] of changes) {
+        // Map order is insertion order, which is also age order.
+        if (now - change.at < OWN_CHANGE_TTL_MS) break;
+        changes.delete(modseq);
+      }
+      if (changes.size === 0) this.own.delete(mailboxId);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// SEARCH and UID SEARCH over the selected mailbox (RFC 3501 §6.4.4, RFC 7162 §3.1.5 MODSEQ).
+import type { MailstoreContext } from '../context.js';
+import type { ImapSession } from './imap-core.js';
+import { matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
+import { ownMailbox } from './session.js';
+
+export interface SearchRequest {
+  query: SearchNode[];
+  terms: string[];
+  isUid: boolean;
+}
+
+/**
+ * imap-core parses the query; the messages the session knows of are tested
+ * one by one (flags, sizes, dates and the summarised headers in memory; other
+ * headers, BODY and TEXT read from the store only when asked for).
+ */
+export async function searchMessages(ctx: MailstoreContext, mailboxId: string, request: SearchRequest, session: ImapSession): Promise<unknown[]> {
+  const mailbox = await ownMailbox(ctx.store, session, mailboxId);
+  if (!mailbox) return [{ uidList: 'NONEXISTENT' }];
+  const charset = unsupportedCharset(request.query);
+  // RFC 3501 §6.4.4: NO [BADCHARSET (supported…)] for a charset we do not convert from.
+  if (charset) return [{ uidList: 'BADCHARSET (UTF-8 US-ASCII)' }];
+  const known = session.selected && session.selected.mailbox === mailbox.id ? new Set(session.selected.uidList) : null;
+  const records = await ctx.store.listMessages(mailbox.id);
+  const found: number[] = [];
+  let highestModseq = 0;
+  for (const record of records) {
+    if (known && !known.has(record.uid)) continue;
+    if (await matches(request.query, new SearchSubject(ctx.store, record))) {
+      found.push(record.uid);
+      highestModseq = Math.max(highestModseq, record.modseq);
+    }
+  }
+  return [{ uidList: found, highestModseq }];
+}

@@ -1,0 +1,87 @@
+// What Postern keeps per IMAP session, and the checks every hook makes on it.
+import type { Logger } from '@postern/log';
+import type { Mailbox, MailboxId, Store, UserId } from '@postern/store';
+import type { HookCallback, ImapSession } from './imap-core.js';
+
+export interface SessionState {
+  ip: string;
+  closed: boolean;
+  /** Called once when the connection closes (a FETCH waiting for 'drain' stops waiting). */
+  onClose: Set<() => void>;
+  loginTimer: NodeJS.Timeout | null;
+}
+
+const states = new WeakMap<ImapSession, SessionState>();
+
+export function openSessionState(session: ImapSession, ip: string): SessionState {
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null };
+  states.set(session, state);
+  return state;
+}
+
+export function sessionState(session: ImapSession): SessionState | undefined {
+  return states.get(session);
+}
+
+export function closeSessionState(session: ImapSession): SessionState | undefined {
+  const state = states.get(session);
+  if (!state || state.closed) return undefined;
+  state.closed = true;
+  if (state.loginTimer) clearTimeout(state.loginTimer);
+  for (const listener of state.onClose) listener();
+  state.onClose.clear();
+  return state;
+}
+
+export function isClosed(session: ImapSession): boolean {
+  return states.get(session)?.closed ?? true;
+}
+
+/** The logged-in user's id; hooks after login only run for authenticated sessions. */
+export function sessionUserId(session: ImapSession): UserId {
+  if (!session.user) throw new Error('IMAP hook called before authentication');
+  return session.user.id as UserId;
+}
+
+/**
+ * The mailbox behind an id that came from the session (the selected mailbox),
+ * only if it belongs to the session's user: a user never reaches another
+ * user's mailbox, whatever id arrives.
+ */
+export async function ownMailbox(store: Store, session: ImapSession, id: string): Promise<Mailbox | null> {
+  const mailbox = await store.getMailboxById(id as MailboxId);
+  return mailbox && mailbox.userId === sessionUserId(session) ? mailbox : null;
+}
+
+/**
+ * Resolves imap-core's callback from a promise of the callback's results;
+ * an unexpected error is logged and reaches the client as NO [TEMPFAIL].
+ */
+export function answer(logger: Logger, session: ImapSession, hook: string, callback: HookCallback, work: Promise<unknown[]>): void {
+  work.then(
+    (results) => callback(null, ...results),
+    (error: unknown) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      // An error carrying its own IMAP response (a refusal) is an answer, not a failure.
+      if ('response' in err) return callback(err);
+      logger.error({ session: session.id, user: session.user?.username, hook, err }, `imap ${hook} failed: ${err.message}`);
+      callback(err);
+    },
+  );
+}
+
+/** Writes one response to the client, waiting while the socket is backed up (never while it is closed). */
+export async function writeResponse(session: ImapSession, chunk: unknown): Promise<void> {
+  if (session.writeStream.write(chunk)) return;
+  const state = states.get(session);
+  if (!state || state.closed) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      session.writeStream.off('drain', done);
+      state.onClose.delete(done);
+      resolve();
+    };
+    session.writeStream.once('drain', done);
+    state.onClose.add(done);
+  });
+}

@@ -1,0 +1,51 @@
+import { parseListenAddress, type PosternConfig } from '@postern/config';
+import type { LoginGuard } from '@postern/directory';
+import type { Logger } from '@postern/log';
+import type { Store } from '@postern/store';
+import { createContext, loginGuardFor, type MailstoreContext } from './context.js';
+import { startImap } from './imap/index.js';
+import { startLmtp } from './lmtp/index.js';
+import { startPop3 } from './pop3/index.js';
+import type { ProtocolService, StartService } from './service.js';
+
+export interface Mailstore {
+  context: MailstoreContext;
+  services: ProtocolService[];
+  close(): Promise<void>;
+}
+
+const SERVICES: { name: 'lmtp' | 'imap' | 'imaps' | 'pop3' | 'pop3s'; start: StartService; implicitTls: boolean }[] = [
+  { name: 'lmtp', start: startLmtp, implicitTls: false },
+  { name: 'imap', start: startImap, implicitTls: false },
+  { name: 'imaps', start: startImap, implicitTls: true },
+  { name: 'pop3', start: startPop3, implicitTls: false },
+  { name: 'pop3s', start: startPop3, implicitTls: true },
+];
+
+/** Starts LMTP, IMAP and POP3 on every `[listen]` address of the config (the Dovecot role). */
+export async function startMailstore(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard } = {}): Promise<Mailstore> {
+  const context = createContext(config, store, logger, options.guard);
+  const services: ProtocolService[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(services.splice(0).map((s) => s.close()));
+  };
+  try {
+    for (const { name, start, implicitTls } of SERVICES) {
+      for (const text of config.listen[name]) {
+        if (implicitTls && !context.tls) throw new Error(`listen.${name}: implicit TLS needs [tls] cert and key`);
+        const service = await start(context, parseListenAddress(text, { allowUnix: name === 'lmtp' }), { implicitTls });
+        services.push(service);
+        logger.info({ service: name, listen: text }, `${service.description} listening`);
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { context, services, close };
+}
+
+export type { MailstoreContext, LoginResult } from './context.js';
+export { loginGuardFor };
+export type { ProtocolService, ServiceOptions, StartService } from './service.js';
+export { prepareMessage } from './message/index.js';

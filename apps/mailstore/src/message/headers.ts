@@ -1,0 +1,58 @@
+import libmime from 'libmime';
+import type { MessageHeaders } from '@postern/store';
+
+/** Where the header ends: the first empty line (RFC 5322 §2.1), or the whole message if none. */
+export function headerLength(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
+  if (lf >= 0) return lf + 2;
+  return raw.length;
+}
+
+/** Header fields as [lower-case name, unfolded raw value] in order (RFC 5322 §2.2.3 unfolding). */
+export function parseHeaderFields(header: Buffer): [string, string][] {
+  const fields: [string, string][] = [];
+  for (const line of header.toString('utf8').split(/\r?\n/)) {
+    if (line === '') break;
+    if (/^[ \t]/.test(line) && fields.length > 0) {
+      const last = fields[fields.length - 1]!;
+      last[1] += ` ${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    fields.push([line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()]);
+  }
+  return fields;
+}
+
+function decode(value: string): string {
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The header fields the store keeps for SEARCH and ENVELOPE, decoded (RFC 2047). */
+export function summarizeHeaders(header: Buffer): MessageHeaders {
+  const first = new Map<string, string>();
+  for (const [name, value] of parseHeaderFields(header)) if (!first.has(name)) first.set(name, value);
+  const text = (name: string): string | undefined => {
+    const value = first.get(name);
+    return value === undefined ? undefined : decode(value);
+  };
+  const dateText = first.get('date');
+  const date = dateText ? new Date(dateText) : null;
+  return {
+    subject: text('subject'),
+    from: text('from'),
+    to: text('to'),
+    cc: text('cc'),
+    bcc: text('bcc'),
+    date: date && !Number.isNaN(date.getTime()) ? date : null,
+    messageId: first.get('message-id'),
+    inReplyTo: first.get('in-reply-to'),
+  };
+}

@@ -1,0 +1,2 @@
+export { headerLength, parseHeaderFields, summarizeHeaders } from './headers.js';
+export { prepareMessage } from './prepare.js';
