@@ -1,0 +1,40 @@
+// The deployment files stay valid: the compose file as docker-compose reads
+// it (no engine needed), the config it mounts, and the systemd units' shape.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { postern } from '../support/cli.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function installed(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+// Under CI the tool is installed by scripts/setup.sh: missing means failure, not a skip.
+const skipUnless = (tool: string) => (installed(tool) || process.env.CI ? false : `${tool} is not installed (apt-get install ${tool})`);
+
+describe('deployment files', () => {
+  it('docker-compose accepts docker/compose.yml with MongoDB, the mta and the mailstore', { skip: skipUnless('docker-compose') }, () => {
+    const result = spawnSync('docker-compose', ['-f', 'docker/compose.yml', 'config'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    for (const service of ['mongodb:', 'mta:', 'mailstore:']) assert.match(result.stdout, new RegExp(`^  ${service}`, 'm'));
+  });
+
+  it('the config compose mounts passes postern config check and uses the mongodb backend', async () => {
+    const check = await postern(['-c', `${root}docker/postern.toml`, 'config', 'check']);
+    assert.equal(check.code, 0, check.stderr);
+    const backend = await postern(['-c', `${root}docker/postern.toml`, 'config', 'get', 'store.backend']);
+    assert.equal(backend.stdout.trim(), 'mongodb');
+  });
+
+  it('the systemd units run postern mta and postern mailstore, stopped by SIGTERM', () => {
+    for (const role of ['mta', 'mailstore']) {
+      const unit = readFileSync(`${root}deploy/systemd/postern-${role}.service`, 'utf8');
+      assert.match(unit, new RegExp(`^ExecStart=/usr/bin/postern ${role}$`, 'm'));
+      assert.match(unit, /^KillSignal=SIGTERM$/m);
+      assert.match(unit, /^\[Install\]\nWantedBy=multi-user.target$/m);
+    }
+  });
+});
