@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { hashPassword } from '@postern/auth';
 import { validateConfig, type PosternConfig } from '@postern/config';
@@ -15,6 +16,7 @@ import { databaseUrl, startTestMongo, type TestMongo } from '@postern/store/test
 import { createContext, type MailstoreContext } from '../src/context.js';
 import { startImap } from '../src/imap/index.js';
 import type { ProtocolService } from '../src/service.js';
+import { WireClient } from './imap-wire.js';
 
 export const BACKENDS = ['sqlite', 'mongodb'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -156,4 +158,45 @@ export async function startImapFixture(store: Store, dir: string, options: ImapF
       await service.close();
     },
   };
+}
+
+/** A raw connection already logged in as `user`. */
+export async function loginWire(fx: ImapFixture, user = 'alice@example.com'): Promise<WireClient> {
+  const wire = await WireClient.open(fx.port);
+  const result = await wire.command(`LOGIN ${user} "${PASSWORD}"`);
+  if (result.status !== 'OK') throw new Error(`LOGIN ${user} failed: ${result.tagged}`);
+  return wire;
+}
+
+export interface BackendSuite {
+  backend: Backend;
+  store: Store;
+  fx: ImapFixture;
+}
+
+/**
+ * One `describe` per store backend, each with its own store and IMAP service
+ * and the given users; the body's tests read `suite.fx` once `before` has run.
+ */
+export function describeOnBackends(title: string, options: ImapFixtureOptions & { users?: string[] }, body: (suite: BackendSuite) => void): void {
+  for (const name of BACKENDS) {
+    describe(`${title} on ${name}`, () => {
+      const suite = {} as BackendSuite;
+      before(async () => {
+        suite.backend = await startBackend(name);
+        suite.store = await suite.backend.open();
+        suite.fx = await startImapFixture(suite.store, suite.backend.dir, options);
+        for (const user of options.users ?? ['alice@example.com']) await suite.fx.addUser(user);
+      });
+      after(async () => {
+        await suite.fx?.close();
+        await suite.store?.close();
+        await suite.backend?.stop();
+      });
+      test('runs against a real store', (t) => {
+        t.diagnostic(suite.backend.server);
+      });
+      body(suite);
+    });
+  }
 }

@@ -1,139 +1,118 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { Store } from '@postern/store';
-import { BACKENDS, PASSWORD, startBackend, startImapFixture, type Backend, type ImapFixture } from './imap-fixture.js';
+import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import { simpleMessage } from './imap-messages.js';
-import { WireClient } from './imap-wire.js';
-
-async function login(fx: ImapFixture): Promise<WireClient> {
-  const wire = await WireClient.open(fx.port);
-  assert.equal((await wire.command(`LOGIN alice@example.com "${PASSWORD}"`)).status, 'OK');
-  return wire;
-}
+import type { WireClient } from './imap-wire.js';
 
 async function mailboxWith(fx: ImapFixture, path: string, count: number): Promise<WireClient> {
-  const wire = await login(fx);
+  const wire = await loginWire(fx);
   assert.equal((await wire.command(`CREATE ${path}`)).status, 'OK');
   for (let i = 1; i <= count; i++) assert.equal((await wire.append(path, simpleMessage(i))).status, 'OK');
   return wire;
 }
 
-for (const name of BACKENDS) {
-  describe(`IMAP STORE and CONDSTORE on ${name}`, () => {
-    let backend: Backend;
-    let store: Store;
-    let fx: ImapFixture;
+describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
+  let fx: ImapFixture;
+  let store: Store;
 
-    before(async () => {
-      backend = await startBackend(name);
-      store = await backend.open();
-      fx = await startImapFixture(store, backend.dir);
-      await fx.addUser('alice@example.com');
-    });
-
-    after(async () => {
-      await fx.close();
-      await store.close();
-      await backend.stop();
-    });
-
-    test('runs against a real store', (t) => {
-      t.diagnostic(backend.server);
-    });
-
-    test('+FLAGS, -FLAGS and FLAGS answer each message with its flags; keywords are kept', async () => {
-      const wire = await mailboxWith(fx, 'Store1', 3);
-      await wire.command('SELECT Store1');
-      const add = await wire.command('STORE 1:2 +FLAGS (\\Seen $Label1)');
-      assert.equal(add.status, 'OK');
-      assert.deepEqual(add.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))', '* 2 FETCH (FLAGS (\\Seen $Label1))']);
-      const remove = await wire.command('STORE 2 -FLAGS (\\Seen)');
-      assert.deepEqual(remove.untagged, ['* 2 FETCH (FLAGS ($Label1))']);
-      const set = await wire.command('UID STORE 3 FLAGS (\\Answered \\Draft)');
-      assert.deepEqual(set.untagged, ['* 3 FETCH (UID 3 FLAGS (\\Answered \\Draft))']);
-      // A STORE that changes nothing still reports the message's flags (RFC 3501 §6.4.6).
-      const same = await wire.command('STORE 1 +FLAGS (\\Seen)');
-      assert.deepEqual(same.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))']);
-      const silent = await wire.command('STORE 1:3 +FLAGS.SILENT (\\Flagged)');
-      assert.deepEqual(silent.untagged, []);
-      const flags = await wire.command('FETCH 1:3 (FLAGS)');
-      assert.deepEqual(flags.untagged, [
-        '* 1 FETCH (FLAGS (\\Seen $Label1 \\Flagged))',
-        '* 2 FETCH (FLAGS ($Label1 \\Flagged))',
-        '* 3 FETCH (FLAGS (\\Answered \\Draft \\Flagged))',
-      ]);
-      const select = await wire.command('SELECT Store1');
-      assert.ok(select.untagged.some((line) => line.startsWith('* FLAGS (') && line.includes('$Label1')), 'keywords in use appear in FLAGS');
-      const invalid = await wire.command('STORE 1 +FLAGS (\\Bogus)');
-      assert.equal(invalid.status, 'BAD');
-      wire.close();
-    });
-
-    test('imapflow messageFlagsAdd/Remove/Set change the flags other sessions then see', async () => {
-      const setup = await mailboxWith(fx, 'Store2', 2);
-      setup.close();
-      const client = fx.client('alice@example.com');
-      await client.connect();
-      const lock = await client.getMailboxLock('Store2');
-      try {
-        assert.equal(await client.messageFlagsAdd('1:*', ['\\Flagged', 'work']), true);
-        assert.equal(await client.messageFlagsRemove('2', ['work']), true);
-        assert.equal(await client.messageFlagsSet('1', ['\\Seen']), true);
-        const flags = new Map<number, string[]>();
-        for await (const message of client.fetch('1:*', { flags: true })) flags.set(message.seq, [...(message.flags ?? [])].sort());
-        assert.deepEqual(flags.get(1), ['\\Seen']);
-        assert.deepEqual(flags.get(2), ['\\Flagged']);
-      } finally {
-        lock.release();
-      }
-      await client.logout();
-    });
-
-    test('CONDSTORE: SELECT (CONDSTORE) gives HIGHESTMODSEQ, FETCH MODSEQ and CHANGEDSINCE return changes only', async () => {
-      const wire = await mailboxWith(fx, 'Cond1', 3);
-      const select = await wire.command('SELECT Cond1 (CONDSTORE)');
-      assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 3] Highest'), select.untagged.join('\n'));
-      const modseqs = await wire.command('FETCH 1:3 (MODSEQ)');
-      assert.deepEqual(modseqs.untagged, ['* 1 FETCH (MODSEQ (1))', '* 2 FETCH (MODSEQ (2))', '* 3 FETCH (MODSEQ (3))']);
-      const store = await wire.command('STORE 2 +FLAGS (\\Seen)');
-      assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (4))']);
-      const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 3)');
-      assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen) MODSEQ (4))']);
-      const status = await wire.command('STATUS Cond1 (HIGHESTMODSEQ)');
-      assert.deepEqual(status.untagged, ['* STATUS Cond1 (HIGHESTMODSEQ 4)']);
-      wire.close();
-    });
-
-    test('CONDSTORE: STORE UNCHANGEDSINCE leaves newer messages alone and names them in MODIFIED', async () => {
-      const wire = await mailboxWith(fx, 'Cond2', 3);
-      await wire.command('SELECT Cond2 (CONDSTORE)');
-      await wire.command('STORE 3 +FLAGS.SILENT (\\Answered)'); // message 3 now has MODSEQ 4
-      const conditional = await wire.command('STORE 1:3 (UNCHANGEDSINCE 3) +FLAGS (\\Flagged)');
-      assert.equal(conditional.status, 'OK');
-      assert.match(conditional.tagged, /\[MODIFIED 3\]/);
-      assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (5))', '* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (6))']);
-      const flags = await wire.command('FETCH 3 (FLAGS MODSEQ)');
-      assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered) MODSEQ (4))']);
-      wire.close();
-    });
-
-    test('flag changes from one session reach another selected session as untagged FETCH after NOOP', async () => {
-      const first = await mailboxWith(fx, 'Shared', 2);
-      await first.command('SELECT Shared');
-      const second = await login(fx);
-      await second.command('SELECT Shared');
-      await first.command('STORE 2 +FLAGS (\\Deleted)');
-      let seen: string[] = [];
-      for (let i = 0; i < 20 && !seen.length; i++) {
-        seen = (await second.command('NOOP')).untagged.filter((line) => line.includes('FETCH'));
-        if (!seen.length) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.deepEqual(seen, ['* 2 FETCH (FLAGS (\\Deleted))']);
-      // The session that made the change is not told twice.
-      const own = await first.command('NOOP');
-      assert.deepEqual(own.untagged.filter((line) => line.includes('FETCH')), []);
-      first.close();
-      second.close();
-    });
+  before(async () => {
+    ({ fx, store } = suite);
   });
-}
+
+  test('+FLAGS, -FLAGS and FLAGS answer each message with its flags; keywords are kept', async () => {
+    const wire = await mailboxWith(fx, 'Store1', 3);
+    await wire.command('SELECT Store1');
+    const add = await wire.command('STORE 1:2 +FLAGS (\\Seen $Label1)');
+    assert.equal(add.status, 'OK');
+    assert.deepEqual(add.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))', '* 2 FETCH (FLAGS (\\Seen $Label1))']);
+    const remove = await wire.command('STORE 2 -FLAGS (\\Seen)');
+    assert.deepEqual(remove.untagged, ['* 2 FETCH (FLAGS ($Label1))']);
+    const set = await wire.command('UID STORE 3 FLAGS (\\Answered \\Draft)');
+    assert.deepEqual(set.untagged, ['* 3 FETCH (UID 3 FLAGS (\\Answered \\Draft))']);
+    // A STORE that changes nothing still reports the message's flags (RFC 3501 §6.4.6).
+    const same = await wire.command('STORE 1 +FLAGS (\\Seen)');
+    assert.deepEqual(same.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))']);
+    const silent = await wire.command('STORE 1:3 +FLAGS.SILENT (\\Flagged)');
+    assert.deepEqual(silent.untagged, []);
+    const flags = await wire.command('FETCH 1:3 (FLAGS)');
+    assert.deepEqual(flags.untagged, [
+      '* 1 FETCH (FLAGS (\\Seen $Label1 \\Flagged))',
+      '* 2 FETCH (FLAGS ($Label1 \\Flagged))',
+      '* 3 FETCH (FLAGS (\\Answered \\Draft \\Flagged))',
+    ]);
+    const select = await wire.command('SELECT Store1');
+    assert.ok(select.untagged.some((line) => line.startsWith('* FLAGS (') && line.includes('$Label1')), 'keywords in use appear in FLAGS');
+    const invalid = await wire.command('STORE 1 +FLAGS (\\Bogus)');
+    assert.equal(invalid.status, 'BAD');
+    wire.close();
+  });
+
+  test('imapflow messageFlagsAdd/Remove/Set change the flags other sessions then see', async () => {
+    const setup = await mailboxWith(fx, 'Store2', 2);
+    setup.close();
+    const client = fx.client('alice@example.com');
+    await client.connect();
+    const lock = await client.getMailboxLock('Store2');
+    try {
+      assert.equal(await client.messageFlagsAdd('1:*', ['\\Flagged', 'work']), true);
+      assert.equal(await client.messageFlagsRemove('2', ['work']), true);
+      assert.equal(await client.messageFlagsSet('1', ['\\Seen']), true);
+      const flags = new Map<number, string[]>();
+      for await (const message of client.fetch('1:*', { flags: true })) flags.set(message.seq, [...(message.flags ?? [])].sort());
+      assert.deepEqual(flags.get(1), ['\\Seen']);
+      assert.deepEqual(flags.get(2), ['\\Flagged']);
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+  test('CONDSTORE: SELECT (CONDSTORE) gives HIGHESTMODSEQ, FETCH MODSEQ and CHANGEDSINCE return changes only', async () => {
+    const wire = await mailboxWith(fx, 'Cond1', 3);
+    const select = await wire.command('SELECT Cond1 (CONDSTORE)');
+    assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 3] Highest'), select.untagged.join('\n'));
+    const modseqs = await wire.command('FETCH 1:3 (MODSEQ)');
+    assert.deepEqual(modseqs.untagged, ['* 1 FETCH (MODSEQ (1))', '* 2 FETCH (MODSEQ (2))', '* 3 FETCH (MODSEQ (3))']);
+    const store = await wire.command('STORE 2 +FLAGS (\\Seen)');
+    assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (4))']);
+    const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 3)');
+    assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen) MODSEQ (4))']);
+    const status = await wire.command('STATUS Cond1 (HIGHESTMODSEQ)');
+    assert.deepEqual(status.untagged, ['* STATUS Cond1 (HIGHESTMODSEQ 4)']);
+    wire.close();
+  });
+
+  test('CONDSTORE: STORE UNCHANGEDSINCE leaves newer messages alone and names them in MODIFIED', async () => {
+    const wire = await mailboxWith(fx, 'Cond2', 3);
+    await wire.command('SELECT Cond2 (CONDSTORE)');
+    await wire.command('STORE 3 +FLAGS.SILENT (\\Answered)'); // message 3 now has MODSEQ 4
+    const conditional = await wire.command('STORE 1:3 (UNCHANGEDSINCE 3) +FLAGS (\\Flagged)');
+    assert.equal(conditional.status, 'OK');
+    assert.match(conditional.tagged, /\[MODIFIED 3\]/);
+    assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (5))', '* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (6))']);
+    const flags = await wire.command('FETCH 3 (FLAGS MODSEQ)');
+    assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered) MODSEQ (4))']);
+    wire.close();
+  });
+
+  test('flag changes from one session reach another selected session as untagged FETCH after NOOP', async () => {
+    const first = await mailboxWith(fx, 'Shared', 2);
+    await first.command('SELECT Shared');
+    const second = await loginWire(fx);
+    await second.command('SELECT Shared');
+    await first.command('STORE 2 +FLAGS (\\Deleted)');
+    let seen: string[] = [];
+    for (let i = 0; i < 20 && !seen.length; i++) {
+      seen = (await second.command('NOOP')).untagged.filter((line) => line.includes('FETCH'));
+      if (!seen.length) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(seen, ['* 2 FETCH (FLAGS (\\Deleted))']);
+    // The session that made the change is not told twice.
+    const own = await first.command('NOOP');
+    assert.deepEqual(own.untagged.filter((line) => line.includes('FETCH')), []);
+    first.close();
+    second.close();
+  });
+
+});

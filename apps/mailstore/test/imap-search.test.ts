@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Store } from '@postern/store';
-import { BACKENDS, PASSWORD, startBackend, startImapFixture, type Backend, type ImapFixture } from './imap-fixture.js';
+import { after, before, test } from 'node:test';
+import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import { multipartMessage, simpleMessage } from './imap-messages.js';
-import { WireClient } from './imap-wire.js';
+import type { WireClient } from './imap-wire.js';
 
 /** The numbers of an untagged SEARCH response. */
 function hits(untagged: string[]): string {
@@ -12,133 +11,119 @@ function hits(untagged: string[]): string {
   return line.slice('* SEARCH'.length).trim();
 }
 
-for (const name of BACKENDS) {
-  describe(`IMAP SEARCH on ${name}`, () => {
-    let backend: Backend;
-    let store: Store;
-    let fx: ImapFixture;
-    let wire: WireClient;
+describeOnBackends('IMAP SEARCH', {}, (suite) => {
+  let fx: ImapFixture;
+  let wire: WireClient;
 
-    before(async () => {
-      backend = await startBackend(name);
-      store = await backend.open();
-      fx = await startImapFixture(store, backend.dir);
-      await fx.addUser('alice@example.com');
-      wire = await WireClient.open(fx.port);
-      assert.equal((await wire.command(`LOGIN alice@example.com "${PASSWORD}"`)).status, 'OK');
-      await wire.command('CREATE Find');
-      // 1: plain, from alice, 3 Nov; 2: from bob, 10 Nov, big; 3: multipart (Jürgen, UTF-8 subject, QP body)
-      // 4: a reply with a custom header; 5: deleted + keyword
-      await wire.append('Find', simpleMessage(1, { subject: 'Quarterly report', date: 'Mon, 3 Nov 2025 09:00:00 +0000', body: 'Numbers are up this quarter.' }), '"03-Nov-2025 09:00:00 +0000"');
-      await wire.append(
-        'Find',
-        simpleMessage(2, { from: 'Bob <bob@example.org>', subject: 'Lunch?', date: 'Mon, 10 Nov 2025 12:00:00 +0000', body: `Pizza ${'x'.repeat(4000)}` }),
-        '(\\Seen) "10-Nov-2025 12:00:00 +0000"',
-      );
-      await wire.append('Find', multipartMessage(), '(\\Flagged) "15-Nov-2025 08:00:00 +0000"');
-      await wire.append(
-        'Find',
-        Buffer.from('From: carol@example.com\r\nTo: alice@example.com\r\nSubject: Re: Lunch?\r\nX-Priority: 1 (Highest)\r\nDate: Thu, 20 Nov 2025 10:00:00 +0000\r\n\r\nYes, at noon.\r\n'),
-        '(\\Answered) "20-Nov-2025 10:00:00 +0000"',
-      );
-      await wire.append('Find', simpleMessage(5, { subject: 'Spam offer', body: 'Buy now' }), '(\\Deleted $Junk) "21-Nov-2025 10:00:00 +0000"');
-      await wire.command('SELECT Find');
-    });
-
-    after(async () => {
-      wire.close();
-      await fx.close();
-      await store.close();
-      await backend.stop();
-    });
-
-    test('runs against a real store', (t) => {
-      t.diagnostic(backend.server);
-    });
-
-    test('searches header fields: SUBJECT, FROM, TO, CC and any HEADER, case-insensitively and decoded', async () => {
-      assert.equal(hits((await wire.command('SEARCH SUBJECT lunch')).untagged), '2 4');
-      assert.equal(hits((await wire.command('SEARCH FROM bob@example.org')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH FROM "jürgen"')).untagged), '3');
-      assert.equal(hits((await wire.command('SEARCH CHARSET UTF-8 SUBJECT "Grüße"')).untagged), '3');
-      assert.equal(hits((await wire.command('SEARCH CC carol')).untagged), '3');
-      assert.equal(hits((await wire.command('SEARCH TO alice')).untagged), '3 4');
-      assert.equal(hits((await wire.command('SEARCH HEADER X-Priority highest')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH HEADER X-Priority ""')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH HEADER Message-ID "<msg-2@"')).untagged), '2');
-    });
-
-    test('searches BODY and TEXT, decoding quoted-printable and reading HTML-only text', async () => {
-      assert.equal(hits((await wire.command('SEARCH BODY quarter')).untagged), '1 3');
-      assert.equal(hits((await wire.command('SEARCH BODY "schöne"')).untagged), '3');
-      assert.equal(hits((await wire.command('SEARCH BODY pizza')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH TEXT noon')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH TEXT "X-Priority"')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH BODY nothing-like-this')).untagged), '');
-    });
-
-    test('searches dates: internal (BEFORE, ON, SINCE) and sent (SENTBEFORE, SENTON, SENTSINCE)', async () => {
-      assert.equal(hits((await wire.command('SEARCH BEFORE 10-Nov-2025')).untagged), '1');
-      assert.equal(hits((await wire.command('SEARCH ON 10-Nov-2025')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH SINCE 15-Nov-2025')).untagged), '3 4 5');
-      assert.equal(hits((await wire.command('SEARCH SENTBEFORE 4-Nov-2025')).untagged), '1 3');
-      assert.equal(hits((await wire.command('SEARCH SENTON 20-Nov-2025')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH SENTSINCE 10-Nov-2025 SENTBEFORE 21-Nov-2025')).untagged), '2 4');
-      assert.equal((await wire.command('SEARCH BEFORE 2025-11-10')).status, 'BAD');
-    });
-
-    test('searches sizes, flags, keywords and combines keys with OR and NOT', async () => {
-      assert.equal(hits((await wire.command('SEARCH LARGER 3000')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH SMALLER 190')).untagged), '4 5');
-      assert.equal(hits((await wire.command('SEARCH SEEN')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH UNSEEN UNDELETED')).untagged), '1 3 4');
-      assert.equal(hits((await wire.command('SEARCH FLAGGED')).untagged), '3');
-      assert.equal(hits((await wire.command('SEARCH ANSWERED')).untagged), '4');
-      assert.equal(hits((await wire.command('SEARCH DELETED KEYWORD $Junk')).untagged), '5');
-      assert.equal(hits((await wire.command('SEARCH UNKEYWORD $Junk')).untagged), '1 2 3 4');
-      assert.equal(hits((await wire.command('SEARCH OR FLAGGED ANSWERED')).untagged), '3 4');
-      assert.equal(hits((await wire.command('SEARCH NOT OR FLAGGED ANSWERED')).untagged), '1 2 5');
-      assert.equal(hits((await wire.command('SEARCH (OR SEEN FLAGGED) SUBJECT lunch')).untagged), '2');
-      assert.equal(hits((await wire.command('SEARCH RECENT')).untagged), '');
-      assert.equal(hits((await wire.command('SEARCH ALL')).untagged), '1 2 3 4 5');
-    });
-
-    test('sequence and UID sets: SEARCH 2:4, UID SEARCH UID 3:*, and UID SEARCH answers UIDs', async () => {
-      assert.equal(hits((await wire.command('SEARCH 2:4')).untagged), '2 3 4');
-      assert.equal(hits((await wire.command('SEARCH 2,4:* NOT DELETED')).untagged), '2 4');
-      assert.equal(hits((await wire.command('UID SEARCH UID 3:*')).untagged), '3 4 5');
-      assert.equal(hits((await wire.command('UID SEARCH SUBJECT lunch')).untagged), '2 4');
-    });
-
-    test('MODSEQ search reports the highest MODSEQ of the matches (RFC 7162 §3.1.5)', async () => {
-      await wire.command('STORE 1 +FLAGS (\\Flagged)');
-      const result = await wire.command('SEARCH MODSEQ 6');
-      assert.deepEqual(result.untagged.filter((line) => line.startsWith('* SEARCH')), ['* SEARCH 1 (MODSEQ 6)']);
-      await wire.command('STORE 1 -FLAGS (\\Flagged)');
-    });
-
-    test('a charset it cannot read gets NO [BADCHARSET]; an unknown key gets BAD and the session goes on', async () => {
-      const charset = await wire.command('SEARCH CHARSET KOI8-R SUBJECT x');
-      assert.equal(charset.status, 'NO');
-      assert.match(charset.tagged, /\[BADCHARSET/);
-      const unknown = await wire.command('SEARCH FROBNICATE 1');
-      assert.equal(unknown.status, 'BAD');
-      assert.equal((await wire.command('NOOP')).status, 'OK');
-    });
-
-    test('imapflow search with an object query', async () => {
-      const client = fx.client('alice@example.com');
-      await client.connect();
-      const lock = await client.getMailboxLock('Find');
-      try {
-        assert.deepEqual(await client.search({ subject: 'lunch', seen: false }), [4]);
-        assert.deepEqual(await client.search({ or: [{ from: 'bob' }, { flagged: true }] }), [2, 3]);
-        assert.deepEqual(await client.search({ since: new Date('2025-11-15T00:00:00Z'), deleted: false }), [3, 4]);
-        assert.deepEqual(await client.search({ uid: '1:2' }, { uid: true }), [1, 2]);
-      } finally {
-        lock.release();
-      }
-      await client.logout();
-    });
+  before(async () => {
+    ({ fx } = suite);
+    wire = await loginWire(fx);
+    await wire.command('CREATE Find');
+    // 1: plain, from alice, 3 Nov; 2: from bob, 10 Nov, big; 3: multipart (Jürgen, UTF-8 subject, QP body)
+    // 4: a reply with a custom header; 5: deleted + keyword
+    await wire.append('Find', simpleMessage(1, { subject: 'Quarterly report', date: 'Mon, 3 Nov 2025 09:00:00 +0000', body: 'Numbers are up this quarter.' }), '"03-Nov-2025 09:00:00 +0000"');
+    await wire.append(
+      'Find',
+      simpleMessage(2, { from: 'Bob <bob@example.org>', subject: 'Lunch?', date: 'Mon, 10 Nov 2025 12:00:00 +0000', body: `Pizza ${'x'.repeat(4000)}` }),
+      '(\\Seen) "10-Nov-2025 12:00:00 +0000"',
+    );
+    await wire.append('Find', multipartMessage(), '(\\Flagged) "15-Nov-2025 08:00:00 +0000"');
+    await wire.append(
+      'Find',
+      Buffer.from('From: carol@example.com\r\nTo: alice@example.com\r\nSubject: Re: Lunch?\r\nX-Priority: 1 (Highest)\r\nDate: Thu, 20 Nov 2025 10:00:00 +0000\r\n\r\nYes, at noon.\r\n'),
+      '(\\Answered) "20-Nov-2025 10:00:00 +0000"',
+    );
+    await wire.append('Find', simpleMessage(5, { subject: 'Spam offer', body: 'Buy now' }), '(\\Deleted $Junk) "21-Nov-2025 10:00:00 +0000"');
+    await wire.command('SELECT Find');
   });
-}
+
+  after(() => {
+    wire.close();
+  });
+
+  test('searches header fields: SUBJECT, FROM, TO, CC and any HEADER, case-insensitively and decoded', async () => {
+    assert.equal(hits((await wire.command('SEARCH SUBJECT lunch')).untagged), '2 4');
+    assert.equal(hits((await wire.command('SEARCH FROM bob@example.org')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH FROM "jürgen"')).untagged), '3');
+    assert.equal(hits((await wire.command('SEARCH CHARSET UTF-8 SUBJECT "Grüße"')).untagged), '3');
+    assert.equal(hits((await wire.command('SEARCH CC carol')).untagged), '3');
+    assert.equal(hits((await wire.command('SEARCH TO alice')).untagged), '3 4');
+    assert.equal(hits((await wire.command('SEARCH HEADER X-Priority highest')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH HEADER X-Priority ""')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH HEADER Message-ID "<msg-2@"')).untagged), '2');
+  });
+
+  test('searches BODY and TEXT, decoding quoted-printable and reading HTML-only text', async () => {
+    assert.equal(hits((await wire.command('SEARCH BODY quarter')).untagged), '1 3');
+    assert.equal(hits((await wire.command('SEARCH BODY "schöne"')).untagged), '3');
+    assert.equal(hits((await wire.command('SEARCH BODY pizza')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH TEXT noon')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH TEXT "X-Priority"')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH BODY nothing-like-this')).untagged), '');
+  });
+
+  test('searches dates: internal (BEFORE, ON, SINCE) and sent (SENTBEFORE, SENTON, SENTSINCE)', async () => {
+    assert.equal(hits((await wire.command('SEARCH BEFORE 10-Nov-2025')).untagged), '1');
+    assert.equal(hits((await wire.command('SEARCH ON 10-Nov-2025')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH SINCE 15-Nov-2025')).untagged), '3 4 5');
+    assert.equal(hits((await wire.command('SEARCH SENTBEFORE 4-Nov-2025')).untagged), '1 3');
+    assert.equal(hits((await wire.command('SEARCH SENTON 20-Nov-2025')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH SENTSINCE 10-Nov-2025 SENTBEFORE 21-Nov-2025')).untagged), '2 4');
+    assert.equal((await wire.command('SEARCH BEFORE 2025-11-10')).status, 'BAD');
+  });
+
+  test('searches sizes, flags, keywords and combines keys with OR and NOT', async () => {
+    assert.equal(hits((await wire.command('SEARCH LARGER 3000')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH SMALLER 190')).untagged), '4 5');
+    assert.equal(hits((await wire.command('SEARCH SEEN')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH UNSEEN UNDELETED')).untagged), '1 3 4');
+    assert.equal(hits((await wire.command('SEARCH FLAGGED')).untagged), '3');
+    assert.equal(hits((await wire.command('SEARCH ANSWERED')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH DELETED KEYWORD $Junk')).untagged), '5');
+    assert.equal(hits((await wire.command('SEARCH UNKEYWORD $Junk')).untagged), '1 2 3 4');
+    assert.equal(hits((await wire.command('SEARCH OR FLAGGED ANSWERED')).untagged), '3 4');
+    assert.equal(hits((await wire.command('SEARCH NOT OR FLAGGED ANSWERED')).untagged), '1 2 5');
+    assert.equal(hits((await wire.command('SEARCH (OR SEEN FLAGGED) SUBJECT lunch')).untagged), '2');
+    assert.equal(hits((await wire.command('SEARCH RECENT')).untagged), '');
+    assert.equal(hits((await wire.command('SEARCH ALL')).untagged), '1 2 3 4 5');
+  });
+
+  test('sequence and UID sets: SEARCH 2:4, UID SEARCH UID 3:*, and UID SEARCH answers UIDs', async () => {
+    assert.equal(hits((await wire.command('SEARCH 2:4')).untagged), '2 3 4');
+    assert.equal(hits((await wire.command('SEARCH 2,4:* NOT DELETED')).untagged), '2 4');
+    assert.equal(hits((await wire.command('UID SEARCH UID 3:*')).untagged), '3 4 5');
+    assert.equal(hits((await wire.command('UID SEARCH SUBJECT lunch')).untagged), '2 4');
+  });
+
+  test('MODSEQ search reports the highest MODSEQ of the matches (RFC 7162 §3.1.5)', async () => {
+    await wire.command('STORE 1 +FLAGS (\\Flagged)');
+    const result = await wire.command('SEARCH MODSEQ 6');
+    assert.deepEqual(result.untagged.filter((line) => line.startsWith('* SEARCH')), ['* SEARCH 1 (MODSEQ 6)']);
+    await wire.command('STORE 1 -FLAGS (\\Flagged)');
+  });
+
+  test('a charset it cannot read gets NO [BADCHARSET]; an unknown key gets BAD and the session goes on', async () => {
+    const charset = await wire.command('SEARCH CHARSET KOI8-R SUBJECT x');
+    assert.equal(charset.status, 'NO');
+    assert.match(charset.tagged, /\[BADCHARSET/);
+    const unknown = await wire.command('SEARCH FROBNICATE 1');
+    assert.equal(unknown.status, 'BAD');
+    assert.equal((await wire.command('NOOP')).status, 'OK');
+  });
+
+  test('imapflow search with an object query', async () => {
+    const client = fx.client('alice@example.com');
+    await client.connect();
+    const lock = await client.getMailboxLock('Find');
+    try {
+      assert.deepEqual(await client.search({ subject: 'lunch', seen: false }), [4]);
+      assert.deepEqual(await client.search({ or: [{ from: 'bob' }, { flagged: true }] }), [2, 3]);
+      assert.deepEqual(await client.search({ since: new Date('2025-11-15T00:00:00Z'), deleted: false }), [3, 4]);
+      assert.deepEqual(await client.search({ uid: '1:2' }, { uid: true }), [1, 2]);
+    } finally {
+      lock.release();
+    }
+    await client.logout();
+  });
+
+});

@@ -70,6 +70,10 @@ export interface ImapConnection {
   session: ImapSession;
   remoteAddress: string;
   secure: boolean;
+  /** True while the client is in IDLE. */
+  idling: boolean;
+  /** Set while a command (IDLE, AUTHENTICATE) waits for the client's next line. */
+  _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;
   close(force?: boolean): void;
   _parser: (Writable & { _remainder: string; _expecting: number; _write: Writable['_write'] }) | false;

@@ -1,4 +1,4 @@
-// Guards on imap-core's command parser for what it does not limit by itself.
+// Guards for what imap-core's connection handling leaves open: endless lines, STARTTLS injection, IDLE timers of dead connections.
 import type { ImapConnection } from './imap-core.js';
 
 /** Longest command line (outside literals) before the client is disconnected. */
@@ -67,4 +67,19 @@ export function guardStartTls(connection: ImapConnection, tlsAvailable: boolean)
     }
     write(chunk, encoding, done);
   };
+}
+
+/**
+ * imap-core's IDLE arms a 30-minute timer that only DONE clears; a client that
+ * drops the connection while idling would keep the dead connection in memory
+ * until it fires. Ending the IDLE as if DONE had come releases it at once.
+ */
+export function endIdleOnClose(connection: ImapConnection): void {
+  if (connection.idling && typeof connection._nextHandler === 'function') {
+    try {
+      connection._nextHandler('DONE', () => undefined);
+    } catch {
+      // The connection is gone either way; the timer is what mattered.
+    }
+  }
 }

@@ -7,8 +7,8 @@ import { authenticate, type LoginAttempt } from './auth.js';
 import { copyMessages, expungeDeleted, moveMessages, type CopyRequest, type ExpungeRequest } from './copy-move.js';
 import { fetchMessages, type FetchOptions } from './fetch.js';
 import { storeFlags, type StoreUpdate } from './flags.js';
-import { IMAPServer, routeCoreNotices, type HookCallback, type ImapCoreServer, type ImapSession } from './imap-core.js';
-import { guardStartTls, limitLineLength } from './input-guards.js';
+import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
+import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
 import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
 import { quota, quotaRoot } from './quota.js';
@@ -42,6 +42,9 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   const notifier = new JournalNotifier(ctx.store, logger, options.pollMs === undefined ? {} : { pollMs: options.pollMs });
   const tls = ctx.tls ? secureContextOptions(ctx.tls) : {};
 
+  /** The connection behind each session, for cleanup imap-core leaves undone when it closes. */
+  const connectionOf = new WeakMap<ImapSession, ImapConnection>();
+
   class Server extends IMAPServer {
     /** Every accepted socket passes here first: the per-IP limit is applied before a session exists. */
     override connect(socket: Socket, socketOptions: { id: string; remoteAddress?: string }): void {
@@ -69,6 +72,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       const state = connection && sessionState(connection.session);
       if (!connection || !state) return release();
       state.onClose.add(release);
+      connectionOf.set(connection.session, connection);
       limitLineLength(connection);
       guardStartTls(connection, ctx.tls !== null);
     }
@@ -108,6 +112,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   };
 
   core.onClose = (session, callback) => {
+    const connection = connectionOf.get(session);
+    if (connection) endIdleOnClose(connection);
     const state = closeSessionState(session);
     logger.info(
       { service: 'imap', client: state?.ip ?? session.remoteAddress, session: session.id, user: session.user?.username, event: 'disconnect' },
