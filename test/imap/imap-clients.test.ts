@@ -4,7 +4,9 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { User } from '@postern/store';
-import { ImapFlow, imaplib, requireTool, runTool } from './clients.js';
+import { ImapFlow } from 'imapflow';
+import { requireTool, runTool } from '../support/tools.js';
+import { imaplib } from './clients.js';
 import { PASSWORD, startImapInstance, testMessage, type ImapInstance } from './mailstore-process.js';
 
 const APPEND_CHILD = fileURLToPath(new URL('../../apps/mailstore/test/imap-append-child.ts', import.meta.url));
@@ -42,8 +44,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
 
     before(async () => {
       imap = await startImapInstance(backend);
-      alice = await imap.addUser('alice@example.com');
-      await imap.addUser('bob@example.com');
+      alice = await imap.addUser('alice@example.com', PASSWORD);
+      await imap.addUser('bob@example.com', PASSWORD);
     });
 
     after(async () => {
@@ -55,7 +57,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     test('before STARTTLS the server announces LOGINDISABLED and refuses LOGIN and AUTHENTICATE', async () => {
-      const transcript = await plainConversation(imap.imapPort, ['CAPABILITY', `LOGIN alice@example.com "${PASSWORD}"`, 'AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGltYXAgZTJlIHBhc3N3b3Jk']);
+      const transcript = await plainConversation(imap.ports.imap, ['CAPABILITY', `LOGIN alice@example.com "${PASSWORD}"`, 'AUTHENTICATE PLAIN AGFsaWNlQGV4YW1wbGUuY29tAGltYXAgZTJlIHBhc3N3b3Jk']);
       assert.match(transcript, /\* CAPABILITY .*\bSTARTTLS\b/);
       assert.match(transcript, /\* CAPABILITY .*\bLOGINDISABLED\b/);
       assert.match(transcript, /P1 (BAD|NO) /);
@@ -64,7 +66,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     test('imapflow over STARTTLS: default folders, append and fetch round trip, flags, search, copy and move', async () => {
-      const client = flowClient(imap.imapPort, 'alice@example.com');
+      const client = flowClient(imap.ports.imap, 'alice@example.com');
       await client.connect();
       assert.equal(client.secureConnection, true);
       const list = await client.list();
@@ -119,7 +121,7 @@ out['ssl'] = s.login('alice@example.com', args['password'])[0]
 out['status'] = text(s.status('Trash', '(MESSAGES)')[1])
 s.logout()
 `,
-        { imap: imap.imapPort, imaps: imap.imapsPort, password: PASSWORD, message: testMessage(2, 'imaplib message') },
+        { imap: imap.ports.imap, imaps: imap.ports.imaps, password: PASSWORD, message: testMessage(2, 'imaplib message') },
       );
       assert.equal(out.starttls, 'OK');
       assert.equal(out.login, 'OK');
@@ -137,9 +139,8 @@ s.logout()
     });
 
     test('IDLE receives EXISTS within a second of an LMTP delivery by swaks, a separate process', async (t) => {
-      const missing = await requireTool('swaks');
-      if (missing) return t.skip(missing);
-      const client = flowClient(imap.imapPort, 'alice@example.com');
+      if (!requireTool(t, 'swaks', 'swaks')) return;
+      const client = flowClient(imap.ports.imap, 'alice@example.com');
       await client.connect();
       const lock = await client.getMailboxLock('INBOX');
       try {
@@ -147,7 +148,7 @@ s.logout()
         const seen = new Promise<number>((resolve) => client.on('exists', (data: { count: number }) => resolve(Date.now())));
         void client.idle();
         await new Promise((resolve) => setTimeout(resolve, 200));
-        const sent = await runTool('swaks', ['--protocol', 'LMTP', '--server', '127.0.0.1', '--port', String(imap.lmtpPort), '--to', 'alice@example.com', '--from', 'sender@example.org', '--header', 'Subject: via LMTP', '--silent', '2']);
+        const sent = await runTool('swaks', ['--protocol', 'LMTP', '--server', '127.0.0.1', '--port', String(imap.ports.lmtp), '--to', 'alice@example.com', '--from', 'sender@example.org', '--header', 'Subject: via LMTP', '--silent', '2']);
         assert.equal(sent.code, 0, sent.stderr + sent.stdout);
         const done = Date.now();
         const at = await Promise.race([seen, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no EXISTS within 2 s')), 2000))]);
@@ -161,7 +162,7 @@ s.logout()
     });
 
     test('IDLE receives EXISTS within a second of a store append made by another process', async (t) => {
-      const client = flowClient(imap.imapPort, 'alice@example.com');
+      const client = flowClient(imap.ports.imap, 'alice@example.com');
       await client.connect();
       const lock = await client.getMailboxLock('INBOX');
       try {
@@ -194,7 +195,7 @@ out['copy'] = m.copy('1', '"Other Users/alice/INBOX"')[0]
 out['status'] = m.status('"../alice@example.com/INBOX"', '(MESSAGES)')[0]
 m.logout()
 `,
-        { imap: imap.imapPort, password: PASSWORD },
+        { imap: imap.ports.imap, password: PASSWORD },
       );
       assert.deepEqual(out.inbox, ['0']);
       assert.equal(out.select, 'NO');

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Mailbox, MessageRecord, Store, User } from '@postern/store';
-import { requireTool, runTool } from './clients.js';
+import { requireTool, runTool } from '../support/tools.js';
 import { PASSWORD, startImapInstance, testMessage, type ImapInstance } from './mailstore-process.js';
 
 /** Messages in the synced INBOX (SPEC §7: "a mailbox of a few thousand messages"). */
@@ -63,9 +63,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     test(`mbsync pulls ${COUNT} messages, pushes flags, deletions and a new message back, and picks up server changes`, async (t) => {
-      const missing = await requireTool('mbsync');
-      if (missing) return t.skip(missing);
-      const user = await imap.addUser('mbsync@example.com');
+      if (!requireTool(t, 'mbsync', 'isync')) return;
+      const user = await imap.addUser('mbsync@example.com', PASSWORD);
       await fill(imap, user, COUNT, 'Sync');
       const home = join(imap.instance.dir, 'mbsync');
       const local = join(home, 'mail');
@@ -76,7 +75,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
         [
           'IMAPAccount postern',
           'Host 127.0.0.1',
-          `Port ${imap.imapPort}`,
+          `Port ${imap.ports.imap}`,
           'User mbsync@example.com',
           `Pass "${PASSWORD}"`,
           'SSLType STARTTLS',
@@ -143,9 +142,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     test('offlineimap pulls the mailbox, pushes flags and deletions back', async (t) => {
-      const missing = await requireTool('offlineimap');
-      if (missing) return t.skip(missing);
-      const user = await imap.addUser('offlineimap@example.com');
+      if (!requireTool(t, 'offlineimap', 'offlineimap3')) return;
+      const user = await imap.addUser('offlineimap@example.com', PASSWORD);
       const count = Math.min(COUNT, 1000);
       await fill(imap, user, count, 'Offline');
       const home = join(imap.instance.dir, 'offlineimap');
@@ -176,7 +174,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
           '[Repository remote]',
           'type = IMAP',
           'remotehost = 127.0.0.1',
-          `remoteport = ${imap.imapsPort}`,
+          `remoteport = ${imap.ports.imaps}`,
           'remoteuser = offlineimap@example.com',
           `remotepass = ${PASSWORD}`,
           'ssl = yes',

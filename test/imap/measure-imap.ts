@@ -52,7 +52,7 @@ function conversation(socket: NodeJS.ReadWriteStream & { write(data: string): bo
 
 /** STARTTLS, LOGIN, SELECT INBOX, IDLE: a connection as a mail client leaves it open. */
 async function idleConnection(imap: ImapInstance, user: string): Promise<TLSSocket> {
-  const plain = netConnect({ host: '127.0.0.1', port: imap.imapPort });
+  const plain = netConnect({ host: '127.0.0.1', port: imap.ports.imap });
   const first = conversation(plain);
   await first.greeting();
   await first.send('STARTTLS');
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   try {
     const users = ['m1@example.com', 'm2@example.com', 'm3@example.com', 'm4@example.com', 'm5@example.com'];
     const records: User[] = [];
-    for (const user of users) records.push(await imap.addUser(user));
+    for (const user of users) records.push(await imap.addUser(user, PASSWORD));
     const body = `${'A line of text in the body of a measured message. '.repeat(2)}\r\n`.repeat(30);
     const message = (i: number, to: string): string =>
       `From: Sender ${i} <sender${i}@example.org>\r\nTo: ${to}\r\nSubject: Measured message ${i}\r\nMessage-ID: <measure-${i}.${to}>\r\nDate: Fri, 21 Nov 2025 10:00:00 +0000\r\n\r\n${body}`;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     //    measured first, on a fresh process.
     for (const record of records.slice(1)) for (let i = 1; i <= 50; i++) await imap.deliver(record, message(i, record.address));
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const before = rssKb(imap.pid);
+    const before = rssKb(imap.processes[0]!.pid);
     const sockets: TLSSocket[] = [];
     // Few logins at a time, as clients arrive: a burst would also grow the store driver's connection pool.
     const BATCH = 5;
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       sockets.push(...batch);
     }
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    const after = rssKb(imap.pid);
+    const after = rssKb(imap.processes[0]!.pid);
     console.log(`${backend}\tRSS before connections\t${(before / 1024).toFixed(1)} MiB`);
     console.log(`${backend}\tRSS with ${sockets.length} idle IMAP connections\t${(after / 1024).toFixed(1)} MiB\t(+${((after - before) / sockets.length).toFixed(0)} KiB each)`);
     for (const socket of sockets) socket.destroy();
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     for (let start = 1; start <= MESSAGES; start += 50) {
       await Promise.all(Array.from({ length: Math.min(50, MESSAGES - start + 1) }, (_, k) => imap.deliver(records[0]!, message(start + k, 'm1@example.com'))));
     }
-    const plain = netConnect({ host: '127.0.0.1', port: imap.imapPort });
+    const plain = netConnect({ host: '127.0.0.1', port: imap.ports.imap });
     const first = conversation(plain);
     await first.greeting();
     await first.send('STARTTLS');

@@ -4,10 +4,11 @@
 // back over IMAP with Python's imaplib.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireTool } from '../pop3/tools.js';
+import { python } from '../support/python.js';
+import { requireTool } from '../support/tools.js';
 import { startMtaInstance, type MtaInstance } from './instance.js';
 import { SmtpDialogue, message, sendMail } from './smtp-dialogue.js';
-import { python, requireSwaksTls, swaks } from './tools.js';
+import { requireSwaksTls, swaks } from './tools.js';
 
 const PASSWORD = 'smtp test password';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { requireTool } from '../pop3/tools.js';
+import { requireTool } from '../support/tools.js';
 import { freePort } from '../support/ports.js';
 import { startDovecotLmtp, type DovecotLmtp } from './dovecot.js';
 import { startMtaInstance, type MtaInstance } from './instance.js';

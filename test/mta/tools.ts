@@ -1,52 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { requireTool } from '../pop3/tools.js';
+import { requireTool, runTool, type ToolResult } from '../support/tools.js';
 
-export interface ToolResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command line tool (swaks, smtp-source, python3) to completion. */
-export function runTool(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
-
-const PYTHON_PREAMBLE = `
-import json, ssl, sys
-args = json.loads(sys.argv[1])
-# The self-signed certificate of postern init: encrypt, do not verify.
-tls = ssl.create_default_context()
-tls.check_hostname = False
-tls.verify_mode = ssl.CERT_NONE
-out = {}
-`;
-
-/** Runs a Python script (after a preamble giving it `args`, `tls` and `out`) and returns `out` as JSON. */
-export async function python<T = Record<string, unknown>>(script: string, args: Record<string, unknown>): Promise<T> {
-  const source = `${PYTHON_PREAMBLE}\n${script.replace(/^\n/, '')}\nprint(json.dumps(out))\n`;
-  const result = await runTool('python3', ['-c', source, JSON.stringify(args)]);
-  if (result.code !== 0) throw new Error(`python3 script failed (exit ${result.code}):\n${result.stderr}`);
-  try {
-    return JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as T;
-  } catch {
-    throw new Error(`python3 printed no JSON:\n${result.stdout}\n${result.stderr}`);
-  }
-}
+// apps/mta/bench runs smtp-source with it from here.
+export { runTool };
 
 /** swaks against 127.0.0.1:port; returns its transcript (stdout+stderr) and exit code. */
 export async function swaks(port: number, args: string[]): Promise<ToolResult & { transcript: string }> {

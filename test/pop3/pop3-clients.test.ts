@@ -5,18 +5,23 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startPop3Instance, testMessage, type Pop3Instance } from './mailstore-process.js';
+import type { User } from '@postern/store';
+import { startInstance, type PosternInstance } from '../support/instance.js';
+import { requireTool } from '../support/tools.js';
 import { poplib } from './poplib.js';
-import { requireTool } from './tools.js';
 
 const PASSWORD = 'pop3 test password';
 
+function testMessage(subject: string, body = 'Hello from the POP3 tests.\r\n'): string {
+  return `From: sender@example.org\r\nTo: reader@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}.${Date.now()}@example.org>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\n${body}`;
+}
+
 for (const backend of ['sqlite', 'mongodb'] as const) {
   describe(`POP3 clients against postern mailstore on ${backend}`, () => {
-    let pop: Pop3Instance;
+    let pop: PosternInstance<'pop3' | 'pop3s'>;
     let userCount = 0;
     before(async () => {
-      pop = await startPop3Instance(backend);
+      pop = await startInstance(backend, { listen: ['pop3', 'pop3s'], roles: ['mailstore'] });
       console.log(`pop3 client tests: ${backend} — ${pop.instance.server}`);
     });
     after(() => pop?.stop());
@@ -29,6 +34,9 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       for (const subject of subjects) await pop.deliver(user, testMessage(subject, `.a line starting with a dot (${subject})\r\nsecond line\r\nthird line\r\n`));
       return { user, address };
     };
+
+    /** The subjects left in the user's INBOX, oldest first. */
+    const inboxSubjects = async (user: User) => (await pop.inbox(user.address)).map((message) => message.record.headers.subject ?? '');
 
     it('poplib over STLS: USER/PASS, STAT, LIST, UIDL, TOP, RETR, and DELE applied at QUIT', async (t) => {
       if (!requireTool(t, 'python3', 'python3')) return;
@@ -62,7 +70,7 @@ out['statAfterDele'] = list(pop.stat())
 out['retrDeleted'] = error_of(lambda: pop.retr(2))
 out['quit'] = pop.quit().decode()
 `,
-        { port: pop.pop3Port, user: address, password: PASSWORD },
+        { port: pop.ports.pop3, user: address, password: PASSWORD },
       );
       assert.match(out.welcome, /^\+OK/);
       for (const capability of ['USER', 'UIDL', 'TOP', 'SASL']) assert.ok(out.capa.includes(capability), capability);
@@ -77,7 +85,7 @@ out['quit'] = pop.quit().decode()
       assert.equal(out.statAfterDele[0], 2);
       assert.match(out.retrDeleted, /^-ERR/);
       assert.match(out.quit, /^\+OK/);
-      assert.deepEqual(await pop.inboxSubjects(user), ['first', 'third']);
+      assert.deepEqual(await inboxSubjects(user), ['first', 'third']);
     });
 
     it('poplib: RSET undoes DELE, and a dropped connection deletes nothing', async (t) => {
@@ -95,11 +103,11 @@ pop.user(args['user']); pop.pass_(args['password'])
 pop.dele(1); pop.dele(2)
 pop.sock.close()   # gone without QUIT: no UPDATE state
 `,
-        { port: pop.pop3Port, user: address, password: PASSWORD },
+        { port: pop.ports.pop3, user: address, password: PASSWORD },
       );
       assert.match(String(out.rset), /^\+OK/);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.deepEqual(await pop.inboxSubjects(user), ['keep one', 'keep two']);
+      assert.deepEqual(await inboxSubjects(user), ['keep one', 'keep two']);
     });
 
     it('poplib: AUTH PLAIN after STLS logs in', async (t) => {
@@ -113,7 +121,7 @@ out['auth'] = pop._shortcmd('AUTH PLAIN ' + token).decode()
 out['stat'] = list(pop.stat())
 pop.quit()
 `,
-        { port: pop.pop3Port, user: address, password: PASSWORD },
+        { port: pop.ports.pop3, user: address, password: PASSWORD },
       );
       assert.match(out.auth, /^\+OK/);
       assert.equal(out.stat[0], 1);
@@ -131,7 +139,7 @@ out['auth'] = error_of(lambda: pop._shortcmd('AUTH PLAIN AGZvbwBiYXI='))
 out['stls'] = pop.stls(context=tls).decode()
 pop.quit()
 `,
-        { port: pop.pop3Port, user: address },
+        { port: pop.ports.pop3, user: address },
       );
       assert.ok(out.capa.includes('STLS') && !out.capa.includes('USER'));
       assert.match(out.user, /^-ERR \[SYS\/PERM\]/);
@@ -150,7 +158,7 @@ out['stat'] = list(pop.stat())
 out['retr'] = text(pop.retr(1)[1])
 pop.quit()
 `,
-        { port: pop.pop3sPort, user: address, password: PASSWORD },
+        { port: pop.ports.pop3s, user: address, password: PASSWORD },
       );
       assert.equal(out.stat[0], 1);
       assert.ok(out.retr.includes('Subject: over pop3s'));
@@ -168,7 +176,7 @@ out['long'] = error_of(lambda: pop._shortcmd('NOOP ' + 'x' * 100000))
 out['stat'] = list(pop.stat())
 pop.quit()
 `,
-        { port: pop.pop3Port, user: address, password: PASSWORD },
+        { port: pop.ports.pop3, user: address, password: PASSWORD },
       );
       assert.match(out.last, /^-ERR/);
       assert.match(out.long, /^-ERR Line too long/);
@@ -188,7 +196,7 @@ pop.quit()
         [
           'set no bouncemail',
           'set no syslog',
-          `poll 127.0.0.1 protocol pop3 port ${pop.pop3Port}`,
+          `poll 127.0.0.1 protocol pop3 port ${pop.ports.pop3}`,
           `  user "${address}" there with password "${PASSWORD}" is "reader" here`,
           // sslproto without "ssl": STLS is mandatory; the init certificate is self-signed.
           '  sslproto "TLS1.2+" no sslcertck',
@@ -225,7 +233,7 @@ pop.quit()
       const subjects = result.delivered.map((text) => /^Subject: (.*)$/m.exec(text)?.[1]).sort();
       assert.deepEqual(subjects, ['fetch one', 'fetch three', 'fetch two']);
       for (const text of result.delivered) assert.match(text, /^\.a line starting with a dot/m, 'the MDA gets the un-stuffed line');
-      assert.deepEqual(await pop.inboxSubjects(user), [], 'fetchmail deleted them on the server');
+      assert.deepEqual(await inboxSubjects(user), [], 'fetchmail deleted them on the server');
     });
 
     it('fetchmail in keep mode survives its LAST probe, tracks mail by UIDL, and fetches nothing twice', async (t) => {
@@ -240,7 +248,7 @@ pop.quit()
       // Exit 1: no new mail (fetchmail(1) EXIT CODES).
       assert.equal(again.code, 1, again.output);
       assert.equal(again.delivered.length, 2, 'nothing delivered a second time');
-      assert.deepEqual(await pop.inboxSubjects(user), ['kept one', 'kept two'], 'keep leaves the mail on the server');
+      assert.deepEqual(await inboxSubjects(user), ['kept one', 'kept two'], 'keep leaves the mail on the server');
     });
   });
 }

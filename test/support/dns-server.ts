@@ -1,10 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
-import type Dns2 from '../../packages/dns/node_modules/dns2/ts/index.js';
+import dns2 from 'dns2';
+import type Dns2 from 'dns2';
 
-// dns2 is a devDependency of @postern/dns, not of this folder's package, so it is resolved from there.
-const dns2 = createRequire(new URL('../../packages/dns/package.json', import.meta.url))('dns2') as typeof Dns2;
 const { Packet } = dns2;
 
 /** The records of one name. Names not in the zone answer NXDOMAIN; a type the name lacks answers NODATA. */

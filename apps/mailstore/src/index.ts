@@ -2,7 +2,7 @@ import { parseListenAddress, type PosternConfig } from '@postern/config';
 import type { LoginGuard } from '@postern/directory';
 import type { Logger } from '@postern/log';
 import type { Store } from '@postern/store';
-import { createContext, loginGuardFor, type MailstoreContext } from './context.js';
+import { createContext, type MailstoreContext } from './context.js';
 import { startImap } from './imap/index.js';
 import { startLmtp } from './lmtp/index.js';
 import { startPop3 } from './pop3/index.js';
@@ -46,6 +46,6 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
 }
 
 export type { MailstoreContext, LoginResult } from './context.js';
-export { loginGuardFor };
+export { loginGuardFor } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';

@@ -5,6 +5,8 @@ import type { MailstoreContext } from './context.js';
 export interface ProtocolService {
   /** e.g. `imap on 127.0.0.1:143`. */
   readonly description: string;
+  /** Where it listens, with the port the system chose when the config said 0. */
+  readonly address: ListenAddress;
   /** Stops accepting, lets in-flight work (a delivery, a command) finish, closes sessions. */
   close(): Promise<void>;
 }
@@ -15,7 +17,3 @@ export interface ServiceOptions {
 }
 
 export type StartService = (ctx: MailstoreContext, address: ListenAddress, options: ServiceOptions) => Promise<ProtocolService>;
-
-export function describeAddress(address: ListenAddress): string {
-  return address.kind === 'unix' ? `unix:${address.path}` : `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
-}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Store } from '@postern/store';
-import { BACKENDS, PASSWORD, startBackend, startImapFixture, type Backend, type ImapFixture } from './imap-fixture.js';
+import { BACKENDS, PASSWORD, startBackend, type Backend } from './fixture.js';
+import { startImapFixture, type ImapFixture } from './imap-fixture.js';
 import { WireClient } from './imap-wire.js';
 
 const plain = (user: string, pass: string): string => Buffer.from(`\0${user}\0${pass}`).toString('base64');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { before, test } from 'node:test';
 import type { Store } from '@postern/store';
-import { describeOnBackends, loginWire, PASSWORD, type ImapFixture } from './imap-fixture.js';
+import { PASSWORD } from './fixture.js';
+import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import { simpleMessage } from './imap-messages.js';
 import { WireClient } from './imap-wire.js';
 

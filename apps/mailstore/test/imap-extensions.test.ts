@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { before, test } from 'node:test';
 import { createDeflateRaw, createInflateRaw } from 'node:zlib';
-import { describeOnBackends, PASSWORD, type ImapFixture } from './imap-fixture.js';
+import { PASSWORD } from './fixture.js';
+import { describeOnBackends, type ImapFixture } from './imap-fixture.js';
 import { WireClient } from './imap-wire.js';
 
 describeOnBackends('IMAP extensions', {}, (suite) => {

@@ -1,94 +1,22 @@
-// Real stores and a running IMAP service (imap-core over the store) for the IMAP unit tests.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
+// A running IMAP service (imap-core over the store) and clients for it, for the IMAP unit tests.
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { hashPassword } from '@postern/auth';
-import { validateConfig, type PosternConfig } from '@postern/config';
 import { addDomain, addUser } from '@postern/directory';
-import { createLogger } from '@postern/log';
-import { openStore, type Store, type User } from '@postern/store';
-import { databaseUrl, startTestMongo, type TestMongo } from '@postern/store/testing';
-import { createContext, type MailstoreContext } from '../src/context.js';
+import type { Store, User } from '@postern/store';
+import type { MailstoreContext } from '../src/context.js';
 import { startImap } from '../src/imap/index.js';
-import type { ProtocolService } from '../src/service.js';
+import type { ProtocolService, StartService } from '../src/service.js';
+import { BACKENDS, PASSWORD, runService, selfSignedCert, startBackend, testConfig, type Backend } from './fixture.js';
 import { WireClient } from './imap-wire.js';
-
-export const BACKENDS = ['sqlite', 'mongodb'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
-export const PASSWORD = 'correct horse battery staple';
-
-export interface Backend {
-  name: BackendName;
-  server: string;
-  dir: string;
-  open(): Promise<Store>;
-  /** How another process opens the same store as the last open() (for cross-process tests). */
-  lastStoreOptions: { backend: BackendName; path?: string; url?: string } | null;
-  stop(): Promise<void>;
-}
-
-let counter = 0;
-
-export async function startBackend(name: BackendName): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), `postern-imap-${name}-`));
-  let mongo: TestMongo | null = null;
-  if (name === 'mongodb') mongo = await startTestMongo();
-  const backend: Backend = {
-    name,
-    dir,
-    server: mongo ? mongo.server : `sqlite files in ${dir}`,
-    lastStoreOptions: null,
-    async open() {
-      counter += 1;
-      if (mongo) {
-        const url = databaseUrl(mongo.url, `postern_imap_${process.pid}_${counter}`);
-        backend.lastStoreOptions = { backend: 'mongodb', url };
-        return openStore({ backend: 'mongodb', url });
-      }
-      const path = join(dir, `store-${counter}.sqlite`);
-      backend.lastStoreOptions = { backend: 'sqlite', path };
-      return openStore({ backend: 'sqlite', path });
-    },
-    async stop() {
-      await mongo?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return backend;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** A self-signed certificate made with openssl for mail.example.com. */
-export function selfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=mail.example.com', '-keyout', key, '-out', cert], {
-    stdio: 'ignore',
-  });
-  return { cert, key };
-}
 
 export interface ImapFixtureOptions {
   allowCleartext?: boolean;
   withTls?: boolean;
   implicitTls?: boolean;
   config?: Record<string, unknown>;
+  /** How often the notifier polls the journal for changes made elsewhere (default 250 ms). */
+  pollMs?: number;
 }
 
 export interface ImapFixture {
@@ -105,26 +33,14 @@ export interface ImapFixture {
 
 export async function startImapFixture(store: Store, dir: string, options: ImapFixtureOptions = {}): Promise<ImapFixture> {
   const tls = options.withTls || options.implicitTls ? selfSignedCert(dir) : null;
-  const config: PosternConfig = validateConfig(
-    {
-      hostname: 'mail.example.com',
-      imap: { allow_cleartext_auth: options.allowCleartext ?? true },
-      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-      ...options.config,
-    },
-    'test config',
-  );
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
+  const config = testConfig({
+    imap: { allow_cleartext_auth: options.allowCleartext ?? true },
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    ...options.config,
   });
-  const logger = createLogger({ name: 'mailstore', level: 'debug', destination });
-  const ctx = createContext(config, store, logger);
-  const port = await freePort();
-  const service = await startImap(ctx, { kind: 'tcp', host: '127.0.0.1', port }, { implicitTls: options.implicitTls ?? false });
+  const implicitTls = options.implicitTls ?? false;
+  const start: StartService = (c, address) => startImap(c, address, { implicitTls, ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) });
+  const { ctx, service, port, logs } = await runService(start, store, config);
   if (!(await store.getDomain('example.com'))) await addDomain(store, 'example.com');
   const clients: ImapFlow[] = [];
   return {

@@ -4,9 +4,12 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openStore, type Store } from '@postern/store';
-import { describeOnBackends, loginWire, startImapFixture, type Backend, type ImapFixture } from './imap-fixture.js';
+import { startLmtp } from '../src/lmtp/index.js';
+import type { Backend } from './fixture.js';
+import { describeOnBackends, loginWire, startImapFixture, type ImapFixture } from './imap-fixture.js';
 import { simpleMessage } from './imap-messages.js';
 import type { WireClient } from './imap-wire.js';
+import { LmtpClient, sampleMessage } from './lmtp-client.js';
 
 const run = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./imap-append-child.ts', import.meta.url));
@@ -144,5 +147,27 @@ describeOnBackends('IMAP IDLE and change notifications', {}, (suite) => {
     owner.close();
     victim.close();
   });
+});
 
+describeOnBackends('IMAP IDLE and LMTP deliveries in one process', { pollMs: 60_000 }, (suite) => {
+  test('IDLE gets EXISTS at once for a message LMTP delivers, long before the next journal poll', async () => {
+    const lmtp = await startLmtp(suite.fx.ctx, { kind: 'tcp', host: '127.0.0.1', port: 0 }, { implicitTls: false });
+    const watcher = await loginWire(suite.fx);
+    try {
+      await idle(watcher, 'INBOX');
+      const { client } = await LmtpClient.open({ host: '127.0.0.1', port: lmtp.address.kind === 'tcp' ? lmtp.address.port : 0 });
+      await client.lhlo();
+      const sent = Date.now();
+      const { data } = await client.send('sender@remote.example', ['alice@example.com'], sampleMessage({ subject: 'Delivered next door' }));
+      assert.deepEqual(data.map((reply) => reply.code), [250]);
+      const exists = await waitFor(watcher, /^\* \d+ EXISTS$/, 2000);
+      assert.ok(exists.at - sent < 1000, `EXISTS ${exists.at - sent} ms after DATA (the poll runs every 60 s)`);
+      await client.quit();
+      watcher.write('DONE\r\n');
+      await waitFor(watcher, /^I1 OK/);
+    } finally {
+      watcher.close();
+      await lmtp.close();
+    }
+  });
 });

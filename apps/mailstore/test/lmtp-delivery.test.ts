@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { addAlias, addDomain, addUser } from '@postern/directory';
 import type { BlobHash, MessageRecord, Store, User } from '@postern/store';
 import { LmtpClient, sampleMessage } from './lmtp-client.js';
-import { BACKENDS, runLmtp, startBackend, type Backend, type RunningLmtp } from './lmtp-fixture.js';
+import { BACKENDS, startBackend, type Backend } from './fixture.js';
+import { runLmtp, type RunningLmtp } from './lmtp-fixture.js';
 
 const delimiter = { recipientDelimiter: '+' };
 

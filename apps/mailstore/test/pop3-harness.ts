@@ -1,89 +1,54 @@
 // Shared by the POP3 unit tests: a real store (sqlite file or MongoDB-wire
 // server), a real listener on loopback, and a raw line client over node:net/tls.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, afterEach, before } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { hashPassword } from '@postern/auth';
-import { parseConfigText } from '@postern/config';
-import { createLogger } from '@postern/log';
-import { openStore, type Store, type User } from '@postern/store';
-import { databaseUrl, startTestMongo } from '@postern/store/testing';
-import { createContext, type MailstoreContext } from '../src/context.js';
+import type { Store, User } from '@postern/store';
+import type { MailstoreContext } from '../src/context.js';
 import { prepareMessage } from '../src/message/index.js';
 import { listenPop3, type Pop3ServerOptions } from '../src/pop3/index.js';
 import type { ProtocolService } from '../src/service.js';
-
-export const BACKENDS = ['sqlite', 'mongodb'] as const;
-export type Backend = (typeof BACKENDS)[number];
-export const PASSWORD = 'correct horse battery staple';
+import { PASSWORD, runService, selfSignedCert, startBackend, testConfig, type Backend, type BackendName } from './fixture.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'postern-pop3-'));
 process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
 
 let certificate: { cert: string; key: string } | undefined;
-/** A self-signed certificate made with openssl, once per test process. */
+/** The test certificate, made once per test process. */
 function testCertificate(): { cert: string; key: string } {
-  if (!certificate) {
-    const cert = join(scratch, 'cert.pem');
-    const key = join(scratch, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=mail.example.com'], { stdio: 'ignore' });
-    certificate = { cert, key };
-  }
+  certificate ??= selfSignedCert(scratch);
   return certificate;
-}
-
-/** A store of the given backend that lives for one test file. */
-export interface TestStore {
-  store: Store;
-  server: string;
-  dispose(): Promise<void>;
-}
-
-let storeCounter = 0;
-export async function openTestStore(backend: Backend): Promise<TestStore> {
-  storeCounter += 1;
-  if (backend === 'sqlite') {
-    const path = join(scratch, `store-${storeCounter}.sqlite`);
-    const store = await openStore({ backend, path });
-    return { store, server: `sqlite file ${path}`, dispose: () => store.close() };
-  }
-  const mongo = await startTestMongo();
-  const store = await openStore({ backend, url: databaseUrl(mongo.url, `pop3_${process.pid}_${storeCounter}`) });
-  return {
-    store,
-    server: mongo.server,
-    async dispose() {
-      await store.close();
-      await mongo.stop();
-    },
-  };
 }
 
 /**
  * The setup of one backend's describe block: a store for the block (a backend
  * that cannot start fails every test, never skips) and a fixture closed after each test.
  */
-export function backendSuite(backend: Backend, label: string) {
-  let testStore: TestStore | undefined;
+export function backendSuite(name: BackendName, label: string) {
+  let backend: Backend | undefined;
+  let store: Store | undefined;
   let fixture: Pop3Fixture | undefined;
   before(async () => {
-    testStore = await openTestStore(backend);
-    console.log(`${label} on ${testStore.server}`);
+    backend = await startBackend(name);
+    store = await backend.open();
+    console.log(`${label} on ${backend.server}`);
   });
   afterEach(async () => {
     await fixture?.close();
     fixture = undefined;
   });
-  after(() => testStore?.dispose());
+  after(async () => {
+    await store?.close();
+    await backend?.stop();
+  });
   const suite = {
     get store(): Store {
-      if (!testStore) throw new Error(`${backend} store did not start`);
-      return testStore.store;
+      if (!store) throw new Error(`${name} store did not start`);
+      return store;
     },
     /** The fixture of the running test (started by start()). */
     get fixture(): Pop3Fixture {
@@ -136,29 +101,19 @@ export interface Pop3Fixture {
   ctx: MailstoreContext;
   service: ProtocolService;
   port: number;
-  logs: string[];
+  logs: Record<string, unknown>[];
   connect(options?: { implicitTls?: boolean }): Promise<PopClient>;
   close(): Promise<void>;
 }
 
 export async function startFixture(store: Store, options: FixtureOptions = {}): Promise<Pop3Fixture> {
-  const tls = options.withTls === false ? '' : `[tls]\ncert = ${JSON.stringify(testCertificate().cert)}\nkey = ${JSON.stringify(testCertificate().key)}\n`;
-  const config = parseConfigText(
-    `hostname = "mail.example.com"\ndata_dir = ${JSON.stringify(scratch)}\n${tls}` +
-      `[pop3]\nallow_cleartext_auth = ${options.allowCleartext ?? false}\n` +
-      `[limits]\nmax_connections_per_ip = ${options.maxConnectionsPerIp ?? 20}\nauth_failures_before_ban = ${options.authFailuresBeforeBan ?? 10}\nban_seconds = 60\n`,
-    'pop3-test.toml',
-  );
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
-      done();
-    },
+  const config = testConfig({
+    data_dir: scratch,
+    ...(options.withTls === false ? {} : { tls: testCertificate() }),
+    pop3: { allow_cleartext_auth: options.allowCleartext ?? false },
+    limits: { max_connections_per_ip: options.maxConnectionsPerIp ?? 20, auth_failures_before_ban: options.authFailuresBeforeBan ?? 10, ban_seconds: 60 },
   });
-  const ctx = createContext(config, store, createLogger({ name: 'pop3-test', level: 'debug', destination }));
-  const service = await listenPop3(ctx, { kind: 'tcp', host: '127.0.0.1', port: 0 }, { implicitTls: false, ...options });
-  const port = Number(/:(\d+)$/.exec(service.description)?.[1]);
+  const { ctx, service, port, logs } = await runService((c, address) => listenPop3(c, address, { implicitTls: false, ...options }), store, config);
   const clients: PopClient[] = [];
   return {
     ctx,

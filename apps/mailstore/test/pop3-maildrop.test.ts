@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Maildrop } from '../src/pop3/maildrop.js';
-import { addTestUser, backendSuite, BACKENDS, deliver, message } from './pop3-harness.js';
+import { BACKENDS } from './fixture.js';
+import { addTestUser, backendSuite, deliver, message } from './pop3-harness.js';
 
 for (const backend of BACKENDS) {
   describe(`POP3 maildrop on ${backend}`, () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { User } from '@postern/store';
-import { addTestUser, backendSuite, BACKENDS, deliver, message, PASSWORD, type FixtureOptions, type PopClient } from './pop3-harness.js';
+import { BACKENDS, PASSWORD } from './fixture.js';
+import { addTestUser, backendSuite, deliver, message, type FixtureOptions, type PopClient } from './pop3-harness.js';
 
 const plain = (authzid: string, user: string, password: string) => Buffer.from(`${authzid}\0${user}\0${password}`).toString('base64');
 
@@ -147,7 +148,7 @@ for (const backend of BACKENDS) {
         for (let i = 0; i < 2; i++) assert.match(await client.command(`AUTH PLAIN ${plain('', user.address, 'wrong')}`), /^-ERR \[AUTH\]/);
         assert.match(await client.command(`AUTH PLAIN ${plain('', user.address, PASSWORD)}`), /^-ERR \[SYS\/TEMP\]/);
         await client.closed;
-        assert.ok(suite.fixture.logs.some((line) => line.includes('"event":"auth_ban"')));
+        assert.ok(suite.fixture.logs.some((line) => line['event'] === 'auth_ban'));
       });
 
       it('never writes a password into the log', async () => {
@@ -160,9 +161,9 @@ for (const backend of BACKENDS) {
         await client.login(user.address);
         await client.command('QUIT');
         await client.closed;
-        const text = suite.fixture.logs.join('\n');
+        const text = JSON.stringify(suite.fixture.logs);
         assert.ok(!text.includes('xyzzy') && !text.includes(PASSWORD));
-        assert.ok(text.includes('"event":"login"'));
+        assert.ok(suite.fixture.logs.some((line) => line['event'] === 'login'));
       });
     });
 

@@ -1,13 +1,11 @@
 import type { PosternConfig } from '@postern/config';
-import { LoginGuard } from '@postern/directory';
+import type { LoginGuard } from '@postern/directory';
 import { createResolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
+import { ConnectionLimiter, InFlight, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
 import type { Store } from '@postern/store';
-import { ConnectionLimiter } from './connection-limit.js';
 import { Handoff, lmtpDestination } from './handoff.js';
-import { InFlight } from './in-flight.js';
-import { loadTls, type TlsMaterial } from './tls.js';
 
 /** What every SMTP listener of the MTA shares. */
 export interface MtaContext {
@@ -24,16 +22,6 @@ export interface MtaContext {
   inFlight: InFlight;
   /** True once shutdown began. */
   closing: boolean;
-}
-
-export function loginGuardFor(config: PosternConfig, store: Store, logger: Logger): LoginGuard {
-  return new LoginGuard({
-    store,
-    logger,
-    maxFailures: config.limits.auth_failures_before_ban,
-    banSeconds: config.limits.ban_seconds,
-    localDomain: config.smtpd.sasl_local_domain,
-  });
 }
 
 export function createContext(config: PosternConfig, store: Store, logger: Logger, guard?: LoginGuard): MtaContext {

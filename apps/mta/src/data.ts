@@ -164,6 +164,6 @@ export function onData(ctx: MtaContext): NonNullable<SMTPServerOptions['onData']
         callback(err instanceof SmtpReply ? err : replies.localError());
       },
     );
-    ctx.inFlight.track(session.id, work);
+    void ctx.inFlight.track(session.id, work);
   };
 }

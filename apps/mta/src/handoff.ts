@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { parseListenAddress, type ListenAddress, type PosternConfig } from '@postern/config';
 import { ConfigError } from '@postern/config';
-import { LmtpClient, LmtpClientError, describeDestination, type LmtpServerReply } from './lmtp-client.js';
+import { describeAddress } from '@postern/service';
+import { LmtpClient, LmtpClientError, type LmtpServerReply } from './lmtp-client.js';
 import { SmtpReply } from './replies.js';
 
 /**
@@ -86,7 +87,7 @@ export class Handoff {
     private readonly address: ListenAddress,
     private readonly hostname: string,
   ) {
-    this.destination = describeDestination(address);
+    this.destination = describeAddress(address);
   }
 
   /**

@@ -1,15 +1,12 @@
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { ListenAddress } from '@postern/config';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
+import { describeAddress, listenOn, PromptSMTPServer, secureContextOptions } from '@postern/service';
+import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { AUTH_METHODS, authRefusal, onAuth } from './auth.js';
 import { attachHooks, unreadInput, type CommandGates } from './connection-hooks.js';
 import { heloCheck, onClose, onConnect, onSecure } from './connection.js';
 import type { MtaContext } from './context.js';
 import { dataCommandCheck, onData } from './data.js';
 import { onMailFrom, onRcptTo } from './envelope.js';
-import { describeDestination } from './lmtp-client.js';
 import { replies } from './replies.js';
 import { initSession, type SmtpService } from './session.js';
 
@@ -25,31 +22,6 @@ export interface SmtpListener {
 const CLOSE_GRACE_MS = 30_000;
 // RFC 5321 §4.5.3.1.4 allows 512 octets per command line; AUTH PLAIN initial responses need more (RFC 4954 §4: 12288).
 const MAX_COMMAND_LENGTH = 12_288;
-
-/** smtp-server with one more step when a client connects: the MTA's hooks on the new connection. */
-class MtaSmtpServer extends SMTPServer {
-  constructor(
-    options: SMTPServerOptions,
-    private readonly attach: (connection: SMTPConnection) => void,
-  ) {
-    super(options);
-  }
-
-  override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
-    super.connect(socket, socketOptions);
-    // The library just added the connection (last in insertion order); its greeting is still 100 ms away.
-    let newest: SMTPConnection | undefined;
-    for (const connection of this.connections) newest = connection;
-    if (!newest) return;
-    this.attach(newest);
-    // Greet at once, as Postfix's smtpd does: smtp-server waits 100 ms first, which caps a sender
-    // at ten connections a second. Its timer calls connectionReady() later and finds nothing to do.
-    // Early talkers are still refused (421) until onConnect has finished.
-    const ready = newest.connectionReady.bind(newest);
-    newest.connectionReady = () => undefined;
-    ready();
-  }
-}
 
 /** smtpd_banner with $myhostname replaced (the guides' "$myhostname ESMTP": no version). */
 function bannerText(ctx: MtaContext): string {
@@ -80,12 +52,13 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
     });
   };
 
-  const server = new MtaSmtpServer(
+  // Greets at once; client names are looked up through the injectable resolver at connect (client-name.ts).
+  const server = new PromptSMTPServer(
     {
       name: config.hostname,
       heloResponse: '%s',
       secure: implicitTls,
-      ...(ctx.tls ? { key: ctx.tls.key, cert: ctx.tls.cert, minVersion: ctx.tls.minVersion } : {}),
+      ...(ctx.tls ? secureContextOptions(ctx.tls) : {}),
       hideSTARTTLS: !starttlsOffered,
       size: config.smtpd.message_size_limit,
       rejectOversized: true,
@@ -101,8 +74,6 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
       hideSMTPUTF8: false,
       hideDSN: true,
       hideREQUIRETLS: true,
-      // Names are looked up through the injectable resolver at connect (client-name.ts).
-      disableReverseLookup: true,
       socketTimeout: config.smtpd.timeout_seconds * 1000,
       closeTimeout: CLOSE_GRACE_MS,
       maxCommandLength: MAX_COMMAND_LENGTH,
@@ -118,13 +89,7 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
     attach,
   );
   server.on('error', (err) => ctx.logger.warn({ service, err }, `${service}: ${err.message}`));
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.server.listen({ host: address.host, port: address.port }, () => {
-      server.server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server.server, address, service);
 
   let closed: Promise<void> | null = null;
   const close = async (): Promise<void> => {
@@ -143,7 +108,7 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
   };
 
   return {
-    description: `${service} on ${describeDestination(address)}`,
+    description: `${service} on ${describeAddress(address)}`,
     close: () => (closed ??= close()),
   };
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ListenAddress } from '@postern/config';
+import { describeAddress } from '@postern/service';
 
 /** One reply of the LMTP server (all lines of a multi-line reply joined). */
 export interface LmtpServerReply {
@@ -24,10 +25,6 @@ const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})\s+/;
 const CONNECT_TIMEOUT_MS = 30_000;
 // A line longer than this is not a reply (RFC 5321 §4.5.3.1.5: 512 octets).
 const MAX_REPLY_LINE = 4096;
-
-export function describeDestination(destination: ListenAddress): string {
-  return destination.kind === 'unix' ? `unix:${destination.path}` : `${destination.host.includes(':') ? `[${destination.host}]` : destination.host}:${destination.port}`;
-}
 
 /**
  * An LMTP client session (RFC 2033) over TCP or a unix socket: the MTA's
@@ -64,7 +61,7 @@ export class LmtpClient {
     // Postfix lmtp_connect_timeout / lmtp_helo_timeout: a dead peer is given up on quickly; replies later get timeoutMs.
     socket.setTimeout(CONNECT_TIMEOUT_MS);
     socket.setNoDelay(true);
-    const client = new LmtpClient(socket, describeDestination(destination));
+    const client = new LmtpClient(socket, describeAddress(destination));
     try {
       const greeting = await client.reply();
       if (greeting.code !== 220) throw new LmtpClientError(`LMTP ${client.destination} greeted with ${greeting.code} ${greeting.text}`);

@@ -1,4 +1,4 @@
-import type { Store, Uid, User, UserId } from '@postern/store';
+import type { MailboxId, Store, Uid, User, UserId } from '@postern/store';
 import { prepareMessage } from '../message/index.js';
 import { inboxOf } from './inbox.js';
 import { wouldExceedQuota } from './quota.js';
@@ -24,6 +24,8 @@ export interface DeliveryRecipient {
 /** A copy in a user's INBOX. */
 export interface StoredCopy {
   user: User;
+  mailboxId: MailboxId;
+  /** The mailbox's path (INBOX). */
   mailbox: string;
   uid: Uid;
   size: number;
@@ -44,7 +46,7 @@ async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Dat
     // Header and body become separate blobs: only the header (with this copy's
     // Delivered-To) differs between users, so the body is stored once.
     const { message } = await store.appendMessage(inbox.id, prepareMessage(full, { internalDate: receivedAt }));
-    return { ok: true, copy: { user, mailbox: inbox.path, uid: message.uid, size: message.size, shared: false } };
+    return { ok: true, copy: { user, mailboxId: inbox.id, mailbox: inbox.path, uid: message.uid, size: message.size, shared: false } };
   } catch (error) {
     return { ok: false, error };
   }

@@ -41,6 +41,8 @@ export type ImapWriteStream = Writable;
 export interface ImapSession {
   id: string;
   remoteAddress: string;
+  /** The client's name as imap-core logs it; `[address]` when it has none. */
+  clientHostname?: string;
   selected: SelectedMailbox | false;
   user?: SessionUser;
   writeStream: ImapWriteStream;
@@ -69,6 +71,7 @@ export interface ImapConnection {
   id: string;
   session: ImapSession;
   remoteAddress: string;
+  clientHostname: string | false;
   secure: boolean;
   /** True while the client is in IDLE. */
   idling: boolean;
@@ -76,6 +79,9 @@ export interface ImapConnection {
   _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;
   close(force?: boolean): void;
+  /** Called by the server once onConnect accepts: wires the socket up, then greets. */
+  init(): void;
+  _setListeners(): void;
   _parser: (Writable & { _remainder: string; _expecting: number; _write: Writable['_write'] }) | false;
 }
 

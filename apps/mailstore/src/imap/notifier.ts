@@ -1,6 +1,7 @@
 // The notifier imap-core asks for changes: the store's journal, polled, plus in-process fan-out.
 import type { Logger } from '@postern/log';
 import type { JournalEntry, MailboxId, Store } from '@postern/store';
+import type { MailboxChanges } from '../mailbox-changes.js';
 import type { ImapSession } from './imap-core.js';
 
 type Listener = (message?: { command: 'DROP'; mailbox: string }) => void;
@@ -22,6 +23,8 @@ export interface NotifierOptions {
   busyEvery?: number;
   /** Most journal entries handed to a session at once; the rest follow on the next round. */
   batch?: number;
+  /** Changes made elsewhere in this process (LMTP deliveries): sessions hear of them at once, not at the next poll. */
+  changes?: MailboxChanges;
 }
 
 /** How long the origin of a change is remembered for its session to skip it. */
@@ -30,7 +33,8 @@ const OWN_CHANGE_TTL_MS = 60_000;
 /**
  * Tells open IMAP sessions about appends, flag changes and expunges (IDLE and
  * the untagged responses after each command). A change made in this process
- * wakes the sessions that have its mailbox selected at once; changes from other
+ * (by an IMAP hook, or an LMTP delivery through `changes`) wakes the sessions
+ * that have its mailbox selected at once; changes from other
  * sessions, processes and nodes are found by polling each selected mailbox's
  * highest MODSEQ. What changed always comes from the store's journal, so every
  * session sees every change once, in MODSEQ order, on either backend.
@@ -48,6 +52,7 @@ export class JournalNotifier {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private closed = false;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly store: Store,
@@ -57,6 +62,7 @@ export class JournalNotifier {
     this.pollMs = options.pollMs ?? 250;
     this.batch = options.batch ?? 1000;
     this.busyEvery = options.busyEvery ?? 4;
+    this.unsubscribe = options.changes?.subscribe((mailboxId) => this.changed(mailboxId)) ?? (() => undefined);
   }
 
   /* the interface imap-core calls ------------------------------------------ */
@@ -118,6 +124,7 @@ export class JournalNotifier {
 
   close(): void {
     this.closed = true;
+    this.unsubscribe();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.listeners.clear();

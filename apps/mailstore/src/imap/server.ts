@@ -1,12 +1,13 @@
 // The imap-core server with Postern's hooks, limits and notifier wired in.
 import type { Socket } from 'node:net';
+import { secureContextOptions } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
-import { secureContextOptions } from '../tls.js';
 import { appendMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
 import { copyMessages, expungeDeleted, moveMessages, type CopyRequest, type ExpungeRequest } from './copy-move.js';
 import { fetchMessages, type FetchOptions } from './fetch.js';
 import { storeFlags, type StoreUpdate } from './flags.js';
+import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
 import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
@@ -24,6 +25,8 @@ export interface ImapServerOptions {
 
 /** RFC 3501 §5.4: the autologout timer is at least 30 minutes. */
 const AUTOLOGOUT_MS = 30 * 60 * 1000;
+/** How the greeting and the ID response (RFC 2971) name the server. */
+const SERVER_NAME = 'Postern';
 /** A client that has not logged in after this long is disconnected. */
 const LOGIN_TIMEOUT_MS = 60 * 1000;
 
@@ -39,7 +42,7 @@ export interface PosternImapServer {
 export function createImapServer(ctx: MailstoreContext, options: ImapServerOptions): PosternImapServer {
   const logger = ctx.logger;
   routeCoreNotices((notice) => logger.debug({ service: 'imap', notice }, 'imap-core notice'));
-  const notifier = new JournalNotifier(ctx.store, logger, options.pollMs === undefined ? {} : { pollMs: options.pollMs });
+  const notifier = new JournalNotifier(ctx.store, logger, { changes: ctx.mailboxChanges, ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) });
   const tls = ctx.tls ? secureContextOptions(ctx.tls) : {};
 
   /** The connection behind each session, for cleanup imap-core leaves undone when it closes. */
@@ -88,7 +91,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
     ignoreSTARTTLS: ctx.config.imap.allow_cleartext_auth,
     maxMessage: ctx.config.smtpd.message_size_limit,
     enableCompression: true,
-    id: { name: 'Postern' },
+    id: { name: SERVER_NAME },
     name: ctx.config.hostname,
     logger: false,
     skipFetchLog: true,
@@ -99,6 +102,9 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   core.notifier = notifier;
 
   core.onConnect = (session, callback) => {
+    // imap-core added the connection before asking; its init() runs once this callback does.
+    const connection = [...core.connections].find((candidate) => candidate.session === session);
+    if (connection) greetWithoutNameLookup(connection, SERVER_NAME);
     const state = openSessionState(session, clientIp(session.remoteAddress));
     state.loginTimer = setTimeout(() => {
       if (session.user) return;

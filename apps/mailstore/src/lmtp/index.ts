@@ -1,7 +1,5 @@
-import { SMTPServer } from 'smtp-server';
-import { describeAddress, type StartService } from '../service.js';
-import { InFlight } from './in-flight.js';
-import { listenOn } from './listen.js';
+import { describeAddress, InFlight, listenOn, PromptSMTPServer } from '@postern/service';
+import type { StartService } from '../service.js';
 import { replies } from './replies.js';
 import { lmtpHandlers } from './session.js';
 
@@ -12,13 +10,14 @@ const CLOSE_GRACE_MS = 30_000;
  * LMTP (RFC 2033) delivery into the store: the MTA's `virtual_transport`.
  * No AUTH and no TLS: LMTP belongs on loopback or a unix socket, so it is
  * also outside the per-IP connection limits (the MTA opens as many sessions
- * as it has delivery agents).
+ * as it has delivery agents). Its clients are our MTA or Postfix, never early
+ * talkers: it greets at once.
  */
 export const startLmtp: StartService = async (ctx, address, options) => {
   if (options.implicitTls) throw new Error('LMTP has no TLS listener: keep it on loopback or a unix socket');
   const inFlight = new InFlight();
   let closing = false;
-  const server = new SMTPServer({
+  const server = new PromptSMTPServer({
     lmtp: true,
     name: ctx.config.hostname,
     // LHLO offers PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES and SIZE (RFC 2033 §5: PIPELINING and ENHANCEDSTATUSCODES are required).
@@ -30,7 +29,6 @@ export const startLmtp: StartService = async (ctx, address, options) => {
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     hideSTARTTLS: true,
-    disableReverseLookup: true,
     closeTimeout: CLOSE_GRACE_MS,
     logger: false,
     ...lmtpHandlers(ctx, { closing: () => closing, inFlight }),
@@ -39,7 +37,7 @@ export const startLmtp: StartService = async (ctx, address, options) => {
   server.on('error', (err: NodeJS.ErrnoException & { remoteAddress?: string }) => {
     ctx.logger.info({ service: 'lmtp', client: err.remoteAddress, code: err.code }, `lmtp connection error: ${err.message}`);
   });
-  await listenOn(server.server, address);
+  const bound = await listenOn(server.server, address, 'lmtp');
 
   let closed: Promise<void> | null = null;
   const close = async (): Promise<void> => {
@@ -59,7 +57,8 @@ export const startLmtp: StartService = async (ctx, address, options) => {
   };
 
   return {
-    description: `lmtp on ${describeAddress(address)}`,
+    description: `lmtp on ${describeAddress(bound)}`,
+    address: bound,
     close: () => (closed ??= close()),
   };
 };

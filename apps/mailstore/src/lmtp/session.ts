@@ -1,9 +1,9 @@
+import type { InFlight } from '@postern/service';
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { MailstoreContext } from '../context.js';
 import { deliverMessage, type RecipientOutcome } from '../delivery/index.js';
 import { headerLength, parseHeaderFields } from '../message/index.js';
 import { readMessage } from './data.js';
-import type { InFlight } from './in-flight.js';
 import { acceptRecipient, type AcceptedRecipient } from './recipients.js';
 import { LmtpReply, replies } from './replies.js';
 
@@ -87,6 +87,12 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     }
   };
 
+  /** IDLE sessions of this process hear of the new messages now, not at the next journal poll. */
+  const announce = (outcomes: RecipientOutcome[]): void => {
+    const mailboxes = new Set(outcomes.flatMap((outcome) => (outcome.status === 'delivered' ? outcome.copies.map((copy) => copy.mailboxId) : [])));
+    for (const mailboxId of mailboxes) ctx.mailboxChanges.changed(mailboxId);
+  };
+
   const deliver = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<SMTPServerDataResult[]> => {
     let raw: Buffer | null;
     try {
@@ -114,6 +120,7 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     } catch (err) {
       log.error({ session: session.id, messageId, err }, 'delivery failed');
     }
+    announce([...outcomes.values()]);
     return session.envelope.rcptTo.map((rcpt, i) => {
       const recipient = recipients[i];
       return recipient ? replyFor(session, recipient, outcomes.get(recipient), messageId) : replies.localError(rcpt.address);

@@ -3,9 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { ListenAddress } from '@postern/config';
 import type { Logger } from '@postern/log';
+import { describeAddress, listenOn, secureContextOptions } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
-import { describeAddress, type ProtocolService, type ServiceOptions } from '../service.js';
-import { secureContextOptions } from '../tls.js';
+import type { ProtocolService, ServiceOptions } from '../service.js';
 import { LineReader } from './lines.js';
 import { Pop3Session, type Pop3Transport, type SessionLimits } from './session.js';
 
@@ -196,20 +196,12 @@ export async function listenPop3(ctx: MailstoreContext, address: ListenAddress, 
     connections.add(connection);
     connection.begin();
   });
-  await new Promise<void>((resolve, reject) => {
-    const fail = (error: Error): void => reject(new Error(`pop3: cannot listen on ${describeAddress(address)}: ${error.message}`));
-    server.once('error', fail);
-    const ready = (): void => {
-      server.off('error', fail);
-      resolve();
-    };
-    if (address.kind === 'unix') server.listen(address.path, ready);
-    else server.listen(address.port, address.host, ready);
-  });
+  const name = options.implicitTls ? 'pop3s' : 'pop3';
+  const bound = await listenOn(server, address, name);
   server.on('error', (error) => ctx.logger.error({ protocol: 'pop3', err: error }, 'pop3 listener error'));
-  const where = address.kind === 'tcp' ? { ...address, port: (server.address() as { port: number }).port } : address;
   return {
-    description: `${options.implicitTls ? 'pop3s' : 'pop3'} on ${describeAddress(where)}`,
+    description: `${name} on ${describeAddress(bound)}`,
+    address: bound,
     async close() {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       const open = [...connections];

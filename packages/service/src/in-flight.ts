@@ -1,8 +1,8 @@
-/** The deliveries under way, per session, so that shutdown can wait for them. */
+/** Work under way per session (a message in DATA, a delivery), so that shutdown can let it finish. */
 export class InFlight {
   private readonly work = new Map<string, Promise<unknown>>();
 
-  /** Runs `task` as the session's delivery; it is forgotten once settled. */
+  /** Records `task` as the session's work until it settles; returns it unchanged. */
   track<T>(sessionId: string, task: Promise<T>): Promise<T> {
     const settled = task.then(
       () => undefined,

@@ -1,13 +1,13 @@
 /**
- * limits.max_connections_per_ip for the SMTP listeners (Postfix's
- * smtpd_client_connection_count_limit): open sessions per client address.
+ * limits.max_connections_per_ip (Postfix's smtpd_client_connection_count_limit,
+ * Dovecot's mail_max_userip_connections by address): open sessions per client IP.
  */
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
 
   constructor(private readonly maxPerIp: number) {}
 
-  /** True when the session may proceed; every true must be paired with release(). */
+  /** True when the connection may proceed; every true must be paired with release(). */
   acquire(ip: string): boolean {
     const count = this.open.get(ip) ?? 0;
     if (count >= this.maxPerIp) return false;

@@ -1,0 +1,19 @@
+import type { PosternConfig } from '@postern/config';
+import { LoginGuard } from '@postern/directory';
+import type { Logger } from '@postern/log';
+import type { Store } from '@postern/store';
+
+/**
+ * The login guard of `[limits]` and smtpd.sasl_local_domain. `postern start`
+ * makes one and hands it to the MTA and the mailstore, so failed logins on
+ * SMTP, IMAP and POP3 count together.
+ */
+export function loginGuardFor(config: PosternConfig, store: Store, logger: Logger): LoginGuard {
+  return new LoginGuard({
+    store,
+    logger,
+    maxFailures: config.limits.auth_failures_before_ban,
+    banSeconds: config.limits.ban_seconds,
+    localDomain: config.smtpd.sasl_local_domain,
+  });
+}
