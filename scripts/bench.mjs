@@ -2,7 +2,7 @@
 // `pnpm bench` (SPEC §6): runs every benchmark script under apps/*/bench/ in
 // turn. Each prints its own table (Postern, and Postfix+Dovecot where they are
 // installed, side by side). Benchmarks are scripts that print numbers, never
-// timed assertions in the test suite. Extra arguments go to every script.
+// timed assertions in the test suite.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -16,7 +16,7 @@ const scripts = readdirSync(join(root, 'apps'))
 let failed = 0;
 for (const script of scripts) {
   console.log(`\n== ${relative(root, script)}`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit', cwd: root });
   if (result.status !== 0) failed++;
 }
 process.exit(failed === 0 ? 0 : 1);

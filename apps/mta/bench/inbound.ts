@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDovecotLmtp, type DovecotLmtp } from '../../../test/mta/dovecot.js';
 import { startMtaInstance } from '../../../test/mta/instance.js';
-import { runTool } from '../../../test/mta/tools.js';
+import { runTool } from '../../../test/support/tools.js';
 import { freePort } from '../../../test/support/ports.js';
 
 const { values } = parseArgs({

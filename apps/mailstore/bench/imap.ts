@@ -1,10 +1,10 @@
 // Measures a `postern mailstore` process: RSS with N idle IMAP connections, and SELECT + FETCH of M messages.
-// A script, not a test: node --import tsx test/imap/measure-imap.ts [sqlite|mongodb] [connections] [messages]
+// A script, not a test: node --import tsx apps/mailstore/bench/imap.ts (or pnpm bench) [sqlite|mongodb] [connections] [messages]
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { User } from '@postern/store';
-import { PASSWORD, startImapInstance, type ImapInstance } from './mailstore-process.js';
+import { PASSWORD, startImapInstance, type ImapInstance } from '../../../test/imap/mailstore-process.js';
 
 const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'mongodb';
 const CONNECTIONS = Number(process.argv[3] ?? 500);
