@@ -3,7 +3,6 @@
 // This file is also the child program: forked with POSTERN_SQLITE_CHILD set,
 // it runs one worker instead of the tests.
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../src/sqlite/index.js';
 import type { MailboxId, QueueId } from '../src/types.js';
+import { childJob, forkTogether, runChild } from './fork-together.js';
 
 /** What the parent tells a child to do. */
 type Job =
@@ -54,52 +54,12 @@ async function runJob(job: Job, started: Promise<void>): Promise<Outcome> {
   }
 }
 
-if (process.env.POSTERN_SQLITE_CHILD) {
-  const job = JSON.parse(process.env.POSTERN_SQLITE_CHILD) as Job;
-  // all children wait for 'go' so that they really run at the same time
-  const started = new Promise<void>((resolve) => process.once('message', () => resolve()));
-  const outcome = await runJob(job, started);
-  process.send?.(outcome, () => process.disconnect());
+const job = childJob<Job>('POSTERN_SQLITE_CHILD');
+if (job) {
+  await runChild(job, runJob);
 } else {
-  const packageDir = fileURLToPath(new URL('..', import.meta.url));
   const self = fileURLToPath(import.meta.url);
-
-  /** Forks one child per job, starts them together and returns their outcomes. */
-  async function runTogether(jobs: Job[]): Promise<Outcome[]> {
-    const children = jobs.map((job) => {
-      const child = fork(self, [], {
-        cwd: packageDir,
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, POSTERN_SQLITE_CHILD: JSON.stringify(job) },
-        stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      let outcome: Outcome | undefined;
-      child.on('message', (message) => {
-        if (typeof message === 'object') outcome = message as Outcome;
-      });
-      const exited = new Promise<number | null>((resolve, reject) => {
-        child.once('exit', resolve);
-        child.once('error', reject);
-      });
-      const failed = (code: number | null): Error => new Error(`child ${child.pid} exited with ${code}: ${stderr}`);
-      const ready = Promise.race([
-        new Promise<void>((resolve) => child.once('message', () => resolve())),
-        exited.then((code) => Promise.reject(failed(code))),
-      ]);
-      const done = exited.then((code) => (code === 0 && outcome ? outcome : Promise.reject(failed(code))));
-      done.catch(() => {}); // reported through Promise.all below
-      return { child, ready, done };
-    });
-    try {
-      await Promise.all(children.map((c) => c.ready));
-      for (const { child } of children) child.send('go');
-      return await Promise.all(children.map((c) => c.done));
-    } finally {
-      for (const { child } of children) if (child.exitCode === null) child.kill();
-    }
-  }
+  const runTogether = async (jobs: Job[]) => (await forkTogether<Job, Outcome>(self, 'POSTERN_SQLITE_CHILD', jobs)).outcomes;
 
   describe('sqlite store shared by several processes', () => {
     let dir: string;
