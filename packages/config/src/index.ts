@@ -1,5 +1,6 @@
 export { ConfigError } from './errors.js';
 export { parseSize, formatSize } from './size.js';
+export { parseDuration } from './duration.js';
 export { configSchema, KNOWN_KEYS, LISTEN_SERVICES, DEFAULT_LISTEN } from './schema.js';
 export type { PosternConfig, ListenService } from './schema.js';
 export { parseListenAddress, parseNetwork, parseDnsServer, mynetworksMatcher, isFullyQualifiedName } from './network.js';

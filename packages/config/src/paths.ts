@@ -12,8 +12,8 @@ export function resolveConfigPath(cliPath?: string): string {
 
 /**
  * Relative paths in the file mean "next to the file", so that a config
- * directory can be moved as a whole: data_dir, tls.cert, tls.key and
- * unix: LMTP sockets are resolved against the config file's directory.
+ * directory can be moved as a whole: data_dir, tls.cert, tls.key,
+ * smtp.relayhost_password_file and unix: LMTP sockets are resolved against the config file's directory.
  */
 export function resolveRelativePaths(config: PosternConfig, configFile: string): PosternConfig {
   const base = dirname(resolve(configFile));
@@ -25,6 +25,10 @@ export function resolveRelativePaths(config: PosternConfig, configFile: string):
       ...config.tls,
       ...(config.tls.cert !== undefined ? { cert: absolute(config.tls.cert) } : {}),
       ...(config.tls.key !== undefined ? { key: absolute(config.tls.key) } : {}),
+    },
+    smtp: {
+      ...config.smtp,
+      ...(config.smtp.relayhost_password_file !== undefined ? { relayhost_password_file: absolute(config.smtp.relayhost_password_file) } : {}),
     },
     listen: {
       ...config.listen,

@@ -11,6 +11,7 @@ import {
   parseNetwork,
   tryParseListenAddress,
 } from './network.js';
+import { DURATION_EXPECTED, parseDuration } from './duration.js';
 import { SIZE_EXPECTED, parseSize } from './size.js';
 
 /** zod `error` option: every failure of a field reads `<value> is not <noun> (expected …)` or `missing (expected …)`. */
@@ -61,6 +62,26 @@ function size(noun: string) {
         return z.NEVER;
       }
       return bytes;
+    });
+}
+
+/** Accepts "5d", "300s" or seconds; the config holds milliseconds. `allowZero` lets 0 mean "off". */
+function duration(noun: string, allowZero = false) {
+  return z
+    .union([z.string(), z.number()], problem(noun, DURATION_EXPECTED))
+    .transform((value, ctx) => {
+      let ms: number;
+      try {
+        ms = parseDuration(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', input: value, message: describeProblem(value, noun, DURATION_EXPECTED) });
+        return z.NEVER;
+      }
+      if (ms === 0 && !allowZero) {
+        ctx.addIssue({ code: 'custom', input: value, message: describeProblem(value, noun, `a time above zero (${DURATION_EXPECTED})`) });
+        return z.NEVER;
+      }
+      return ms;
     });
 }
 
@@ -170,6 +191,63 @@ const smtpShape = {
   // Postfix smtp_bind_address / smtp_bind_address6.
   bind_address: text('an IP address', 'a local IPv4 or IPv6 address', (value) => isIP(value) !== 0).optional(),
   relayhost: text('a relay host', 'host, [host] or either with :port, e.g. [smtp.sendgrid.net]:587', isRelayHost).optional(),
+  // smtp_sasl_password_maps for the relay host (SendGrid, Mailgun, SES): a user name and a password or a file holding it.
+  relayhost_username: text('a user name', 'the relay host login, e.g. apikey').optional(),
+  relayhost_password: text('a password', 'the relay host password (or use relayhost_password_file)').optional(),
+  relayhost_password_file: path('a file whose first line is the relay host password').optional(),
+  // transport_maps: a next hop per recipient domain, e.g. { "example.net" = "[10.0.0.5]:2525" }.
+  transport_maps: z.record(z.string(), text('a next hop', '[host]:port or host:port, e.g. [10.0.0.5]:2525', isRelayHost), problem('a table', 'a table of domain = "[host]:port"')).default({}),
+  // The port MX hosts are reached on (RFC 5321 §4.5.4.1: 25); only tests and odd networks change it.
+  port: integer(1, 65535, 'a port').default(25),
+  // Postfix smtp_helo_name; unset: the hostname.
+  helo_name: text('a host name', 'the name sent in EHLO, e.g. mail.example.com', isHostName).optional(),
+  // Postfix smtp_connect_timeout and the command/data timeouts, in one value.
+  connect_timeout: duration('a timeout').prefault('30s'),
+  timeout: duration('a timeout').prefault('300s'),
+  // Postfix default_destination_concurrency_limit: parallel deliveries to one destination.
+  destination_concurrency_limit: integer(1, 1000, 'a concurrency limit').default(20),
+  // Parallel deliveries in all (Postfix default_process_limit).
+  process_limit: integer(1, 10000, 'a process limit').default(100),
+};
+
+const queueShape = {
+  // Postfix's names and defaults, except maximal_backoff_time: "growing to hours".
+  maximal_queue_lifetime: duration('a lifetime').prefault('5d'),
+  bounce_queue_lifetime: duration('a lifetime').prefault('5d'),
+  delay_warning_time: duration('a delay', true).prefault('4h'),
+  minimal_backoff_time: duration('a backoff time').prefault('300s'),
+  maximal_backoff_time: duration('a backoff time').prefault('4h'),
+  // How often a runner looks for due entries written by other processes (in-process enqueues wake it at once).
+  queue_run_delay: duration('a delay').prefault('5s'),
+  // A delivery lease: another runner may take the entry over once it expires (a crashed runner's entries).
+  lease_time: duration('a lease time').prefault('10m'),
+};
+
+const dkimShape = {
+  // OpenDKIM's SigningTable: sender address (or *@domain) = selector of that domain's key.
+  signing_table: z.record(z.string(), text('a selector', 'a DKIM selector of the sender\'s domain, e.g. 202611', (value) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)), problem('a table', 'a table of "sender" = "selector"')).default({}),
+  // How long a rotated key stays published after `postern dkim rotate`.
+  rotation_grace: duration('a grace period').prefault('7d'),
+};
+
+const inboundShape = {
+  // SPF, DKIM, DMARC and ARC checks with Authentication-Results on mail received on port 25.
+  authenticate: bool(true),
+  // OpenDMARC RejectFailures: p=reject fails get 550 5.7.1 at end of data (false: delivered, marked).
+  dmarc_reject: bool(true),
+  // p=quarantine fails are filed into Junk.
+  dmarc_quarantine: bool(true),
+};
+
+const contentFilterShape = {
+  // spamd (the spamc protocol) or rspamd (its HTTP protocol); "none" scans nothing.
+  scanner: oneOf(['none', 'spamd', 'rspamd']).default('none'),
+  address: text('a scanner address', 'host:port, e.g. 127.0.0.1:783 (spamd) or 127.0.0.1:11333 (rspamd)', isRelayHost).optional(),
+  // Score at or above which mail is refused (550 5.7.1); unset: never refused, only filed into Junk.
+  reject_score: z.number(problem('a score', 'a number, e.g. 15')).optional(),
+  timeout: duration('a timeout').prefault('30s'),
+  // Larger messages are passed unscanned (spamc's own default is 500K).
+  max_size: size('a size').prefault('2M'),
 };
 
 const loginShape = { allow_cleartext_auth: bool(false) };
@@ -191,6 +269,10 @@ const rootShape = {
   dns: z.strictObject(dnsShape, section('dns')).prefault({}),
   smtpd: z.strictObject(smtpdShape, section('smtpd')).prefault({}),
   smtp: z.strictObject(smtpShape, section('smtp')).prefault({}),
+  queue: z.strictObject(queueShape, section('queue')).prefault({}),
+  dkim: z.strictObject(dkimShape, section('dkim')).prefault({}),
+  inbound: z.strictObject(inboundShape, section('inbound')).prefault({}),
+  content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   imap: z.strictObject(loginShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   limits: z.strictObject(limitsShape, section('limits')).prefault({}),
@@ -205,6 +287,10 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   dns: Object.keys(dnsShape),
   smtpd: Object.keys(smtpdShape),
   smtp: Object.keys(smtpShape),
+  queue: Object.keys(queueShape),
+  dkim: Object.keys(dkimShape),
+  inbound: Object.keys(inboundShape),
+  content_filter: Object.keys(contentFilterShape),
   imap: Object.keys(loginShape),
   pop3: Object.keys(loginShape),
   limits: Object.keys(limitsShape),
@@ -217,6 +303,12 @@ export const configSchema = z.strictObject(rootShape).superRefine((config, ctx) 
       path: ['store', 'url'],
       message: 'missing (expected a MongoDB connection string such as mongodb://127.0.0.1:27017/postern when store.backend is "mongodb")',
     });
+  }
+  if (config.smtp.relayhost_password !== undefined && config.smtp.relayhost_password_file !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['smtp', 'relayhost_password_file'], message: 'set together with smtp.relayhost_password (expected only one of them)' });
+  }
+  if (config.content_filter.scanner !== 'none' && config.content_filter.address === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['content_filter', 'address'], message: `missing (expected the ${config.content_filter.scanner} address, e.g. ${config.content_filter.scanner === 'spamd' ? '127.0.0.1:783' : '127.0.0.1:11333'})` });
   }
   if (config.tls.cert !== undefined && config.tls.key === undefined) {
     ctx.addIssue({ code: 'custom', path: ['tls', 'key'], message: 'missing (expected the private key that goes with tls.cert, e.g. /etc/letsencrypt/live/HOST/privkey.pem)' });
