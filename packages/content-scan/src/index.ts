@@ -1,1 +1,2 @@
-export {};
+export { createContentScanner } from './scanner.js';
+export type { ContentScanner, ScanFacts, ScanResult } from './types.js';

@@ -1,6 +1,7 @@
 import type { MailboxId, Store, Uid, User, UserId } from '@postern/store';
 import { prepareMessage } from '../message/index.js';
 import { inboxOf } from './inbox.js';
+import { isFlaggedSpam, junkOf } from './junk.js';
 import { wouldExceedQuota } from './quota.js';
 import { withTraceHeaders } from './trace-headers.js';
 
@@ -21,11 +22,11 @@ export interface DeliveryRecipient {
   users: User[];
 }
 
-/** A copy in a user's INBOX. */
+/** A copy in a user's INBOX, or Junk for mail the scanner flagged. */
 export interface StoredCopy {
   user: User;
   mailboxId: MailboxId;
-  /** The mailbox's path (INBOX). */
+  /** The mailbox's path (INBOX, or the \Junk mailbox's). */
   mailbox: string;
   uid: Uid;
   size: number;
@@ -40,20 +41,21 @@ export type RecipientOutcome =
 
 type CopyResult = { ok: true; copy: StoredCopy } | { ok: false; error: unknown };
 
-async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Date): Promise<CopyResult> {
+async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Date, spam: boolean): Promise<CopyResult> {
   try {
-    const inbox = await inboxOf(store, user);
+    const mailbox = spam ? await junkOf(store, user) : await inboxOf(store, user);
     // Header and body become separate blobs: only the header (with this copy's
     // Delivered-To) differs between users, so the body is stored once.
-    const { message } = await store.appendMessage(inbox.id, prepareMessage(full, { internalDate: receivedAt }));
-    return { ok: true, copy: { user, mailboxId: inbox.id, mailbox: inbox.path, uid: message.uid, size: message.size, shared: false } };
+    const { message } = await store.appendMessage(mailbox.id, prepareMessage(full, { internalDate: receivedAt }));
+    return { ok: true, copy: { user, mailboxId: mailbox.id, mailbox: mailbox.path, uid: message.uid, size: message.size, shared: false } };
   } catch (error) {
     return { ok: false, error };
   }
 }
 
 /**
- * Delivers one message to every recipient's INBOX and says, per recipient and
+ * Delivers one message to every recipient's INBOX (Junk when the scanner
+ * flagged it X-Spam-Flag: YES) and says, per recipient and
  * in order, what became of it. A user reached through several recipients
  * gets one copy. Recipients are checked against quota before anything is
  * stored for them, so a 452 leaves nothing that a retry would duplicate; a
@@ -63,6 +65,7 @@ async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Dat
 export async function deliverMessage(store: Store, message: InboundMessage, recipients: DeliveryRecipient[]): Promise<RecipientOutcome[]> {
   const copies = new Map<UserId, Promise<CopyResult>>();
   const outcomes: RecipientOutcome[] = [];
+  const spam = isFlaggedSpam(message.raw);
   for (const recipient of recipients) {
     const full = withTraceHeaders(message.raw, { returnPath: message.sender, deliveredTo: recipient.address });
     let overQuota: User | null = null;
@@ -80,7 +83,7 @@ export async function deliverMessage(store: Store, message: InboundMessage, reci
     let failure: RecipientOutcome | null = null;
     for (const user of recipient.users) {
       const earlier = copies.get(user.id);
-      const pending = earlier ?? storeCopy(store, user, full, message.receivedAt);
+      const pending = earlier ?? storeCopy(store, user, full, message.receivedAt, spam);
       if (!earlier) copies.set(user.id, pending);
       const result = await pending;
       if (!result.ok) {

@@ -1,0 +1,22 @@
+import { isIP } from 'node:net';
+
+export interface ScannerAddress {
+  host: string;
+  port: number;
+  /** As the log shows it: 127.0.0.1:783, [::1]:783. */
+  label: string;
+}
+
+/**
+ * content_filter.address, written as a Postfix next hop: `host`, `[host]`,
+ * either with `:port` (the config schema has already checked it); a missing
+ * port is the scanner's usual one.
+ */
+export function parseScannerAddress(text: string, defaultPort: number): ScannerAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!match) throw new Error(`${JSON.stringify(text)} is not a scanner address (expected host:port, e.g. 127.0.0.1:783)`);
+  const host = match[1] ?? match[2] ?? '';
+  const port = match[3] === undefined ? defaultPort : Number(match[3]);
+  const label = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+  return { host, port, label };
+}
