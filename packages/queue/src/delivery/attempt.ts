@@ -1,0 +1,143 @@
+import { isIP } from 'node:net';
+import { replyClass, SmtpClientError, SmtpSession, type Protocol, type SmtpReply } from '../smtp-client/index.js';
+import type { DeliveryRequest, RecipientOutcome } from '../types.js';
+import type { Credentials } from './credentials.js';
+import { envelopeFor } from './envelope.js';
+import { everyone, fromReply, ownFailure, replyFailure, type HostFailure, type HostResult } from './outcome.js';
+import type { Route } from './routes.js';
+
+/** How to talk to every server of one delivery. */
+export interface AttemptPlan {
+  protocol: Protocol;
+  /** smtp.helo_name ?? hostname */
+  heloName: string;
+  /** smtp.tls_security_level; always "none" for LMTP. */
+  tlsLevel: 'may' | 'encrypt' | 'none';
+  /** The relay host login, or null. */
+  credentials: Credentials | null;
+  connectTimeoutMs: number;
+  replyTimeoutMs: number;
+  localAddress: string | undefined;
+}
+
+/** Connection trouble in Postfix's DSN codes: 4.4.1 no answer, 4.4.2 bad connection, 4.7.5 TLS, 4.5.0 protocol. */
+function clientFailure(error: SmtpClientError, relay: string): HostFailure {
+  switch (error.kind) {
+    case 'connect':
+      return ownFailure('4.4.1', error.message, null);
+    case 'tls':
+      return ownFailure('4.7.5', `Cannot start TLS: ${error.message}`, relay);
+    case 'protocol':
+      return ownFailure('4.5.0', error.message, relay);
+    default:
+      return ownFailure('4.4.2', error.message, relay);
+  }
+}
+
+const failed = (failure: HostFailure): HostResult => ({ kind: 'failed', failure });
+const done = (outcomes: RecipientOutcome[]): HostResult => ({ kind: 'done', outcomes });
+
+/**
+ * One server, Postfix smtp(8)'s way: greeting, EHLO, STARTTLS as the level
+ * says, AUTH for the relay host, then the transaction. Trouble before any
+ * recipient is decided lets the next server try ('failed'); replies to RCPT,
+ * DATA and the final "." decide this attempt ('done').
+ */
+export async function attemptRoute(request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls = true): Promise<HostResult> {
+  const tcp = 'port' in route.endpoint ? route.endpoint : null;
+  const servername = tcp !== null && isIP(route.name) === 0 ? route.name : null;
+  let session: SmtpSession;
+  try {
+    session = await SmtpSession.open({
+      protocol: plan.protocol,
+      endpoint: route.endpoint,
+      localAddress: plan.localAddress,
+      // RFC 8314 §3.3: port 465 is TLS from the first octet.
+      implicitTls: plan.protocol === 'smtp' && tcp?.port === 465,
+      servername,
+      timeoutMs: plan.connectTimeoutMs,
+      replyTimeoutMs: plan.replyTimeoutMs,
+      peer: route.relay,
+    });
+  } catch (error) {
+    if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
+    throw error;
+  }
+  try {
+    return await converse(session, request, route, plan, startTls, servername);
+  } catch (error) {
+    if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
+    throw error;
+  } finally {
+    if (session.connection.usable) await session.quit();
+    else session.abort();
+  }
+}
+
+async function converse(session: SmtpSession, request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls: boolean, servername: string | null): Promise<HostResult> {
+  const { relay } = route;
+  // Postfix smtp_skip_5xx_greeting: a server that will not talk is skipped, 4xx or 5xx.
+  if (replyClass(session.greeting) !== 2) return failed(replyFailure(session.greeting, relay));
+  let hello = await session.hello(plan.heloName);
+  if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
+
+  if (plan.protocol === 'smtp' && plan.tlsLevel !== 'none' && !session.secure) {
+    if (startTls && session.capabilities.has('STARTTLS')) {
+      let reply: SmtpReply;
+      try {
+        reply = await session.startTls(servername);
+      } catch (error) {
+        // Postfix "may": a failed handshake is retried once in plaintext on the same host.
+        if (error instanceof SmtpClientError && error.kind === 'tls') return { kind: 'failed', failure: clientFailure(error, relay), retryPlaintext: plan.tlsLevel === 'may' };
+        throw error;
+      }
+      if (reply.code === 220) {
+        hello = await session.hello(plan.heloName);
+        if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
+      } else if (plan.tlsLevel === 'encrypt') {
+        return failed(replyFailure(reply, relay));
+      }
+    }
+    if (plan.tlsLevel === 'encrypt' && !session.secure) return failed(ownFailure('4.7.4', `TLS is required, but was not offered by host ${relay}`, relay));
+  }
+
+  // RFC 4954: the relay host login; a server that offers no AUTH is used without it, as Postfix does.
+  if (plan.credentials !== null && session.capabilities.has('AUTH')) {
+    if (!session.secure) return failed(ownFailure('4.7.0', `not sending credentials in cleartext to host ${relay} (no TLS)`, relay));
+    const offered = session.capabilities.authMechanisms;
+    const mechanism = (['PLAIN', 'LOGIN'] as const).find((name) => offered.includes(name));
+    if (mechanism === undefined) return failed(ownFailure('4.7.0', `SASL authentication failed; host ${relay} offers no mechanism we have (${offered.join(' ') || 'none'}; we have PLAIN LOGIN)`, relay));
+    const reply = await session.authenticate(mechanism, plan.credentials.username, plan.credentials.password);
+    // Postfix defers on a refused login: the credentials may be fixed before the message expires.
+    if (replyClass(reply) !== 2) return failed(replyFailure(reply, relay));
+  }
+
+  const { recipients } = request;
+  // RFC 6531 §3.5: a message that needs SMTPUTF8 is not downgraded: it bounces.
+  if (request.smtputf8 && !session.capabilities.has('SMTPUTF8')) {
+    return done(everyone(recipients, 'bounced', ownFailure('5.6.7', `SMTPUTF8 is required, but was not offered by host ${relay}`, relay)));
+  }
+  const limit = session.capabilities.sizeLimit;
+  // RFC 1870 §4: a message over the server's declared limit would only be refused.
+  if (limit !== null && request.message.length > limit) {
+    return done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.length} exceeds size limit ${limit} of server ${relay}`, relay)));
+  }
+
+  const result = await session.send(envelopeFor(request, session.capabilities));
+  if (result.mail === null) return failed(clientFailure(result.failure ?? new SmtpClientError('lost', `lost connection with ${relay}`), relay));
+  const mailClass = replyClass(result.mail);
+  // A 4xx to MAIL FROM is this server's trouble; a 5xx refuses the sender everywhere.
+  if (mailClass === 4) return failed(replyFailure(result.mail, relay));
+  if (mailClass !== 2) return done(recipients.map(({ address }) => fromReply(address, result.mail!, relay)));
+  const undecided = result.recipients.every((reply) => reply === null);
+  if (result.failure !== null && undecided && !result.endOfDataSent) return failed(clientFailure(result.failure, relay));
+  const trouble = result.failure === null ? null : clientFailure(result.failure, relay);
+  return done(
+    recipients.map(({ address }, i) => {
+      const reply = result.recipients[i];
+      if (reply != null) return fromReply(address, reply.reply, relay);
+      const failure = trouble ?? ownFailure('4.4.2', `no reply from ${relay} for this recipient`, relay);
+      return { address, status: 'deferred', response: failure.response, dsn: failure.dsn, relay: failure.relay, remote: false };
+    }),
+  );
+}

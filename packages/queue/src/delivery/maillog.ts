@@ -1,0 +1,25 @@
+import type { Logger } from '@postern/log';
+import type { RecipientOutcome } from '../types.js';
+
+const STATUS_WORD = { delivered: 'sent', deferred: 'deferred', bounced: 'bounced' } as const;
+
+/** Postfix's delay= precision: two decimals under 10 s, one under 100 s, whole seconds beyond. */
+function formatDelay(seconds: number): string {
+  return seconds < 10 ? seconds.toFixed(2) : seconds < 100 ? seconds.toFixed(1) : seconds.toFixed(0);
+}
+
+/**
+ * One maillog line per recipient, as Postfix's smtp(8)/lmtp(8) write it:
+ * "QUEUEID: to=<bob@example.net>, relay=mx[…]:25, delay=0.42, dsn=2.0.0, status=sent (250 2.0.0 Ok)".
+ */
+export function logOutcomes(logger: Logger, queueId: string, outcomes: readonly RecipientOutcome[], delayMs: number): void {
+  const delay = formatDelay(delayMs / 1000);
+  for (const outcome of outcomes) {
+    const status = STATUS_WORD[outcome.status];
+    const relay = outcome.relay ?? 'none';
+    logger.info(
+      { event: 'delivery', queue_id: queueId, to: outcome.address, relay, delay: Number(delay), dsn: outcome.dsn, status, reply: outcome.response },
+      `${queueId}: to=<${outcome.address}>, relay=${relay}, delay=${delay}, dsn=${outcome.dsn}, status=${status} (${outcome.response})`,
+    );
+  }
+}

@@ -1,0 +1,10 @@
+export { Capabilities } from './capabilities.js';
+export { SmtpConnection } from './connection.js';
+export type { ConnectOptions, Endpoint } from './connection.js';
+export { dotStuffed } from './dot-stuffing.js';
+export { SmtpClientError } from './errors.js';
+export type { SmtpFailureKind } from './errors.js';
+export { formatReply, replyClass, ReplyParser, MAX_REPLY_LINE } from './reply.js';
+export type { SmtpReply } from './reply.js';
+export { SmtpSession } from './session.js';
+export type { Envelope, Protocol, RecipientReply, ReplyStage, SessionOptions, TransactionResult } from './session.js';

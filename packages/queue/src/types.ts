@@ -1,0 +1,50 @@
+import type { ListenAddress, PosternConfig } from '@postern/config';
+import type { Resolver } from '@postern/dns';
+import type { Logger } from '@postern/log';
+
+// Shared between the delivery agent and the queue runner.
+
+export interface DeliveryRecipient { address: string; notify?: string[] | null; orcpt?: string | null }
+
+export interface DeliveryRequest {
+  queueId: string;
+  /** '' = null reverse-path */
+  from: string;
+  /** every recipient is in this domain (lower case) */
+  domain: string;
+  recipients: DeliveryRecipient[];
+  /** CRLF lines, not dot-stuffed, final as sent */
+  message: Buffer;
+  dsn: { envid: string | null; ret: 'FULL' | 'HDRS' | null };
+  /** the message/envelope needs SMTPUTF8 */
+  smtputf8: boolean;
+  /** BODY=8BITMIME */
+  eightBit: boolean;
+}
+
+export type DeliveryStatus = 'delivered' | 'deferred' | 'bounced';
+
+export interface RecipientOutcome {
+  address: string;
+  /** 2xx delivered; 4xx/connection trouble deferred; 5xx/permanent routing failure bounced */
+  status: DeliveryStatus;
+  /** "550 5.1.1 <bob@example.net>: Recipient address rejected" or our own "4.4.1 connect to mx.example.net[127.0.0.5]:25: Connection refused" */
+  response: string;
+  /** RFC 3463 code, e.g. "5.1.1" (ours when the remote gave none) */
+  dsn: string;
+  /** "mx.example.net[127.0.0.5]:25" or "lmtp[127.0.0.1:24]"; null when nothing was reached */
+  relay: string | null;
+  /** response came from the remote server (bounce: Remote-MTA + Diagnostic-Code smtp;) */
+  remote: boolean;
+}
+
+export interface DeliveryContext {
+  config: PosternConfig;
+  resolver: Resolver;
+  logger: Logger;
+  /** virtual_transport: where local domains are delivered */
+  lmtp: ListenAddress;
+  isLocalDomain(domain: string): Promise<boolean>;
+}
+
+export type Deliver = (ctx: DeliveryContext, request: DeliveryRequest) => Promise<RecipientOutcome[]>;

@@ -1,0 +1,140 @@
+// A remote SMTP/LMTP server for delivery tests: smtp-server 3.21.6 on a 127.0.0.x address, recording what it received.
+import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Socket } from 'node:net';
+
+export interface ReceivedMessage {
+  mailFrom: string;
+  /** MAIL FROM parameters as smtp-server parsed them (upper-case keys). */
+  mailArgs: Record<string, unknown>;
+  recipients: string[];
+  rcptArgs: Record<string, unknown>[];
+  message: Buffer;
+  secure: boolean;
+  user: string | null;
+  helo: string;
+}
+
+/** The raw octets one client connection wrote, in the chunks they arrived in (plaintext part only). */
+export interface RawConnection {
+  /** The client's address as the server saw it. */
+  clientAddress: string;
+  chunks: string[];
+}
+
+/** [code, text] of a refusal: [550, '5.1.1 <bob@example.net>: Recipient address rejected']. */
+export type Refusal = [number, string];
+
+export interface RemoteOptions {
+  host: string;
+  port: number;
+  /** Listens on this unix socket instead of host:port (LMTP). */
+  path?: string;
+  /** Passed to smtp-server as is (secure, lmtp, hideSTARTTLS, size, authMethods, key/cert …). */
+  server?: Partial<SMTPServerOptions>;
+  /** Recipients refused at RCPT TO, by address (lower case). */
+  refuseRecipients?: Record<string, Refusal>;
+  /** Refuses MAIL FROM. */
+  refuseMail?: Refusal;
+  /** Refuses the message after the data (SMTP: one reply). */
+  refuseData?: Refusal;
+  /** LMTP: the reply for each accepted recipient after the data, by address; absent ones get 250. */
+  lmtpReplies?: Record<string, Refusal>;
+  /** Logins accepted by AUTH: username → password. */
+  logins?: Record<string, string>;
+}
+
+export interface RemoteSmtp {
+  host: string;
+  port: number;
+  readonly messages: ReceivedMessage[];
+  readonly connections: RawConnection[];
+  /** AUTH attempts: username, password, accepted. */
+  readonly logins: { username: string; password: string; accepted: boolean }[];
+  stop(): Promise<void>;
+}
+
+function refusal([code, text]: Refusal): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmtp> {
+  const messages: ReceivedMessage[] = [];
+  const connections: RawConnection[] = [];
+  const logins: RemoteSmtp['logins'] = [];
+  const sockets = new Set<Socket>();
+  const server = new SMTPServer({
+    logger: false,
+    // Enhanced codes come from the refusal texts, so replies read exactly as the test wrote them.
+    hideENHANCEDSTATUSCODES: true,
+    authOptional: options.logins === undefined,
+    disabledCommands: options.logins === undefined ? ['AUTH'] : [],
+    ...options.server,
+    onAuth(auth, _session, callback) {
+      const expected = options.logins?.[auth.username ?? ''];
+      const accepted = expected !== undefined && auth.password === expected;
+      logins.push({ username: auth.username ?? '', password: auth.password ?? '', accepted });
+      if (accepted) callback(null, { user: auth.username });
+      else callback(refusal([535, '5.7.8 Error: authentication failed']));
+    },
+    onMailFrom(_address: SMTPServerAddress, _session: SMTPServerSession, callback) {
+      callback(options.refuseMail ? refusal(options.refuseMail) : null);
+    },
+    onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback) {
+      const refused = options.refuseRecipients?.[address.address.toLowerCase()];
+      callback(refused ? refusal(refused) : null);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const envelope = session.envelope;
+        const from = envelope.mailFrom === false ? { address: '', args: {} } : envelope.mailFrom;
+        messages.push({
+          mailFrom: from.address,
+          mailArgs: (from.args ?? {}) as Record<string, unknown>,
+          recipients: envelope.rcptTo.map((rcpt) => rcpt.address),
+          rcptArgs: envelope.rcptTo.map((rcpt) => (rcpt.args ?? {}) as Record<string, unknown>),
+          message: Buffer.concat(chunks),
+          secure: session.secure,
+          user: typeof session.user === 'string' ? session.user : null,
+          helo: session.hostNameAppearsAs,
+        });
+        if (options.lmtpReplies !== undefined) {
+          const replies = envelope.rcptTo.map((rcpt) => {
+            const refused = options.lmtpReplies?.[rcpt.address.toLowerCase()];
+            return refused ? refusal(refused) : `2.1.5 <${rcpt.address}> delivered`;
+          });
+          (callback as (err: Error | null, message: unknown) => void)(null, replies);
+        } else if (options.refuseData) {
+          callback(refusal(options.refuseData));
+        } else {
+          callback(null, '2.0.0 Ok: queued as REMOTE1');
+        }
+      });
+    },
+  });
+  server.server.on('connection', (socket: Socket) => {
+    const record: RawConnection = { clientAddress: socket.remoteAddress ?? '', chunks: [] };
+    connections.push(record);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('data', (chunk: Buffer) => record.chunks.push(chunk.toString('latin1')));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    if (options.path !== undefined) server.listen(options.path, () => resolve());
+    else server.listen(options.port, options.host, () => resolve());
+  });
+  server.on('error', () => undefined);
+  return {
+    host: options.host,
+    port: options.port,
+    messages,
+    connections,
+    logins,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
