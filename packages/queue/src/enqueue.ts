@@ -1,0 +1,102 @@
+// Committing outbound mail to the queue, and the delivery state the runner keeps in an entry's meta.
+import type { QueueEntry, QueueId, Store } from '@postern/store';
+import type { DeliveryRecipient } from './types.js';
+
+export interface OutboundMessage {
+  /** Envelope sender; '' is the null reverse-path. */
+  from: string;
+  recipients: DeliveryRecipient[];
+  /** CRLF lines, final as it will be sent. */
+  message: Buffer;
+  /** RFC 3461 ENVID and RET (decoded from xtext). */
+  envid?: string | null;
+  ret?: 'FULL' | 'HDRS' | null;
+  smtputf8?: boolean;
+  eightBit?: boolean;
+  /** The MTA's queue id, so that the logs follow one id from receipt to delivery. */
+  id?: string;
+  /** The message is itself a DSN: it lives bounce_queue_lifetime and never causes a DSN. */
+  bounce?: boolean;
+}
+
+/** What the runner remembers of a recipient's last attempt (for the DSN's Remote-MTA and dates). */
+export interface RecipientAttempt {
+  address: string;
+  dsn: string;
+  relay: string | null;
+  remote: boolean;
+  /** ISO time of the attempt. */
+  at: string;
+  /** Returned because the entry outlived its lifetime (RFC 3463 X.4.7). */
+  expired?: boolean;
+}
+
+/** An entry's `meta`, as enqueueMessage writes it and the runner keeps it. */
+export interface QueueMeta {
+  envid: string | null;
+  ret: 'FULL' | 'HDRS' | null;
+  smtputf8: boolean;
+  eightBit: boolean;
+  /** The delay warning has been sent (at most one per entry). */
+  warned: boolean;
+  bounce: boolean;
+  /** The last attempt of each recipient tried so far. */
+  attempts: RecipientAttempt[];
+}
+
+/**
+ * Commits one message for its recipients, due at once. It is durable once the
+ * promise resolves, so the MTA may answer 250 after it (SPEC §4: nothing lost).
+ */
+export function enqueueMessage(store: Store, message: OutboundMessage): Promise<QueueEntry> {
+  const meta: QueueMeta = {
+    envid: message.envid ?? null,
+    ret: message.ret ?? null,
+    smtputf8: message.smtputf8 ?? false,
+    eightBit: message.eightBit ?? false,
+    warned: false,
+    bounce: message.bounce ?? false,
+    attempts: [],
+  };
+  return store.enqueue({
+    ...(message.id === undefined ? {} : { id: message.id as QueueId }),
+    from: message.from,
+    recipients: message.recipients.map((recipient) => ({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null })),
+    parts: [message.message],
+    nextAttemptAt: new Date(),
+    meta: { ...meta },
+  });
+}
+
+/** Reads an entry's meta, tolerating entries written by other tools (missing keys get their defaults). */
+export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
+  const meta = entry.meta ?? {};
+  const ret = meta['ret'];
+  const attempts = Array.isArray(meta['attempts']) ? (meta['attempts'] as unknown[]).filter(isRecipientAttempt) : [];
+  return {
+    envid: typeof meta['envid'] === 'string' ? meta['envid'] : null,
+    ret: ret === 'FULL' || ret === 'HDRS' ? ret : null,
+    smtputf8: meta['smtputf8'] === true,
+    eightBit: meta['eightBit'] === true,
+    warned: meta['warned'] === true,
+    bounce: meta['bounce'] === true,
+    attempts,
+  };
+}
+
+function isRecipientAttempt(value: unknown): value is RecipientAttempt {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return typeof record['address'] === 'string' && typeof record['dsn'] === 'string' && typeof record['at'] === 'string';
+}
+
+/** The queued message's bytes (its parts concatenated); throws when the store has lost a part. */
+export async function readQueuedMessage(store: Store, entry: Pick<QueueEntry, 'id' | 'parts'>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const hash of entry.parts) {
+    const part = await store.getBlob(hash);
+    if (part === null) throw new Error(`queue entry ${entry.id}: message part ${hash} is missing from the store`);
+    parts.push(part);
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,187 @@
+// One delivery attempt over one leased queue entry: deliver what is due, record it, then retry, warn, bounce or remove.
+import type { PosternConfig } from '@postern/config';
+import type { Logger } from '@postern/log';
+import { domainOf, type QueueEntry, type QueueRecipient, type Store } from '@postern/store';
+import { EXPIRED_STATUS, returnToSender } from './bounce-send.js';
+import { nextHopKey } from './delivery/index.js';
+import { queueMeta, readQueuedMessage, type QueueMeta, type RecipientAttempt } from './enqueue.js';
+import type { KeyedLimit, Limit } from './runner-limits.js';
+import { delayWarningDue, isExpired, retryDelay } from './schedule.js';
+import type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, RecipientOutcome } from './types.js';
+
+export interface AttemptContext {
+  config: PosternConfig;
+  store: Store;
+  logger: Logger;
+  /** The lease owner: updates are written only while this owner still holds the entry. */
+  owner: string;
+  delivery: DeliveryContext;
+  deliver: Deliver;
+  /** destination_concurrency_limit, per next hop. */
+  hops: KeyedLimit;
+  /** process_limit: deliveries in all. */
+  deliveries: Limit;
+  /** A DSN was queued: the runner looks for it at once rather than at the next poll. */
+  queued(): void;
+}
+
+export type AttemptResult =
+  | { state: 'deferred'; nextAttemptAt: Date }
+  | { state: 'removed' }
+  /** Another runner took the lease over (ours expired): nothing was written. */
+  | { state: 'lost' }
+  /** Finished, but the DSN or the removal failed: left for a later run after lease_time. */
+  | { state: 'unfinished'; nextAttemptAt: Date };
+
+const isDue = (recipient: QueueRecipient): boolean => recipient.status === 'pending' || recipient.status === 'deferred';
+
+/** Runs one attempt; resolves once the outcome is written (the lease is freed then). */
+export async function attemptEntry(context: AttemptContext, entry: QueueEntry): Promise<AttemptResult> {
+  const { config, store, logger } = context;
+  const meta = queueMeta(entry);
+  const due = entry.recipients.filter(isDue);
+  const outcomes = due.length > 0 ? await deliverDue(context, entry, meta, due) : new Map<string, RecipientOutcome>();
+
+  const now = new Date();
+  const attemptsByAddress = new Map(meta.attempts.map((attempt) => [attempt.address.toLowerCase(), attempt]));
+  let recipients = entry.recipients.map((recipient): QueueRecipient => {
+    const outcome = outcomes.get(recipient.address.toLowerCase());
+    if (!outcome || !isDue(recipient)) return recipient;
+    attemptsByAddress.set(recipient.address.toLowerCase(), {
+      address: recipient.address,
+      dsn: outcome.dsn,
+      relay: outcome.relay,
+      remote: outcome.remote,
+      at: now.toISOString(),
+    });
+    return { ...recipient, status: outcome.status, lastResponse: outcome.response };
+  });
+  const attempts = entry.attempts + (due.length > 0 ? 1 : 0);
+
+  // Postfix qmgr: what still fails once the lifetime is over is returned, not retried.
+  const expired = recipients.some(isDue) && isExpired(config.queue, entry, meta.bounce, now);
+  if (expired) {
+    recipients = recipients.map((recipient) => {
+      if (!isDue(recipient)) return recipient;
+      const key = recipient.address.toLowerCase();
+      const last = attemptsByAddress.get(key);
+      attemptsByAddress.set(key, { ...(last ?? { address: recipient.address, dsn: EXPIRED_STATUS, relay: null, remote: false, at: now.toISOString() }), expired: true });
+      return { ...recipient, status: 'bounced' };
+    });
+  }
+  const finished = !recipients.some(isDue);
+  const nextMeta: QueueMeta = { ...meta, attempts: [...attemptsByAddress.values()] };
+  const current: QueueEntry = { ...entry, recipients, attempts, meta: { ...(entry.meta ?? {}), ...nextMeta } };
+
+  if (!finished && !meta.warned && delayWarningDue(config.queue, entry, now)) {
+    try {
+      // RFC 3464 Action: delayed, for the recipients still waiting; sent at most once (meta.warned).
+      if (await returnToSender(context, current, 'delay', recipients.filter(isDue), now)) context.queued();
+      nextMeta.warned = true;
+    } catch (error) {
+      logger.error({ event: 'delay_warning_failed', queue_id: entry.id, err: error }, 'could not queue the delay warning; trying again on the next attempt');
+    }
+  }
+
+  // A finished entry stays out of other runners' way while its DSN and removal are written;
+  // should this runner die in between, another one finishes it after lease_time.
+  const nextAttemptAt = new Date(now.getTime() + (finished ? config.queue.lease_time : retryDelay(config.queue, attempts)));
+  const updated = await store.updateQueueEntry(
+    entry.id,
+    { recipients, attempts, nextAttemptAt, meta: { ...(entry.meta ?? {}), ...nextMeta } },
+    context.owner,
+  );
+  if (updated === null) {
+    logger.warn({ event: 'lease_lost', queue_id: entry.id, owner: context.owner }, 'the delivery lease expired and another runner took the entry; this attempt is not recorded');
+    return { state: 'lost' };
+  }
+  const delay = (now.getTime() - entry.createdAt.getTime()) / 1000;
+
+  if (!finished) {
+    const deferred = recipients.filter(isDue);
+    logger.info(
+      // The per-recipient maillog lines (status=deferred) come from the delivery agent; this one is the entry's.
+      { event: 'deferred', queue_id: entry.id, from: entry.from, to: deferred.map((recipient) => recipient.address), delay, attempts, next_attempt: nextAttemptAt.toISOString() },
+      `deferred, next attempt at ${nextAttemptAt.toISOString()}`,
+    );
+    return { state: 'deferred', nextAttemptAt };
+  }
+
+  try {
+    if (expired) logger.info({ event: 'expired', queue_id: entry.id, from: entry.from, status: 'expired', delay }, meta.bounce ? 'expired, dropped' : 'expired, returned to sender');
+    const failed = recipients.filter((recipient) => recipient.status === 'bounced');
+    const dsn = failed.length > 0 ? await returnToSender(context, updated, 'failure', failed, now) : null;
+    await store.deleteQueueEntry(entry.id);
+    if (dsn) context.queued();
+  } catch (error) {
+    logger.error({ event: 'finish_failed', queue_id: entry.id, err: error }, 'could not queue the bounce or remove the entry; another run finishes it after lease_time');
+    return { state: 'unfinished', nextAttemptAt };
+  }
+  logger.info({ event: 'removed', queue_id: entry.id, delay }, 'removed');
+  return { state: 'removed' };
+}
+
+/** Delivers the due recipients, one request per domain, within the concurrency limits. Every due recipient gets an outcome. */
+async function deliverDue(context: AttemptContext, entry: QueueEntry, meta: QueueMeta, due: QueueRecipient[]): Promise<Map<string, RecipientOutcome>> {
+  const outcomes = new Map<string, RecipientOutcome>();
+  const settle = (recipients: readonly { address: string }[], outcome: Omit<RecipientOutcome, 'address'>) => {
+    for (const recipient of recipients) outcomes.set(recipient.address.toLowerCase(), { address: recipient.address, ...outcome });
+  };
+
+  let message: Buffer;
+  try {
+    message = await readQueuedMessage(context.store, entry);
+  } catch (error) {
+    context.logger.error({ event: 'queue_file_error', queue_id: entry.id, err: error }, 'cannot read the queued message');
+    settle(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false });
+    return outcomes;
+  }
+
+  const byDomain = new Map<string, DeliveryRecipient[]>();
+  for (const recipient of due) {
+    const domain = domainOf(recipient.address);
+    if (domain === '') {
+      // RFC 5321 §4.1.2: a mailbox needs a domain; nothing can route this one.
+      settle([recipient], { status: 'bounced', response: '5.1.3 bad address syntax: no domain', dsn: '5.1.3', relay: null, remote: false });
+      continue;
+    }
+    const group = byDomain.get(domain) ?? [];
+    group.push({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null });
+    byDomain.set(domain, group);
+  }
+
+  await Promise.all(
+    [...byDomain].map(async ([domain, recipients]) => {
+      const request: DeliveryRequest = {
+        queueId: entry.id,
+        from: entry.from,
+        domain,
+        recipients,
+        message,
+        dsn: { envid: meta.envid, ret: meta.ret },
+        smtputf8: meta.smtputf8,
+        eightBit: meta.eightBit,
+      };
+      try {
+        // The destination's slot first, then a global one: a busy destination holds no global slot while it waits.
+        const results = await context.hops.run(nextHopKey(context.config, domain), () =>
+          context.deliveries.run(() => context.deliver(context.delivery, request)),
+        );
+        for (const result of results) {
+          if (recipients.some((recipient) => recipient.address.toLowerCase() === result.address.toLowerCase())) {
+            outcomes.set(result.address.toLowerCase(), result);
+          }
+        }
+        const missing = recipients.filter((recipient) => !outcomes.has(recipient.address.toLowerCase()));
+        if (missing.length > 0) {
+          settle(missing, { status: 'deferred', response: '4.3.0 the delivery agent reported no result', dsn: '4.3.0', relay: null, remote: false });
+        }
+      } catch (error) {
+        context.logger.error({ event: 'delivery_error', queue_id: entry.id, domain, err: error }, 'delivery agent failed');
+        const reason = error instanceof Error ? error.message : String(error);
+        settle(recipients, { status: 'deferred', response: `4.3.0 delivery failed: ${reason}`, dsn: '4.3.0', relay: null, remote: false });
+      }
+    }),
+  );
+  return outcomes;
+}

@@ -1,0 +1,197 @@
+// The queue manager (Postfix qmgr(8)): leases due entries from the store and runs their delivery attempts.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ListenAddress, PosternConfig } from '@postern/config';
+import type { Resolver } from '@postern/dns';
+import type { Logger } from '@postern/log';
+import type { QueueEntry, Store } from '@postern/store';
+import { deliver as realDeliver } from './delivery/index.js';
+import { attemptEntry, type AttemptContext } from './runner-attempt.js';
+import { KeyedLimit, Limit } from './runner-limits.js';
+import type { Deliver } from './types.js';
+
+export interface QueueRunnerOptions {
+  config: PosternConfig;
+  store: Store;
+  resolver: Resolver;
+  logger: Logger;
+  /** virtual_transport: where mail for local domains (bounces to local senders too) goes over LMTP. */
+  lmtp: ListenAddress;
+  /** Lease owner id; default `${hostname}/${pid}/${random}`. */
+  owner?: string;
+  /** The delivery agent; default the real one (MX, relay host, transport_maps, LMTP). */
+  deliver?: Deliver;
+  /**
+   * How long stop() waits for deliveries in flight (default 10 s). Past it,
+   * stop() returns and the unfinished entries' leases expire after
+   * queue.lease_time, when another runner retries them.
+   */
+  stopTimeoutMs?: number;
+}
+
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+export class QueueRunner {
+  /** The lease owner this runner writes as. */
+  readonly owner: string;
+  private readonly options: QueueRunnerOptions;
+  private readonly context: AttemptContext;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private scanning: Promise<void> | null = null;
+  /** wake() came during a scan: scan again when it ends. */
+  private rescan = false;
+  /** The last scan stopped at process_limit: scan again when an entry finishes. */
+  private saturated = false;
+  private stopped = false;
+
+  constructor(options: QueueRunnerOptions) {
+    this.options = options;
+    this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+    const { config, store, logger } = options;
+    this.context = {
+      config,
+      store,
+      logger,
+      owner: this.owner,
+      deliver: options.deliver ?? realDeliver,
+      delivery: {
+        config,
+        resolver: options.resolver,
+        logger,
+        lmtp: options.lmtp,
+        isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
+      },
+      hops: new KeyedLimit(config.smtp.destination_concurrency_limit),
+      deliveries: new Limit(config.smtp.process_limit),
+      queued: () => this.wake(),
+    };
+  }
+
+  /** Looks for due entries now and then every queue.queue_run_delay (entries other processes queued or deferred). */
+  start(): void {
+    if (this.stopped || this.pollTimer !== null) return;
+    this.pollTimer = setInterval(() => this.wake(), this.options.config.queue.queue_run_delay);
+    this.wake();
+  }
+
+  /** Looks for due entries now (after an in-process enqueue). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.scanning !== null) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scan().finally(() => {
+      this.scanning = null;
+      if (this.rescan) {
+        this.rescan = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Deliveries in flight now (entries being attempted). */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops leasing and waits for the attempts in flight, at most stopTimeoutMs;
+   * it never hangs on a stalled remote.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    if (this.dueTimer !== null) clearTimeout(this.dueTimer.timer);
+    this.dueTimer = null;
+    const deadline = Date.now() + (this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    // The scan first: it may still add entries to inFlight.
+    if (this.scanning !== null) await settleBefore([this.scanning], deadline);
+    const left = await settleBefore([...this.inFlight.values()], deadline);
+    if (left > 0) {
+      this.options.logger.warn(
+        { event: 'runner_stopped', owner: this.owner, in_flight: this.inFlight.size },
+        'stopped with deliveries in flight; their entries are retried once their lease expires',
+      );
+    }
+  }
+
+  private async scan(): Promise<void> {
+    const { config, store, logger } = this.options;
+    try {
+      while (!this.stopped) {
+        const room = config.smtp.process_limit - this.inFlight.size;
+        if (room <= 0) {
+          this.saturated = true;
+          return;
+        }
+        const entries = await store.leaseQueueEntries(this.owner, new Date(), config.queue.lease_time, room);
+        for (const entry of entries) {
+          if (this.stopped) await this.release(entry);
+          else this.track(entry);
+        }
+        if (entries.length < room) return;
+      }
+    } catch (error) {
+      logger.error({ event: 'queue_scan_failed', owner: this.owner, err: error }, 'could not lease queue entries; trying again at the next run');
+    }
+  }
+
+  /** Runs an entry's attempt in the background, tracked for stop() and the process limit. */
+  private track(entry: QueueEntry): void {
+    const { logger } = this.options;
+    const attempt = attemptEntry(this.context, entry)
+      .then((result) => {
+        if (result.state === 'deferred' || result.state === 'unfinished') this.wakeAt(result.nextAttemptAt);
+      })
+      .catch((error: unknown) => {
+        logger.error({ event: 'attempt_failed', queue_id: entry.id, err: error }, 'delivery attempt failed; the entry is retried once its lease expires');
+      })
+      .finally(() => {
+        this.inFlight.delete(entry.id);
+        if (this.saturated) {
+          this.saturated = false;
+          this.wake();
+        }
+      });
+    this.inFlight.set(entry.id, attempt);
+  }
+
+  /** Gives back a lease taken while stop() began, so that another runner need not wait for it to expire. */
+  private async release(entry: QueueEntry): Promise<void> {
+    await this.options.store.updateQueueEntry(entry.id, {}, this.owner).catch((error: unknown) => {
+      this.options.logger.warn({ event: 'lease_release_failed', queue_id: entry.id, err: error }, 'could not give back a lease');
+    });
+  }
+
+  /** Wakes when an entry this runner deferred becomes due, if that is sooner than the next poll. */
+  private wakeAt(at: Date): void {
+    if (this.stopped) return;
+    const time = at.getTime();
+    if (this.dueTimer !== null && this.dueTimer.at <= time) return;
+    if (this.dueTimer !== null) clearTimeout(this.dueTimer.timer);
+    const timer = setTimeout(() => {
+      this.dueTimer = null;
+      this.wake();
+    }, Math.max(0, time - Date.now()) + 5);
+    // The poll keeps a started runner alive; this timer alone must not keep a process running.
+    timer.unref();
+    this.dueTimer = { at: time, timer };
+  }
+}
+
+/** Waits for the promises until the deadline; returns how many had not settled. */
+async function settleBefore(promises: Promise<unknown>[], deadline: number): Promise<number> {
+  let settled = 0;
+  const all = Promise.all(promises.map((promise) => promise.then(() => settled++, () => settled++)));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return promises.length - settled;
+}
