@@ -2,10 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerAlias } from './commands/alias.js';
 import { registerConfig } from './commands/config.js';
+import { registerDkim } from './commands/dkim.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
+import { registerQueue } from './commands/queue.js';
 import { registerSender } from './commands/sender.js';
+import { registerSendmail } from './commands/sendmail.js';
 import { registerServe } from './commands/serve.js';
 import { registerUser } from './commands/user.js';
 import { isExpectedError, oneLine } from './errors.js';
@@ -27,6 +30,9 @@ function buildProgram(): Command {
   registerUser(program);
   registerAlias(program);
   registerSender(program);
+  registerDkim(program);
+  registerQueue(program);
+  registerSendmail(program);
   registerPw(program);
   registerServe(program);
   // Every subcommand reports usage errors through the same exit path.
