@@ -10,7 +10,7 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # Debian packages the end-to-end suites use as real clients and peers.
-debian_packages=(openssl python3 dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose)
+debian_packages=(openssl python3 dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools spamassassin spamc rspamd)
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -71,7 +71,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.ok(delivered.every((line) => String(line.to).endsWith('@example.com')), 'only local mailboxes were delivered to');
     });
 
-    it('an authenticated client may relay by policy, and is deferred (4.4.0) rather than accepted while there is no outbound queue', async () => {
+    it('an authenticated client may relay by policy (the transaction is left unfinished here)', async () => {
       const smtp = await SmtpDialogue.open(mta.ports.smtp, { localAddress: OUTSIDE });
       await smtp.ehlo();
       assert.equal((await smtp.command('STARTTLS')).code, 220);
@@ -80,7 +80,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const token = Buffer.from(`\0alice@example.com\0${PASSWORD}`).toString('base64');
       assert.equal((await smtp.command(`AUTH PLAIN ${token}`)).line, '235 2.7.0 Authentication successful');
       assert.equal((await smtp.command('MAIL FROM:<alice@example.com>')).code, 250);
-      assert.match((await smtp.command('RCPT TO:<friend@example.net>')).line, /^451 4\.4\.0 /);
+      assert.equal((await smtp.command('RCPT TO:<friend@example.net>')).code, 250);
       await smtp.command('QUIT');
     });
 

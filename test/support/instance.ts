@@ -43,8 +43,8 @@ export interface PosternInstance<L extends Listener> {
   addUser(address: string, password: string): Promise<User>;
   /** Appends straight into the store from the test process (a change the services did not make); resolves with the UID. */
   deliver(user: User, raw: string | Buffer, mailbox?: string): Promise<number>;
-  /** Messages in the user's INBOX, oldest first, with their bytes. */
-  inbox(address: string): Promise<StoredMessage[]>;
+  /** Messages in the user's INBOX (or another mailbox), oldest first, with their bytes. */
+  inbox(address: string, mailbox?: string): Promise<StoredMessage[]>;
   /** SIGTERM to the processes, last started first (as systemd orders them); waits for them to exit. */
   stopServices(): Promise<void>;
   stop(): Promise<void>;
@@ -118,10 +118,10 @@ function runningInstance<L extends Listener>(instance: CliInstance, ports: Recor
       if (!target) throw new Error(`${user.address} has no ${mailbox}`);
       return (await store.appendMessage(target.id, prepareMessage(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)))).message.uid;
     },
-    async inbox(address) {
+    async inbox(address, path = 'INBOX') {
       const user = await store.getUser(address);
       if (!user) throw new Error(`no user ${address}`);
-      const mailbox = await store.getMailbox(user.id, 'INBOX');
+      const mailbox = await store.getMailbox(user.id, path);
       if (!mailbox) return [];
       const records = await store.listMessages(mailbox.id);
       return Promise.all(records.map(async (record) => ({ record, raw: (await store.readMessage(record)).toString('utf8') })));

@@ -1,5 +1,5 @@
-import { dkimTxtRecord, zoneTxt } from '@postern/dkim';
 import type { DkimKey } from '@postern/store';
+import { dkimRecordLine } from './dkim-keys.js';
 
 /** The records a domain needs for mail to flow and authenticate, as zone-file lines. */
 export function recommendedRecords(domain: string, hostname: string, dkimKeys: DkimKey[]): string[] {
@@ -11,9 +11,6 @@ export function recommendedRecords(domain: string, hostname: string, dkimKeys: D
     // RFC 7489: start with quarantine; reports to postmaster.
     `_dmarc.${domain}.  IN TXT   "v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}"`,
   ];
-  for (const key of dkimKeys.filter((k) => k.active || (k.retireAt && k.retireAt > new Date()))) {
-    const record = dkimTxtRecord(key.domain, key.selector, key.algorithm, key.publicKey);
-    lines.push(`${record.name}.  IN TXT   ${zoneTxt(record.value)}`);
-  }
+  for (const key of dkimKeys.filter((k) => k.active || (k.retireAt && k.retireAt > new Date()))) lines.push(dkimRecordLine(key));
   return lines;
 }

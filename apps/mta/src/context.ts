@@ -1,9 +1,11 @@
-import type { PosternConfig } from '@postern/config';
+import { mynetworksMatcher, type PosternConfig } from '@postern/config';
+import { createContentScanner, type ContentScanner } from '@postern/content-scan';
 import type { LoginGuard } from '@postern/directory';
-import { createResolver } from '@postern/dns';
+import { createResolver, type Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import { ConnectionLimiter, InFlight, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
+import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
 import { Handoff, lmtpDestination } from './handoff.js';
 
@@ -14,7 +16,13 @@ export interface MtaContext {
   logger: Logger;
   /** The restriction stages, compiled once at start (a bad rule is a config error then). */
   policy: Policy;
-  env: PolicyEnvironment;
+  env: PolicyEnvironment & { resolver: Resolver };
+  /** smtpd.mynetworks: clients whose mail is ours (relayed, DKIM-signed, not authenticated as inbound). */
+  mynetworks: (ip: string) => boolean;
+  /** The optional spamd/rspamd hook ([content_filter]); null when none is configured. */
+  scanner: ContentScanner | null;
+  /** The outbound queue's delivery runs of this process. */
+  queue: QueueRunner;
   tls: TlsMaterial | null;
   guard: LoginGuard;
   handoff: Handoff;
@@ -33,6 +41,9 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     logger,
     policy,
     env: { config, store, resolver },
+    mynetworks: mynetworksMatcher(config.smtpd.mynetworks),
+    scanner: createContentScanner(config),
+    queue: new QueueRunner({ config, store, resolver, logger, lmtp: lmtpDestination(config) }),
     tls: loadTls(config),
     guard: guard ?? loginGuardFor(config, store, logger),
     handoff: new Handoff(lmtpDestination(config), config.hostname),

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
@@ -5,9 +6,12 @@ import { DotStuffer } from './dot-stuffing.js';
 import { verdictReply } from './envelope.js';
 import { describeReply, smtpReplyFor, type HandoffTransaction, type RecipientResult } from './handoff.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
+import { checkInbound } from './inbound-checks.js';
+import { enqueue, mayBeSigned, remoteRecipients, sign } from './outbound.js';
 import { HeaderRewriter, receivedHeader, withProtocol } from './received.js';
 import { SmtpReply, replies } from './replies.js';
 import { sessionFacts, sessionState, type Transaction } from './session.js';
+import { MessageSpool } from './spool.js';
 
 /** The DATA command itself: data restrictions (e.g. reject_unauth_pipelining) before the 354. */
 export async function dataCommandCheck(ctx: MtaContext, session: SMTPServerSession, unreadInput: number): Promise<SmtpReply | null> {
@@ -52,43 +56,26 @@ function streamOutcome(stream: SMTPServerDataStream): Promise<boolean> {
   });
 }
 
+/** Resolves once the spool has taken every byte the filters passed on. */
+function spooled(spool: MessageSpool): Promise<void> {
+  return new Promise((resolve) => (spool.writableFinished || spool.destroyed ? resolve() : spool.once('finish', resolve).once('close', resolve)));
+}
+
 /**
- * Receives the message and hands it over LMTP while it arrives: client bytes
- * → bare CR/LF handling → our Received (and the submission strip) → dot
- * stuffing → the LMTP session. The final dot goes to LMTP only after the
- * whole message is in, within the size limit, free of bare newlines in
- * "reject" mode and accepted by the end-of-data restrictions; otherwise the
- * LMTP transaction is dropped unfinished and nothing is delivered.
+ * Local mailboxes over LMTP (RFC 2033): one reply per mailbox, logged in
+ * maillog form. Empty when the message has no local recipient.
  */
-async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-  const state = sessionState(session);
-  const transaction = state.transaction;
-  if (transaction === null) throw replies.localError();
-  const fields = { ...sessionFields(session), queue_id: transaction.queueId };
-  const stripping = state.service !== 'smtp' && ctx.config.smtpd.strip_submission_received;
-
-  const filter = new BareNewlineFilter(ctx.config.smtpd.forbid_bare_newline);
-  const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping);
-  const stuffer = new DotStuffer();
-  const clientDone = streamOutcome(stream);
-  stream.pipe(filter).pipe(rewriter).pipe(stuffer);
-  // Client gone mid-message: stop the chain so that nothing waits for an end that never comes.
-  let clientGone = false;
-  void clientDone.then((complete) => {
-    if (complete) return;
-    clientGone = true;
-    stuffer.destroy(new Error('client left during DATA'));
-  });
-
+async function deliverLocally(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer): Promise<RecipientResult[]> {
   // Each local mailbox once, remembering the first RCPT that reached it (Postfix's orig_to).
   const origin = new Map<string, string>();
   for (const recipient of transaction.recipients.values()) {
     for (const mailbox of recipient.mailboxes) if (!origin.has(mailbox)) origin.set(mailbox, recipient.address);
   }
+  if (origin.size === 0) return [];
+  const fields = { ...sessionFields(session), queue_id: transaction.queueId };
   const started = Date.now();
   let lmtp: HandoffTransaction | null = null;
-  let results: RecipientResult[] = [];
-  let failure: SmtpReply | null = null;
+  let results: RecipientResult[];
   try {
     const opened = await ctx.handoff.begin({
       sender: transaction.sender,
@@ -99,45 +86,16 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     lmtp = opened.transaction;
     results = opened.refused;
     if (lmtp !== null) {
-      const complete = await lmtp.write(stuffer, () => stream.sizeExceeded);
-      if (!complete) lmtp.abort();
+      const stuffer = new DotStuffer();
+      Readable.from([message]).pipe(stuffer);
+      if (!(await lmtp.write(stuffer, () => false))) throw new Error('LMTP transfer stopped');
+      results = [...results, ...(await lmtp.finish())];
     }
   } catch (err) {
     lmtp?.abort();
-    if (!clientGone) ctx.logger.error({ event: 'lmtp_error', ...fields, relay: `lmtp[${ctx.handoff.destination}]`, err }, `${transaction.queueId}: LMTP ${ctx.handoff.destination}: ${String(err)}`);
-    failure = new SmtpReply(451, '4.3.0', `Error: local delivery failed, try again later (queue id ${transaction.queueId})`);
+    ctx.logger.error({ event: 'lmtp_error', ...fields, relay: `lmtp[${ctx.handoff.destination}]`, err }, `${transaction.queueId}: LMTP ${ctx.handoff.destination}: ${String(err)}`);
+    throw new SmtpReply(451, '4.3.0', `Error: local delivery failed, try again later (queue id ${transaction.queueId})`);
   }
-  // Whatever happened, read the client's message to its end before answering (RFC 5321 §4.1.1.4).
-  stuffer.resume();
-  if (!(await clientDone)) {
-    lmtp?.abort();
-    ctx.logger.info({ event: 'lost', ...fields, size: stream.byteLength }, `${transaction.queueId}: lost connection after DATA (${stream.byteLength} bytes)`);
-    throw replies.notReceived();
-  }
-  await new Promise<void>((resolve) => (stuffer.readableEnded || stuffer.destroyed ? resolve() : stuffer.once('end', resolve).once('close', resolve)));
-
-  const size = stream.byteLength;
-  const refusal = async (): Promise<SmtpReply | null> => {
-    if (failure) return failure;
-    if (stream.sizeExceeded) return new SmtpReply(552, '5.3.4', `Error: message file too big (limit ${ctx.config.smtpd.message_size_limit})`);
-    if (filter.bareCount > 0 && ctx.config.smtpd.forbid_bare_newline === 'reject') return replies.bareNewline();
-    const verdict = await ctx.policy.evaluate('end_of_data', sessionFacts(session), ctx.env);
-    logWarnings(ctx.logger, session, 'END-OF-MESSAGE', verdict);
-    return verdict.action === 'reject' ? verdictReply(verdict) : null;
-  };
-  const refused = await refusal();
-  if (refused) {
-    lmtp?.abort();
-    if (refused !== failure) logReject(ctx.logger, session, 'END-OF-MESSAGE', refused, { from: transaction.sender, to: [...transaction.recipients.values()][0]?.address ?? null });
-    throw refused;
-  }
-  if (filter.bareCount > 0) ctx.logger.info({ event: 'bare_newline', ...fields, count: filter.bareCount }, `${transaction.queueId}: normalized ${filter.bareCount} bare <CR>/<LF> in message content`);
-
-  ctx.logger.info(
-    { event: 'received', ...fields, from: transaction.sender, to: [...transaction.recipients.values()].map((r) => r.address), size, nrcpt: origin.size, message_id: rewriter.messageId ?? undefined },
-    `${transaction.queueId}: from=<${transaction.sender}>, size=${size}, nrcpt=${origin.size}${rewriter.messageId ? `, message-id=${rewriter.messageId}` : ''}`,
-  );
-  if (lmtp !== null) results = [...results, ...(await lmtp.finish())];
   const relay = `lmtp[${ctx.handoff.destination}]`;
   const delay = (Date.now() - transaction.startedAt) / 1000;
   for (const result of results) {
@@ -147,10 +105,75 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
       `${transaction.queueId}: to=<${result.recipient}>, orig_to=<${origin.get(result.recipient) ?? result.recipient}>, relay=${relay}, delay=${delay}, dsn=${result.reply.enhanced ?? ''}, status=${status} (${describeReply(result.reply)})`,
     );
   }
-  const outcome = smtpReplyFor(results, transaction.queueId);
+  return results;
+}
+
+/**
+ * Receives the message into memory (bounded by message_size_limit): client
+ * bytes → bare CR/LF handling → our Received (and the submission strip) →
+ * the spool. Nothing is delivered before the whole message is in, within the
+ * size limit, free of bare newlines in "reject" mode and accepted by the
+ * end-of-data restrictions, the DMARC policy and the content scanner. Then
+ * local mailboxes get it over LMTP and remote recipients through the queue
+ * (DKIM-signed when our users sent it); 250 only after both committed.
+ */
+async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+  const state = sessionState(session);
+  const transaction = state.transaction;
+  if (transaction === null) throw replies.localError();
+  const fields = { ...sessionFields(session), queue_id: transaction.queueId };
+  const stripping = state.service !== 'smtp' && ctx.config.smtpd.strip_submission_received;
+
+  const filter = new BareNewlineFilter(ctx.config.smtpd.forbid_bare_newline);
+  const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping);
+  const spool = new MessageSpool(ctx.config.smtpd.message_size_limit + 64 * 1024);
+  const clientDone = streamOutcome(stream);
+  stream.pipe(filter).pipe(rewriter).pipe(spool);
+  // Read the client's message to its end before answering (RFC 5321 §4.1.1.4).
+  if (!(await clientDone)) {
+    spool.destroy();
+    ctx.logger.info({ event: 'lost', ...fields, size: stream.byteLength }, `${transaction.queueId}: lost connection after DATA (${stream.byteLength} bytes)`);
+    throw replies.notReceived();
+  }
+  await spooled(spool);
+
+  const size = stream.byteLength;
+  const refusal = async (): Promise<SmtpReply | null> => {
+    if (stream.sizeExceeded || spool.overflowed) return new SmtpReply(552, '5.3.4', `Error: message file too big (limit ${ctx.config.smtpd.message_size_limit})`);
+    if (filter.bareCount > 0 && ctx.config.smtpd.forbid_bare_newline === 'reject') return replies.bareNewline();
+    const verdict = await ctx.policy.evaluate('end_of_data', sessionFacts(session), ctx.env);
+    logWarnings(ctx.logger, session, 'END-OF-MESSAGE', verdict);
+    return verdict.action === 'reject' ? verdictReply(verdict) : null;
+  };
+  const refused = await refusal();
+  if (refused) {
+    logReject(ctx.logger, session, 'END-OF-MESSAGE', refused, { from: transaction.sender, to: [...transaction.recipients.values()][0]?.address ?? null });
+    throw refused;
+  }
+  if (filter.bareCount > 0) ctx.logger.info({ event: 'bare_newline', ...fields, count: filter.bareCount }, `${transaction.queueId}: normalized ${filter.bareCount} bare <CR>/<LF> in message content`);
+
+  const remote = remoteRecipients(transaction);
+  const nrcpt = new Set([...transaction.recipients.values()].flatMap((recipient) => recipient.mailboxes)).size + remote.length;
+  ctx.logger.info(
+    { event: 'received', ...fields, from: transaction.sender, to: [...transaction.recipients.values()].map((r) => r.address), size, nrcpt, message_id: rewriter.messageId ?? undefined },
+    `${transaction.queueId}: from=<${transaction.sender}>, size=${size}, nrcpt=${nrcpt}${rewriter.messageId ? `, message-id=${rewriter.messageId}` : ''}`,
+  );
+
+  let message = await checkInbound(ctx, session, transaction, spool.content());
+  if (mayBeSigned(ctx, session)) message = await sign(ctx, session, transaction, message);
+
+  const outcome = smtpReplyFor(await deliverLocally(ctx, session, transaction, message), transaction.queueId);
   if (!outcome.ok) {
     logReject(ctx.logger, session, 'END-OF-MESSAGE', outcome.reply, { from: transaction.sender });
     throw outcome.reply;
+  }
+  if (remote.length > 0) {
+    try {
+      await enqueue(ctx, session, transaction, message, remote);
+    } catch (err) {
+      ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
+      throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
+    }
   }
   return outcome.message;
 }

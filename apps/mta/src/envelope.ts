@@ -112,13 +112,13 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
       if (verdict.action === 'reject') return refuse(ctx, session, 'RCPT', verdictReply(verdict), { ...details, stage: verdict.stage, rule: verdict.rule }, callback);
 
       const route = await routeRecipient(ctx, rcpt, domain);
+      const dsn = (address as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      const accepted = { address: rcpt, notify: dsn?.notify ?? null, orcpt: dsn?.orcpt ?? null };
       switch (route.kind) {
         case 'remote':
-        case 'forward':
-          // The policy allows this relay (or the alias forwards off-site), but there is no outbound
-          // queue before issue 5: deferring keeps the message with the client instead of losing it.
-          if (route.kind === 'forward') ctx.logger.warn({ event: 'forward_deferred', ...sessionFields(session), to: rcpt, remote: route.remote }, `${rcpt}: alias forwards to ${route.remote.join(', ')}; deferred until outbound delivery exists`);
-          return refuse(ctx, session, 'RCPT', replies.outboundUnavailable(rcpt), details, callback);
+          // The relay restrictions permitted it: the outbound queue takes it after DATA.
+          transaction.recipients.set(address.address.toLowerCase(), { ...accepted, mailboxes: [], remote: [rcpt], forwarded: false });
+          return callback();
         case 'unknown':
           if (rcpt.slice(0, rcpt.lastIndexOf('@')).toLowerCase() === 'postmaster') {
             // RFC 5321 §4.5.1 requires postmaster for every domain: this is a setup error worth an error line.
@@ -129,7 +129,7 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
           if (route.unknownTargets.length > 0) {
             ctx.logger.warn({ event: 'alias_unknown_targets', ...sessionFields(session), to: rcpt, unknown: route.unknownTargets }, `${rcpt}: alias targets lead nowhere: ${route.unknownTargets.join(', ')}`);
           }
-          transaction.recipients.set(address.address.toLowerCase(), { address: rcpt, mailboxes: route.mailboxes });
+          transaction.recipients.set(address.address.toLowerCase(), { ...accepted, mailboxes: route.mailboxes, remote: route.remote, forwarded: route.remote.length > 0 });
           return callback();
       }
     })().catch((err: unknown) => {

@@ -18,7 +18,8 @@ const SERVICES: SmtpService[] = ['smtp', 'submission', 'submissions'];
 /**
  * Starts the SMTP listeners of the config (the Postfix role): `smtp` (25),
  * `submission` (587, STARTTLS) and `submissions` (465, implicit TLS). Local
- * mail goes over LMTP to virtual_transport or the first listen.lmtp address.
+ * mail goes over LMTP to virtual_transport or the first listen.lmtp address,
+ * other mail into the outbound queue, whose delivery runs start here too.
  * Throws ConfigError for a bad restriction list (naming the key).
  */
 export async function startMta(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard } = {}): Promise<Mta> {
@@ -32,6 +33,7 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   const listeners: SmtpListener[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
+    await context.queue.stop();
     await context.handoff.close();
   };
   try {
@@ -49,6 +51,7 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
     throw err;
   }
   logger.info({ relay: `lmtp[${context.handoff.destination}]` }, `local delivery over LMTP to ${context.handoff.destination}`);
+  context.queue.start();
   return { context, listeners, close };
 }
 

@@ -72,7 +72,8 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
       hidePIPELINING: false,
       hide8BITMIME: false,
       hideSMTPUTF8: false,
-      hideDSN: true,
+      // RFC 3461: NOTIFY/RET/ENVID/ORCPT go into the queue entry and its bounces.
+      hideDSN: false,
       hideREQUIRETLS: true,
       socketTimeout: config.smtpd.timeout_seconds * 1000,
       closeTimeout: CLOSE_GRACE_MS,

@@ -4,12 +4,13 @@ import type { MtaContext } from './context.js';
 
 /** Where one RCPT TO address leads (after the restrictions allowed it). */
 export type RecipientRoute =
-  /** Local mailboxes, as LMTP recipient addresses. */
-  | { kind: 'local'; mailboxes: string[]; unknownTargets: string[] }
+  /**
+   * One of our domains: its local mailboxes (LMTP recipient addresses) and,
+   * for an alias that forwards off-site, the remote targets (queued, ARC-sealed).
+   */
+  | { kind: 'local'; mailboxes: string[]; remote: string[]; unknownTargets: string[] }
   /** Not one of our domains: relaying (the policy already decided it may). */
   | { kind: 'remote' }
-  /** A local alias that forwards (at least partly) off-site. */
-  | { kind: 'forward'; remote: string[] }
   /** A local domain without such a user, alias or catch-all. */
   | { kind: 'unknown' };
 
@@ -25,9 +26,8 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
   if ((await ctx.store.getDomain(domain)) === null) return { kind: 'remote' };
   const delimiter = ctx.config.smtpd.recipient_delimiter;
   const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
-  if (resolution.remote.length > 0) return { kind: 'forward', remote: resolution.remote };
-  if (resolution.local.length === 0) return { kind: 'unknown' };
-  return { kind: 'local', mailboxes: resolution.local.map((delivery) => mailboxAddress(delivery, delimiter)), unknownTargets: resolution.unknown };
+  if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: 'unknown' };
+  return { kind: 'local', mailboxes: resolution.local.map((delivery) => mailboxAddress(delivery, delimiter)), remote: resolution.remote, unknownTargets: resolution.unknown };
 }
 
 /**

@@ -56,7 +56,6 @@ export const replies = {
   unknownRecipient: (rcpt: string, code: number) =>
     new SmtpReply(code, code >= 500 ? '5.1.1' : '4.1.1', `${bracket(rcpt)}: Recipient address rejected: User unknown in virtual mailbox table`),
   // Issue 5 brings the outbound queue; until then nothing is accepted that could not be delivered.
-  outboundUnavailable: (rcpt: string) => new SmtpReply(451, '4.4.0', `${bracket(rcpt)}: Recipient address deferred: outbound delivery is not available yet`),
   lookupFailed: (rcpt: string) => new SmtpReply(451, '4.3.0', `${bracket(rcpt)}: Temporary lookup failure`),
   encryptionRequired: () => new SmtpReply(530, '5.7.0', 'Must issue a STARTTLS command first'),
   // smtpd_forbid_bare_newline = reject (Postfix 3.9 wording).

@@ -11,6 +11,13 @@ export interface AcceptedRecipient {
   address: string;
   /** The local mailboxes it reaches, as LMTP recipient addresses (user address with its +tag). */
   mailboxes: string[];
+  /** Addresses to deliver through the outbound queue: the RCPT itself when relayed, or an alias's remote targets. */
+  remote: string[];
+  /** True when `remote` are an alias's targets (the message is forwarded: ARC-sealed, never DKIM-signed as ours). */
+  forwarded: boolean;
+  /** RFC 3461 NOTIFY and ORCPT given with the RCPT. */
+  notify: string[] | null;
+  orcpt: string | null;
 }
 
 /** One mail transaction, from MAIL FROM to the reply after DATA (Postfix's queue file). */

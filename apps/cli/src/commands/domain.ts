@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { generateDkimKey } from '@postern/dkim';
 import { addDomain, deleteDomain } from '@postern/directory';
 import { withStore, type GlobalOptions } from '../context.js';
+import { dkimRecordLine, nextDatedSelector } from '../dkim-keys.js';
 import { printJson, printTable } from '../output.js';
 
 export function registerDomain(program: Command): void {
@@ -9,11 +11,17 @@ export function registerDomain(program: Command): void {
   domain
     .command('add')
     .argument('<domain>')
-    .description('add a local domain')
-    .action(async (name: string, _opts, cmd: Command) => {
+    .option('--no-dkim', 'do not generate a DKIM signing key')
+    .description('add a local domain (with an RSA DKIM key, so that its mail is signed at once)')
+    .action(async (name: string, opts: { dkim: boolean }, cmd: Command) => {
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
         const added = await addDomain(store, name);
         process.stdout.write(`added domain ${added.name}\n`);
+        if (!opts.dkim || (await store.listDkimKeys(added.name)).some((key) => key.active)) return;
+        // OpenDKIM setups make one key per domain with opendkim-genkey; here it comes with the domain.
+        const selector = nextDatedSelector([], new Date());
+        const key = await store.addDkimKey({ domain: added.name, selector, ...generateDkimKey('rsa') });
+        process.stdout.write(`DKIM key ${selector} (rsa); publish:\n  ${dkimRecordLine(key)}\n`);
       });
     });
 

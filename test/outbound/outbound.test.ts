@@ -1,0 +1,251 @@
+// Outbound and trust end to end: `postern start` with a local DNS server and
+// remote MX hosts played by smtp-server on 127.0.0.x. A user's submission
+// leaves DKIM-signed through MX, a remote refusal comes back as a bounce,
+// inbound mail from outside carries truthful Authentication-Results with the
+// DMARC policy applied, forwarding seals ARC, and the queue is administered
+// with `postern queue`.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { generateDkimKey } from '@postern/dkim';
+import { dkimTxtRecord } from '@postern/dkim';
+import { createResolver } from '@postern/dns';
+import { authenticate, dkimSign } from 'mailauth';
+import nodemailer from 'nodemailer';
+import type { ZoneRecords } from '../support/dns-server.js';
+import { freePort } from '../support/ports.js';
+import { startRemoteMx, type RemoteMx } from '../support/remote-mx.js';
+import { startMtaInstance, type MtaInstance } from '../mta/instance.js';
+import { SmtpDialogue, sendMail } from '../mta/smtp-dialogue.js';
+
+const OUTSIDE = '127.0.0.2';
+const REMOTE_MX = '127.0.0.121';
+const BACKUP_MX = '127.0.0.122';
+const PASSWORD = 'outbound test password';
+
+/** A message from outside, DKIM-signed by `signer` when given. */
+async function outsideMessage(from: string, subject: string, signer?: { domain: string; selector: string; privateKey: string }): Promise<string> {
+  const raw = `From: ${from}\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@outside.test>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\nHello from outside.\r\n`;
+  if (!signer) return raw;
+  const signed = await dkimSign(raw, { canonicalization: 'relaxed/relaxed', signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey }] });
+  return signed.signatures + raw;
+}
+
+function header(raw: string, name: string): string[] {
+  const head = raw.slice(0, raw.indexOf('\r\n\r\n') + 2).replace(/\r\n[ \t]+/g, ' ');
+  return head
+    .split('\r\n')
+    .filter((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+    .map((line) => line.slice(name.length + 1).trim());
+}
+
+for (const backend of ['sqlite', 'mongodb'] as const) {
+  describe(`outbound and inbound trust on ${backend}`, { timeout: 240_000 }, () => {
+    let mta: MtaInstance;
+    let remote: RemoteMx;
+    let backup: RemoteMx;
+    const outsider = generateDkimKey('rsa');
+    let zone: ZoneRecords;
+
+    before(async () => {
+      const port = await freePort();
+      remote = await startRemoteMx(REMOTE_MX, port);
+      backup = await startRemoteMx(BACKUP_MX, port);
+      mta = await startMtaInstance(backend, {
+        settings: [
+          ['smtp.port', String(port)],
+          ['queue.queue_run_delay', '"1s"'],
+          ['queue.minimal_backoff_time', '"1h"'],
+        ],
+      });
+      await mta.addUser('alice@example.com', PASSWORD);
+      await mta.run(['alias', 'add', 'fwd@example.com', 'carol@remote.test']);
+      const keys = await mta.store.listDkimKeys('example.com');
+      assert.ok(keys.length > 0, 'postern init made a DKIM key');
+      zone = {
+        'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] },
+        'mx.remote.test': { A: [REMOTE_MX] },
+        // An MX whose first host refuses connections: delivery falls back to the next preference.
+        'fallback.test': { MX: [{ exchange: 'dead.fallback.test', priority: 5 }, { exchange: 'mx2.fallback.test', priority: 20 }] },
+        'dead.fallback.test': { A: ['127.0.0.123'] },
+        'mx2.fallback.test': { A: [BACKUP_MX] },
+        'nullmx.test': { MX: [{ exchange: '', priority: 0 }] },
+        'example.com': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] },
+        ...Object.fromEntries(keys.map((key) => {
+          const record = dkimTxtRecord(key.domain, key.selector, key.algorithm, key.publicKey);
+          return [record.name, { TXT: [record.value] }];
+        })),
+        // Outside senders: SPF for the outside client address, DKIM and DMARC records.
+        'good.test': { TXT: [`v=spf1 ip4:${OUTSIDE} -all`] },
+        'sel._domainkey.good.test': { TXT: [`v=DKIM1; k=rsa; p=${outsider.publicKey}`] },
+        '_dmarc.good.test': { TXT: ['v=DMARC1; p=reject'] },
+        'reject.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+        '_dmarc.reject.test': { TXT: ['v=DMARC1; p=reject'] },
+        'quarantine.test': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
+        '_dmarc.quarantine.test': { TXT: ['v=DMARC1; p=quarantine'] },
+        'soft.test': { TXT: [`v=spf1 ip4:192.0.2.1 ~all`] },
+        'broken.test': { SERVFAIL: true },
+        '_dmarc.broken.test': { SERVFAIL: true },
+      };
+      mta.dns.set(zone);
+    });
+    after(async () => {
+      await mta?.stop();
+      await remote?.stop();
+      await backup?.stop();
+    });
+
+    const resolver = () => createResolver({ servers: [mta.dns.address], timeoutMs: 1000 }).mailauthResolver() as never;
+
+    const submit = async (to: string, subject: string): Promise<void> => {
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mta.ports.submission, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: PASSWORD } });
+      try {
+        await transport.sendMail({ from: 'Alice <alice@example.com>', to, subject, text: `Sent to ${to}.` });
+      } finally {
+        transport.close();
+      }
+    };
+
+    it('mail a user submits leaves through the MX, DKIM-signed for example.com (mailauth verifies it)', async () => {
+      await submit('bob@remote.test', 'signed outbound');
+      const [delivered] = await remote.waitFor(1);
+      assert.deepEqual(delivered!.to, ['bob@remote.test']);
+      assert.equal(delivered!.from, 'alice@example.com');
+      const result = await authenticate(delivered!.raw, { ip: '127.0.0.1', helo: 'mail.example.com', sender: 'alice@example.com', mta: 'mx.remote.test', resolver: resolver() });
+      const pass = result.dkim.results.filter((r) => r.status.result === 'pass');
+      assert.ok(pass.some((r) => r.signingDomain === 'example.com'), `DKIM pass for example.com: ${JSON.stringify(result.dkim.results.map((r) => r.status))}`);
+      assert.equal(result.spf && result.spf.status.result, 'pass');
+      assert.equal(result.dmarc && result.dmarc.status.result, 'none', 'example.com publishes no DMARC record here');
+      // Delivered entries leave the queue.
+      await mta.waitForLog((line) => line.event === 'removed' || (line.event === 'delivery' && line.to === 'bob@remote.test' && line.status === 'sent'));
+      for (let i = 0; i < 50 && (await mta.store.listQueue()).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await mta.store.listQueue(), []);
+    });
+
+    it('falls back to the next MX when the preferred one refuses connections', async () => {
+      await submit('dora@fallback.test', 'fallback mx');
+      const [delivered] = await backup.waitFor(1);
+      assert.deepEqual(delivered!.to, ['dora@fallback.test']);
+    });
+
+    it('a remote 5xx comes back to the sender as an RFC 3464 bounce with the remote reply', async () => {
+      remote.rcptReply = (address) => (address === 'nobody@remote.test' ? '550 5.1.1 <nobody@remote.test>: no such user here' : null);
+      await submit('nobody@remote.test', 'will bounce');
+      const inbox = await mta.waitForInbox('alice@example.com', 1, 20_000);
+      const bounce = inbox.map((m) => m.raw).find((raw) => /report-type="?delivery-status/i.test(raw));
+      assert.ok(bounce, `a DSN in alice's INBOX: ${inbox.map((m) => header(m.raw, 'Subject')).join(' | ')}`);
+      assert.match(bounce, /Final-Recipient: rfc822; ?nobody@remote\.test/i);
+      assert.match(bounce, /Action: failed/i);
+      assert.match(bounce, /Status: 5\.1\.1/);
+      assert.match(bounce, /550 5\.1\.1 <nobody@remote\.test>: no such user here/);
+      assert.match(bounce, /Subject: will bounce/, 'the original message is returned');
+      assert.deepEqual(header(bounce, 'Return-Path'), ['<>'], 'bounces have the null sender');
+    });
+
+    it('a null MX bounces at once without a connection', async () => {
+      const before = mta.logLines().length;
+      await submit('someone@nullmx.test', 'null mx');
+      const line = await mta.waitForLog((l) => l.event === 'delivery' && l.to === 'someone@nullmx.test');
+      assert.equal(line.status, 'bounced');
+      assert.equal(line.dsn, '5.1.10');
+      assert.ok(mta.logLines().length > before);
+    });
+
+    it('a deferred message shows in `postern queue list` and `queue flush` delivers it once the remote accepts', async () => {
+      remote.rcptReply = (address) => (address === 'later@remote.test' ? '451 4.3.0 try again later' : null);
+      await submit('later@remote.test', 'deferred then flushed');
+      await mta.waitForLog((l) => l.event === 'delivery' && l.to === 'later@remote.test' && l.status === 'deferred');
+      const listed = await mta.instance.run(['queue', 'list', '--json']);
+      assert.equal(listed.code, 0, listed.stderr);
+      const entries = JSON.parse(listed.stdout) as { id: string; recipients: { address: string; status: string; lastResponse: string | null }[] }[];
+      const entry = entries.find((e) => e.recipients.some((r) => r.address === 'later@remote.test'));
+      assert.ok(entry, listed.stdout);
+      assert.equal(entry.recipients[0]!.status, 'deferred');
+      assert.match(entry.recipients[0]!.lastResponse ?? '', /451 4\.3\.0 try again later/);
+      remote.rcptReply = () => null;
+      const count = remote.messages.length;
+      const flushed = await mta.instance.run(['queue', 'flush']);
+      assert.equal(flushed.code, 0, flushed.stderr);
+      const messages = await remote.waitFor(count + 1);
+      assert.deepEqual(messages[count]!.to, ['later@remote.test']);
+      for (let i = 0; i < 50 && (await mta.store.getQueueEntry(entry.id)) !== null; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await mta.store.getQueueEntry(entry.id), null, 'the entry left the queue');
+    });
+
+    it('`postern sendmail` from the host relays to the MX, DKIM-signed (mynetworks)', async () => {
+      const count = remote.messages.length;
+      const sent = await mta.instance.run(['sendmail', '-f', 'alice@example.com', 'erin@remote.test'], { input: 'From: alice@example.com\nSubject: from cron\n\nnightly report\n' });
+      assert.equal(sent.code, 0, sent.stderr);
+      const messages = await remote.waitFor(count + 1);
+      const raw = messages[count]!.raw.toString();
+      assert.match(raw, /^DKIM-Signature: .*d=example\.com/m);
+      assert.match(raw, /nightly report/);
+    });
+
+    const fromOutside = async (mailFrom: string, content: string, to = 'alice@example.com') => {
+      const smtp = await SmtpDialogue.open(mta.ports.smtp, { localAddress: OUTSIDE });
+      try {
+        assert.equal((await smtp.ehlo('client.outside.test')).code, 250);
+        return await sendMail(smtp, mailFrom, [to], content);
+      } finally {
+        await smtp.command('QUIT').catch(() => undefined);
+      }
+    };
+
+    const latest = async (subject: string, mailbox = 'INBOX'): Promise<string> => {
+      for (let i = 0; i < 100; i++) {
+        const found = (await mta.inbox('alice@example.com', mailbox)).reverse().find((m) => m.raw.includes(`Subject: ${subject}`));
+        if (found) return found.raw;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no message "${subject}" in ${mailbox}`);
+    };
+
+    it('inbound mail with SPF, DKIM and DMARC passing gets one Authentication-Results naming the hostname, and Received-SPF', async () => {
+      const content = await outsideMessage('news@good.test', 'all pass', { domain: 'good.test', selector: 'sel', privateKey: outsider.privateKey });
+      // A forged Authentication-Results claiming our hostname must not survive (RFC 8601 §5).
+      const forged = `Authentication-Results: mail.example.com; dkim=pass header.d=bank.test\r\n${content}`;
+      assert.equal((await fromOutside('news@good.test', forged)).code, 250);
+      const raw = await latest('all pass');
+      const results = header(raw, 'Authentication-Results');
+      assert.equal(results.length, 1, results.join('\n'));
+      assert.match(results[0]!, /^mail\.example\.com;/);
+      assert.match(results[0]!, /spf=pass/);
+      assert.match(results[0]!, /dkim=pass[^;]*header\.i=@good\.test/);
+      assert.match(results[0]!, /dmarc=pass/);
+      assert.doesNotMatch(raw, /bank\.test/);
+      assert.match(header(raw, 'Received-SPF')[0] ?? '', /^pass/i);
+    });
+
+    it('SPF softfail and a DNS failure are reported truthfully; the temperror DMARC lookup is answered 4xx', async () => {
+      assert.equal((await fromOutside('x@soft.test', await outsideMessage('x@soft.test', 'soft fail'))).code, 250);
+      assert.match(header(await latest('soft fail'), 'Authentication-Results')[0]!, /spf=softfail/);
+      const reply = await fromOutside('x@broken.test', await outsideMessage('x@broken.test', 'dns broken'));
+      assert.equal(Math.floor(reply.code / 100), 4, reply.line);
+    });
+
+    it('DMARC p=reject failures are refused at end of data with 550 5.7.1', async () => {
+      const reply = await fromOutside('spoofer@elsewhere.test', await outsideMessage('ceo@reject.test', 'spoofed reject'));
+      assert.equal(reply.code, 550, reply.line);
+      assert.match(reply.line, /^550 5\.7\.1 /);
+    });
+
+    it('DMARC p=quarantine failures are filed into Junk', async () => {
+      assert.equal((await fromOutside('spoofer@elsewhere.test', await outsideMessage('ceo@quarantine.test', 'spoofed quarantine'))).code, 250);
+      const raw = await latest('spoofed quarantine', 'Junk');
+      assert.match(header(raw, 'Authentication-Results')[0]!, /dmarc=fail/);
+    });
+
+    it('an alias forwarding off-site passes the message on with an ARC seal that verifies', async () => {
+      const count = remote.messages.length;
+      const content = await outsideMessage('news@good.test', 'forwarded', { domain: 'good.test', selector: 'sel', privateKey: outsider.privateKey });
+      assert.equal((await fromOutside('news@good.test', content, 'fwd@example.com')).code, 250);
+      const messages = await remote.waitFor(count + 1);
+      const forwarded = messages[count]!;
+      assert.deepEqual(forwarded.to, ['carol@remote.test']);
+      const result = await authenticate(forwarded.raw, { ip: '127.0.0.1', helo: 'mail.example.com', sender: forwarded.from, mta: 'mx.remote.test', resolver: resolver() });
+      assert.ok(result.arc, 'ARC evaluated');
+      assert.equal(result.arc.status.result, 'pass', JSON.stringify(result.arc.status));
+      assert.match(forwarded.raw.toString(), /^ARC-Seal: i=1;/m);
+    });
+  });
+}
