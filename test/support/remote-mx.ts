@@ -17,6 +17,10 @@ export interface RemoteMx {
   readonly messages: ReceivedMessage[];
   /** Replies to a RCPT: return an error text with a code ("550 5.1.1 no such user") to refuse it, null to accept. */
   rcptReply: (address: string) => string | null;
+  /** While true, a message is read to its final dot and never answered (a remote that hangs in DATA). */
+  stallData: boolean;
+  /** How many messages arrived in full but were never answered because of stallData. */
+  stalled: number;
   /** Waits until `count` messages arrived (or throws after the timeout, naming how many did). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   stop(): Promise<void>;
@@ -34,6 +38,8 @@ export async function startRemoteMx(host: string, port: number, options: { name?
     port,
     messages,
     rcptReply: () => null,
+    stallData: false,
+    stalled: 0,
     async waitFor(count, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
@@ -58,6 +64,10 @@ export async function startRemoteMx(host: string, port: number, options: { name?
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (remote.stallData) {
+          remote.stalled++;
+          return;
+        }
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
