@@ -9,7 +9,7 @@ import nodemailer from 'nodemailer';
 import { startMtaInstance, type MtaInstance } from '../mta/instance.js';
 import { freePort } from '../support/ports.js';
 import { startPostern } from '../support/postern-process.js';
-import { startRemoteMx, type RemoteMx } from '../support/remote-mx.js';
+import { startRemoteSmtp, type RemoteSmtp } from '../support/remote-smtp.js';
 
 const REMOTE_MX = '127.0.0.131';
 const PASSWORD = 'crash test password';
@@ -25,11 +25,11 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 for (const backend of ['sqlite', 'mongodb'] as const) {
   describe(`kill -9 during outbound delivery on ${backend}`, { timeout: 120_000 }, () => {
     let mta: MtaInstance;
-    let remote: RemoteMx;
+    let remote: RemoteSmtp;
 
     before(async () => {
       const port = await freePort();
-      remote = await startRemoteMx(REMOTE_MX, port);
+      remote = await startRemoteSmtp({ host: REMOTE_MX, port });
       mta = await startMtaInstance(backend, {
         settings: [['smtp.port', String(port)], ['queue.queue_run_delay', '"1s"'], ['queue.lease_time', '"3s"'], ['queue.minimal_backoff_time', '"1s"']],
         zone: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: [REMOTE_MX] } },
@@ -65,8 +65,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       // Give a second runner every chance to deliver it again: it must not.
       await new Promise((resolve) => setTimeout(resolve, 4000));
       assert.equal(remote.messages.length, 1, 'exactly one completed delivery');
-      assert.deepEqual(remote.messages[0]!.to, ['bob@remote.test']);
-      assert.match(remote.messages[0]!.raw.toString(), /once and only once/);
+      assert.deepEqual(remote.messages[0]!.recipients, ['bob@remote.test']);
+      assert.match(remote.messages[0]!.message.toString(), /once and only once/);
       assert.deepEqual(await mta.store.listQueue(), []);
     });
   });

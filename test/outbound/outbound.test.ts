@@ -9,11 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import { generateDkimKey } from '@postern/dkim';
 import { dkimTxtRecord } from '@postern/dkim';
 import { createResolver } from '@postern/dns';
+import type { QueueId } from '@postern/store';
 import { authenticate, dkimSign } from 'mailauth';
 import nodemailer from 'nodemailer';
 import type { ZoneRecords } from '../support/dns-server.js';
 import { freePort } from '../support/ports.js';
-import { startRemoteMx, type RemoteMx } from '../support/remote-mx.js';
+import { startRemoteSmtp, type Refusal, type RemoteSmtp } from '../support/remote-smtp.js';
 import { startMtaInstance, type MtaInstance } from '../mta/instance.js';
 import { SmtpDialogue, sendMail } from '../mta/smtp-dialogue.js';
 
@@ -26,7 +27,9 @@ const PASSWORD = 'outbound test password';
 async function outsideMessage(from: string, subject: string, signer?: { domain: string; selector: string; privateKey: string }): Promise<string> {
   const raw = `From: ${from}\r\nTo: alice@example.com\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@outside.test>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\nHello from outside.\r\n`;
   if (!signer) return raw;
-  const signed = await dkimSign(raw, { canonicalization: 'relaxed/relaxed', signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey }] });
+  // mailauth 4.13.3 signs with `signatureData` (its typings name only the single-signature fields).
+  const options = { canonicalization: 'relaxed/relaxed', signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey }] };
+  const signed = await dkimSign(raw, options as unknown as Parameters<typeof dkimSign>[1]);
   return signed.signatures + raw;
 }
 
@@ -41,15 +44,17 @@ function header(raw: string, name: string): string[] {
 for (const backend of ['sqlite', 'mongodb'] as const) {
   describe(`outbound and inbound trust on ${backend}`, { timeout: 240_000 }, () => {
     let mta: MtaInstance;
-    let remote: RemoteMx;
-    let backup: RemoteMx;
+    let remote: RemoteSmtp;
+    // What the remote MX refuses at RCPT, changed by the tests as they go.
+    const refusals: Record<string, Refusal> = {};
+    let backup: RemoteSmtp;
     const outsider = generateDkimKey('rsa');
     let zone: ZoneRecords;
 
     before(async () => {
       const port = await freePort();
-      remote = await startRemoteMx(REMOTE_MX, port);
-      backup = await startRemoteMx(BACKUP_MX, port);
+      remote = await startRemoteSmtp({ host: REMOTE_MX, port, refuseRecipients: refusals });
+      backup = await startRemoteSmtp({ host: BACKUP_MX, port });
       mta = await startMtaInstance(backend, {
         settings: [
           ['smtp.port', String(port)],
@@ -108,9 +113,9 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     it('mail a user submits leaves through the MX, DKIM-signed for example.com (mailauth verifies it)', async () => {
       await submit('bob@remote.test', 'signed outbound');
       const [delivered] = await remote.waitFor(1);
-      assert.deepEqual(delivered!.to, ['bob@remote.test']);
-      assert.equal(delivered!.from, 'alice@example.com');
-      const result = await authenticate(delivered!.raw, { ip: '127.0.0.1', helo: 'mail.example.com', sender: 'alice@example.com', mta: 'mx.remote.test', resolver: resolver() });
+      assert.deepEqual(delivered!.recipients, ['bob@remote.test']);
+      assert.equal(delivered!.mailFrom, 'alice@example.com');
+      const result = await authenticate(delivered!.message, { ip: '127.0.0.1', helo: 'mail.example.com', sender: 'alice@example.com', mta: 'mx.remote.test', resolver: resolver() });
       const pass = result.dkim.results.filter((r) => r.status.result === 'pass');
       assert.ok(pass.some((r) => r.signingDomain === 'example.com'), `DKIM pass for example.com: ${JSON.stringify(result.dkim.results.map((r) => r.status))}`);
       assert.equal(result.spf && result.spf.status.result, 'pass');
@@ -124,11 +129,11 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     it('falls back to the next MX when the preferred one refuses connections', async () => {
       await submit('dora@fallback.test', 'fallback mx');
       const [delivered] = await backup.waitFor(1);
-      assert.deepEqual(delivered!.to, ['dora@fallback.test']);
+      assert.deepEqual(delivered!.recipients, ['dora@fallback.test']);
     });
 
     it('a remote 5xx comes back to the sender as an RFC 3464 bounce with the remote reply', async () => {
-      remote.rcptReply = (address) => (address === 'nobody@remote.test' ? '550 5.1.1 <nobody@remote.test>: no such user here' : null);
+      refusals['nobody@remote.test'] = [550, '5.1.1 <nobody@remote.test>: no such user here'];
       await submit('nobody@remote.test', 'will bounce');
       const inbox = await mta.waitForInbox('alice@example.com', 1, 20_000);
       const bounce = inbox.map((m) => m.raw).find((raw) => /report-type="?delivery-status/i.test(raw));
@@ -151,22 +156,22 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     it('a deferred message shows in `postern queue list` and `queue flush` delivers it once the remote accepts', async () => {
-      remote.rcptReply = (address) => (address === 'later@remote.test' ? '451 4.3.0 try again later' : null);
+      refusals['later@remote.test'] = [451, '4.3.0 try again later'];
       await submit('later@remote.test', 'deferred then flushed');
       await mta.waitForLog((l) => l.event === 'delivery' && l.to === 'later@remote.test' && l.status === 'deferred');
       const listed = await mta.instance.run(['queue', 'list', '--json']);
       assert.equal(listed.code, 0, listed.stderr);
-      const entries = JSON.parse(listed.stdout) as { id: string; recipients: { address: string; status: string; lastResponse: string | null }[] }[];
+      const entries = JSON.parse(listed.stdout) as { id: QueueId; recipients: { address: string; status: string; lastResponse: string | null }[] }[];
       const entry = entries.find((e) => e.recipients.some((r) => r.address === 'later@remote.test'));
       assert.ok(entry, listed.stdout);
       assert.equal(entry.recipients[0]!.status, 'deferred');
       assert.match(entry.recipients[0]!.lastResponse ?? '', /451 4\.3\.0 try again later/);
-      remote.rcptReply = () => null;
+      delete refusals['later@remote.test'];
       const count = remote.messages.length;
       const flushed = await mta.instance.run(['queue', 'flush']);
       assert.equal(flushed.code, 0, flushed.stderr);
       const messages = await remote.waitFor(count + 1);
-      assert.deepEqual(messages[count]!.to, ['later@remote.test']);
+      assert.deepEqual(messages[count]!.recipients, ['later@remote.test']);
       for (let i = 0; i < 50 && (await mta.store.getQueueEntry(entry.id)) !== null; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(await mta.store.getQueueEntry(entry.id), null, 'the entry left the queue');
     });
@@ -176,7 +181,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const sent = await mta.instance.run(['sendmail', '-f', 'alice@example.com', 'erin@remote.test'], { input: 'From: alice@example.com\nSubject: from cron\n\nnightly report\n' });
       assert.equal(sent.code, 0, sent.stderr);
       const messages = await remote.waitFor(count + 1);
-      const raw = messages[count]!.raw.toString();
+      const raw = messages[count]!.message.toString();
       assert.match(raw, /^DKIM-Signature: .*d=example\.com/m);
       assert.match(raw, /nightly report/);
     });
@@ -241,11 +246,11 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal((await fromOutside('news@good.test', content, 'fwd@example.com')).code, 250);
       const messages = await remote.waitFor(count + 1);
       const forwarded = messages[count]!;
-      assert.deepEqual(forwarded.to, ['carol@remote.test']);
-      const result = await authenticate(forwarded.raw, { ip: '127.0.0.1', helo: 'mail.example.com', sender: forwarded.from, mta: 'mx.remote.test', resolver: resolver() });
+      assert.deepEqual(forwarded.recipients, ['carol@remote.test']);
+      const result = await authenticate(forwarded.message, { ip: '127.0.0.1', helo: 'mail.example.com', sender: forwarded.mailFrom, mta: 'mx.remote.test', resolver: resolver() });
       assert.ok(result.arc, 'ARC evaluated');
       assert.equal(result.arc.status.result, 'pass', JSON.stringify(result.arc.status));
-      assert.match(forwarded.raw.toString(), /^ARC-Seal: i=1;/m);
+      assert.match(forwarded.message.toString(), /^ARC-Seal: i=1;/m);
     });
   });
 }

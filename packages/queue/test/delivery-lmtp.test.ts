@@ -7,7 +7,7 @@ import { startDnsServer, type DnsTestServer } from '../../../test/support/dns-se
 import { freePort } from '../../../test/support/ports.js';
 import { deliver } from '../src/delivery/index.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
-import { startRemoteSmtp, type RemoteSmtp } from './support/remote-smtp.js';
+import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startSmtpSink } from './support/smtp-sink.js';
 
 // This file's servers live on 127.0.0.80-89 and on unix sockets.

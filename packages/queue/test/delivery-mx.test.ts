@@ -7,7 +7,7 @@ import { deliver, nextHopKey } from '../src/delivery/index.js';
 import { nextHopFor } from '../src/delivery/next-hop.js';
 import { resolveRoutes } from '../src/delivery/routes.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
-import { startRemoteSmtp, type RemoteSmtp } from './support/remote-smtp.js';
+import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 
 // This file's servers live on 127.0.0.20-29 (and ::1).
 describe('delivery: next hop and MX routing (RFC 5321 §5.1)', () => {

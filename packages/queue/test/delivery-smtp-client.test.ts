@@ -7,7 +7,7 @@ import { xtext } from '../src/delivery/envelope.js';
 import { parseNextHop } from '../src/delivery/next-hop.js';
 import { Capabilities, dotStuffed, formatReply, ReplyParser, SmtpClientError, type SmtpReply } from '../src/smtp-client/index.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
-import { startRemoteSmtp } from './support/remote-smtp.js';
+import { startRemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startScriptedServer } from './support/scripted-server.js';
 
 function parseAll(...chunks: string[]): SmtpReply[] {

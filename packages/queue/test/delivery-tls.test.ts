@@ -8,7 +8,7 @@ import { freePort } from '../../../test/support/ports.js';
 import { deliver } from '../src/delivery/index.js';
 import { selfSignedCertificate } from './support/certificate.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
-import { startRemoteSmtp, type RemoteOptions, type RemoteSmtp } from './support/remote-smtp.js';
+import { startRemoteSmtp, type RemoteOptions, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 
 // This file's servers live on 127.0.0.60-79.
 const HOSTS: Record<string, string> = {

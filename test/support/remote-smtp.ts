@@ -1,4 +1,5 @@
-// A remote SMTP/LMTP server for delivery tests: smtp-server 3.21.6 on a 127.0.0.x address, recording what it received.
+// A remote SMTP/LMTP server for delivery tests (the queue's and the end-to-end
+// suites'): smtp-server 3.21.6 on a 127.0.0.x address, recording what it received.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import type { Socket } from 'node:net';
 
@@ -31,7 +32,7 @@ export interface RemoteOptions {
   path?: string;
   /** Passed to smtp-server as is (secure, lmtp, hideSTARTTLS, size, authMethods, key/cert …). */
   server?: Partial<SMTPServerOptions>;
-  /** Recipients refused at RCPT TO, by address (lower case). */
+  /** Recipients refused at RCPT TO, by address (lower case); read at each RCPT, so a test may change it. */
   refuseRecipients?: Record<string, Refusal>;
   /** Refuses MAIL FROM. */
   refuseMail?: Refusal;
@@ -46,7 +47,14 @@ export interface RemoteOptions {
 export interface RemoteSmtp {
   host: string;
   port: number;
+  /** Messages answered 250 after the data (or refused there: refuseData, lmtpReplies). */
   readonly messages: ReceivedMessage[];
+  /** While true, a message is read to its final dot and never answered (a remote hanging in DATA). */
+  stallData: boolean;
+  /** How many messages arrived in full but were left unanswered by stallData. */
+  readonly stalled: number;
+  /** Waits until `count` messages were answered; throws after the timeout naming how many were. */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   readonly connections: RawConnection[];
   /** AUTH attempts: username, password, accepted. */
   readonly logins: { username: string; password: string; accepted: boolean }[];
@@ -62,6 +70,7 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
   const connections: RawConnection[] = [];
   const logins: RemoteSmtp['logins'] = [];
   const sockets = new Set<Socket>();
+  const stall = { on: false, count: 0 };
   const server = new SMTPServer({
     logger: false,
     // Enhanced codes come from the refusal texts, so replies read exactly as the test wrote them.
@@ -87,6 +96,10 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (stall.on) {
+          stall.count++;
+          return;
+        }
         const envelope = session.envelope;
         const from = envelope.mailFrom === false ? { address: '', args: {} } : envelope.mailFrom;
         messages.push({
@@ -132,6 +145,23 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
     messages,
     connections,
     logins,
+    get stallData() {
+      return stall.on;
+    },
+    set stallData(value: boolean) {
+      stall.on = value;
+    },
+    get stalled() {
+      return stall.count;
+    },
+    async waitFor(count, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < count) {
+        if (Date.now() > deadline) throw new Error(`remote ${options.host}:${options.port} answered ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return messages;
+    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
