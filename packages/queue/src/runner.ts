@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
-import type { QueueEntry, Store } from '@postern/store';
+import type { QueueEntry, QueueId, Store } from '@postern/store';
 import { deliver as realDeliver } from './delivery/index.js';
 import { attemptEntry, type AttemptContext } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
@@ -36,8 +36,9 @@ export class QueueRunner {
   readonly owner: string;
   private readonly options: QueueRunnerOptions;
   private readonly context: AttemptContext;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<QueueId, Promise<void>>();
   private pollTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private scanning: Promise<void> | null = null;
   /** wake() came during a scan: scan again when it ends. */
@@ -73,6 +74,9 @@ export class QueueRunner {
   start(): void {
     if (this.stopped || this.pollTimer !== null) return;
     this.pollTimer = setInterval(() => this.wake(), this.options.config.queue.queue_run_delay);
+    // A delivery may outlast its lease (slow remotes, many MX hosts): keep renewing what is in flight.
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.options.config.queue.lease_time / 3)));
+    this.renewTimer.unref();
     this.wake();
   }
 
@@ -105,6 +109,8 @@ export class QueueRunner {
     this.stopped = true;
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    this.renewTimer = null;
     if (this.dueTimer !== null) clearTimeout(this.dueTimer.timer);
     this.dueTimer = null;
     const deadline = Date.now() + (this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
@@ -158,6 +164,21 @@ export class QueueRunner {
         }
       });
     this.inFlight.set(entry.id, attempt);
+  }
+
+  /** Extends the lease of every entry in flight; one another runner took over is logged (its delivery cannot be recalled). */
+  private async renewLeases(): Promise<void> {
+    const { store, logger, config } = this.options;
+    const until = new Date(Date.now() + config.queue.lease_time);
+    for (const id of this.inFlight.keys()) {
+      try {
+        if (!(await store.renewQueueLease(id, this.owner, until))) {
+          logger.warn({ event: 'lease_lost', queue_id: id, owner: this.owner }, `${id}: delivery lease lost to another runner while delivering`);
+        }
+      } catch (error) {
+        logger.warn({ event: 'lease_renew_failed', queue_id: id, err: error }, `${id}: could not renew the delivery lease`);
+      }
+    }
   }
 
   /** Gives back a lease taken while stop() began, so that another runner need not wait for it to expire. */

@@ -267,6 +267,20 @@ for (const backend of BACKENDS) {
       t.diagnostic(`${w.remote.received.length} messages at the remote, no duplicates`);
     });
 
+    test('a delivery that outlasts queue.lease_time keeps renewing its lease: a second runner never delivers it again', async (t) => {
+      const w = await open({ queue: { lease_time: '2s' }, remote: { slowMs: 5000 } });
+      await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'slow-lease@dest.test' }], message: testMessage('mslowlease') });
+      const first = w.runner({ owner: 'runner-a' });
+      first.start();
+      await waitFor('the delivery to start', () => first.active === 1 || undefined);
+      const second = w.runner({ owner: 'runner-b' });
+      second.start();
+      await waitFor('an empty queue', () => queueEmpty(w.store), 20_000);
+      assert.equal(receivedBy(w.remote, 'slow-lease@dest.test').length, 1, 'one copy, though the remote took 2.5 leases to answer');
+      assert.equal(w.logs.filter((line) => line.event === 'lease_lost').length, 0);
+      t.diagnostic('lease renewed while the remote took 5 s for a 2 s lease');
+    });
+
     test('an entry whose runner died after recording the failure but before removing it is bounced once, not twice', async () => {
       const w = await open();
       const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'fail7@dest.test' }], message: testMessage('mrecover') });

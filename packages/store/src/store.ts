@@ -133,6 +133,11 @@ export interface Store {
    * never get the same entry while a lease is valid.
    */
   leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]>;
+  /**
+   * Extends a lease its owner still holds to `until` (a delivery that runs
+   * long); false when another worker has taken the entry or it is gone.
+   */
+  renewQueueLease(id: QueueId, owner: string, until: Date): Promise<boolean>;
   /** Updates an entry and frees its lease, if `owner` still holds it (or owner is null). */
   updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null>;
   setQueueHeld(id: QueueId, held: boolean): Promise<QueueEntry | null>;

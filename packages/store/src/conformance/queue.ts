@@ -141,6 +141,21 @@ export function registerQueueTests(fresh: FreshStore): void {
       assert.equal(nth(taken, 0).leaseUntil?.getTime(), T + 2001);
     });
 
+    it('renews a lease for its holder only; a renewed lease keeps others out', async () => {
+      const { store } = await fresh();
+      const entry = await enqueueAt(store, -1000);
+      await store.leaseQueueEntries('worker-1', at(0), 1000, 1);
+      assert.equal(await store.renewQueueLease(entry.id, 'worker-2', at(60_000)), false, 'not the holder');
+      assert.equal((await store.getQueueEntry(entry.id))?.leaseUntil?.getTime(), T + 1000);
+      assert.equal(await store.renewQueueLease(entry.id, 'worker-1', at(60_000)), true);
+      assert.equal((await store.getQueueEntry(entry.id))?.leaseUntil?.getTime(), T + 60_000);
+      assert.deepEqual(await store.leaseQueueEntries('worker-2', at(5000), 1000, 10), [], 'the renewed lease is still valid');
+      const taken = await store.leaseQueueEntries('worker-2', at(60_001), 1000, 10);
+      assert.deepEqual(taken.map((e) => e.id), [entry.id]);
+      assert.equal(await store.renewQueueLease(entry.id, 'worker-1', at(120_000)), false, 'a lost lease cannot be renewed');
+      assert.equal(await store.renewQueueLease('no-such-entry' as QueueId, 'worker-1', at(120_000)), false);
+    });
+
     it('applies an update from the lease holder and frees the lease', async () => {
       const { store } = await fresh();
       const entry = await enqueueAt(store, -1000);

@@ -252,6 +252,9 @@ export class MongoStore implements Store {
   leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
     return this.queue.lease(owner, now, leaseMs, limit);
   }
+  renewQueueLease(id: QueueId, owner: string, until: Date): Promise<boolean> {
+    return this.queue.renew(id, owner, until);
+  }
   updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
     return this.queue.update(id, patch, owner);
   }

@@ -95,6 +95,11 @@ export class QueueStore {
     });
   }
 
+  async renew(id: string, owner: string, until: Date): Promise<boolean> {
+    const result = await this.c.queue.updateOne({ _id: id, leaseOwner: owner }, { $set: { leaseUntil: until } });
+    return result.matchedCount === 1;
+  }
+
   async update(id: string, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
     const set: Partial<QueueDoc> = { leaseOwner: null, leaseUntil: null };
     if (patch.recipients !== undefined) set.recipients = patch.recipients.map((r) => ({ ...r }));

@@ -231,6 +231,9 @@ export class SqliteStore implements Store {
   async leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
     return queue.leaseQueueEntries(this.db, owner, now, leaseMs, limit);
   }
+  async renewQueueLease(id: QueueId, owner: string, until: Date): Promise<boolean> {
+    return queue.renewQueueLease(this.db, id, owner, until);
+  }
   async updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
     return queue.updateQueueEntry(this.db, id, patch, owner);
   }

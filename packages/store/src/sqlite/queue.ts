@@ -88,6 +88,11 @@ export function leaseQueueEntries(db: SqliteDb, owner: string, now: Date, leaseM
   });
 }
 
+/** Extends a lease, only for the worker that still holds it. */
+export function renewQueueLease(db: SqliteDb, id: QueueId, owner: string, until: Date): boolean {
+  return db.write(() => db.run('UPDATE queue SET lease_until = ? WHERE id = ? AND lease_owner = ?', until.getTime(), id, owner) === 1);
+}
+
 /** Writes a delivery attempt's outcome and frees the lease, unless another owner has taken the lease since. */
 export function updateQueueEntry(db: SqliteDb, id: QueueId, patch: QueueEntryPatch, owner: string | null): QueueEntry | null {
   const set = setClause({
