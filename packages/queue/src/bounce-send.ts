@@ -1,10 +1,10 @@
-// Returns a queue entry's failures (or delays) to its sender: picks the recipients, composes the DSN, queues it.
+// Tells a queue entry's sender of its failures, delays or (NOTIFY=SUCCESS) deliveries: picks the recipients, composes the DSN, queues it.
 import type { PosternConfig } from '@postern/config';
 import type { Logger } from '@postern/log';
 import { StoreConflictError, type QueueEntry, type QueueRecipient, type Store } from '@postern/store';
 import { buildBounce, type DsnKind, type DsnRecipient } from './bounce.js';
 import { wantsNotification } from './dsn.js';
-import { enqueueMessage, queueMeta, readQueuedMessage, type RecipientAttempt } from './enqueue.js';
+import { enqueueMessage, queueMeta, readQueuedMessage, type OwedSuccess, type RecipientAttempt } from './enqueue.js';
 import { willRetryUntil } from './schedule.js';
 
 export interface BounceContext {
@@ -28,21 +28,65 @@ export const EXPIRED_TEXT = 'message delayed too long / expired';
 export async function returnToSender(
   context: BounceContext,
   entry: QueueEntry,
-  kind: DsnKind,
+  kind: 'failure' | 'delay',
   recipients: readonly QueueRecipient[],
   now: Date,
 ): Promise<QueueEntry | null> {
   const meta = queueMeta(entry);
-  if (entry.from === '' || meta.bounce) return null;
+  if (!mayNotify(entry)) return null;
   const notified = recipients.filter((recipient) => wantsNotification(recipient.notify, kind === 'failure' ? 'FAILURE' : 'DELAY'));
   if (notified.length === 0) return null;
+  const until = willRetryUntil(context.config.queue, entry, meta.bounce);
+  const lines = notified.map((recipient) => reportLine(recipient, meta.attempts, kind, until));
+  return queueDsn(context, entry, kind, dsnId(entry.id, kind), lines, now);
+}
 
+/**
+ * Queues the success DSN of one attempt (RFC 3461 §5.2.2 "relayed", §5.2.3
+ * "delivered") about the recipients it delivered that asked for one. Its id
+ * names the attempt, so a run repeated after a crash finds it queued already.
+ * Returns the DSN entry, or null when none is due (null sender, a DSN itself).
+ */
+export async function reportSuccess(context: BounceContext, entry: QueueEntry, attempt: number, delivered: readonly OwedSuccess[], now: Date): Promise<QueueEntry | null> {
+  if (!mayNotify(entry) || delivered.length === 0) return null;
+  const lines = delivered.map((owed): DsnRecipient => {
+    const relay = owed.relay ?? null;
+    const remote = owed.remote === true && relay !== null;
+    return {
+      address: owed.address,
+      orcpt: owed.orcpt ?? null,
+      action: owed.action,
+      // RFC 3463 §3.1 X.0.0: the success itself is the news; the server's own words go in Diagnostic-Code.
+      status: '2.0.0',
+      reply: owed.response,
+      remoteMta: remote ? remoteHost(relay) : null,
+      relay,
+      lastAttempt: new Date(owed.at),
+      willRetryUntil: null,
+    };
+  });
+  return queueDsn(context, entry, 'success', dsnId(entry.id, 'success', attempt), lines, now);
+}
+
+/** RFC 3461 §6.2, RFC 5321 §4.5.5: nothing goes to the null sender, nor about a DSN (no notification loops). */
+function mayNotify(entry: QueueEntry): boolean {
+  return entry.from !== '' && !queueMeta(entry).bounce;
+}
+
+const LOG_EVENT: Readonly<Record<DsnKind, [event: string, text: string]>> = {
+  failure: ['bounce', 'sender non-delivery notification'],
+  delay: ['delay_warning', 'sender delay notification'],
+  success: ['success_notification', 'sender delivery status notification'],
+};
+
+/** Composes the DSN and queues it under `id` from the null sender; an id queued already is the one returned. */
+async function queueDsn(context: BounceContext, entry: QueueEntry, kind: DsnKind, id: string, recipients: DsnRecipient[], now: Date): Promise<QueueEntry | null> {
+  const meta = queueMeta(entry);
   // A lost queue file must not keep the sender from learning of the failure: the report goes without it.
   const original = await readQueuedMessage(context.store, entry).catch((error: unknown) => {
     context.logger.error({ event: 'queue_file_error', queue_id: entry.id, err: error }, 'the DSN goes without the original message');
     return Buffer.alloc(0);
   });
-  const until = willRetryUntil(context.config.queue, entry, meta.bounce);
   const dsn = buildBounce({
     kind,
     hostname: context.config.hostname,
@@ -51,12 +95,11 @@ export async function returnToSender(
     envid: meta.envid,
     ret: meta.ret,
     arrivalDate: entry.createdAt,
-    recipients: notified.map((recipient) => reportLine(recipient, meta.attempts, kind, until)),
+    recipients,
     original,
     originalUtf8: meta.smtputf8,
     date: now,
   });
-  const id = dsnId(entry.id, kind);
   let queued: QueueEntry | null;
   try {
     queued = await enqueueMessage(context.store, {
@@ -73,19 +116,20 @@ export async function returnToSender(
     // Queued by an earlier run over this entry that did not get to record it.
     queued = await context.store.getQueueEntry(id as QueueEntry['id']);
   }
-  context.logger.info(
-    { event: kind === 'failure' ? 'bounce' : 'delay_warning', queue_id: entry.id, to: entry.from, bounce_id: id, recipients: notified.length },
-    kind === 'failure' ? 'sender non-delivery notification' : 'sender delay notification',
-  );
+  const [event, text] = LOG_EVENT[kind];
+  context.logger.info({ event, queue_id: entry.id, to: entry.from, bounce_id: id, recipients: recipients.length }, text);
   return queued;
 }
 
-/** The DSN's queue id: one failure DSN and one delay warning per entry at most. */
-export function dsnId(queueId: string, kind: DsnKind): string {
+/** The DSN's queue id: one failure DSN and one delay warning per entry at most, one success DSN per attempt. */
+export function dsnId(queueId: string, kind: 'failure' | 'delay'): string;
+export function dsnId(queueId: string, kind: 'success', attempt: number): string;
+export function dsnId(queueId: string, kind: DsnKind, attempt?: number): string {
+  if (kind === 'success') return `${queueId}-success-${attempt ?? 0}`;
   return `${queueId}-${kind === 'failure' ? 'bounce' : 'delay'}`;
 }
 
-function reportLine(recipient: QueueRecipient, attempts: readonly RecipientAttempt[], kind: DsnKind, until: Date): DsnRecipient {
+function reportLine(recipient: QueueRecipient, attempts: readonly RecipientAttempt[], kind: 'failure' | 'delay', until: Date): DsnRecipient {
   const attempt = lastAttemptOf(attempts, recipient.address);
   const response = recipient.lastResponse ?? (attempt?.expired ? `${EXPIRED_STATUS} ${EXPIRED_TEXT}` : 'no delivery attempt was made');
   const remote = attempt?.remote === true && attempt.relay !== null;

@@ -2,16 +2,21 @@
 import { randomBytes } from 'node:crypto';
 import { fieldText, finalRecipientValue, needsUtf8, originalRecipientValue } from './dsn.js';
 
-export type DsnKind = 'failure' | 'delay';
+/** What the DSN reports: failed recipients (a bounce), delayed ones (a warning), or delivered/relayed ones (NOTIFY=SUCCESS). */
+export type DsnKind = 'failure' | 'delay' | 'success';
 
 /** One recipient's line in the report. */
 export interface DsnRecipient {
   address: string;
   /** RFC 3461 ORCPT as given by the client (addr-type;address). */
   orcpt: string | null;
-  /** RFC 3464 §2.3.3: `failed` in a bounce, `delayed` in a delay warning. */
-  action: 'failed' | 'delayed';
-  /** RFC 3463 status code, e.g. 5.1.1 or 4.4.7. */
+  /**
+   * RFC 3464 §2.3.3: `failed` in a bounce, `delayed` in a delay warning; in a
+   * success report `delivered` (into the mailbox) or `relayed` (to a server
+   * that takes no NOTIFY, RFC 3461 §5.2.2).
+   */
+  action: 'failed' | 'delayed' | 'delivered' | 'relayed';
+  /** RFC 3463 status code, e.g. 5.1.1, 4.4.7 or 2.0.0. */
   status: string;
   /** The reply that decided it: the remote server's, or our own reason. */
   reply: string;
@@ -36,7 +41,7 @@ export interface DsnReport {
   sender: string;
   /** RFC 3461 ENVID, decoded. */
   envid: string | null;
-  /** RFC 3461 RET: FULL (or unset) returns the message, HDRS only its header. */
+  /** RFC 3461 RET: FULL (or unset) returns the message, HDRS only its header; only a failure report heeds it (§4.3). */
   ret: 'FULL' | 'HDRS' | null;
   arrivalDate: Date;
   recipients: DsnRecipient[];
@@ -65,14 +70,18 @@ export const FULL_RETURN_LIMIT = 10 * 1024 * 1024;
 
 const CRLF = '\r\n';
 
+const SUBJECT: Readonly<Record<DsnKind, string>> = {
+  failure: 'Undelivered Mail Returned to Sender',
+  delay: 'Delayed Mail (still being retried)',
+  success: 'Successful Mail Delivery Report',
+};
+
 /** Builds the DSN message (CRLF lines, ready for the queue). */
 export function buildBounce(report: DsnReport): ComposedDsn {
   if (report.recipients.length === 0) throw new Error('a DSN needs at least one recipient');
   const date = report.date ?? new Date();
   const boundary = report.boundary ?? `${report.queueId}.${date.getTime()}.${randomBytes(6).toString('hex')}/${report.hostname}`;
   const messageId = report.messageId ?? `<${date.getTime()}.${randomBytes(6).toString('hex')}.${safeIdPart(report.queueId)}@${report.hostname}>`;
-  const delayed = report.kind === 'delay';
-
   const original = returnedPart(report);
   const human = humanPart(report);
   const status = deliveryStatusPart(report);
@@ -81,7 +90,7 @@ export function buildBounce(report: DsnReport): ComposedDsn {
   const header = [
     `From: Mail Delivery System <MAILER-DAEMON@${report.hostname}>`,
     `To: ${fieldText(report.sender)}`,
-    `Subject: ${delayed ? 'Delayed Mail (still being retried)' : 'Undelivered Mail Returned to Sender'}`,
+    `Subject: ${SUBJECT[report.kind]}`,
     `Date: ${rfc5322Date(date)}`,
     `Message-ID: ${messageId}`,
     // RFC 3834 §5: an automatic response; RFC 3464 §2 asks DSNs not to trigger replies.
@@ -108,7 +117,7 @@ export function buildBounce(report: DsnReport): ComposedDsn {
     text(`${CRLF}--${boundary}${CRLF}`),
     text(
       [
-        `Content-Description: ${delayed ? 'Delivery delay report' : 'Delivery report'}`,
+        `Content-Description: ${report.kind === 'delay' ? 'Delivery delay report' : 'Delivery report'}`,
         // RFC 6533 §6: with internationalized addresses the report is message/global-delivery-status.
         `Content-Type: message/${utf8Status ? 'global-delivery-status' : 'delivery-status'}`,
         ...(utf8Status ? ['Content-Transfer-Encoding: 8bit'] : []),
@@ -133,15 +142,20 @@ export function buildBounce(report: DsnReport): ComposedDsn {
 
 /** The first part: what happened, for a person to read. */
 function humanPart(report: DsnReport): { body: string; eightBit: boolean } {
-  const delayed = report.kind === 'delay';
   const lines: string[] = [`This is the mail system at host ${report.hostname}.`, ''];
-  if (delayed) {
+  if (report.kind === 'delay') {
     const until = report.recipients.map((recipient) => recipient.willRetryUntil).find((value) => value !== null);
     lines.push(
       'This is a warning only; you do not need to send your message again.',
       '',
       'Your message could not be delivered yet to the recipients below.',
       until ? `The mail system keeps trying until ${rfc5322Date(until)}.` : 'The mail system keeps trying.',
+    );
+  } else if (report.kind === 'success') {
+    lines.push(
+      'Your message was delivered to the recipients below, as you asked to be told.',
+      'A message delivered into a mailbox brings no further notification; a message',
+      'relayed onwards may still bring reports of trouble from the systems beyond.',
     );
   } else {
     lines.push(
@@ -157,12 +171,25 @@ function humanPart(report: DsnReport): { body: string; eightBit: boolean } {
   );
   for (const recipient of report.recipients) {
     lines.push(`<${fieldText(recipient.address)}>:`);
-    const where = recipient.remoteMta !== null && recipient.relay !== null ? `host ${fieldText(recipient.relay)} said: ` : '';
     if (recipient.explanation) lines.push(...wrap(fieldText(recipient.explanation), 76, '    ', '    '));
-    lines.push(...wrap(`${where}${fieldText(recipient.reply)}`, 76, '    ', '    '), '');
+    lines.push(...wrap(replyText(recipient), 76, '    ', '    '), '');
   }
   const body = lines.join(CRLF);
   return { body, eightBit: needsUtf8(body) };
+}
+
+/** The reply under a recipient's address, with where it came from and, in a success report, what became of the message. */
+function replyText(recipient: DsnRecipient): string {
+  const reply = fieldText(recipient.reply);
+  const host = recipient.remoteMta !== null && recipient.relay !== null ? fieldText(recipient.relay) : null;
+  switch (recipient.action) {
+    case 'delivered':
+      return host === null ? `delivered to the mailbox: ${reply}` : `delivered to the mailbox by ${host}: ${reply}`;
+    case 'relayed':
+      return host === null ? `relayed: ${reply}` : `relayed to ${host}, which sends no delivery notifications; it said: ${reply}`;
+    default:
+      return host === null ? reply : `host ${host} said: ${reply}`;
+  }
 }
 
 /** The second part: RFC 3464 §2.2 per-message fields, then §2.3 one group per recipient. */
@@ -202,6 +229,12 @@ interface ReturnedPart {
   eightBit: boolean;
 }
 
+const HEADERS_DESCRIPTION: Readonly<Record<DsnKind, string>> = {
+  failure: 'Undelivered Message Headers',
+  delay: 'Delayed Message Headers',
+  success: 'Delivered Message Headers',
+};
+
 /** The third part: the message (message/rfc822) or only its header (text/rfc822-headers, RFC 6522 §4). */
 function returnedPart(report: DsnReport): ReturnedPart {
   if (returnsWholeMessage(report)) {
@@ -221,7 +254,7 @@ function returnedPart(report: DsnReport): ReturnedPart {
   return {
     kind: 'headers',
     header: [
-      `Content-Description: ${report.kind === 'delay' ? 'Delayed Message Headers' : 'Undelivered Message Headers'}`,
+      `Content-Description: ${HEADERS_DESCRIPTION[report.kind]}`,
       `Content-Type: ${type}`,
       ...(eightBit ? ['Content-Transfer-Encoding: 8bit'] : []),
     ],
@@ -231,8 +264,10 @@ function returnedPart(report: DsnReport): ReturnedPart {
 }
 
 /**
- * RET=HDRS asks for the header only (RFC 3461 §4.3); a delay warning carries
- * only the header (the message is still on its way); very large messages too.
+ * RET=HDRS asks for the header only (RFC 3461 §4.3). RET governs failure
+ * reports alone: a report without a failure returns only the header (§4.3),
+ * so delay warnings and success reports never carry the body; nor do very
+ * large messages.
  */
 function returnsWholeMessage(report: DsnReport): boolean {
   return report.kind === 'failure' && report.ret !== 'HDRS' && report.original.length <= FULL_RETURN_LIMIT;

@@ -31,6 +31,24 @@ export interface RecipientAttempt {
   expired?: boolean;
 }
 
+/**
+ * A recipient delivered with NOTIFY=SUCCESS whose success DSN could not be
+ * queued yet (RFC 3461 §5.2.2, §5.2.3): kept so that a later run sends it.
+ */
+export interface OwedSuccess {
+  address: string;
+  orcpt: string | null;
+  action: 'delivered' | 'relayed';
+  /** The server's reply to the delivery, e.g. "250 2.0.0 Ok: queued". */
+  response: string;
+  relay: string | null;
+  remote: boolean;
+  /** ISO time of the delivery. */
+  at: string;
+  /** The entry attempt that delivered it: one success DSN per attempt. */
+  attempt: number;
+}
+
 /** An entry's `meta`, as enqueueMessage writes it and the runner keeps it. */
 export interface QueueMeta {
   envid: string | null;
@@ -42,6 +60,8 @@ export interface QueueMeta {
   bounce: boolean;
   /** The last attempt of each recipient tried so far. */
   attempts: RecipientAttempt[];
+  /** Success DSNs owed to the sender that a store error kept from the queue. */
+  successOwed: OwedSuccess[];
 }
 
 /**
@@ -57,6 +77,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     warned: false,
     bounce: message.bounce ?? false,
     attempts: [],
+    successOwed: [],
   };
   return store.enqueue({
     ...(message.id === undefined ? {} : { id: message.id as QueueId }),
@@ -73,6 +94,7 @@ export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
   const meta = entry.meta ?? {};
   const ret = meta['ret'];
   const attempts = Array.isArray(meta['attempts']) ? (meta['attempts'] as unknown[]).filter(isRecipientAttempt) : [];
+  const successOwed = Array.isArray(meta['successOwed']) ? (meta['successOwed'] as unknown[]).filter(isOwedSuccess) : [];
   return {
     envid: typeof meta['envid'] === 'string' ? meta['envid'] : null,
     ret: ret === 'FULL' || ret === 'HDRS' ? ret : null,
@@ -81,6 +103,7 @@ export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
     warned: meta['warned'] === true,
     bounce: meta['bounce'] === true,
     attempts,
+    successOwed,
   };
 }
 
@@ -88,6 +111,18 @@ function isRecipientAttempt(value: unknown): value is RecipientAttempt {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   return typeof record['address'] === 'string' && typeof record['dsn'] === 'string' && typeof record['at'] === 'string';
+}
+
+function isOwedSuccess(value: unknown): value is OwedSuccess {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    typeof record['address'] === 'string' &&
+    (record['action'] === 'delivered' || record['action'] === 'relayed') &&
+    typeof record['response'] === 'string' &&
+    typeof record['at'] === 'string' &&
+    Number.isSafeInteger(record['attempt'])
+  );
 }
 
 /** The queued message's bytes (its parts concatenated); throws when the store has lost a part. */

@@ -2,12 +2,12 @@
 export type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, DeliveryStatus, RecipientOutcome } from './types.js';
 export { deliver, nextHopKey } from './delivery/index.js';
 export { enqueueMessage, queueMeta, readQueuedMessage } from './enqueue.js';
-export type { OutboundMessage, QueueMeta, RecipientAttempt } from './enqueue.js';
+export type { OutboundMessage, OwedSuccess, QueueMeta, RecipientAttempt } from './enqueue.js';
 export { QueueRunner } from './runner.js';
 export type { QueueRunnerOptions } from './runner.js';
 export { retryDelay, queueLifetime, isExpired, delayWarningDue, willRetryUntil } from './schedule.js';
 export { buildBounce, headerOf, rfc5322Date, FULL_RETURN_LIMIT } from './bounce.js';
 export type { ComposedDsn, DsnKind, DsnRecipient, DsnReport } from './bounce.js';
-export { returnToSender, dsnId, EXPIRED_STATUS, EXPIRED_TEXT } from './bounce-send.js';
+export { returnToSender, reportSuccess, dsnId, EXPIRED_STATUS, EXPIRED_TEXT } from './bounce-send.js';
 export { wantsNotification } from './dsn.js';
 export type { NotifyCondition } from './dsn.js';

@@ -1,4 +1,4 @@
-// One delivery attempt over one leased queue entry: deliver what is due, record it, then retry, warn, bounce or remove.
+// One delivery attempt over one leased queue entry: deliver what is due, report successes asked for, record it, then retry, warn, bounce or remove.
 import type { PosternConfig } from '@postern/config';
 import type { Logger } from '@postern/log';
 import { domainOf, type QueueEntry, type QueueRecipient, type Store } from '@postern/store';
@@ -7,6 +7,7 @@ import { nextHopKey } from './delivery/index.js';
 import { queueMeta, readQueuedMessage, type QueueMeta, type RecipientAttempt } from './enqueue.js';
 import type { KeyedLimit, Limit } from './runner-limits.js';
 import { delayWarningDue, isExpired, retryDelay } from './schedule.js';
+import { sendSuccesses, successesOf } from './success-notice.js';
 import type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, RecipientOutcome } from './types.js';
 
 export interface AttemptContext {
@@ -73,6 +74,12 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry): 
   const nextMeta: QueueMeta = { ...meta, attempts: [...attemptsByAddress.values()] };
   const current: QueueEntry = { ...entry, recipients, attempts, meta: { ...(entry.meta ?? {}), ...nextMeta } };
 
+  // NOTIFY=SUCCESS reports go before the outcome is written: a crash after the write would lose them,
+  // one before it repeats the attempt, whose DSN id is the same. What the store refused waits in meta.
+  const successes = await sendSuccesses(context, current, [...meta.successOwed, ...successesOf(due, outcomes, attempts, now)], now);
+  nextMeta.successOwed = successes.left;
+  if (successes.queued) context.queued();
+
   if (!finished && !meta.warned && delayWarningDue(config.queue, entry, now)) {
     try {
       // RFC 3464 Action: delayed, for the recipients still waiting; sent at most once (meta.warned).
@@ -111,6 +118,11 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry): 
     if (expired) logger.info({ event: 'expired', queue_id: entry.id, from: entry.from, status: 'expired', delay }, meta.bounce ? 'expired, dropped' : 'expired, returned to sender');
     const failed = recipients.filter((recipient) => recipient.status === 'bounced');
     const dsn = failed.length > 0 ? await returnToSender(context, updated, 'failure', failed, now) : null;
+    // A success DSN the store refused keeps the entry: a later run sends it, then removes the entry.
+    if (nextMeta.successOwed.length > 0) {
+      if (dsn) context.queued();
+      return { state: 'unfinished', nextAttemptAt };
+    }
     await store.deleteQueueEntry(entry.id);
     if (dsn) context.queued();
   } catch (error) {

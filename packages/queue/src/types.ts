@@ -36,6 +36,11 @@ export interface RecipientOutcome {
   relay: string | null;
   /** response came from the remote server (bounce: Remote-MTA + Diagnostic-Code smtp;) */
   remote: boolean;
+  /**
+   * The server advertised DSN, so NOTIFY/ORCPT went with the RCPT: a success
+   * notification is its job, not ours (RFC 3461 §5.2.1). Absent means false.
+   */
+  dsnPassedOn?: boolean;
 }
 
 export interface DeliveryContext {

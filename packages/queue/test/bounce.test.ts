@@ -150,6 +150,41 @@ describe('bounce composition (RFC 3464, RFC 6522)', () => {
     assert.equal(parts[2]?.headers.get('content-type'), 'text/rfc822-headers');
   });
 
+  test('a success report says Successful Mail Delivery Report, Action delivered or relayed with 2.0.0, and returns the header only even with RET=FULL (RFC 3461 §4.3)', () => {
+    const dsn = buildBounce(
+      report({
+        kind: 'success',
+        ret: 'FULL',
+        recipients: [
+          recipient({ action: 'relayed', status: '2.0.0', reply: '250 2.0.0 Ok: queued as 4XYZ' }),
+          recipient({ address: 'carol@local.test', orcpt: null, action: 'delivered', status: '2.0.0', reply: '250 2.1.5 <carol@local.test> delivered', remoteMta: '127.0.0.1', relay: 'lmtp[127.0.0.1:24]' }),
+        ],
+      }),
+    );
+    const { top, parts } = parseReport(dsn.message);
+    assert.equal(top.headers.get('subject'), 'Successful Mail Delivery Report');
+    assert.equal(top.headers.get('from'), 'Mail Delivery System <MAILER-DAEMON@mail.sender.test>');
+    assert.equal(top.headers.get('auto-submitted'), 'auto-replied');
+    assert.match(top.headers.get('content-type') ?? '', /^multipart\/report; report-type=delivery-status;/);
+    const human = parts[0]?.body.replace(/\s+/g, ' ') ?? '';
+    assert.match(human, /<bob@dest\.test>: relayed to mx\.dest\.test\[127\.0\.0\.5\]:25, which sends no delivery notifications; it said: 250 2\.0\.0 Ok: queued as 4XYZ/);
+    assert.match(human, /<carol@local\.test>: delivered to the mailbox by lmtp\[127\.0\.0\.1:24\]: 250 2\.1\.5/);
+    const [, relayed, delivered] = statusGroups(parts[1]?.body ?? '');
+    assert.equal(relayed?.get('final-recipient'), 'rfc822; bob@dest.test');
+    assert.equal(relayed?.get('original-recipient'), 'rfc822; Bob@Dest.test');
+    assert.equal(relayed?.get('action'), 'relayed');
+    assert.equal(relayed?.get('status'), '2.0.0');
+    assert.equal(relayed?.get('remote-mta'), 'dns; mx.dest.test');
+    assert.equal(relayed?.get('diagnostic-code'), 'smtp; 250 2.0.0 Ok: queued as 4XYZ');
+    assert.equal(relayed?.has('will-retry-until'), false);
+    assert.equal(delivered?.get('action'), 'delivered');
+    assert.equal(delivered?.get('status'), '2.0.0');
+    assert.equal(parts[2]?.headers.get('content-type'), 'text/rfc822-headers');
+    assert.equal(parts[2]?.headers.get('content-description'), 'Delivered Message Headers');
+    assert.equal(parts[2]?.body.includes('Shall we meet'), false, 'no body in a report without a failure');
+    assert.equal(dsn.returned, 'headers');
+  });
+
   test('a reason of our own (nothing answered) has no Remote-MTA and an X-Postern diagnostic', () => {
     const dsn = buildBounce(
       report({ recipients: [recipient({ reply: '5.4.4 no route to dest.test: null MX', status: '5.4.4', remoteMta: null, relay: null })] }),

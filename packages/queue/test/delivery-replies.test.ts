@@ -68,9 +68,9 @@ describe('delivery: what the remote server answers', () => {
     const relay = `mx.rcpt.test[127.0.0.40]:${port}`;
     const outcomes = await deliver(ctx, testRequest(['alice@rcpt.test', 'bob@rcpt.test', 'carol@rcpt.test']));
     assert.deepEqual(outcomes, [
-      { address: 'alice@rcpt.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay, remote: true },
-      { address: 'bob@rcpt.test', status: 'bounced', response: '550 5.1.1 <bob@rcpt.test>: Recipient address rejected: User unknown', dsn: '5.1.1', relay, remote: true },
-      { address: 'carol@rcpt.test', status: 'deferred', response: '450 4.2.1 <carol@rcpt.test>: Mailbox busy, try later', dsn: '4.2.1', relay, remote: true },
+      { address: 'alice@rcpt.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay, remote: true, dsnPassedOn: false },
+      { address: 'bob@rcpt.test', status: 'bounced', response: '550 5.1.1 <bob@rcpt.test>: Recipient address rejected: User unknown', dsn: '5.1.1', relay, remote: true, dsnPassedOn: false },
+      { address: 'carol@rcpt.test', status: 'deferred', response: '450 4.2.1 <carol@rcpt.test>: Mailbox busy, try later', dsn: '4.2.1', relay, remote: true, dsnPassedOn: false },
     ]);
     assert.equal(server.messages.length, 1);
     assert.deepEqual(server.messages[0]?.recipients, ['alice@rcpt.test']);
@@ -172,7 +172,7 @@ describe('delivery: what the remote server answers', () => {
     assert.equal(server.messages.length, 0);
   });
 
-  test('sends RET, ENVID, NOTIFY and ORCPT (xtext) to a server that advertises DSN (smtp-sink)', async (t) => {
+  test('sends RET, ENVID, NOTIFY and ORCPT (xtext) to a server that advertises DSN (smtp-sink), which then owns the success notices', async (t) => {
     const sink = await startSmtpSink(t, HOSTS['sink.test']!, port);
     if (sink === null) return;
     t.after(() => sink.stop());
@@ -186,12 +186,13 @@ describe('delivery: what the remote server answers', () => {
     );
     const outcomes = await deliver(ctx, request);
     assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'delivered']);
+    assert.deepEqual(outcomes.map((o) => o.dsnPassedOn), [true, true], 'RFC 3461 §5.2.1: NOTIFY went on');
     const [dump] = await sink.transactions();
     assert.equal(dump?.mailArgs, '<alice@test.example> RET=HDRS ENVID=QUEUE+20id+2B1');
     assert.deepEqual(dump?.rcptArgs, ['<a@sink.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2Bx+3Dy@sink.test', '<b@sink.test> NOTIFY=NEVER']);
   });
 
-  test('leaves the DSN parameters out for a server that does not advertise DSN (smtp-sink -N)', async (t) => {
+  test('leaves the DSN parameters out for a server that does not advertise DSN (smtp-sink -N): NOTIFY did not go on', async (t) => {
     const sink = await startSmtpSink(t, HOSTS['nodsn.test']!, port, ['-N']);
     if (sink === null) return;
     t.after(() => sink.stop());
@@ -199,6 +200,7 @@ describe('delivery: what the remote server answers', () => {
     const request = testRequest([{ address: 'a@nodsn.test', notify: ['SUCCESS'], orcpt: 'rfc822;a@nodsn.test' }], { dsn: { envid: 'ENV1', ret: 'FULL' } });
     const [outcome] = await deliver(ctx, request);
     assert.equal(outcome?.status, 'delivered');
+    assert.equal(outcome?.dsnPassedOn, false);
     const [dump] = await sink.transactions();
     assert.equal(dump?.mailArgs, '<alice@test.example>');
     assert.deepEqual(dump?.rcptArgs, ['<a@nodsn.test>']);

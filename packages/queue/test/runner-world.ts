@@ -63,6 +63,8 @@ export interface RemoteMessage {
   from: string;
   to: string[];
   message: Buffer;
+  /** Per recipient, in `to` order: the RFC 3461 NOTIFY and ORCPT it came with (only when the remote advertises DSN). */
+  rcptDsn: { notify: string[] | null; orcpt: string | null }[];
 }
 
 export interface RemoteOptions {
@@ -74,6 +76,8 @@ export interface RemoteOptions {
   stall?: 'always' | 'once';
   /** Speak LMTP (RFC 2033) instead of SMTP: the mailstore's part. */
   lmtp?: boolean;
+  /** Advertise DSN (RFC 3461), so NOTIFY/ORCPT come with the RCPTs (default: not advertised). */
+  dsn?: boolean;
 }
 
 /**
@@ -107,6 +111,7 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
 
   const server = new SMTPServer({
     lmtp: options.lmtp ?? false,
+    hideDSN: options.dsn !== true,
     banner: 'remote.test ESMTP',
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -140,10 +145,11 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase());
+        const rcptDsn = session.envelope.rcptTo.map((rcpt) => ({ notify: rcpt.dsn?.notify ?? null, orcpt: rcpt.dsn?.orcpt ?? null }));
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         const accept = () => {
           if (closed.has(session)) return;
-          received.push({ from, to, message: Buffer.concat(chunks) });
+          received.push({ from, to, message: Buffer.concat(chunks), rcptDsn });
           callback(null, 'Ok: queued');
         };
         for (const wake of waiting.splice(0)) wake();

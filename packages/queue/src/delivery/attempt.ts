@@ -132,10 +132,12 @@ async function converse(session: SmtpSession, request: DeliveryRequest, route: R
   const undecided = result.recipients.every((reply) => reply === null);
   if (result.failure !== null && undecided && !result.endOfDataSent) return failed(clientFailure(result.failure, relay));
   const trouble = result.failure === null ? null : clientFailure(result.failure, relay);
+  // RFC 3461 §5.2.1: NOTIFY went on with the RCPT, so success notifications are the server's to send.
+  const dsnPassedOn = session.capabilities.has('DSN');
   return done(
     recipients.map(({ address }, i) => {
       const reply = result.recipients[i];
-      if (reply != null) return fromReply(address, reply.reply, relay);
+      if (reply != null) return { ...fromReply(address, reply.reply, relay), dsnPassedOn };
       const failure = trouble ?? ownFailure('4.4.2', `no reply from ${relay} for this recipient`, relay);
       return { address, status: 'deferred', response: failure.response, dsn: failure.dsn, relay: failure.relay, remote: false };
     }),

@@ -6,7 +6,7 @@ import { deliverSmtp } from './smtp.js';
 
 export { nextHopFor, nextHopKey, parseNextHop } from './next-hop.js';
 export type { NextHop } from './next-hop.js';
-export { lmtpRelay } from './lmtp.js';
+export { isLmtpRelay, lmtpRelay } from './lmtp.js';
 export { xtext } from './envelope.js';
 
 /**

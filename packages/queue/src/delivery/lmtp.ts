@@ -10,6 +10,11 @@ export function lmtpRelay(address: ListenAddress): string {
   return address.host.includes(':') ? `lmtp[[${address.host}]:${address.port}]` : `lmtp[${address.host}:${address.port}]`;
 }
 
+/** Whether a relay= is the LMTP transport's ("lmtp[…]", no port after it as an SMTP relay has): the mail reached its mailbox. */
+export function isLmtpRelay(relay: string | null): boolean {
+  return relay !== null && /^lmtp\[.*\]$/.test(relay);
+}
+
 /**
  * Delivery to a local domain (Postfix lmtp(8), virtual_transport): one LMTP
  * session to the mailstore, one reply per recipient after the data (RFC 2033
