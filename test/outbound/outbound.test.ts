@@ -186,6 +186,29 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.match(raw, /nightly report/);
     });
 
+    it('a local mailbox LMTP refuses after another took the message is queued for retry: one 250, no second copy', async () => {
+      // A 1 KiB quota: the mailstore answers 452 4.2.2 for this mailbox after the data.
+      const added = await mta.instance.run(['user', 'add', 'full@example.com', '--password-stdin', '--quota', '1K'], { input: `${PASSWORD}\n` });
+      assert.equal(added.code, 0, added.stderr);
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: mta.ports.submission, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: PASSWORD } });
+      const info = await transport.sendMail({ from: 'alice@example.com', to: ['alice@example.com', 'full@example.com'], subject: 'partly local', text: 'x'.repeat(2048) });
+      transport.close();
+      assert.match(String(info.response), /^250 /);
+      const inbox = await mta.waitForInbox('alice@example.com', 1);
+      assert.equal(inbox.filter((m) => m.raw.includes('Subject: partly local')).length, 1, 'alice has one copy');
+      const entries = await mta.store.listQueue();
+      const entry = entries.find((e) => e.recipients.some((r) => r.address === 'full@example.com'));
+      assert.ok(entry, JSON.stringify(entries));
+      assert.deepEqual(entry.recipients.map((r) => r.address), ['full@example.com'], 'only the refused mailbox is queued');
+      // The mailbox goes away: the queue's next LMTP attempt gets 550 and alice gets the bounce.
+      await mta.run(['user', 'del', 'full@example.com']);
+      assert.equal((await mta.instance.run(['queue', 'flush'])).code, 0);
+      const bounced = await mta.waitForInbox('alice@example.com', 2, 20_000);
+      const dsn = bounced.map((m) => m.raw).find((raw) => raw.includes('Final-Recipient: rfc822; full@example.com'));
+      assert.ok(dsn, 'a bounce for full@example.com');
+      assert.match(dsn, /Status: 5\.1\.1/);
+    });
+
     const fromOutside = async (mailFrom: string, content: string, to = 'alice@example.com') => {
       const smtp = await SmtpDialogue.open(mta.ports.smtp, { localAddress: OUTSIDE });
       try {

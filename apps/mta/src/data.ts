@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { DeliveryRecipient } from '@postern/queue';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
@@ -116,6 +117,8 @@ async function deliverLocally(ctx: MtaContext, session: SMTPServerSession, trans
  * end-of-data restrictions, the DMARC policy and the content scanner. Then
  * local mailboxes get it over LMTP and remote recipients through the queue
  * (DKIM-signed when our users sent it); 250 only after both committed.
+ * Mailboxes LMTP refuses after others took the message are queued for
+ * retry rather than making the client send everyone a second copy.
  */
 async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
   const state = sessionState(session);
@@ -162,20 +165,35 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   let message = await checkInbound(ctx, session, transaction, spool.content());
   if (mayBeSigned(ctx, session)) message = await sign(ctx, session, transaction, message);
 
-  const outcome = smtpReplyFor(await deliverLocally(ctx, session, transaction, message), transaction.queueId);
-  if (!outcome.ok) {
-    logReject(ctx.logger, session, 'END-OF-MESSAGE', outcome.reply, { from: transaction.sender });
-    throw outcome.reply;
+  const local = await deliverLocally(ctx, session, transaction, message);
+  const failedLocal = local.filter((result) => result.reply.code !== 250);
+  if (failedLocal.length > 0 && failedLocal.length === local.length && remote.length === 0) {
+    // Nothing was delivered and nothing is queued: the client keeps the message, with the mailstore's answer.
+    const outcome = smtpReplyFor(local, transaction.queueId);
+    if (!outcome.ok) {
+      logReject(ctx.logger, session, 'END-OF-MESSAGE', outcome.reply, { from: transaction.sender });
+      throw outcome.reply;
+    }
   }
-  if (remote.length > 0) {
+  // Once any copy is stored, the message is ours: mailboxes that failed are retried (or bounced) from the queue.
+  const queued = [...remote, ...retriedLocally(transaction, failedLocal)];
+  if (queued.length > 0) {
     try {
-      await enqueue(ctx, session, transaction, message, remote);
+      await enqueue(ctx, session, transaction, message, queued);
     } catch (err) {
       ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
       throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
     }
   }
-  return outcome.message;
+  return `2.0.0 Ok: queued as ${transaction.queueId}`;
+}
+
+/** Local mailboxes LMTP did not take, for the queue's LMTP retries, with the DSN parameters of the RCPT that reached them. */
+function retriedLocally(transaction: Transaction, failed: RecipientResult[]): DeliveryRecipient[] {
+  return failed.map((result) => {
+    const rcpt = [...transaction.recipients.values()].find((recipient) => recipient.mailboxes.includes(result.recipient));
+    return { address: result.recipient, notify: rcpt?.notify ?? null, orcpt: rcpt?.orcpt ?? null };
+  });
 }
 
 export function onData(ctx: MtaContext): NonNullable<SMTPServerOptions['onData']> {

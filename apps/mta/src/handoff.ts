@@ -181,9 +181,10 @@ export class Handoff {
 
 /**
  * The one SMTP reply for the whole message from the per-recipient LMTP
- * results: 250 only when every local recipient got 250. Without a queue
- * (issue 5), a temporary failure of any recipient makes the client retry the
- * whole message (451): a copy may arrive twice, but none is lost.
+ * results: 250 only when every local recipient got 250. A temporary failure
+ * of any local recipient makes the client retry the whole message (451), and
+ * nothing is queued for the remote ones: a local copy may arrive twice, but
+ * none is lost.
  */
 export function smtpReplyFor(results: RecipientResult[], queueId: string): { ok: true; message: string } | { ok: false; reply: SmtpReply } {
   const failed = results.filter((result) => result.reply.code !== 250);
