@@ -194,8 +194,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const info = await transport.sendMail({ from: 'alice@example.com', to: ['alice@example.com', 'full@example.com'], subject: 'partly local', text: 'x'.repeat(2048) });
       transport.close();
       assert.match(String(info.response), /^250 /);
-      const inbox = await mta.waitForInbox('alice@example.com', 1);
-      assert.equal(inbox.filter((m) => m.raw.includes('Subject: partly local')).length, 1, 'alice has one copy');
+      const inbox = await mta.inbox('alice@example.com');
+      assert.equal(inbox.filter((m) => m.raw.includes('Subject: partly local')).length, 1, 'alice has one copy (stored before the 250)');
       const entries = await mta.store.listQueue();
       const entry = entries.find((e) => e.recipients.some((r) => r.address === 'full@example.com'));
       assert.ok(entry, JSON.stringify(entries));
@@ -203,8 +203,11 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       // The mailbox goes away: the queue's next LMTP attempt gets 550 and alice gets the bounce.
       await mta.run(['user', 'del', 'full@example.com']);
       assert.equal((await mta.instance.run(['queue', 'flush'])).code, 0);
-      const bounced = await mta.waitForInbox('alice@example.com', 2, 20_000);
-      const dsn = bounced.map((m) => m.raw).find((raw) => raw.includes('Final-Recipient: rfc822; full@example.com'));
+      let dsn: string | undefined;
+      for (let i = 0; i < 200 && dsn === undefined; i++) {
+        dsn = (await mta.inbox('alice@example.com')).map((m) => m.raw).find((raw) => raw.includes('Final-Recipient: rfc822; full@example.com'));
+        if (dsn === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
       assert.ok(dsn, 'a bounce for full@example.com');
       assert.match(dsn, /Status: 5\.1\.1/);
     });
