@@ -11,6 +11,7 @@ import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp
  *   onConnect has finished.
  * - it never looks up client names itself: the library would use the system
  *   resolver, and every lookup goes through our one resolver (SPEC §4).
+ * - replies leave at once (TCP_NODELAY).
  * `attach` runs on each new connection before its greeting, for hooks.
  */
 export class PromptSMTPServer extends SMTPServer {
@@ -22,6 +23,8 @@ export class PromptSMTPServer extends SMTPServer {
   }
 
   override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
+    // Replies are small and each waits for the client's next command: Nagle's algorithm would hold them back.
+    socket.setNoDelay(true);
     super.connect(socket, socketOptions);
     // The library just added the connection (last in insertion order); its greeting is still 100 ms away.
     let newest: SMTPConnection | undefined;
