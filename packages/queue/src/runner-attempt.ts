@@ -6,7 +6,7 @@ import { EXPIRED_STATUS, returnToSender } from './bounce-send.js';
 import { nextHopKey } from './delivery/index.js';
 import { queueMeta, readQueuedMessage, type QueueMeta, type RecipientAttempt } from './enqueue.js';
 import type { KeyedLimit, Limit } from './runner-limits.js';
-import { delayWarningDue, isExpired, retryDelay } from './schedule.js';
+import { delayWarningDue, isExpired, nextAttemptAfterDeferral } from './schedule.js';
 import { sendSuccesses, successesOf } from './success-notice.js';
 import type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, RecipientOutcome } from './types.js';
 
@@ -92,7 +92,9 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry): 
 
   // A finished entry stays out of other runners' way while its DSN and removal are written;
   // should this runner die in between, another one finishes it after lease_time.
-  const nextAttemptAt = new Date(now.getTime() + (finished ? config.queue.lease_time : retryDelay(config.queue, attempts)));
+  const nextAttemptAt = finished
+    ? new Date(now.getTime() + config.queue.lease_time)
+    : nextAttemptAfterDeferral(config.queue, entry, { attempts, isBounce: meta.bounce, warned: nextMeta.warned === true }, now);
   const updated = await store.updateQueueEntry(
     entry.id,
     { recipients, attempts, nextAttemptAt, meta: { ...(entry.meta ?? {}), ...nextMeta } },

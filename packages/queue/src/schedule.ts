@@ -35,3 +35,16 @@ export function delayWarningDue(queue: QueueSettings, entry: Pick<QueueEntry, 'c
 export function willRetryUntil(queue: QueueSettings, entry: Pick<QueueEntry, 'createdAt'>, isBounce: boolean): Date {
   return new Date(entry.createdAt.getTime() + queueLifetime(queue, isBounce));
 }
+
+/**
+ * When a deferred entry is next tried: after its backoff, but no later than
+ * the end of its lifetime or (before the warning went out) delay_warning_time,
+ * so that the bounce and the warning are not late by up to one backoff.
+ */
+export function nextAttemptAfterDeferral(queue: QueueSettings, entry: Pick<QueueEntry, 'createdAt'>, state: { attempts: number; isBounce: boolean; warned: boolean }, now: Date): Date {
+  const arrived = entry.createdAt.getTime();
+  const candidates = [now.getTime() + retryDelay(queue, state.attempts), arrived + queueLifetime(queue, state.isBounce)];
+  if (!state.warned && queue.delay_warning_time > 0) candidates.push(arrived + queue.delay_warning_time);
+  const due = candidates.filter((at) => at > now.getTime());
+  return new Date(due.length > 0 ? Math.min(...due) : now.getTime() + retryDelay(queue, state.attempts));
+}

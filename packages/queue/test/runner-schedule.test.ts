@@ -1,7 +1,7 @@
 // The runner's timing rules (Postfix qmgr): retry backoff, lifetime, delay warning.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { delayWarningDue, isExpired, retryDelay, willRetryUntil } from '../src/schedule.js';
+import { delayWarningDue, isExpired, nextAttemptAfterDeferral, retryDelay, willRetryUntil } from '../src/schedule.js';
 import { testConfig } from './runner-world.js';
 
 const MINUTE = 60_000;
@@ -14,6 +14,18 @@ describe('retry schedule', () => {
   test('attempt k waits minimal_backoff_time·2^(k−1): 5, 10, 20, 40, 80, 160 minutes, then maximal_backoff_time', () => {
     const waits = [1, 2, 3, 4, 5, 6, 7, 8, 50].map((attempt) => retryDelay(queue, attempt) / MINUTE);
     assert.deepEqual(waits, [5, 10, 20, 40, 80, 160, 240, 240, 240]);
+  });
+
+  test('a deferred entry is tried again after its backoff, but at the latest when the warning or the expiry is due', () => {
+    const entry = { createdAt: new Date('2026-03-01T00:00:00Z') };
+    const at = (ms: number) => new Date(entry.createdAt.getTime() + ms);
+    // Early on, the backoff decides.
+    assert.deepEqual(nextAttemptAfterDeferral(queue, entry, { attempts: 1, isBounce: false, warned: false }, at(MINUTE)), at(6 * MINUTE));
+    // A 4 h backoff from 3 h in would pass the 4 h warning: the warning time wins.
+    assert.deepEqual(nextAttemptAfterDeferral(queue, entry, { attempts: 8, isBounce: false, warned: false }, at(3 * HOUR)), at(4 * HOUR));
+    // Once warned, the backoff again; near the end of the lifetime, the expiry.
+    assert.deepEqual(nextAttemptAfterDeferral(queue, entry, { attempts: 8, isBounce: false, warned: true }, at(3 * HOUR)), at(7 * HOUR));
+    assert.deepEqual(nextAttemptAfterDeferral(queue, entry, { attempts: 8, isBounce: false, warned: true }, at(119 * HOUR)), at(120 * HOUR));
   });
 
   test('an entry expires at maximal_queue_lifetime, a DSN entry at bounce_queue_lifetime', () => {
