@@ -113,11 +113,31 @@ export function mynetworksMatcher(networks: readonly string[]): (ip: string) => 
   };
 }
 
+/** A Postfix next hop (relayhost, transport(5), content_filter): where to connect, and whether to look up MX first. */
+export interface NextHop {
+  /** Host name (lower case) or IP address, without brackets. */
+  host: string;
+  /** The given port, or the caller's default. */
+  port: number;
+  /** "host" and "host:port" mean the MX records of host; "[host]" and "[host]:port" the host itself. */
+  mx: boolean;
+}
+
+/**
+ * Postfix next-hop syntax: `host`, `[host]` (no MX lookup), either with
+ * `:port`; an IPv6 address only in brackets. Null when it is not one.
+ */
+export function tryParseNextHop(text: string, defaultPort: number): NextHop | null {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!match) return null;
+  const port = match[3] === undefined ? defaultPort : parsePort(match[3]);
+  if (port === null) return null;
+  const host = match[1] ?? match[2] ?? '';
+  const valid = match[1] !== undefined ? isIP(host) !== 0 || isHostName(host) : isIPv4(host) || isHostName(host);
+  return valid ? { host: host.toLowerCase(), port, mx: match[1] === undefined } : null;
+}
+
 /** Postfix relayhost: `host`, `[host]` (no MX lookup), either with `:port`. */
 export function isRelayHost(text: string): boolean {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text);
-  if (!match) return false;
-  if (match[3] !== undefined && parsePort(match[3]) === null) return false;
-  const host = match[1] ?? match[2] ?? '';
-  return match[1] !== undefined ? isIP(host) !== 0 || isHostName(host) : isIPv4(host) || isHostName(host);
+  return tryParseNextHop(text, 25) !== null;
 }

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { tryParseNextHop } from '@postern/config';
 
 export interface ScannerAddress {
   host: string;
@@ -13,10 +14,9 @@ export interface ScannerAddress {
  * port is the scanner's usual one.
  */
 export function parseScannerAddress(text: string, defaultPort: number): ScannerAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
-  if (!match) throw new Error(`${JSON.stringify(text)} is not a scanner address (expected host:port, e.g. 127.0.0.1:783)`);
-  const host = match[1] ?? match[2] ?? '';
-  const port = match[3] === undefined ? defaultPort : Number(match[3]);
+  const hop = tryParseNextHop(text, defaultPort);
+  if (hop === null) throw new Error(`${JSON.stringify(text)} is not a scanner address (expected host:port, e.g. 127.0.0.1:783)`);
+  const { host, port } = hop;
   const label = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
   return { host, port, label };
 }

@@ -1,26 +1,15 @@
-import type { PosternConfig } from '@postern/config';
+import { tryParseNextHop, type NextHop as ConfiguredHop, type PosternConfig } from '@postern/config';
 
-/** Where mail for a domain goes next, in Postfix's terms. */
-export interface NextHop {
-  /** A host name or IP address (without brackets). */
-  host: string;
-  port: number;
-  /** true: look up the MX records of `host` ("host", "host:port"); false: connect to `host` itself ("[host]", "[host]:port"). */
-  mx: boolean;
-  /** Who chose it: the recipient domain itself, smtp.relayhost, or smtp.transport_maps. */
+/** Where mail for a domain goes next, in Postfix's terms, and who chose it: the domain itself, smtp.relayhost or smtp.transport_maps. */
+export interface NextHop extends ConfiguredHop {
   source: 'domain' | 'relayhost' | 'transport';
 }
 
-/**
- * Postfix next-hop syntax (relayhost, transport(5)): "[host]:port" and
- * "[host]" connect to the host without an MX lookup; "host:port" and "host"
- * look up the MX records of host. Without a port: smtp.port.
- */
-export function parseNextHop(text: string, defaultPort: number): { host: string; port: number; mx: boolean } {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
-  if (!match) throw new Error(`${JSON.stringify(text)} is not a next hop (expected [host]:port, [host], host:port or host)`);
-  const port = match[3] === undefined ? defaultPort : Number(match[3]);
-  return { host: (match[1] ?? match[2] ?? '').toLowerCase(), port, mx: match[1] === undefined };
+/** A relayhost or transport_maps value (the config schema has checked it); without a port, smtp.port. */
+export function parseNextHop(text: string, defaultPort: number): ConfiguredHop {
+  const hop = tryParseNextHop(text, defaultPort);
+  if (hop === null) throw new Error(`${JSON.stringify(text)} is not a next hop (expected [host]:port, [host], host:port or host)`);
+  return hop;
 }
 
 /** transport(5) lookup: the domain itself, then ".parent" entries for its subdomains, nearest first. */
