@@ -7,20 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { startSpamd, type Daemon } from '../../packages/content-scan/test/daemons.js';
 import { GTUBE } from '../../packages/content-scan/test/messages.js';
 import { startMtaInstance, type MtaInstance } from '../mta/instance.js';
-import { SmtpDialogue, message, sendMail } from '../mta/smtp-dialogue.js';
+import { message } from '../mta/smtp-dialogue.js';
 import { freePort } from '../support/ports.js';
 import { findTool } from '../support/tools.js';
+import { sendFromOutside } from './outside.js';
 
-const OUTSIDE = '127.0.0.2';
-
-async function fromOutside(mta: MtaInstance, subject: string, body: string) {
-  const smtp = await SmtpDialogue.open(mta.ports.smtp, { localAddress: OUTSIDE });
-  try {
-    assert.equal((await smtp.ehlo('client.outside.test')).code, 250);
-    return await sendMail(smtp, 'sender@outside.test', ['alice@example.com'], message(subject, body));
-  } finally {
-    await smtp.command('QUIT').catch(() => undefined);
-  }
+function fromOutside(mta: MtaInstance, subject: string, body: string) {
+  return sendFromOutside(mta, 'sender@outside.test', message(subject, body));
 }
 
 describe('content scanner (spamd) behind postern start', { timeout: 240_000 }, () => {

@@ -14,11 +14,12 @@ import { authenticate, dkimSign } from 'mailauth';
 import nodemailer from 'nodemailer';
 import type { ZoneRecords } from '../support/dns-server.js';
 import { freePort } from '../support/ports.js';
+import { python } from '../support/python.js';
+import { requireTool } from '../support/tools.js';
 import { startRemoteSmtp, type Refusal, type RemoteSmtp } from '../support/remote-smtp.js';
 import { startMtaInstance, type MtaInstance } from '../mta/instance.js';
-import { SmtpDialogue, sendMail } from '../mta/smtp-dialogue.js';
+import { OUTSIDE, sendFromOutside } from './outside.js';
 
-const OUTSIDE = '127.0.0.2';
 const REMOTE_MX = '127.0.0.121';
 const BACKUP_MX = '127.0.0.122';
 const PASSWORD = 'outbound test password';
@@ -146,6 +147,61 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.deepEqual(header(bounce, 'Return-Path'), ['<>'], 'bounces have the null sender');
     });
 
+    it('DSN parameters from Python smtplib (NOTIFY, ORCPT, RET, ENVID) reach the queue: a relayed report, no bounce for NOTIFY=NEVER', async (t) => {
+      if (!requireTool(t, 'python3', 'python3')) return;
+      refusals['quiet@remote.test'] = [550, '5.1.1 <quiet@remote.test>: no such user here'];
+      const before = (await mta.inbox('alice@example.com')).length;
+      const out = await python<{ refused: Record<string, unknown>; ehlo: string }>(
+        `
+import smtplib
+s = smtplib.SMTP('127.0.0.1', args['submission'], timeout=20)
+s.starttls(context=tls)
+s.ehlo('client.example.com')
+out['ehlo'] = s.ehlo_resp.decode()
+s.login('alice@example.com', args['password'])
+body = 'From: alice@example.com\\r\\nTo: dsn@remote.test\\r\\nSubject: dsn from smtplib\\r\\n\\r\\nplease report\\r\\n'
+out['refused'] = s.sendmail('alice@example.com', ['dsn@remote.test', 'quiet@remote.test'], body,
+    mail_options=['RET=HDRS', 'ENVID=env-42'],
+    rcpt_options=['NOTIFY=SUCCESS,FAILURE', 'ORCPT=rfc822;dsn@remote.test'])
+s.quit()
+`,
+        { submission: mta.ports.submission, password: PASSWORD },
+      );
+      assert.match(out.ehlo, /\bDSN\b/);
+      assert.deepEqual(out.refused, {});
+      // smtplib gives one set of RCPT options to every recipient: make quiet@ NOTIFY=NEVER by a second message.
+      const never = await python<{ refused: Record<string, unknown> }>(
+        `
+import smtplib
+s = smtplib.SMTP('127.0.0.1', args['submission'], timeout=20)
+s.starttls(context=tls)
+s.login('alice@example.com', args['password'])
+out['refused'] = s.sendmail('alice@example.com', ['quiet@remote.test'], 'Subject: never tell\\r\\n\\r\\nx\\r\\n', rcpt_options=['NOTIFY=NEVER'])
+s.quit()
+`,
+        { submission: mta.ports.submission, password: PASSWORD },
+      );
+      assert.deepEqual(never.refused, {});
+      // The remote does not advertise DSN: we report "relayed" for dsn@ (RFC 3461 §5.2.2) and the failure for quiet@.
+      let reports: string[] = [];
+      for (let i = 0; i < 200 && reports.length < 2; i++) {
+        reports = (await mta.inbox('alice@example.com')).slice(before).map((m) => m.raw).filter((raw) => /Original-Envelope-Id: env-42/i.test(raw));
+        if (reports.length < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      const relayed = reports.find((raw) => /Action: relayed/i.test(raw));
+      assert.ok(relayed, `a relayed report: ${reports.length} reports`);
+      assert.match(relayed, /Original-Recipient: rfc822; ?dsn@remote\.test/i);
+      const failed = reports.find((raw) => /Action: failed/i.test(raw));
+      assert.ok(failed, 'a failure report for quiet@ (NOTIFY=SUCCESS,FAILURE)');
+      assert.match(failed, /Final-Recipient: rfc822; ?quiet@remote\.test/i);
+      assert.doesNotMatch(failed, /please report/, 'RET=HDRS: headers only');
+      // NOTIFY=NEVER: the same refusal, and no report at all about "never tell".
+      await mta.waitForLog((l) => l.event === 'delivery' && l.to === 'quiet@remote.test' && l.status === 'bounced' && mta.logLines().filter((x) => x.event === 'delivery' && x.to === 'quiet@remote.test').length >= 2, 10_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await mta.inbox('alice@example.com')).filter((m) => m.raw.includes('Subject: never tell')).length, 0);
+      delete refusals['quiet@remote.test'];
+    });
+
     it('a null MX bounces at once without a connection', async () => {
       const before = mta.logLines().length;
       await submit('someone@nullmx.test', 'null mx');
@@ -212,15 +268,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.match(dsn, /Status: 5\.1\.1/);
     });
 
-    const fromOutside = async (mailFrom: string, content: string, to = 'alice@example.com') => {
-      const smtp = await SmtpDialogue.open(mta.ports.smtp, { localAddress: OUTSIDE });
-      try {
-        assert.equal((await smtp.ehlo('client.outside.test')).code, 250);
-        return await sendMail(smtp, mailFrom, [to], content);
-      } finally {
-        await smtp.command('QUIT').catch(() => undefined);
-      }
-    };
+    const fromOutside = (mailFrom: string, content: string, to?: string) => sendFromOutside(mta, mailFrom, content, to);
 
     const latest = async (subject: string, mailbox = 'INBOX'): Promise<string> => {
       for (let i = 0; i < 100; i++) {
