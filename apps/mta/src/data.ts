@@ -1,13 +1,11 @@
-import { Readable } from 'node:stream';
-import type { DeliveryRecipient } from '@postern/queue';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
-import { DotStuffer } from './dot-stuffing.js';
 import { verdictReply } from './envelope.js';
-import { describeReply, smtpReplyFor, type HandoffTransaction, type RecipientResult } from './handoff.js';
+import { smtpReplyFor } from './handoff.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
 import { checkInbound } from './inbound-checks.js';
+import { deliverLocally, retriedLocally } from './local-delivery.js';
 import { enqueue, mayBeSigned, remoteRecipients, sign } from './outbound.js';
 import { HeaderRewriter, receivedHeader, withProtocol } from './received.js';
 import { SmtpReply, replies } from './replies.js';
@@ -60,53 +58,6 @@ function streamOutcome(stream: SMTPServerDataStream): Promise<boolean> {
 /** Resolves once the spool has taken every byte the filters passed on. */
 function spooled(spool: MessageSpool): Promise<void> {
   return new Promise((resolve) => (spool.writableFinished || spool.destroyed ? resolve() : spool.once('finish', resolve).once('close', resolve)));
-}
-
-/**
- * Local mailboxes over LMTP (RFC 2033): one reply per mailbox, logged in
- * maillog form. Empty when the message has no local recipient.
- */
-async function deliverLocally(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer): Promise<RecipientResult[]> {
-  // Each local mailbox once, remembering the first RCPT that reached it (Postfix's orig_to).
-  const origin = new Map<string, string>();
-  for (const recipient of transaction.recipients.values()) {
-    for (const mailbox of recipient.mailboxes) if (!origin.has(mailbox)) origin.set(mailbox, recipient.address);
-  }
-  if (origin.size === 0) return [];
-  const fields = { ...sessionFields(session), queue_id: transaction.queueId };
-  const started = Date.now();
-  let lmtp: HandoffTransaction | null = null;
-  let results: RecipientResult[];
-  try {
-    const opened = await ctx.handoff.begin({
-      sender: transaction.sender,
-      recipients: [...origin.keys()],
-      smtputf8: session.envelope.smtpUtf8 === true,
-      eightBit: session.envelope.bodyType === '8bitmime',
-    });
-    lmtp = opened.transaction;
-    results = opened.refused;
-    if (lmtp !== null) {
-      const stuffer = new DotStuffer();
-      Readable.from([message]).pipe(stuffer);
-      if (!(await lmtp.write(stuffer, () => false))) throw new Error('LMTP transfer stopped');
-      results = [...results, ...(await lmtp.finish())];
-    }
-  } catch (err) {
-    lmtp?.abort();
-    ctx.logger.error({ event: 'lmtp_error', ...fields, relay: `lmtp[${ctx.handoff.destination}]`, err }, `${transaction.queueId}: LMTP ${ctx.handoff.destination}: ${String(err)}`);
-    throw new SmtpReply(451, '4.3.0', `Error: local delivery failed, try again later (queue id ${transaction.queueId})`);
-  }
-  const relay = `lmtp[${ctx.handoff.destination}]`;
-  const delay = (Date.now() - transaction.startedAt) / 1000;
-  for (const result of results) {
-    const status = result.reply.code === 250 ? 'sent' : result.reply.code < 500 ? 'deferred' : 'bounced';
-    ctx.logger.info(
-      { event: 'delivery', ...fields, to: result.recipient, orig_to: origin.get(result.recipient), relay, delay, delays: { lmtp: (Date.now() - started) / 1000 }, dsn: result.reply.enhanced ?? undefined, status, reply: describeReply(result.reply) },
-      `${transaction.queueId}: to=<${result.recipient}>, orig_to=<${origin.get(result.recipient) ?? result.recipient}>, relay=${relay}, delay=${delay}, dsn=${result.reply.enhanced ?? ''}, status=${status} (${describeReply(result.reply)})`,
-    );
-  }
-  return results;
 }
 
 /**
@@ -186,14 +137,6 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     }
   }
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
-}
-
-/** Local mailboxes LMTP did not take, for the queue's LMTP retries, with the DSN parameters of the RCPT that reached them. */
-function retriedLocally(transaction: Transaction, failed: RecipientResult[]): DeliveryRecipient[] {
-  return failed.map((result) => {
-    const rcpt = [...transaction.recipients.values()].find((recipient) => recipient.mailboxes.includes(result.recipient));
-    return { address: result.recipient, notify: rcpt?.notify ?? null, orcpt: rcpt?.orcpt ?? null };
-  });
 }
 
 export function onData(ctx: MtaContext): NonNullable<SMTPServerOptions['onData']> {
