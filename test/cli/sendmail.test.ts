@@ -7,7 +7,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseSendmailArgs, SendmailUsageError, type SendmailArgs } from '../../apps/cli/src/sendmail/args.js';
-import { completeMessage, rfc5322LocalDate, submittedLines, type CompletionOptions } from '../../apps/cli/src/sendmail/message.js';
+import { rfc5322Date } from '@postern/address';
+import { completeMessage, submittedLines, type CompletionOptions } from '../../apps/cli/src/sendmail/message.js';
 import { postern, posternWith } from '../support/cli.js';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { startInstance, type PosternInstance, type StoredMessage } from '../support/instance.js';
@@ -82,8 +83,8 @@ describe('sendmail message completion (what cleanup does to local submissions)',
   it('adds From, Date and Message-ID at the end of the header section when they are missing', () => {
     const { text } = complete('Subject: hello\nTo: a@example.com\n\nbody\n');
     assert.match(text, /^Subject: hello\r\nTo: a@example\.com\r\nFrom: root@mail\.example\.com\r\nDate: .+\r\nMessage-ID: <[0-9a-z]+\.[0-9a-f]{16}@mail\.example\.com>\r\n\r\nbody\r\n$/);
-    assert.match(text, new RegExp(`^Date: ${rfc5322LocalDate(now).replace('+', '\\+')}\r$`, 'm'));
-    assert.match(rfc5322LocalDate(now), /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d [+-]\d{4}$/);
+    assert.match(text, new RegExp(`^Date: ${rfc5322Date(now, 'local').replace('+', '\\+')}\r$`, 'm'));
+    assert.match(rfc5322Date(now, 'local'), /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d [+-]\d{4}$/);
   });
 
   it('keeps the From, Date and Message-ID the message has', () => {

@@ -1,3 +1,4 @@
+import { DAY_NAMES, MONTH_NAMES } from '@postern/address';
 import type { QueueEntry } from '@postern/store';
 
 /** What `queue list --json` prints for one entry (the message itself stays in the store). */
@@ -31,13 +32,11 @@ export function senderText(from: string): string {
   return from === '' ? 'MAILER-DAEMON' : from;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /** mailq's arrival time: local time, ctime(3) without the year. */
 function arrival(date: Date): string {
-  return `${DAYS[date.getDay()]} ${MONTHS[date.getMonth()]} ${String(date.getDate()).padStart(2)} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  return `${DAY_NAMES[date.getDay()]} ${MONTH_NAMES[date.getMonth()]} ${String(date.getDate()).padStart(2)} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }
 
 const ID_WIDTH = 25; // 24 hex digits and the mark

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { rfc5322Date } from '@postern/address';
 import type { CipherNameAndProtocol } from 'node:tls';
 
 /** What one Received trace field (RFC 5321 §4.4) says about a message. */
@@ -15,15 +16,6 @@ export interface ReceivedInfo {
   /** The recipient, only when there is exactly one (Postfix does the same: no list of addresses in a header). */
   recipient: string | null;
   date: Date;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number): string => String(n).padStart(2, '0');
-
-/** RFC 5322 §3.3 date-time, in UTC. */
-export function rfc5322Date(date: Date): string {
-  return `${DAYS[date.getUTCDay()]}, ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }
 
 /** Client-chosen text goes into the header only as characters that cannot open a comment or a quoted string. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { HeaderRewriter, receivedHeader, rfc5322Date, withProtocol } from '../src/received.js';
+import { HeaderRewriter, receivedHeader, withProtocol } from '../src/received.js';
 
 async function rewrite(input: string, prepend: string, strip: boolean, chunkSize = input.length || 1): Promise<{ text: string; rewriter: HeaderRewriter }> {
   const rewriter = new HeaderRewriter(prepend, strip);
@@ -90,6 +90,5 @@ describe('receivedHeader', () => {
     assert.equal(withProtocol({ ehlo: true, tls: true, authenticated: false, smtputf8: false }), 'ESMTPS');
     assert.equal(withProtocol({ ehlo: true, tls: false, authenticated: true, smtputf8: false }), 'ESMTPA');
     assert.equal(withProtocol({ ehlo: true, tls: true, authenticated: true, smtputf8: true }), 'UTF8SMTPSA');
-    assert.equal(rfc5322Date(new Date(Date.UTC(2026, 0, 5, 7, 8, 9))), 'Mon, 5 Jan 2026 07:08:09 +0000');
   });
 });

@@ -1,5 +1,6 @@
 // Composes a delivery status notification: RFC 3464 inside an RFC 6522 multipart/report (Postfix bounce(8)'s job).
 import { randomBytes } from 'node:crypto';
+import { rfc5322Date } from '@postern/address';
 import { fieldText, finalRecipientValue, needsUtf8, originalRecipientValue } from './dsn.js';
 
 /** What the DSN reports: failed recipients (a bounce), delayed ones (a warning), or delivered/relayed ones (NOTIFY=SUCCESS). */
@@ -281,14 +282,6 @@ export function headerOf(message: Buffer): Buffer {
   const bareEnd = message.indexOf('\n\n');
   if (bareEnd >= 0) return message.subarray(0, bareEnd + 1);
   return endsWithCrlf(message) ? message : Buffer.concat([message, Buffer.from(CRLF)]);
-}
-
-/** RFC 5322 §3.3 date-time in UTC, e.g. "Fri, 21 Nov 2025 05:37:00 +0000". */
-export function rfc5322Date(date: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const two = (value: number) => String(value).padStart(2, '0');
-  return `${days[date.getUTCDay()]}, ${two(date.getUTCDate())} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }
 
 /** RFC 5322 §2.2.3: long fields folded at spaces so that no line grows past 78 characters where it can be helped. */

@@ -6,7 +6,7 @@ export type { OutboundMessage, OwedSuccess, QueueMeta, RecipientAttempt } from '
 export { QueueRunner } from './runner.js';
 export type { QueueRunnerOptions } from './runner.js';
 export { retryDelay, queueLifetime, isExpired, delayWarningDue, willRetryUntil } from './schedule.js';
-export { buildBounce, headerOf, rfc5322Date, FULL_RETURN_LIMIT } from './bounce.js';
+export { buildBounce, headerOf, FULL_RETURN_LIMIT } from './bounce.js';
 export type { ComposedDsn, DsnKind, DsnRecipient, DsnReport } from './bounce.js';
 export { returnToSender, reportSuccess, dsnId, EXPIRED_STATUS, EXPIRED_TEXT } from './bounce-send.js';
 export { wantsNotification } from './dsn.js';

@@ -60,7 +60,7 @@ describe('bounce composition (RFC 3464, RFC 6522)', () => {
     assert.equal(top.headers.get('to'), 'alice@sender.test');
     assert.equal(top.headers.get('subject'), 'Undelivered Mail Returned to Sender');
     assert.equal(top.headers.get('auto-submitted'), 'auto-replied');
-    assert.equal(top.headers.get('date'), 'Mon, 02 Mar 2026 08:00:06 +0000');
+    assert.equal(top.headers.get('date'), 'Mon, 2 Mar 2026 08:00:06 +0000');
     assert.match(top.headers.get('message-id') ?? '', /^<[^<>@\s]+@mail\.sender\.test>$/);
     assert.equal(top.headers.get('mime-version'), '1.0');
     assert.match(top.headers.get('content-type') ?? '', /^multipart\/report; report-type=delivery-status; boundary="/);
@@ -77,14 +77,14 @@ describe('bounce composition (RFC 3464, RFC 6522)', () => {
     assert.equal(perMessage?.get('reporting-mta'), 'dns; mail.sender.test');
     assert.equal(perMessage?.get('x-postern-queue-id'), '0123456789abcdef01234567');
     assert.equal(perMessage?.get('original-envelope-id'), 'lunch-envelope-1');
-    assert.equal(perMessage?.get('arrival-date'), 'Mon, 02 Mar 2026 08:00:00 +0000');
+    assert.equal(perMessage?.get('arrival-date'), 'Mon, 2 Mar 2026 08:00:00 +0000');
     assert.equal(perRecipient?.get('final-recipient'), 'rfc822; bob@dest.test');
     assert.equal(perRecipient?.get('original-recipient'), 'rfc822; Bob@Dest.test');
     assert.equal(perRecipient?.get('action'), 'failed');
     assert.equal(perRecipient?.get('status'), '5.1.1');
     assert.equal(perRecipient?.get('remote-mta'), 'dns; mx.dest.test');
     assert.equal(perRecipient?.get('diagnostic-code'), 'smtp; 550 5.1.1 <bob@dest.test>: Recipient address rejected: User unknown');
-    assert.equal(perRecipient?.get('last-attempt-date'), 'Mon, 02 Mar 2026 08:00:05 +0000');
+    assert.equal(perRecipient?.get('last-attempt-date'), 'Mon, 2 Mar 2026 08:00:05 +0000');
     assert.equal(perRecipient?.has('will-retry-until'), false);
 
     assert.equal(returned.headers.get('content-type'), 'message/rfc822');
@@ -146,7 +146,7 @@ describe('bounce composition (RFC 3464, RFC 6522)', () => {
     const perRecipient = statusGroups(parts[1]?.body ?? '')[1];
     assert.equal(perRecipient?.get('action'), 'delayed');
     assert.equal(perRecipient?.get('status'), '4.2.1');
-    assert.equal(perRecipient?.get('will-retry-until'), 'Sat, 07 Mar 2026 08:00:00 +0000');
+    assert.equal(perRecipient?.get('will-retry-until'), 'Sat, 7 Mar 2026 08:00:00 +0000');
     assert.equal(parts[2]?.headers.get('content-type'), 'text/rfc822-headers');
   });
 

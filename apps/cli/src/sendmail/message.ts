@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rfc5322Date } from '@postern/address';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
 
@@ -69,7 +70,7 @@ export function completeMessage(lines: readonly string[], options: CompletionOpt
   const has = (name: string): boolean => fields.some((f) => f.name === name);
   const added: string[] = [];
   if (!has('from')) added.push(`From: ${mailbox(options.from, options.fullName)}`);
-  if (!has('date')) added.push(`Date: ${rfc5322LocalDate(options.now)}`);
+  if (!has('date')) added.push(`Date: ${rfc5322Date(options.now, 'local')}`);
   if (!has('message-id')) added.push(`Message-ID: ${messageId(options.hostname, options.now)}`);
 
   const headerRecipients = fields.filter((f) => f.name === 'to' || f.name === 'cc' || f.name === 'bcc').flatMap((f) => fieldAddresses(f));
@@ -97,17 +98,6 @@ function mailbox(address: string, fullName: string | null): string {
   else if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) phrase = name;
   else phrase = `"${name.replace(/["\\]/g, '\\$&')}"`;
   return `${phrase} <${address}>`;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number): string => String(n).padStart(2, '0');
-
-/** RFC 5322 §3.3 date-time in the local zone, as cleanup writes the Date it adds. */
-export function rfc5322LocalDate(date: Date): string {
-  const offset = -date.getTimezoneOffset();
-  const zone = `${offset < 0 ? '-' : '+'}${two(Math.floor(Math.abs(offset) / 60))}${two(Math.abs(offset) % 60)}`;
-  return `${DAYS[date.getDay()]}, ${date.getDate()} ${MONTHS[date.getMonth()]} ${date.getFullYear()} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} ${zone}`;
 }
 
 /** RFC 5322 §3.6.4: unique by the time and 64 random bits, on the right our hostname. */
