@@ -10,7 +10,8 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # Debian packages the end-to-end suites use as real clients and peers.
-debian_packages=(openssl python3 dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools spamassassin spamc rspamd)
+debian_packages=(openssl python3 dovecot-core dovecot-lmtpd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools spamassassin spamd spamc rspamd)
+# Debian 12 ships the spamd program in its own package, apart from spamassassin.
 missing=()
 for pkg in "${debian_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -21,6 +22,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   # postfix must not start a system MTA on port 25: "No configuration".
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Every program a suite asks for with requireTool(t, 'tool', 'package') must now be
+# on PATH (or in Debian's sbin directories): a missing install step fails here, on
+# the developer's machine, not only on a fresh CI machine.
+missing_tools=()
+while IFS=$'\t' read -r tool pkg; do
+  PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool (Debian package $pkg)")
+done < <(grep -rhoE "requireTool\(t, '[^']+', '[^']+'\)" --include='*.ts' packages apps test \
+  | sed -E "s/requireTool\(t, '([^']+)', '([^']+)'\)/\1\t\2/" | sort -u)
+if [ ${#missing_tools[@]} -gt 0 ]; then
+  printf 'scripts/setup.sh: not installed: %s\n' "${missing_tools[@]}" >&2
+  exit 1
 fi
 
 if [ -n "${CI:-}" ]; then

@@ -21,7 +21,7 @@ let daemon: Promise<Daemon> | null = null;
 
 /** The file's one spamd, started by the first test that needs it; null (skipped) when spamd is not installed. */
 async function spamd(t: TestContext): Promise<Daemon | null> {
-  const path = requireTool(t, 'spamd', 'spamassassin');
+  const path = requireTool(t, 'spamd', 'spamd');
   if (!path) return null;
   daemon ??= startSpamd(path).then((running) => {
     t.diagnostic(`spamd on ${running.address}, accepting connections ${running.startupMs} ms after start`);
