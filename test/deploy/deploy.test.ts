@@ -29,11 +29,12 @@ describe('deployment files', () => {
     assert.equal(backend.stdout.trim(), 'mongodb');
   });
 
-  it('the systemd units run postern mta and postern mailstore, stopped by SIGTERM', () => {
+  it('the systemd units run postern mta and postern mailstore, stopped by SIGTERM, reloaded by SIGHUP', () => {
     for (const role of ['mta', 'mailstore']) {
       const unit = readFileSync(`${root}deploy/systemd/postern-${role}.service`, 'utf8');
       assert.match(unit, new RegExp(`^ExecStart=/usr/bin/postern ${role}$`, 'm'));
       assert.match(unit, /^KillSignal=SIGTERM$/m);
+      assert.match(unit, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
       assert.match(unit, /^\[Install\]\nWantedBy=multi-user.target$/m);
     }
   });

@@ -1,7 +1,7 @@
 import type { PosternConfig } from '@postern/config';
 import type { LoginResult } from '@postern/directory';
 import type { Logger } from '@postern/log';
-import { ConnectionLimiter, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
+import { ConnectionLimiter, loginGuardFor, TlsProvider } from '@postern/service';
 import type { Store } from '@postern/store';
 import { MailboxChanges } from './mailbox-changes.js';
 
@@ -12,7 +12,8 @@ export interface MailstoreContext {
   config: PosternConfig;
   store: Store;
   logger: Logger;
-  tls: TlsMaterial | null;
+  /** Every TLS context (993, 995, STARTTLS on 143, STLS on 110) comes from here; null without a [tls] certificate. */
+  tls: TlsProvider | null;
   connections: ConnectionLimiter;
   /** Appends made in this process (LMTP deliveries), heard by the IMAP notifiers at once. */
   mailboxChanges: MailboxChanges;
@@ -20,13 +21,13 @@ export interface MailstoreContext {
   login(service: string, username: string, password: string, clientIp: string): Promise<LoginResult>;
 }
 
-/** `guard` is passed in by `postern start` so the MTA and the mailstore count failures together. */
-export function createContext(config: PosternConfig, store: Store, logger: Logger, guard = loginGuardFor(config, store, logger)): MailstoreContext {
+/** `guard` is passed in by `postern start` so the MTA and the mailstore count failures together; `tls` so that one provider serves both. */
+export function createContext(config: PosternConfig, store: Store, logger: Logger, guard = loginGuardFor(config, store, logger), tls: TlsProvider | null = TlsProvider.fromConfig(config, logger)): MailstoreContext {
   return {
     config,
     store,
     logger,
-    tls: loadTls(config),
+    tls,
     connections: new ConnectionLimiter(config.limits.max_connections_per_ip),
     mailboxChanges: new MailboxChanges(),
     login: (service, username, password, clientIp) => guard.login(service, username, password, clientIp),

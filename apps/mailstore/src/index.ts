@@ -1,5 +1,6 @@
 import { parseListenAddress, type PosternConfig } from '@postern/config';
 import type { LoginGuard } from '@postern/directory';
+import type { TlsProvider } from '@postern/service';
 import type { Logger } from '@postern/log';
 import type { Store } from '@postern/store';
 import { createContext, type MailstoreContext } from './context.js';
@@ -23,11 +24,15 @@ const SERVICES: { name: 'lmtp' | 'imap' | 'imaps' | 'pop3' | 'pop3s'; start: Sta
 ];
 
 /** Starts LMTP, IMAP and POP3 on every `[listen]` address of the config (the Dovecot role). */
-export async function startMailstore(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard } = {}): Promise<Mailstore> {
-  const context = createContext(config, store, logger, options.guard);
+export async function startMailstore(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard; tls?: TlsProvider | null } = {}): Promise<Mailstore> {
+  // A provider passed in is its owner's to watch and close; one made here is this mailstore's.
+  const ownTls = options.tls === undefined;
+  const context = createContext(config, store, logger, options.guard, ownTls ? undefined : options.tls);
+  if (ownTls) context.tls?.watch();
   const services: ProtocolService[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(services.splice(0).map((s) => s.close()));
+    if (ownTls) context.tls?.close();
   };
   try {
     for (const { name, start, implicitTls } of SERVICES) {
@@ -46,6 +51,6 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
 }
 
 export type { MailstoreContext, LoginResult } from './context.js';
-export { loginGuardFor } from '@postern/service';
+export { CertificateError, loginGuardFor, TlsProvider } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';

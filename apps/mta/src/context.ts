@@ -3,7 +3,7 @@ import { createContentScanner, type ContentScanner } from '@postern/content-scan
 import type { LoginGuard } from '@postern/directory';
 import { createResolver, type Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
-import { ConnectionLimiter, InFlight, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
+import { ConnectionLimiter, InFlight, loginGuardFor, TlsProvider } from '@postern/service';
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
 import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
@@ -23,7 +23,8 @@ export interface MtaContext {
   scanner: ContentScanner | null;
   /** The outbound queue's delivery runs of this process. */
   queue: QueueRunner;
-  tls: TlsMaterial | null;
+  /** Every TLS context (465, STARTTLS on 25 and 587) comes from here; null without a [tls] certificate. */
+  tls: TlsProvider | null;
   guard: LoginGuard;
   handoff: Handoff;
   connections: ConnectionLimiter;
@@ -32,7 +33,8 @@ export interface MtaContext {
   closing: boolean;
 }
 
-export function createContext(config: PosternConfig, store: Store, logger: Logger, guard?: LoginGuard): MtaContext {
+/** `tls` is passed in by `postern start` so that one provider serves every listener; by default one is made from [tls]. */
+export function createContext(config: PosternConfig, store: Store, logger: Logger, guard?: LoginGuard, tls: TlsProvider | null = TlsProvider.fromConfig(config, logger)): MtaContext {
   const policy = compilePolicy(config);
   const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms });
   return {
@@ -44,7 +46,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     mynetworks: mynetworksMatcher(config.smtpd.mynetworks),
     scanner: createContentScanner(config),
     queue: new QueueRunner({ config, store, resolver, logger, lmtp: lmtpDestination(config) }),
-    tls: loadTls(config),
+    tls,
     guard: guard ?? loginGuardFor(config, store, logger),
     handoff: new Handoff(lmtpDestination(config), config.hostname),
     connections: new ConnectionLimiter(config.limits.max_connections_per_ip),

@@ -1,5 +1,6 @@
 import { parseListenAddress, type PosternConfig } from '@postern/config';
 import type { LoginGuard } from '@postern/directory';
+import type { TlsProvider } from '@postern/service';
 import type { Logger } from '@postern/log';
 import type { Store } from '@postern/store';
 import { createContext, type MtaContext } from './context.js';
@@ -22,8 +23,11 @@ const SERVICES: SmtpService[] = ['smtp', 'submission', 'submissions'];
  * other mail into the outbound queue, whose delivery runs start here too.
  * Throws ConfigError for a bad restriction list (naming the key).
  */
-export async function startMta(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard } = {}): Promise<Mta> {
-  const context = createContext(config, store, logger, options.guard);
+export async function startMta(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard; tls?: TlsProvider | null } = {}): Promise<Mta> {
+  // A provider passed in is its owner's to watch and close; one made here is this MTA's.
+  const ownTls = options.tls === undefined;
+  const context = createContext(config, store, logger, options.guard, ownTls ? undefined : options.tls);
+  if (ownTls) context.tls?.watch();
   if (context.tls === null && config.listen.submission.length > 0 && config.smtpd.tls_auth_only) {
     logger.warn({ service: 'submission' }, 'no [tls] certificate: submission cannot offer AUTH (smtpd.tls_auth_only), so it accepts no mail');
   }
@@ -35,6 +39,7 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
     await context.queue.stop();
     await context.handoff.close();
+    if (ownTls) context.tls?.close();
   };
   try {
     for (const service of SERVICES) {

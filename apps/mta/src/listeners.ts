@@ -1,5 +1,5 @@
 import type { ListenAddress } from '@postern/config';
-import { describeAddress, listenOn, PromptSMTPServer, secureContextOptions } from '@postern/service';
+import { describeAddress, listenOn, PromptSMTPServer } from '@postern/service';
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { AUTH_METHODS, authRefusal, onAuth } from './auth.js';
 import { attachHooks, unreadInput, type CommandGates } from './connection-hooks.js';
@@ -58,7 +58,8 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
       name: config.hostname,
       heloResponse: '%s',
       secure: implicitTls,
-      ...(ctx.tls ? secureContextOptions(ctx.tls) : {}),
+      // Key, certificate, floor and SNICallback from the one provider (every SNI name, reloaded on renewal).
+      ...(ctx.tls ? ctx.tls.serverOptions() : {}),
       hideSTARTTLS: !starttlsOffered,
       size: config.smtpd.message_size_limit,
       rejectOversized: true,
@@ -90,11 +91,13 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
     attach,
   );
   server.on('error', (err) => ctx.logger.warn({ service, err }, `${service}: ${err.message}`));
+  const unfollowTls = ctx.tls?.keepUpdated(server);
   await listenOn(server.server, address, service);
 
   let closed: Promise<void> | null = null;
   const close = async (): Promise<void> => {
     ctx.closing = true;
+    unfollowTls?.();
     const stopped = new Promise<void>((resolve) => server.close(resolve));
     const sayGoodbye = (): void => {
       for (const connection of [...server.connections]) {

@@ -1,6 +1,7 @@
 export { describeAddress, listenOn, removeStaleSocket } from './listen.js';
 export { ConnectionLimiter } from './connection-limit.js';
 export { InFlight } from './in-flight.js';
-export { loadTls, secureContextOptions, type TlsMaterial } from './tls.js';
+export { CertificateError, loadCertificate, type CertificateFiles, type LoadedCertificate, type TlsMinVersion } from './tls.js';
+export { TlsProvider, type ReloadOutcome, type TlsProviderOptions, type TlsServerOptions } from './tls-provider.js';
 export { loginGuardFor } from './login-guard.js';
 export { PromptSMTPServer } from './smtp-server.js';

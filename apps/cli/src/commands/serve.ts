@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { createLogger } from '@postern/log';
-import { loginGuardFor, startMailstore, type Mailstore } from '@postern/mailstore';
+import { CertificateError, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
+import { UsageFailure } from '../errors.js';
 
 type Role = 'start' | 'mailstore' | 'mta';
 
@@ -12,7 +13,8 @@ type Role = 'start' | 'mailstore' | 'mta';
  * Runs services in the foreground until SIGTERM/SIGINT, then stops accepting,
  * lets in-flight work finish and closes the store (systemd's stop). `start`
  * runs the mailstore and the MTA in one process with one LoginGuard, so that
- * failed logins on SMTP, IMAP and POP3 count together.
+ * failed logins on SMTP, IMAP and POP3 count together, and one TlsProvider,
+ * which SIGHUP (systemd's reload) tells to read the certificates again.
  */
 async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const { config } = readConfig(options);
@@ -20,18 +22,35 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const store = await openStore(storeOptions(config));
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
+  let tls: TlsProvider | null;
+  try {
+    tls = TlsProvider.fromConfig(config, logger);
+  } catch (err) {
+    await store.close();
+    throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
+  }
+  tls?.watch();
+  // systemd's ExecReload (and certbot's deploy hook): new certificates, the process and its sessions stay.
+  const reload = (): void => {
+    if (!tls) return void logger.info({ signal: 'SIGHUP' }, 'SIGHUP: no [tls] certificate configured, nothing to reload');
+    const outcome = tls.reload('SIGHUP');
+    logger.info({ signal: 'SIGHUP', ...outcome }, `SIGHUP: TLS certificates ${outcome.changed.length > 0 ? 'reloaded' : outcome.failed.length > 0 ? 'kept (the new ones are unusable)' : 'unchanged'}`);
+  };
+  process.on('SIGHUP', reload);
   let mailstore: Mailstore | null = null;
   let mta: Mta | null = null;
   // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
   const stopAll = async (): Promise<void> => {
     await mta?.close();
     await mailstore?.close();
+    tls?.close();
+    process.off('SIGHUP', reload);
     await store.close();
   };
   try {
     // The mailstore's LMTP is up before the MTA accepts mail for it.
-    if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard });
-    if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard });
+    if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard, tls });
+    if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard, tls });
   } catch (err) {
     await stopAll();
     throw err;

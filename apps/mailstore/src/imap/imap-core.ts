@@ -94,6 +94,8 @@ export interface ImapCoreServer extends EventEmitter {
   connect(socket: Socket, socketOptions: { id: string; remoteAddress?: string; ignore?: boolean }): void;
   listen(...args: unknown[]): void;
   close(callback: () => void): void;
+  /** Rebuilds the default context (the one served without SNI) from these options merged in. */
+  updateSecureContext(options: Record<string, unknown>): void;
   onConnect?: (session: ImapSession, callback: (error?: Error | null) => void) => void;
   onClose?: (session: ImapSession, callback: () => void) => void;
   [hook: `on${string}`]: unknown;

@@ -1,6 +1,5 @@
 // The imap-core server with Postern's hooks, limits and notifier wired in.
 import type { Socket } from 'node:net';
-import { secureContextOptions } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import { appendMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
@@ -43,7 +42,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   const logger = ctx.logger;
   routeCoreNotices((notice) => logger.debug({ service: 'imap', notice }, 'imap-core notice'));
   const notifier = new JournalNotifier(ctx.store, logger, { changes: ctx.mailboxChanges, ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }) });
-  const tls = ctx.tls ? secureContextOptions(ctx.tls) : {};
+  // Key, certificate, floor and SNICallback from the one provider: imap-core calls SNICallback on 993 (and STARTTLS).
+  const tls = ctx.tls ? ctx.tls.serverOptions() : {};
 
   /** The connection behind each session, for cleanup imap-core leaves undone when it closes. */
   const connectionOf = new WeakMap<ImapSession, ImapConnection>();
@@ -100,6 +100,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
     closeTimeout: 1500,
   });
   core.notifier = notifier;
+  const unfollowTls = ctx.tls?.keepUpdated(core);
+  if (unfollowTls) core.server.once('close', unfollowTls);
 
   core.onConnect = (session, callback) => {
     // imap-core added the connection before asking; its init() runs once this callback does.

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import type { ListenAddress } from '@postern/config';
 import type { Logger } from '@postern/log';
-import { describeAddress, listenOn, secureContextOptions } from '@postern/service';
+import { describeAddress, listenOn, type TlsProvider } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import type { ProtocolService, ServiceOptions } from '../service.js';
 import { LineReader } from './lines.js';
@@ -51,7 +51,7 @@ class Pop3Connection implements Pop3Transport {
   constructor(
     private readonly raw: Socket,
     private readonly ctx: MailstoreContext,
-    private readonly secureContext: SecureContext | null,
+    private readonly tls: TlsProvider | null,
     private readonly options: Required<Pop3ServerOptions>,
     private readonly slotHeld: boolean,
     private readonly onClosed: (connection: Pop3Connection) => void,
@@ -65,7 +65,7 @@ class Pop3Connection implements Pop3Transport {
   }
 
   get canStartTls(): boolean {
-    return this.secureContext !== null && !this.secure && !this.upgraded;
+    return this.tls !== null && !this.secure && !this.upgraded;
   }
 
   /** Sends the greeting (after the handshake for implicit TLS), or refuses an IP over its connection limit. */
@@ -139,7 +139,8 @@ class Pop3Connection implements Pop3Transport {
 
   private wrapTls(onSecure: () => void): void {
     this.upgraded = true;
-    const tls = new TLSSocket(this.raw, { isServer: true, secureContext: this.secureContext! });
+    // The context in service at this handshake: the default one, or the SNI name's (RFC 6066 §3).
+    const tls = new TLSSocket(this.raw, { isServer: true, secureContext: this.tls!.defaultContext, SNICallback: this.tls!.SNICallback });
     this.raw.setTimeout(0);
     this.stream = tls;
     this.watch(tls);
@@ -188,11 +189,10 @@ export async function listenPop3(ctx: MailstoreContext, address: ListenAddress, 
     maxLineOctets: options.maxLineOctets ?? DEFAULTS.maxLineOctets,
     maxBadCommands: options.maxBadCommands ?? DEFAULTS.maxBadCommands,
   };
-  const secureContext = ctx.tls ? createSecureContext(secureContextOptions(ctx.tls)) : null;
   const connections = new Set<Pop3Connection>();
   const server: Server = createServer((socket) => {
     const ip = socket.remoteAddress ?? 'unix';
-    const connection = new Pop3Connection(socket, ctx, secureContext, settings, ctx.connections.acquire(ip), (c) => connections.delete(c));
+    const connection = new Pop3Connection(socket, ctx, ctx.tls, settings, ctx.connections.acquire(ip), (c) => connections.delete(c));
     connections.add(connection);
     connection.begin();
   });
