@@ -91,10 +91,10 @@ export class CertbotLayout {
     return join(this.live, 'privkey.pem');
   }
 
-  /** Writes the next archive version of `leaf` without touching the links. */
-  stage(leaf: Leaf, ca: TestCa): number {
+  /** Writes the next archive version of `leaf` without touching the links; `replace` puts other contents in some files (a broken renewal). */
+  stage(leaf: Leaf, ca: TestCa, replace: Partial<Record<Kind, string>> = {}): number {
     const version = ++this.version;
-    const contents: Record<Kind, string> = { cert: leaf.cert, privkey: leaf.key, chain: readFileSync(ca.intermediateFile, 'utf8'), fullchain: leaf.fullchain };
+    const contents: Record<Kind, string> = { cert: leaf.cert, privkey: leaf.key, chain: readFileSync(ca.intermediateFile, 'utf8'), fullchain: leaf.fullchain, ...replace };
     for (const kind of KINDS) writeFileSync(join(this.archive, `${kind}${version}.pem`), contents[kind], { mode: kind === 'privkey' ? 0o600 : 0o644 });
     return version;
   }
@@ -111,8 +111,8 @@ export class CertbotLayout {
   }
 
   /** A whole certbot install or renewal: new archive files, then the four links one after the other. */
-  install(leaf: Leaf, ca: TestCa): void {
-    const version = this.stage(leaf, ca);
+  install(leaf: Leaf, ca: TestCa, replace: Partial<Record<Kind, string>> = {}): void {
+    const version = this.stage(leaf, ca, replace);
     for (const kind of KINDS) this.swap(kind, version);
   }
 }
