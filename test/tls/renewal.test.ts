@@ -100,6 +100,7 @@ describe('certificate renewal while postern start runs', () => {
       tls.certbot.install(next, tls.ca);
       // Sent at once, before the file watch's debounce runs: the reload below is the signal's.
       process!.child.kill('SIGHUP');
+      console.log(`SIGHUP reload served to new sessions within ${await servedWithin(next.fingerprint)} ms of the signal`);
       const reloaded = await tls.server.waitForLog((line) => line['event'] === 'tls_reloaded' && line['fingerprint'] === next.fingerprint);
       assert.equal(reloaded['trigger'], 'SIGHUP');
       await tls.server.waitForLog((line) => line['signal'] === 'SIGHUP' && /reloaded/.test(String(line['msg'])));

@@ -8,6 +8,8 @@ import { HOST } from './tls-dialog.js';
 
 export const PASSWORD = 'tls e2e password';
 export const USER = 'tls@example.com';
+/** A second name of the server, with its own pair in [tls.sni]. */
+export const OTHER_HOST = 'mail.example.org';
 
 export interface TlsInstance {
   server: PosternInstance<'smtp' | 'submission' | 'submissions' | 'lmtp' | 'imap' | 'imaps' | 'pop3' | 'pop3s'>;
@@ -17,6 +19,8 @@ export interface TlsInstance {
   certbot: CertbotLayout;
   /** The certificate installed at start. */
   leaf: Leaf;
+  /** The [tls.sni] pair of OTHER_HOST. */
+  otherLeaf: Leaf;
   /** A scratch directory of the test (CA, letsencrypt/, hosts file, mbsync home). */
   dir: string;
   stop(): Promise<void>;
@@ -29,12 +33,16 @@ export async function startTlsInstance(): Promise<TlsInstance> {
     const leaf = issueLeaf(ca, [HOST]);
     const certbot = new CertbotLayout(join(dir, 'letsencrypt'), HOST);
     certbot.install(leaf, ca);
+    const otherLeaf = issueLeaf(ca, [OTHER_HOST]);
+    const other = new CertbotLayout(join(dir, 'letsencrypt'), OTHER_HOST);
+    other.install(otherLeaf, ca);
     const server = await startInstance('sqlite', {
       listen: ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s'],
       settings: [
         ['hostname', JSON.stringify(HOST)],
         ['tls.cert', JSON.stringify(certbot.certFile)],
         ['tls.key', JSON.stringify(certbot.keyFile)],
+        ['tls.sni', `{ ${JSON.stringify(OTHER_HOST)} = { cert = ${JSON.stringify(other.certFile)}, key = ${JSON.stringify(other.keyFile)} } }`],
       ],
     });
     await server.addUser(USER, PASSWORD);
@@ -44,6 +52,7 @@ export async function startTlsInstance(): Promise<TlsInstance> {
       root: readFileSync(ca.rootFile, 'utf8'),
       certbot,
       leaf,
+      otherLeaf,
       dir,
       async stop() {
         await server.stop();

@@ -10,7 +10,7 @@ import { hostsRunner } from '../support/hosts.js';
 import { python } from '../support/python.js';
 import { requireTool } from '../support/tools.js';
 import { handshake, HOST, secureCommand, TLS_PORTS, type TlsPort } from './tls-dialog.js';
-import { PASSWORD, startTlsInstance, USER, type TlsInstance } from './tls-instance.js';
+import { OTHER_HOST, PASSWORD, startTlsInstance, USER, type TlsInstance } from './tls-instance.js';
 
 /** RFC 8996: TLS 1.0 and 1.1 are deprecated; an old client offers nothing newer. */
 const OLD_CLIENT: ConnectionOptions = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' };
@@ -58,6 +58,16 @@ describe('TLS on every port of postern start', () => {
         assert.equal(authorized, true, `${label(port)} SNI ${servername}`);
         assert.equal(fingerprint, tls.leaf.fingerprint, `${label(port)} SNI ${servername}`);
       }
+    }
+  });
+
+  test('a name with its own [tls.sni] pair gets that certificate on every port, verified for that name', async () => {
+    for (const port of TLS_PORTS) {
+      const { socket, authorized, fingerprint } = await handshake(port, tls.server.ports[port.listener], { ca: tls.root, servername: OTHER_HOST });
+      count(port);
+      socket.destroy();
+      assert.equal(authorized, true, `${label(port)}: ${socket.authorizationError}`);
+      assert.equal(fingerprint, tls.otherLeaf.fingerprint, label(port));
     }
   });
 

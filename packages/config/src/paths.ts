@@ -13,7 +13,7 @@ export function resolveConfigPath(cliPath?: string): string {
 /**
  * Relative paths in the file mean "next to the file", so that a config
  * directory can be moved as a whole: data_dir, tls.cert, tls.key,
- * smtp.relayhost_password_file and unix: LMTP sockets are resolved against the config file's directory.
+ * tls.sni pairs, smtp.relayhost_password_file and unix: LMTP sockets are resolved against the config file's directory.
  */
 export function resolveRelativePaths(config: PosternConfig, configFile: string): PosternConfig {
   const base = dirname(resolve(configFile));
@@ -25,6 +25,7 @@ export function resolveRelativePaths(config: PosternConfig, configFile: string):
       ...config.tls,
       ...(config.tls.cert !== undefined ? { cert: absolute(config.tls.cert) } : {}),
       ...(config.tls.key !== undefined ? { key: absolute(config.tls.key) } : {}),
+      sni: Object.fromEntries(Object.entries(config.tls.sni).map(([name, pair]) => [name, { cert: absolute(pair.cert), key: absolute(pair.key) }])),
     },
     smtp: {
       ...config.smtp,

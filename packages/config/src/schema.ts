@@ -136,6 +136,12 @@ const tlsShape = {
   key: path('the private key in PEM, e.g. /etc/letsencrypt/live/HOST/privkey.pem').optional(),
   // Postfix smtpd_tls_protocols = >=TLSv1.2, as the guides set it.
   min_version: oneOf(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  // Pairs for other host names (RFC 6066 §3 SNI), e.g. "mail.example.org" = { cert = "…", key = "…" }; "*.example.org" covers one label.
+  sni: z.record(
+    z.string(),
+    z.strictObject({ cert: path('the certificate chain for this name'), key: path('the private key for this name') }),
+    problem('a table', 'a table of "host name" = { cert = "…", key = "…" }'),
+  ).default({}),
 };
 
 const dnsShape = {
@@ -312,6 +318,12 @@ export const configSchema = z.strictObject(rootShape).superRefine((config, ctx) 
   }
   if (config.tls.cert !== undefined && config.tls.key === undefined) {
     ctx.addIssue({ code: 'custom', path: ['tls', 'key'], message: 'missing (expected the private key that goes with tls.cert, e.g. /etc/letsencrypt/live/HOST/privkey.pem)' });
+  }
+  for (const name of Object.keys(config.tls.sni).filter((sniName) => !/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(sniName))) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'sni', name], message: `"${name}" is not a host name (expected e.g. mail.example.org, or *.example.org for one label below it)` });
+  }
+  if (Object.keys(config.tls.sni).length > 0 && config.tls.cert === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'cert'], message: 'missing (tls.sni needs the default pair tls.cert and tls.key, served to every other name)' });
   }
   if (config.tls.key !== undefined && config.tls.cert === undefined) {
     ctx.addIssue({ code: 'custom', path: ['tls', 'cert'], message: 'missing (expected the certificate chain that goes with tls.key, e.g. /etc/letsencrypt/live/HOST/fullchain.pem)' });

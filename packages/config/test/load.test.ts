@@ -34,7 +34,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       pop3s: ['0.0.0.0:995'],
       http: ['0.0.0.0:80'],
     },
-    tls: { min_version: 'TLSv1.2' },
+    tls: { min_version: 'TLSv1.2', sni: {} },
     dns: { servers: [], timeout_ms: 5000 },
     smtpd: {
       banner: '$myhostname ESMTP',
@@ -166,6 +166,28 @@ lmtp = ["unix:run/lmtp.sock"]
   assert.equal(config.tls.key, '/abs/privkey.pem');
   assert.deepEqual(config.listen.lmtp, [`unix:${join(dir, 'run/lmtp.sock')}`]);
   assert.deepEqual(storeOptions(config), { backend: 'sqlite', path: join(dir, 'data', 'postern.sqlite') });
+});
+
+test('reads [tls.sni] pairs per host name, their relative paths next to the config file', () => {
+  const file = writeConfig(`hostname = "mail.example.com"
+[tls]
+cert = "/etc/letsencrypt/live/mail.example.com/fullchain.pem"
+key = "/etc/letsencrypt/live/mail.example.com/privkey.pem"
+[tls.sni."mail.example.org"]
+cert = "org/fullchain.pem"
+key = "/etc/letsencrypt/live/mail.example.org/privkey.pem"
+`);
+  const config = loadConfig(file);
+  assert.deepEqual(config.tls.sni, { 'mail.example.org': { cert: join(file, '..', 'org/fullchain.pem'), key: '/etc/letsencrypt/live/mail.example.org/privkey.pem' } });
+  assert.deepEqual(loadConfig(writeConfig('hostname = "mail.example.com"\n')).tls.sni, {});
+});
+
+test('refuses [tls.sni] without the default pair, and a name that is not a host name', () => {
+  assert.match(loadError('hostname = "mail.example.com"\n[tls.sni."mail.example.org"]\ncert = "/a"\nkey = "/b"\n').error.message, /tls\.cert.*tls\.sni needs the default pair/);
+  assert.match(
+    loadError('hostname = "mail.example.com"\n[tls]\ncert = "/a"\nkey = "/b"\n[tls.sni."not a name"]\ncert = "/a"\nkey = "/b"\n').error.message,
+    /tls\.sni\.not a name: "not a name" is not a host name \(expected e\.g\. mail\.example\.org/,
+  );
 });
 
 test('gives mongodb store options with the url', () => {

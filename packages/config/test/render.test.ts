@@ -23,7 +23,7 @@ test('the rendered initial config loads back to the values it was given and the 
   assert.deepEqual(config, {
     ...defaults,
     data_dir: join(dir, 'data'),
-    tls: { cert: join(dir, 'tls', 'fullchain.pem'), key: join(dir, 'tls', 'privkey.pem'), min_version: 'TLSv1.2' },
+    tls: { cert: join(dir, 'tls', 'fullchain.pem'), key: join(dir, 'tls', 'privkey.pem'), min_version: 'TLSv1.2', sni: {} },
     listen: { ...defaults.listen, smtp: ['127.0.0.1:2525'], lmtp: [`unix:${join(dir, 'lmtp.sock')}`], http: [] },
   });
 });

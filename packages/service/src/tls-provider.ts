@@ -62,10 +62,10 @@ export class TlsProvider {
     }
   }
 
-  /** The provider of `[tls]`, or null when no certificate is configured. */
+  /** The provider of `[tls]` (and `[tls.sni]`), or null when no certificate is configured. */
   static fromConfig(config: PosternConfig, logger: Logger): TlsProvider | null {
     if (!config.tls.cert || !config.tls.key) return null;
-    return new TlsProvider({ default: { cert: config.tls.cert, key: config.tls.key }, minVersion: config.tls.min_version, logger });
+    return new TlsProvider({ default: { cert: config.tls.cert, key: config.tls.key }, sni: config.tls.sni, minVersion: config.tls.min_version, logger });
   }
 
   private configured(): [string, CertificateFiles][] {
