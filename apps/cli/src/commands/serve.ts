@@ -19,24 +19,26 @@ type Role = 'start' | 'mailstore' | 'mta';
 async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const { config } = readConfig(options);
   const logger = createLogger({ name: `postern-${role}` });
-  const store = await openStore(storeOptions(config));
-  logger.info({ store: await store.describe() }, 'store open');
-  const guard = loginGuardFor(config, store, logger);
-  let tls: TlsProvider | null;
-  try {
-    tls = TlsProvider.fromConfig(config, logger);
-  } catch (err) {
-    await store.close();
-    throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
-  }
-  tls?.watch();
-  // systemd's ExecReload (and certbot's deploy hook): new certificates, the process and its sessions stay.
+  let tls: TlsProvider | null = null;
+  // systemd's ExecReload (and certbot's deploy hook): new certificates; the process and its sessions stay.
+  // Installed first: SIGHUP's default action would end a process that is still starting.
   const reload = (): void => {
-    if (!tls) return void logger.info({ signal: 'SIGHUP' }, 'SIGHUP: no [tls] certificate configured, nothing to reload');
+    if (!tls) return void logger.info({ signal: 'SIGHUP' }, 'SIGHUP: no [tls] certificate in service, nothing to reload');
     const outcome = tls.reload('SIGHUP');
     logger.info({ signal: 'SIGHUP', ...outcome }, `SIGHUP: TLS certificates ${outcome.changed.length > 0 ? 'reloaded' : outcome.failed.length > 0 ? 'kept (the new ones are unusable)' : 'unchanged'}`);
   };
   process.on('SIGHUP', reload);
+  const store = await openStore(storeOptions(config));
+  logger.info({ store: await store.describe() }, 'store open');
+  const guard = loginGuardFor(config, store, logger);
+  try {
+    tls = TlsProvider.fromConfig(config, logger);
+  } catch (err) {
+    process.off('SIGHUP', reload);
+    await store.close();
+    throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
+  }
+  tls?.watch();
   let mailstore: Mailstore | null = null;
   let mta: Mta | null = null;
   // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
