@@ -44,7 +44,11 @@ export class TlsProvider {
   private readonly logger: Logger;
   private readonly debounceMs: number;
   private readonly listeners = new Set<() => void>();
-  private watchers: FSWatcher[] = [];
+  /** On the directories of the files: they see certbot's link swaps and stay for the provider's life. */
+  private directoryWatchers: FSWatcher[] = [];
+  /** On the files (through links to their targets): edits in place; set again after every reload. */
+  private fileWatchers: FSWatcher[] = [];
+  private watching = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly minVersion: TlsMinVersion;
@@ -137,11 +141,12 @@ export class TlsProvider {
       try {
         next = loadCertificate(files, this.minVersion);
       } catch (err) {
-        if (!(err instanceof CertificateError)) throw err;
-        outcome.failed.push({ name, reason: err.message });
+        // Whatever the files hold, the process goes on with the pair in service.
+        const why = err instanceof CertificateError ? err.message : `${files.cert} and ${files.key}: ${String(err)}`;
+        outcome.failed.push({ name, reason: why });
         this.logger.warn(
-          { event: 'tls_reload_failed', name, reason: err.message, trigger: reason, fingerprint: current.fingerprint },
-          `TLS certificate for ${name === DEFAULT_NAME ? 'every name' : name} not reloaded (${reason}): ${err.message}; still serving ${current.fingerprint}`,
+          { event: 'tls_reload_failed', name, reason: why, trigger: reason, fingerprint: current.fingerprint },
+          `TLS certificate for ${name === DEFAULT_NAME ? 'every name' : name} not reloaded (${reason}): ${why}; still serving ${current.fingerprint}`,
         );
         continue;
       }
@@ -160,7 +165,7 @@ export class TlsProvider {
       for (const listener of this.listeners) listener();
     }
     // A link swapped to a new target, or a file replaced by rename, needs its watch set again.
-    if (this.watchers.length > 0) this.watch();
+    if (this.watching) this.watchFiles();
     return outcome;
   }
 
@@ -170,22 +175,30 @@ export class TlsProvider {
    * follows a link to its old target), and the files themselves for edits in place.
    */
   watch(): void {
-    if (this.closed) return;
-    this.unwatch();
-    const files = this.configured().flatMap(([, pair]) => [pair.cert, pair.key]);
+    if (this.closed || this.watching) return;
+    this.watching = true;
     const namesByDir = new Map<string, Set<string>>();
-    for (const file of files) {
+    for (const file of this.files()) {
       const names = namesByDir.get(dirname(file)) ?? new Set<string>();
       names.add(basename(file));
       namesByDir.set(dirname(file), names);
     }
     for (const [dir, names] of namesByDir) {
-      this.watchPath(dir, (filename) => filename === null || names.has(filename));
+      this.watchPath(this.directoryWatchers, dir, (filename) => filename === null || names.has(filename));
     }
-    for (const file of new Set(files)) this.watchPath(file, () => true);
+    this.watchFiles();
   }
 
-  private watchPath(path: string, relevant: (filename: string | null) => boolean): void {
+  private files(): Set<string> {
+    return new Set(this.configured().flatMap(([, pair]) => [pair.cert, pair.key]));
+  }
+
+  private watchFiles(): void {
+    for (const watcher of this.fileWatchers.splice(0)) watcher.close();
+    for (const file of this.files()) this.watchPath(this.fileWatchers, file, () => true);
+  }
+
+  private watchPath(into: FSWatcher[], path: string, relevant: (filename: string | null) => boolean): void {
     try {
       const watcher = watch(path, { persistent: false }, (_event, filename) => {
         const name = filename === null ? null : String(filename);
@@ -195,7 +208,7 @@ export class TlsProvider {
         this.logger.warn({ event: 'tls_watch_failed', path, err: err.message }, `cannot watch ${path} for certificate renewals: ${err.message} (SIGHUP still reloads)`);
         watcher.close();
       });
-      this.watchers.push(watcher);
+      into.push(watcher);
     } catch (err) {
       // A file missing mid-swap: the directory watch sees it come back.
       this.logger.debug({ event: 'tls_watch_failed', path, err: (err as Error).message }, `cannot watch ${path}: ${(err as Error).message}`);
@@ -212,14 +225,11 @@ export class TlsProvider {
     this.timer.unref();
   }
 
-  private unwatch(): void {
-    for (const watcher of this.watchers.splice(0)) watcher.close();
-  }
 
   /** Stops watching. */
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    this.unwatch();
+    for (const watcher of [...this.directoryWatchers.splice(0), ...this.fileWatchers.splice(0)]) watcher.close();
   }
 }
