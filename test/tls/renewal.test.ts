@@ -21,9 +21,9 @@ describe('certificate renewal while postern start runs', () => {
     await tls?.stop();
   });
 
-  /** The fingerprint a new session on `port` is served now. */
-  async function served(port = IMAPS): Promise<string> {
-    const { socket, fingerprint, authorized } = await handshake(port, tls.server.ports[port.listener], { ca: tls.root });
+  /** The fingerprint a new session on `port` is served now; `sni: false` sends no server name (the library's default context). */
+  async function served(port = IMAPS, sni = true): Promise<string> {
+    const { socket, fingerprint, authorized } = await handshake(port, tls.server.ports[port.listener], { ca: tls.root, ...(sni ? {} : { servername: '', checkServerIdentity: () => undefined }) });
     handshakes++;
     socket.destroy();
     assert.equal(authorized, true);
@@ -62,7 +62,10 @@ describe('certificate renewal while postern start runs', () => {
       console.log(`renewal served to new sessions ${tookMs} ms after certbot's last link swap`);
       await tls.server.waitForLog((line) => line['event'] === 'tls_reloaded' && line['fingerprint'] === renewed.fingerprint);
 
-      for (const port of TLS_PORTS) assert.equal(await served(port), renewed.fingerprint, `new session on ${port.listener}`);
+      for (const port of TLS_PORTS) {
+        assert.equal(await served(port), renewed.fingerprint, `new session on ${port.listener}`);
+        assert.equal(await served(port, false), renewed.fingerprint, `new session without SNI on ${port.listener}`);
+      }
       for (const [i, port] of TLS_PORTS.entries()) {
         const session = open[i]!;
         assert.equal(session.socket.getPeerCertificate().fingerprint256, tls.leaf.fingerprint, `the open ${port.listener} session keeps its certificate`);
@@ -89,7 +92,10 @@ describe('certificate renewal while postern start runs', () => {
     assert.equal(warning['level'], 'warn');
     assert.match(String(warning['reason']), /privkey\.pem does not belong to the certificate .*fullchain\.pem/);
     assert.equal(warning['fingerprint'], inService.fingerprint);
-    for (const port of TLS_PORTS) assert.equal(await served(port), inService.fingerprint, `${port.listener} keeps serving the working certificate`);
+    for (const port of TLS_PORTS) {
+      assert.equal(await served(port), inService.fingerprint, `${port.listener} keeps serving the working certificate`);
+      assert.equal(await served(port, false), inService.fingerprint, `${port.listener} keeps it for clients without SNI`);
+    }
   });
 
   test('SIGHUP (systemctl reload) reloads the certificates; postern start stays up with its sessions', async () => {
@@ -113,7 +119,10 @@ describe('certificate renewal while postern start runs', () => {
       await client.noop();
       const status = await client.status('INBOX', { messages: true });
       assert.equal(status && status.messages, 1, 'the session open across both reloads still works');
-      for (const port of TLS_PORTS) assert.equal(await served(port), next.fingerprint, `${port.listener} after SIGHUP`);
+      for (const port of TLS_PORTS) {
+        assert.equal(await served(port), next.fingerprint, `${port.listener} after SIGHUP`);
+        assert.equal(await served(port, false), next.fingerprint, `${port.listener} without SNI after SIGHUP`);
+      }
     } finally {
       await client.logout();
     }
