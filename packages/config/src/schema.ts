@@ -319,7 +319,7 @@ export const configSchema = z.strictObject(rootShape).superRefine((config, ctx) 
   if (config.tls.cert !== undefined && config.tls.key === undefined) {
     ctx.addIssue({ code: 'custom', path: ['tls', 'key'], message: 'missing (expected the private key that goes with tls.cert, e.g. /etc/letsencrypt/live/HOST/privkey.pem)' });
   }
-  for (const name of Object.keys(config.tls.sni).filter((sniName) => !/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(sniName))) {
+  for (const name of Object.keys(config.tls.sni).filter((sniName) => !isFullyQualifiedName(sniName.replace(/^\*\./, '')))) {
     ctx.addIssue({ code: 'custom', path: ['tls', 'sni', name], message: `"${name}" is not a host name (expected e.g. mail.example.org, or *.example.org for one label below it)` });
   }
   if (Object.keys(config.tls.sni).length > 0 && config.tls.cert === undefined) {
