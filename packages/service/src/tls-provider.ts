@@ -1,6 +1,7 @@
 // The one source of TLS contexts for every listener: per SNI name, reloaded when certbot renews.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { domainToASCII } from 'node:url';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { PosternConfig } from '@postern/config';
 import type { Logger } from '@postern/log';
@@ -94,7 +95,8 @@ export class TlsProvider {
   /** The pair for a server name: its own, a `*.parent` one, else the default (RFC 6066 §3: an unknown name still gets a handshake). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername) {
-      const name = servername.toLowerCase().replace(/\.$/, '');
+      // smtp-server and imap-core hand over IDN names in Unicode; the table holds the A-labels of the certificates.
+      const name = (domainToASCII(servername) || servername).toLowerCase().replace(/\.$/, '');
       const exact = this.pairs.get(name);
       if (exact) return exact.context;
       const dot = name.indexOf('.');

@@ -104,6 +104,7 @@ describe('TlsProvider', () => {
     assert.equal(await servedFingerprint(provider, ca, 'mail.example.org'), other.fingerprint);
     assert.equal(await servedFingerprint(provider, ca, 'imap.example.org'), other.fingerprint);
     assert.equal(provider.contextFor('a.b.example.org'), provider.defaultContext);
+    assert.equal(provider.contextFor('MAIL.example.org.'), provider.contextFor('mail.example.org'), 'case and a final dot do not matter');
     assert.equal(await servedFingerprint(provider, ca, HOST), first.fingerprint);
   });
 
