@@ -108,6 +108,8 @@ export interface MimeTree {
   header: string[];
   parsedHeader: Record<string, unknown>;
   childNodes?: MimeTree[];
+  /** The encapsulated message of a message/rfc822 part. */
+  message?: MimeTree;
 }
 
 export type NodeContents = string | Buffer | { type: 'stream'; value: Readable; expectedLength: number };
