@@ -175,3 +175,26 @@ describeOnBackends('IMAP FETCH body sections', {}, (suite) => {
     assert.deepEqual((await wire.command('FETCH 2 (FLAGS)')).untagged, ['* 2 FETCH (FLAGS (\\Seen))']);
   });
 });
+
+describeOnBackends('IMAP FETCH body sections of a message stored with bare LF line ends', {}, (suite) => {
+  test('a part is sent with CRLF line ends, as many octets as its BODYSTRUCTURE size says', async () => {
+    const wire = await loginWire(suite.fx);
+    await wire.command('CREATE Bare');
+    const raw = Buffer.from(forwardedMessage().toString('binary').replace(/\r\n/g, '\n'), 'binary');
+    assert.equal((await wire.append('Bare', raw)).status, 'OK');
+    await wire.command('SELECT Bare');
+    const structure = (await wire.command('FETCH 1 (BODYSTRUCTURE)')).untagged[0]!;
+    // RFC 3501 §7.4.2 body-fld-octets of part 2 (the encapsulated message) and of part 2.1.1.
+    assert.match(structure, /\("MESSAGE" "RFC822" NIL NIL "the plans" "7BIT" 550 /);
+    assert.match(structure, /\("TEXT" "PLAIN" NIL NIL NIL "7BIT" 20 0 /);
+    const fetched = (await wire.command('FETCH 1 (BODY.PEEK[2] BODY.PEEK[2.1.1] BODY.PEEK[2.MIME])')).untagged[0]!;
+    assert.equal(item(fetched, 'BODY[2]'), innerHeader + innerText);
+    assert.equal(item(fetched, 'BODY[2.1.1]'), 'Plans in plain text.');
+    assert.equal(item(fetched, 'BODY[2.MIME]'), lines('Content-Type: message/rfc822', 'Content-Description: the plans', '', ''));
+    // The whole message and its text stay the stored bytes, as RFC822.SIZE counts them.
+    const whole = (await wire.command('FETCH 1 (RFC822.SIZE BODY.PEEK[])')).untagged[0]!;
+    assert.match(whole, new RegExp(`RFC822.SIZE ${raw.length} `));
+    assert.equal(item(whole, 'BODY[]'), raw.toString('binary'));
+    wire.close();
+  });
+});

@@ -89,12 +89,30 @@ function headerFields(raw: Buffer, entity: MimeEntity, names: readonly string[],
 }
 
 /**
+ * Bare LF line ends written as CRLF (RFC 3501 §2.2: lines end in CRLF), as
+ * imap-core counts them in BODYSTRUCTURE sizes; CRLF text is left as it is.
+ */
+function crlf(bytes: Buffer): Buffer {
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) {
+    if (at === 0 || bytes[at - 1] !== 0x0d) return Buffer.from(bytes.toString('binary').replace(/\r?\n/g, '\r\n'), 'binary');
+  }
+  return bytes;
+}
+
+/**
  * The bytes of BODY[section] before any <partial>, taken from the stored
- * message as they are; a section that names nothing is empty.
+ * message as they are; a section that names nothing is empty. BODY[],
+ * BODY[HEADER] and BODY[TEXT] are the stored bytes exactly (RFC822.SIZE
+ * counts them); a part's lines end in CRLF, as its BODYSTRUCTURE size counts.
  */
 export function sectionBytes(raw: Buffer, spec: SectionSpec): Buffer {
   const path = spec.path ?? '';
   const type = spec.type ?? 'content';
+  const bytes = rawSectionBytes(raw, path, type, spec.headers ?? []);
+  return path === '' && (type === 'content' || type === 'header' || type === 'text') ? bytes : crlf(bytes);
+}
+
+function rawSectionBytes(raw: Buffer, path: string, type: string, headers: readonly string[]): Buffer {
   const at = locate(raw, path);
   if (!at) return Buffer.alloc(0);
   if (type === 'content') return path === '' ? raw : raw.subarray(at.entity.bodyStart, at.entity.end);
@@ -106,9 +124,9 @@ export function sectionBytes(raw: Buffer, spec: SectionSpec): Buffer {
     case 'header':
       return headerBytes(raw, message.entity);
     case 'header.fields':
-      return headerFields(raw, message.entity, spec.headers ?? [], false);
+      return headerFields(raw, message.entity, headers, false);
     case 'header.fields.not':
-      return headerFields(raw, message.entity, spec.headers ?? [], true);
+      return headerFields(raw, message.entity, headers, true);
     case 'text':
       return raw.subarray(message.entity.bodyStart, message.entity.end);
     default:
