@@ -15,15 +15,27 @@ export interface SectionSpec {
 interface Located {
   entity: MimeEntity;
   message: boolean;
+  /** Multiparts above it plus messages it is encapsulated in. */
+  depth: number;
 }
 
+/**
+ * Past this depth a part is a leaf, as in imap-core's parser (patched to the
+ * same limit so that BODYSTRUCTURE agrees) and Dovecot's default.
+ */
+const MAX_NESTING = 100;
+
 const CRLF = Buffer.from('\r\n');
+
+/** Encodings under which an encapsulated message is readable as it is (RFC 2046 §5.2.1 allows only these). */
+const IDENTITY_ENCODINGS = new Set(['7bit', '8bit', 'binary']);
 
 /** RFC 3501 §6.4.5: a MESSAGE/RFC822 part's sub-parts and HEADER/TEXT are those of the message it encapsulates. */
 function encapsulated(raw: Buffer, at: Located): Located | null {
   if (at.message) return at;
-  if (at.entity.contentType !== 'message/rfc822') return null;
-  return { entity: mimeEntity(raw, at.entity.bodyStart, at.entity.end), message: true };
+  const { contentType, transferEncoding } = at.entity;
+  if (contentType !== 'message/rfc822' || !IDENTITY_ENCODINGS.has(transferEncoding) || at.depth >= MAX_NESTING) return null;
+  return { entity: mimeEntity(raw, at.entity.bodyStart, at.entity.end), message: true, depth: at.depth + 1 };
 }
 
 /**
@@ -32,16 +44,18 @@ function encapsulated(raw: Buffer, at: Located): Located | null {
  */
 function part(raw: Buffer, at: Located, n: number): Located | null {
   const inner = encapsulated(raw, at) ?? at;
-  if (inner.entity.contentType.startsWith('multipart/')) {
-    const range = multipartParts(raw, inner.entity)[n - 1];
-    return range ? { entity: mimeEntity(raw, range.start, range.end), message: false } : null;
+  // A multipart without a boundary, without delimiter lines or past the nesting limit is a leaf (as BODYSTRUCTURE shows it).
+  const parts = inner.entity.contentType.startsWith('multipart/') && inner.depth < MAX_NESTING ? multipartParts(raw, inner.entity) : [];
+  if (parts.length > 0) {
+    const range = parts[n - 1];
+    return range ? { entity: mimeEntity(raw, range.start, range.end), message: false, depth: inner.depth + 1 } : null;
   }
-  return n === 1 ? { entity: inner.entity, message: false } : null;
+  return n === 1 ? { ...inner, message: false } : null;
 }
 
 /** Follows the part numbers one by one (a loop: the path comes from the client). */
 function locate(raw: Buffer, path: string): Located | null {
-  let at: Located | null = { entity: mimeEntity(raw, 0, raw.length), message: true };
+  let at: Located | null = { entity: mimeEntity(raw, 0, raw.length), message: true, depth: 0 };
   if (path === '') return at;
   for (const number of path.split('.')) {
     const n = Number(number);

@@ -10,6 +10,8 @@ export interface MimeEntity {
   contentType: string;
   /** The multipart boundary parameter, when there is one. */
   boundary: string | null;
+  /** Lower-case Content-Transfer-Encoding (RFC 2045 §6.1: 7bit when absent). */
+  transferEncoding: string;
 }
 
 /** RFC 2045 §5.1 Content-Type: `type/subtype *(";" parameter)`, parameter values tokens or quoted-strings. */
@@ -28,8 +30,10 @@ function parseContentType(value: string): { contentType: string; boundary: strin
 /** The entity occupying raw[start, end). */
 export function mimeEntity(raw: Buffer, start: number, end: number): MimeEntity {
   const bodyStart = headerEnd(raw, start, end);
-  const field = parseHeaderFields(raw.subarray(start, bodyStart)).find(([name]) => name === 'content-type');
-  return { start, bodyStart, end, ...parseContentType(field?.[1] ?? '') };
+  const fields = parseHeaderFields(raw.subarray(start, bodyStart));
+  const value = (name: string): string => fields.find(([field]) => field === name)?.[1] ?? '';
+  const transferEncoding = value('content-transfer-encoding').replace(/\([^()]*\)/g, '').trim().toLowerCase() || '7bit';
+  return { start, bodyStart, end, ...parseContentType(value('content-type')), transferEncoding };
 }
 
 /** The length of the line break ending just before `at` (CRLF or a bare LF), 0 when there is none. */
