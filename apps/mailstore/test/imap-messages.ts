@@ -56,3 +56,75 @@ export function multipartMessage(): Buffer {
     ].join('\r\n'),
   );
 }
+
+/**
+ * multipart/mixed with a preamble and an epilogue: 1 text/plain; 2 message/rfc822
+ * holding a multipart/mixed (its own preamble and epilogue) of 2.1
+ * multipart/alternative (2.1.1 text, 2.1.2 HTML) and 2.2 base64 data; 3 message/rfc822
+ * holding a one-part message without Subject, addressed to a group.
+ */
+export function forwardedMessage(): Buffer {
+  return Buffer.from(
+    [
+      'From: Alice <alice@example.com>',
+      'To: Bob <bob@example.com>',
+      'Subject: Fwd: plans',
+      'Date: Mon, 3 Nov 2025 08:15:00 +0100',
+      'Message-ID: <outer@example.com>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="outer"',
+      '',
+      'This is the preamble.',
+      '--outer',
+      'Content-Type: text/plain; charset=us-ascii',
+      '',
+      'See the two attached messages.',
+      '--outer',
+      'Content-Type: message/rfc822',
+      'Content-Description: the plans',
+      '',
+      'From: Carol <carol@example.org>',
+      'To: undisclosed-recipients:;',
+      'Subject: Plans',
+      'Date: Sun, 2 Nov 2025 23:30:00 -0500',
+      'Message-ID: <inner@example.org>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="inner"',
+      '',
+      'Inner preamble.',
+      '--inner',
+      'Content-Type: multipart/alternative; boundary="alt"',
+      '',
+      '--alt',
+      'Content-Type: text/plain',
+      '',
+      'Plans in plain text.',
+      '--alt',
+      'Content-Type: text/html',
+      '',
+      '<p>Plans in HTML.</p>',
+      '--alt--',
+      '',
+      '--inner',
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      '',
+      'AAECAwQ=',
+      '--inner--',
+      'Inner epilogue.',
+      '',
+      '--outer',
+      'Content-Type: message/rfc822',
+      '',
+      'From: Dave <dave@example.net>',
+      'To: team: erin@example.net, frank@example.net;',
+      'Date: Sat, 1 Nov 2025 12:00:00 +0000',
+      '',
+      'No subject here.',
+      '',
+      '--outer--',
+      'This is the epilogue.',
+      '',
+    ].join('\r\n'),
+  );
+}

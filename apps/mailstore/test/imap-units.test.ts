@@ -44,8 +44,7 @@ test('BODYSTRUCTURE and ENVELOPE survive the JSON cache in message meta byte for
   assert.equal(meta.other, 1, 'other meta is kept');
   const cached = cachedStructure({ meta });
   assert.deepEqual(cached, structure);
-  assert.ok(Buffer.isBuffer(structure.envelope[1]));
-  assert.equal((structure.envelope[1] as Buffer).toString(), 'Grüße aus Köln');
+  assert.equal(structure.envelope[1], 'Grüße aus Köln');
   assert.equal(cachedStructure({ meta: { imap: { v: 0 } } }), null, 'an old cache version is recomputed');
   assert.equal(cachedStructure({ meta: null }), null);
 });

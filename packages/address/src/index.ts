@@ -1,2 +1,3 @@
 export * from './address.js';
 export * from './date.js';
+export * from './address-list.js';

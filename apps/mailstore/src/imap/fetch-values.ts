@@ -2,14 +2,13 @@
 import { domainToASCII } from 'node:url';
 import libmime from 'libmime';
 import type { MessageRecord, Store } from '@postern/store';
-import { headerLength } from '../message/index.js';
-import { createIndexer, type FetchQueryItem, type MimeTree, type NodeContents } from './imap-core.js';
+import { sectionBytes } from './body-section.js';
+import type { FetchQueryItem } from './imap-core.js';
 import { messageStructure, type MessageStructure } from './structure.js';
 
-/** A message's bytes, MIME tree and structure, each read or parsed at most once per FETCH. */
+/** A message's bytes and structure, each read or parsed at most once per FETCH. */
 export class FetchedMessage {
   private rawBytes: Buffer | null = null;
-  private tree: MimeTree | null = null;
   private structure: MessageStructure | null = null;
   /** Meta to store for this message when its structure had to be parsed (no cache yet). */
   newMeta: Record<string, unknown> | null = null;
@@ -22,11 +21,6 @@ export class FetchedMessage {
   async raw(): Promise<Buffer> {
     this.rawBytes ??= await this.store.readMessage(this.record);
     return this.rawBytes;
-  }
-
-  async mimeTree(): Promise<MimeTree> {
-    this.tree ??= createIndexer().parseMimeTree(await this.raw());
-    return this.tree;
   }
 
   async parsed(): Promise<MessageStructure> {
@@ -70,38 +64,6 @@ function clientEnvelope(envelope: unknown[], utf8: boolean): unknown[] {
   });
 }
 
-async function contents(value: NodeContents): Promise<Buffer> {
-  if (Buffer.isBuffer(value)) return value;
-  if (typeof value === 'string') return Buffer.from(value, 'binary');
-  const chunks: Buffer[] = [];
-  for await (const chunk of value.value) chunks.push(chunk as Buffer);
-  const bytes = Buffer.concat(chunks);
-  // The rebuilt part can carry a line break more than the size BODYSTRUCTURE states; the stated size wins.
-  if (bytes.length >= value.expectedLength) return bytes.subarray(0, value.expectedLength);
-  return Buffer.concat([bytes, Buffer.alloc(value.expectedLength - bytes.length, ' ')]);
-}
-
-/** The bytes of BODY[section] before any <partial> is applied. */
-async function sectionBytes(message: FetchedMessage, item: FetchQueryItem): Promise<Buffer> {
-  const type = item.type ?? 'content';
-  if (!item.path && (type === 'content' || type === 'header' || type === 'text')) {
-    // The whole message, its header or its text: the stored bytes exactly, so sizes match RFC822.SIZE.
-    const raw = await message.raw();
-    const split = headerLength(raw);
-    if (type === 'content') return raw;
-    if (type === 'text') return raw.subarray(split);
-    const header = raw.subarray(0, split);
-    return split < raw.length || /\r?\n\r?\n$/.test(header.toString('binary')) ? header : Buffer.concat([header, Buffer.from('\r\n')]);
-  }
-  const selector: { path?: string; type: string; headers?: string[] } = { type };
-  if (item.path) selector.path = item.path;
-  if (item.headers) selector.headers = item.headers;
-  const bytes = await contents(createIndexer().getContents(await message.mimeTree(), selector));
-  // RFC 3501 §6.4.5: HEADER.FIELDS with no matching field is the blank line alone.
-  if ((type === 'header.fields' || type === 'header.fields.not') && bytes.toString('binary') === '\r\n\r\n') return Buffer.from('\r\n');
-  return bytes;
-}
-
 function partial(bytes: Buffer, item: FetchQueryItem): Buffer {
   if (!item.partial) return bytes;
   const { startFrom, maxLength } = item.partial;
@@ -137,16 +99,16 @@ export async function fetchValues(message: FetchedMessage, query: readonly Fetch
         break;
       case 'body':
         if (item.type === undefined) values.push(clientTree((await message.parsed()).body, utf8));
-        else values.push(partial(await sectionBytes(message, item), item));
+        else values.push(partial(sectionBytes(await message.raw(), item), item));
         break;
       case 'rfc822':
         values.push(await message.raw());
         break;
       case 'rfc822.header':
-        values.push(await sectionBytes(message, { ...item, path: '', type: 'header' }));
+        values.push(sectionBytes(await message.raw(), { type: 'header' }));
         break;
       case 'rfc822.text':
-        values.push(await sectionBytes(message, { ...item, path: '', type: 'text' }));
+        values.push(sectionBytes(await message.raw(), { type: 'text' }));
         break;
       default:
         // imap-core's schema admits nothing else; an empty value keeps the response well-formed.

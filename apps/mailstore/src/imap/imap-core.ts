@@ -2,7 +2,7 @@
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Server as NetServer, Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 
 // Without this, requiring WildDuck loads its own config files (wild-config) from the working directory.
 process.env.DISABLE_WILD_CONFIG = 'true';
@@ -110,16 +110,14 @@ export interface MimeTree {
   header: string[];
   parsedHeader: Record<string, unknown>;
   childNodes?: MimeTree[];
+  /** The encapsulated message of a message/rfc822 part. */
+  message?: MimeTree;
 }
-
-export type NodeContents = string | Buffer | { type: 'stream'; value: Readable; expectedLength: number };
 
 export interface Indexer {
   parseMimeTree(raw: Buffer): MimeTree;
   getBodyStructure(tree: MimeTree): unknown[];
   getBody(tree: MimeTree): unknown[];
-  getEnvelope(tree: MimeTree): unknown[];
-  getContents(tree: MimeTree, selector: { path?: string; type: string; headers?: string[] }, options?: Record<string, unknown>): NodeContents;
   getMaildata(tree: MimeTree): { text: string; html: string[] };
 }
 

@@ -1,8 +1,10 @@
 // Evaluates a SEARCH query (as imap-core parses it) against one message (RFC 3501 §6.4.4, RFC 7162 §3.1.5).
 import libmime from 'libmime';
+import { parseAddressList, rfc5322CalendarDate } from '@postern/address';
 import type { MessageHeaders, MessageRecord, Store } from '@postern/store';
 import { headerLength, parseHeaderFields } from '../message/index.js';
 import { createIndexer } from './imap-core.js';
+import { cachedStructure } from './structure.js';
 
 /** One search key from imap-core's parser; a list is an AND of its members. */
 export type SearchNode = SearchKey | SearchNode[];
@@ -55,6 +57,30 @@ function decode(value: string): string {
 
 const SUMMARY_FIELDS: Record<string, keyof MessageHeaders> = { subject: 'subject', from: 'from', to: 'to', cc: 'cc', bcc: 'bcc' };
 
+/** Address fields, matched also in their parsed form (RFC 3501 §6.4.4 FROM/TO/CC/BCC search the address structure). */
+const ADDRESS_FIELDS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
+
+/**
+ * Each mailbox of an address field written plainly, `name <route:local@domain>`,
+ * so that comments and folding inside the field (`<user (c)@ (c) example.org>`)
+ * do not hide the address from a search.
+ */
+function addressForms(value: string): string[] {
+  const forms: string[] = [];
+  for (const entry of parseAddressList(value)) {
+    if (entry.kind === 'group') forms.push(entry.name.toLowerCase());
+    if (entry.kind !== 'mailbox') continue;
+    const spec = `${entry.localPart ?? ''}@${entry.domain ?? ''}`;
+    forms.push(`${entry.name ?? ''} <${entry.route ? `${entry.route}:` : ''}${spec}>`.toLowerCase());
+  }
+  return forms;
+}
+
+function fieldMatches(name: string, value: string, wanted: string): boolean {
+  if (value.includes(wanted)) return true;
+  return ADDRESS_FIELDS.has(name) && addressForms(value).some((form) => form.includes(wanted));
+}
+
 /** One message under test: its record, with its header and text read from the store only if a key needs them. */
 export class SearchSubject {
   private fields: Promise<[string, string][]> | null = null;
@@ -69,6 +95,18 @@ export class SearchSubject {
   headerFields(): Promise<[string, string][]> {
     this.fields ??= this.readHeader().then((header) => parseHeaderFields(header).map(([name, value]) => [name, decode(value).toLowerCase()]));
     return this.fields;
+  }
+
+  /**
+   * RFC 3501 §6.4.4 SENT*: the day of the Date field as written, disregarding
+   * time and zone (the cached ENVELOPE holds the field; else the header is read).
+   * A message without a readable Date falls back to its internal date.
+   */
+  async sentDay(): Promise<number> {
+    const cached = cachedStructure(this.record)?.envelope[0];
+    const written = typeof cached === 'string' ? cached : (await this.headerFields()).find(([name]) => name === 'date')?.[1];
+    const date = written === undefined ? null : rfc5322CalendarDate(written);
+    return date ? Date.UTC(date.year, date.month - 1, date.day) / 86_400_000 : day(this.record.internalDate);
   }
 
   /** The text of the body, transfer-decoded and charset-converted (HTML reduced to text). */
@@ -97,11 +135,11 @@ async function headerMatches(subject: SearchSubject, name: string, wanted: strin
   const summarized = Object.keys(subject.record.headers).length > 0;
   if (summary && wanted !== '' && summarized) {
     const value = subject.record.headers[summary];
-    return typeof value === 'string' && value.toLowerCase().includes(wanted);
+    return typeof value === 'string' && fieldMatches(name, value.toLowerCase(), wanted);
   }
   const fields = await subject.headerFields();
   // RFC 3501: an empty string matches every message that has the field.
-  return fields.some(([field, value]) => field === name && value.includes(wanted));
+  return fields.some(([field, value]) => field === name && fieldMatches(name, value, wanted));
 }
 
 function hasFlag(record: MessageRecord, flag: string): boolean {
@@ -138,8 +176,7 @@ export async function matches(node: SearchNode, subject: SearchSubject): Promise
     case 'internaldate':
       return compareDays(day(record.internalDate), node.operator, searchDay(String(node.value)));
     case 'date':
-      // SENT* keys use the Date header; a message without one falls back to its internal date.
-      return compareDays(day(record.headers.date ?? record.internalDate), node.operator, searchDay(String(node.value)));
+      return compareDays(await subject.sentDay(), node.operator, searchDay(String(node.value)));
     case 'header':
       return headerMatches(subject, String(node.header ?? '').toLowerCase(), searchText(node.value));
     case 'body':

@@ -1,7 +1,8 @@
-// BODYSTRUCTURE, BODY and ENVELOPE (RFC 3501 §7.4.2) from imap-core's MIME parser, cached in message meta.
-import libmime from 'libmime';
+// BODYSTRUCTURE and BODY (RFC 3501 §7.4.2) from imap-core's MIME parser, ENVELOPE our own; cached in message meta.
 import type { MessageRecord, Store } from '@postern/store';
-import { createIndexer } from './imap-core.js';
+import { headerLength } from '../message/index.js';
+import { envelope } from './envelope.js';
+import { createIndexer, type MimeTree } from './imap-core.js';
 
 /** The parsed-once facts FETCH serves without reading the message again. */
 export interface MessageStructure {
@@ -11,34 +12,43 @@ export interface MessageStructure {
 }
 
 /** Bump when the cached form changes, so old caches are recomputed. */
-const CACHE_VERSION = 1;
+// 2: our own ENVELOPE (groups, routes, NIL Subject) also inside message/rfc822 parts; BODY without extension data.
+const CACHE_VERSION = 2;
 const META_KEY = 'imap';
 
-/** The first Subject field, unfolded and RFC 2047-decoded, as UTF-8 bytes. */
-function envelopeSubject(value: unknown): Buffer | null {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (typeof first !== 'string') return null;
-  const unfolded = first.replace(/\s*\r?\n\s*/g, ' ').trim();
-  try {
-    return Buffer.from(libmime.decodeWords(unfolded).trim());
-  } catch {
-    return Buffer.from(unfolded);
+/** A header as imap-core's tree keeps it (one string per field, folds kept), as bytes. */
+function headerOf(node: MimeTree): Buffer {
+  return Buffer.from(`${node.header.join('\r\n')}\r\n\r\n`, 'binary');
+}
+
+/**
+ * Puts our ENVELOPE into every MESSAGE/RFC822 part of a BODYSTRUCTURE or BODY
+ * (RFC 3501 §7.4.2: the envelope is its 8th field), walking imap-core's tree
+ * beside the structure it built from it; a loop with its own stack.
+ */
+function replaceEnvelopes(root: MimeTree, structure: unknown[]): void {
+  const pending: [MimeTree, unknown[]][] = [[root, structure]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, part] = next;
+    if (node.message && Array.isArray(part[8])) {
+      part[7] = envelope(headerOf(node.message));
+      pending.push([node.message, part[8]]);
+    } else if (node.childNodes) {
+      node.childNodes.forEach((child, index) => {
+        if (Array.isArray(part[index])) pending.push([child, part[index] as unknown[]]);
+      });
+    }
   }
 }
 
 export function computeStructure(raw: Buffer): MessageStructure {
   const indexer = createIndexer();
   const tree = indexer.parseMimeTree(raw);
-  const envelope = indexer.getEnvelope(tree);
-  // imap-core decodes an already decoded Subject a second time, garbling raw UTF-8 (RFC 6532) subjects.
-  const subject = envelopeSubject(tree.parsedHeader.subject);
-  if (subject !== null) envelope[1] = subject;
-  // In-Reply-To and Message-ID are single strings in an ENVELOPE even when the header repeats.
-  for (const index of [8, 9]) {
-    const value = envelope[index];
-    if (Array.isArray(value)) envelope[index] = value[value.length - 1] ?? null;
-  }
-  return { bodystructure: indexer.getBodyStructure(tree), body: indexer.getBody(tree), envelope };
+  const bodystructure = indexer.getBodyStructure(tree);
+  const body = indexer.getBody(tree);
+  replaceEnvelopes(tree, bodystructure);
+  replaceEnvelopes(tree, body);
+  return { bodystructure, body, envelope: envelope(raw.subarray(0, headerLength(raw))) };
 }
 
 /* JSON form: Buffers (non-ASCII text, kept as bytes) become {"b64": base64}. ----- */

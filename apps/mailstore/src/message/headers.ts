@@ -3,11 +3,24 @@ import type { MessageHeaders } from '@postern/store';
 
 /** Where the header ends: the first empty line (RFC 5322 §2.1), or the whole message if none. */
 export function headerLength(raw: Buffer): number {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  return headerEnd(raw, 0, raw.length);
+}
+
+/**
+ * Where the header of the entity in raw[start, end) ends, past its empty line
+ * (RFC 5322 §2.1, RFC 2045 §3): `start` itself plus the line break when the
+ * entity opens with an empty line (no header fields), `end` when it has no body.
+ */
+export function headerEnd(raw: Buffer, start: number, end: number): number {
+  if (raw[start] === 0x0a) return start + 1;
+  if (raw[start] === 0x0d && raw[start + 1] === 0x0a) return start + 2;
+  let crlf = raw.indexOf('\r\n\r\n', start);
+  let lf = raw.indexOf('\n\n', start);
+  if (crlf + 4 > end) crlf = -1;
+  if (lf + 2 > end) lf = -1;
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
   if (lf >= 0) return lf + 2;
-  return raw.length;
+  return end;
 }
 
 /** Header fields as [lower-case name, unfolded raw value] in order (RFC 5322 §2.2.3 unfolding). */
