@@ -89,6 +89,12 @@ export interface Store {
   /** Renames `from` and every mailbox below it (`from/…`); returns the renamed mailboxes. */
   renameMailbox(userId: UserId, from: string, to: string): Promise<Mailbox[]>;
   setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null>;
+  /**
+   * RFC 3501 §2.3.2: raises the mailbox's \Recent mark to `upTo` (never lowers it), atomically
+   * across sessions and processes, and returns the mark before: the UIDs above it up to `upTo`
+   * are \Recent for the caller's session alone. Throws StoreNotFoundError for a missing mailbox.
+   */
+  claimRecent(id: MailboxId, upTo: Uid): Promise<Uid>;
   /** Deletes the mailbox and its messages (releasing blobs and user storage). */
   deleteMailbox(id: MailboxId): Promise<boolean>;
 

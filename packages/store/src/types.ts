@@ -82,6 +82,8 @@ export interface Mailbox {
   uidNext: Uid;
   /** Highest mod-sequence assigned in this mailbox (0 when nothing happened yet). */
   highestModseq: ModSeq;
+  /** Highest UID a session has claimed as its \Recent (RFC 3501 §2.3.2); messages above it are still recent to the next claimer. */
+  recentUid: Uid;
   createdAt: Date;
 }
 

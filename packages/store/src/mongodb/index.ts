@@ -183,6 +183,9 @@ export class MongoStore implements Store {
   setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
     return this.mailboxes.setSubscribed(id, subscribed);
   }
+  async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
+    return (await this.mailboxes.claimRecent(id, upTo)) as Uid;
+  }
   deleteMailbox(id: MailboxId): Promise<boolean> {
     return this.mailboxes.delete(id);
   }

@@ -160,6 +160,9 @@ export class SqliteStore implements Store {
   async setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
     return mailboxes.setSubscribed(this.db, id, subscribed);
   }
+  async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
+    return mailboxes.claimRecent(this.db, id, upTo) as Uid;
+  }
   async deleteMailbox(id: MailboxId): Promise<boolean> {
     return mailboxes.deleteMailbox(this.db, id);
   }
