@@ -56,10 +56,10 @@ function indexOf(uids: readonly number[], uid: number): number {
 
 /**
  * RFC 3501 §7.3.2: after the session's EXISTS/EXPUNGE went out, the new \Recent
- * count when it differs from what the client was told (messages not yet
- * announced by EXISTS do not count), else null.
+ * count when new messages (`grew`) changed it, else null; messages not yet
+ * announced by EXISTS do not count. An EXPUNGE lowers the count silently.
  */
-export function recentCountChange(session: ImapSession): number | null {
+export function recentCountChange(session: ImapSession, grew: boolean): number | null {
   const state = sessionState(session);
   if (!state || !session.selected) return null;
   const known = session.selected.uidList;
@@ -70,7 +70,7 @@ export function recentCountChange(session: ImapSession): number | null {
     if (indexOf(known, uid) < 0) state.recent.delete(uid);
     else count++;
   }
-  if (count === state.recentAnnounced) return null;
+  const changed = count !== state.recentAnnounced;
   state.recentAnnounced = count;
-  return count;
+  return grew && changed ? count : null;
 }

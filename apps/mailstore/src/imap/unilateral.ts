@@ -8,7 +8,7 @@ import { flagsWithRecent, recentCountChange } from './recent.js';
  * Wraps the connection's emitNotifications: before the updates go out, a
  * keyword they show is announced in FLAGS (RFC 3501 §7.2.6) and FETCH flags
  * carry \Recent for this session's recent messages (§2.3.2); after them, a
- * changed \Recent count is reported with RECENT (§7.3.2).
+ * \Recent count changed by new messages is reported with RECENT (§7.3.2).
  */
 export function announceWithUpdates(connection: ImapConnection): void {
   const emit = connection.emitNotifications.bind(connection);
@@ -21,8 +21,9 @@ export function announceWithUpdates(connection: ImapConnection): void {
       announceKeywords(session, update.flags);
       if (update.command === 'FETCH') update.flags = flagsWithRecent(session, update.uid, update.flags);
     }
+    const last = selected.uidList[selected.uidList.length - 1] ?? 0;
     emit(holdExpunges);
-    const recent = recentCountChange(session);
+    const recent = recentCountChange(session, (selected.uidList[selected.uidList.length - 1] ?? 0) > last);
     if (recent !== null) session.writeStream.write({ compiled: `* ${recent} RECENT` });
   };
 }
