@@ -54,6 +54,8 @@ describeOnBackends('RFC 3501 grammar and untagged responses', { users: ['alice@e
     assert.deepEqual(names(await wire.command('LIST "" "folder/%"')), ['folder/a', 'folder/b']);
     assert.deepEqual(names(await wire.command('LIST "" folder/%')), ['folder/a', 'folder/b']);
     assert.deepEqual(names(await wire.command('LIST "" folder/*')), ['folder/a', 'folder/b', 'folder/b/c']);
+    assert.deepEqual(names(await wire.command('LIST "" %/%')).filter((name) => name.startsWith('folder')), ['folder/a', 'folder/b']);
+    assert.deepEqual(names(await wire.command('LIST "" */%')).filter((name) => name.startsWith('folder')), ['folder/a', 'folder/b', 'folder/b/c']);
     assert.deepEqual(names(await wire.command('LSUB "" "folder/%"')), ['folder/a']);
     assert.deepEqual(names(await wire.command('LSUB "" folder/%')), ['folder/a']);
     wire.close();
