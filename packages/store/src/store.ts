@@ -11,6 +11,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -105,7 +106,7 @@ export interface Store {
   getMessageById(id: MessageId): Promise<MessageRecord | null>;
   /** Messages in UID order. */
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]>;
-  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number>;
+  countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number>;
   /** The message's bytes (its parts concatenated). */
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;
   /** Changes flags on the selected messages; each changed message gets a new MODSEQ, journaled `flags`. */

@@ -167,6 +167,14 @@ export interface CopyResult {
 /** A set of UIDs: explicit list, or an inclusive range (`max` null = up to the highest). */
 export type UidSelector = { uids: Uid[] } | { min: Uid; max: Uid | null };
 
+/** Which messages countMessages counts: all of the mailbox's unless narrowed. */
+export interface MessageCountFilter {
+  /** Only those without \Seen. */
+  unseen?: boolean;
+  /** Only those whose UID is above this (the \Recent mark for STATUS RECENT, RFC 3501 §6.3.10). */
+  aboveUid?: Uid;
+}
+
 export interface MessageQuery {
   uids?: UidSelector;
   /** Only messages whose modseq is greater than this (CHANGEDSINCE). */

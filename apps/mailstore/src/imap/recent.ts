@@ -17,6 +17,7 @@ export async function claimAtOpen(store: Store, session: ImapSession, mailbox: {
   state.recent = new Set(uids.filter((uid) => uid > mark));
   state.recentClaimedTo = readOnly ? Number.MAX_SAFE_INTEGER : upTo;
   state.recentAnnounced = state.recent.size;
+  state.recentCountedLength = uids.length;
   return state.recent.size;
 }
 
@@ -63,6 +64,8 @@ export function recentCountChange(session: ImapSession, grew: boolean): number |
   const state = sessionState(session);
   if (!state || !session.selected) return null;
   const known = session.selected.uidList;
+  if (!grew && known.length === state.recentCountedLength) return null;
+  state.recentCountedLength = known.length;
   const last = known[known.length - 1] ?? 0;
   let count = 0;
   for (const uid of state.recent) {

@@ -71,12 +71,12 @@ export async function mailboxStatus(ctx: MailstoreContext, path: string, session
     ctx.store.countMessages(mailbox.id),
     ctx.store.countMessages(mailbox.id, { unseen: true }),
     // RFC 3501 §6.3.10: RECENT counts the messages the next SELECT would get as \Recent; STATUS claims none.
-    ctx.store.listMessages(mailbox.id, { uids: { min: mailbox.recentUid + 1, max: null } }),
+    ctx.store.countMessages(mailbox.id, { aboveUid: mailbox.recentUid }),
   ]);
   return [
     {
       messages,
-      recent: unclaimed.length,
+      recent: unclaimed,
       uidNext: mailbox.uidNext,
       uidValidity: mailbox.uidValidity,
       unseen,

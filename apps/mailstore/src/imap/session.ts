@@ -15,6 +15,8 @@ export interface SessionState {
   recentAnnounced: number;
   /** Highest UID this session has tried to claim as \Recent in the selected mailbox. */
   recentClaimedTo: number;
+  /** The length of the session's UID list when \Recent was last counted (no recount while it stays). */
+  recentCountedLength: number;
   /** Keywords the client has been told of in FLAGS for the selected mailbox, by lower case (RFC 3501 §7.2.6). */
   keywords: Map<string, string>;
 }
@@ -22,7 +24,7 @@ export interface SessionState {
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, keywords: new Map() };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map() };
   states.set(session, state);
   return state;
 }

@@ -14,6 +14,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -203,7 +204,7 @@ export class MongoStore implements Store {
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return this.messages.list(mailboxId, query);
   }
-  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number> {
+  countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.messages.count(mailboxId, filter);
   }
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {

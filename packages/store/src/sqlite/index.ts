@@ -13,6 +13,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -180,7 +181,7 @@ export class SqliteStore implements Store {
   async listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return messages.listMessages(this.db, mailboxId, query);
   }
-  async countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number> {
+  async countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return messages.countMessages(this.db, mailboxId, filter);
   }
   async readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
