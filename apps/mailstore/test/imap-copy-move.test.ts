@@ -34,7 +34,8 @@ describeOnBackends('IMAP COPY, MOVE and EXPUNGE', {}, (suite) => {
     assert.match(missing.tagged, /\[TRYCREATE\]/);
     await wire.command('SELECT CopyTo');
     const fetched = await wire.command('FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])');
-    assert.match(fetched.untagged[0]!, /FLAGS \(\\Flagged\).*msg-2@example.com/s);
+    // The first SELECT of CopyTo gets the copies as \Recent (RFC 3501 §2.3.2).
+    assert.match(fetched.untagged[0]!, /FLAGS \(\\Flagged \\Recent\).*msg-2@example.com/s);
     assert.match(fetched.untagged[1]!, /msg-3@example.com/);
     const user = await store.getUser('alice@example.com');
     const source = await store.getMessage((await store.getMailbox(user!.id, 'CopyFrom'))!.id, 2);
@@ -43,18 +44,20 @@ describeOnBackends('IMAP COPY, MOVE and EXPUNGE', {}, (suite) => {
     wire.close();
   });
 
-  test('MOVE sends EXPUNGE for each moved message before the tagged OK with COPYUID', async () => {
+  test('MOVE sends COPYUID, then EXPUNGE for each moved message, before the tagged OK with COPYUID', async () => {
     const wire = await mailboxWith(fx, 'MoveFrom', 4);
     await wire.command('CREATE MoveTo');
     await wire.command('SELECT MoveFrom');
     const move = await wire.command('MOVE 2:3 MoveTo');
     assert.equal(move.status, 'OK');
-    assert.deepEqual(move.untagged, ['* 2 EXPUNGE', '* 2 EXPUNGE']);
+    assert.match(move.untagged[0]!, /^\* OK \[COPYUID \d+ 2:3 1:2\]/);
+    assert.deepEqual(move.untagged.slice(1), ['* 2 EXPUNGE', '* 2 EXPUNGE']);
     assert.match(move.tagged, /\[COPYUID \d+ 2:3 1:2\]/);
     const left = await wire.command('UID SEARCH ALL');
     assert.deepEqual(left.untagged, ['* SEARCH 1 4']);
     const uidMove = await wire.command('UID MOVE 4 MoveTo');
-    assert.deepEqual(uidMove.untagged, ['* 2 EXPUNGE']);
+    assert.match(uidMove.untagged[0]!, /^\* OK \[COPYUID \d+ 4 3\]/);
+    assert.deepEqual(uidMove.untagged.slice(1), ['* 2 EXPUNGE']);
     const status = await wire.command('STATUS MoveTo (MESSAGES)');
     assert.deepEqual(status.untagged, ['* STATUS MoveTo (MESSAGES 3)']);
     wire.close();

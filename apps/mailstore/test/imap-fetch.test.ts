@@ -24,7 +24,7 @@ describeOnBackends('IMAP APPEND and FETCH', { config: { smtpd: { message_size_li
     assert.ok(select.untagged.includes(`* OK [UIDVALIDITY ${appendUid[1]}] UIDs valid`));
     assert.ok(select.untagged.includes('* 1 EXISTS'));
     const fetch = await wire.command('FETCH 1 (UID FLAGS INTERNALDATE RFC822.SIZE)');
-    assert.deepEqual(fetch.untagged, [`* 1 FETCH (UID 1 FLAGS (\\Flagged $Important) INTERNALDATE "03-Nov-2025 07:15:00 +0000" RFC822.SIZE ${raw.length})`]);
+    assert.deepEqual(fetch.untagged, [`* 1 FETCH (UID 1 FLAGS (\\Flagged $Important \\Recent) INTERNALDATE "03-Nov-2025 07:15:00 +0000" RFC822.SIZE ${raw.length})`]);
     const body = await wire.command('UID FETCH 1 (BODY.PEEK[])');
     assert.equal(body.untagged[0], `* 1 FETCH (BODY[] {${raw.length}}\r\n${raw.toString('binary')} UID 1)`);
     wire.close();
@@ -115,11 +115,12 @@ describeOnBackends('IMAP APPEND and FETCH', { config: { smtpd: { message_size_li
     assert.doesNotMatch(examined.untagged[0]!, /\\Seen/);
     await wire.command('SELECT Seen');
     const peek = await wire.command('FETCH 2 (BODY.PEEK[TEXT] FLAGS)');
-    assert.match(peek.untagged[0]!, /FLAGS \(\)/);
+    // EXAMINE took no \Recent away, so SELECT gets both messages as \Recent (RFC 3501 §6.3.2, §2.3.2).
+    assert.match(peek.untagged[0]!, /FLAGS \(\\Recent\)/);
     const read = await wire.command('FETCH 1 (BODY[TEXT])');
-    assert.match(read.untagged[0]!, /FLAGS \(\\Seen\)/);
+    assert.match(read.untagged[0]!, /FLAGS \(\\Seen \\Recent\)/);
     const flags = await wire.command('FETCH 1:2 (FLAGS)');
-    assert.deepEqual(flags.untagged, ['* 1 FETCH (FLAGS (\\Seen))', '* 2 FETCH (FLAGS ())']);
+    assert.deepEqual(flags.untagged, ['* 1 FETCH (FLAGS (\\Seen \\Recent))', '* 2 FETCH (FLAGS (\\Recent))']);
     wire.close();
   });
 
@@ -145,7 +146,7 @@ describeOnBackends('IMAP APPEND and FETCH', { config: { smtpd: { message_size_li
     await wire.append('Macros', simpleMessage(1));
     await wire.command('SELECT Macros');
     const full = await wire.command('FETCH 1 FULL');
-    assert.match(full.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\) INTERNALDATE "[^"]+" RFC822.SIZE \d+ ENVELOPE \(.*\) BODY \("TEXT" "PLAIN" NIL NIL NIL "7BIT" \d+ \d+\)\)$/);
+    assert.match(full.untagged[0]!, /^\* 1 FETCH \(FLAGS \(\\Recent\) INTERNALDATE "[^"]+" RFC822.SIZE \d+ ENVELOPE \(.*\) BODY \("TEXT" "PLAIN" NIL NIL NIL "7BIT" \d+ \d+\)\)$/);
     wire.close();
   });
 

@@ -25,21 +25,27 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
     await wire.command('SELECT Store1');
     const add = await wire.command('STORE 1:2 +FLAGS (\\Seen $Label1)');
     assert.equal(add.status, 'OK');
-    assert.deepEqual(add.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))', '* 2 FETCH (FLAGS (\\Seen $Label1))']);
+    // The new keyword is announced first (RFC 3501 §7.2.6); this session's SELECT claimed the messages as \Recent (§2.3.2).
+    assert.deepEqual(add.untagged, [
+      '* FLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Label1)',
+      '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Draft \\Deleted \\Seen $Label1 \\*)] Flags permitted',
+      '* 1 FETCH (FLAGS (\\Seen $Label1 \\Recent))',
+      '* 2 FETCH (FLAGS (\\Seen $Label1 \\Recent))',
+    ]);
     const remove = await wire.command('STORE 2 -FLAGS (\\Seen)');
-    assert.deepEqual(remove.untagged, ['* 2 FETCH (FLAGS ($Label1))']);
+    assert.deepEqual(remove.untagged, ['* 2 FETCH (FLAGS ($Label1 \\Recent))']);
     const set = await wire.command('UID STORE 3 FLAGS (\\Answered \\Draft)');
-    assert.deepEqual(set.untagged, ['* 3 FETCH (UID 3 FLAGS (\\Answered \\Draft))']);
+    assert.deepEqual(set.untagged, ['* 3 FETCH (UID 3 FLAGS (\\Answered \\Draft \\Recent))']);
     // A STORE that changes nothing still reports the message's flags (RFC 3501 §6.4.6).
     const same = await wire.command('STORE 1 +FLAGS (\\Seen)');
-    assert.deepEqual(same.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1))']);
+    assert.deepEqual(same.untagged, ['* 1 FETCH (FLAGS (\\Seen $Label1 \\Recent))']);
     const silent = await wire.command('STORE 1:3 +FLAGS.SILENT (\\Flagged)');
     assert.deepEqual(silent.untagged, []);
     const flags = await wire.command('FETCH 1:3 (FLAGS)');
     assert.deepEqual(flags.untagged, [
-      '* 1 FETCH (FLAGS (\\Seen $Label1 \\Flagged))',
-      '* 2 FETCH (FLAGS ($Label1 \\Flagged))',
-      '* 3 FETCH (FLAGS (\\Answered \\Draft \\Flagged))',
+      '* 1 FETCH (FLAGS (\\Seen $Label1 \\Flagged \\Recent))',
+      '* 2 FETCH (FLAGS ($Label1 \\Flagged \\Recent))',
+      '* 3 FETCH (FLAGS (\\Answered \\Draft \\Flagged \\Recent))',
     ]);
     const select = await wire.command('SELECT Store1');
     assert.ok(select.untagged.some((line) => line.startsWith('* FLAGS (') && line.includes('$Label1')), 'keywords in use appear in FLAGS');
@@ -60,8 +66,9 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
       assert.equal(await client.messageFlagsSet('1', ['\\Seen']), true);
       const flags = new Map<number, string[]>();
       for await (const message of client.fetch('1:*', { flags: true })) flags.set(message.seq, [...(message.flags ?? [])].sort());
-      assert.deepEqual(flags.get(1), ['\\Seen']);
-      assert.deepEqual(flags.get(2), ['\\Flagged']);
+      // imapflow's SELECT was the first: the messages are \Recent for it (RFC 3501 §2.3.2).
+      assert.deepEqual(flags.get(1), ['\\Recent', '\\Seen']);
+      assert.deepEqual(flags.get(2), ['\\Flagged', '\\Recent']);
     } finally {
       lock.release();
     }
@@ -75,9 +82,9 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
     const modseqs = await wire.command('FETCH 1:3 (MODSEQ)');
     assert.deepEqual(modseqs.untagged, ['* 1 FETCH (MODSEQ (1))', '* 2 FETCH (MODSEQ (2))', '* 3 FETCH (MODSEQ (3))']);
     const store = await wire.command('STORE 2 +FLAGS (\\Seen)');
-    assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (4))']);
+    assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (4))']);
     const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 3)');
-    assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen) MODSEQ (4))']);
+    assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (4))']);
     const status = await wire.command('STATUS Cond1 (HIGHESTMODSEQ)');
     assert.deepEqual(status.untagged, ['* STATUS Cond1 (HIGHESTMODSEQ 4)']);
     wire.close();
@@ -90,9 +97,9 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
     const conditional = await wire.command('STORE 1:3 (UNCHANGEDSINCE 3) +FLAGS (\\Flagged)');
     assert.equal(conditional.status, 'OK');
     assert.match(conditional.tagged, /\[MODIFIED 3\]/);
-    assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (5))', '* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (6))']);
+    assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) MODSEQ (5))', '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (6))']);
     const flags = await wire.command('FETCH 3 (FLAGS MODSEQ)');
-    assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered) MODSEQ (4))']);
+    assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (4))']);
     wire.close();
   });
 

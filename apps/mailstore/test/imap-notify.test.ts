@@ -49,7 +49,8 @@ describeOnBackends('IMAP IDLE and change notifications', {}, (suite) => {
     await waitFor(watcher, /^\* 2 EXISTS$/);
     await setup.command('SELECT Watched');
     await setup.command('STORE 1 +FLAGS (\\Seen)');
-    assert.equal((await waitFor(watcher, /FETCH/)).line, '* 1 FETCH (FLAGS (\\Seen))');
+    // The watcher's SELECT claimed message 1 as \Recent (RFC 3501 §2.3.2).
+    assert.equal((await waitFor(watcher, /FETCH/)).line, '* 1 FETCH (FLAGS (\\Seen \\Recent))');
     await setup.command('STORE 2 +FLAGS.SILENT (\\Deleted)');
     await setup.command('EXPUNGE');
     await waitFor(watcher, /^\* 2 EXPUNGE$/);

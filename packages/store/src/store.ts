@@ -11,6 +11,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -89,6 +90,12 @@ export interface Store {
   /** Renames `from` and every mailbox below it (`from/…`); returns the renamed mailboxes. */
   renameMailbox(userId: UserId, from: string, to: string): Promise<Mailbox[]>;
   setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null>;
+  /**
+   * RFC 3501 §2.3.2: raises the mailbox's \Recent mark to `upTo` (never lowers it), atomically
+   * across sessions and processes, and returns the mark before: the UIDs above it up to `upTo`
+   * are \Recent for the caller's session alone. Throws StoreNotFoundError for a missing mailbox.
+   */
+  claimRecent(id: MailboxId, upTo: Uid): Promise<Uid>;
   /** Deletes the mailbox and its messages (releasing blobs and user storage). */
   deleteMailbox(id: MailboxId): Promise<boolean>;
 
@@ -99,7 +106,7 @@ export interface Store {
   getMessageById(id: MessageId): Promise<MessageRecord | null>;
   /** Messages in UID order. */
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]>;
-  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number>;
+  countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number>;
   /** The message's bytes (its parts concatenated). */
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;
   /** Changes flags on the selected messages; each changed message gets a new MODSEQ, journaled `flags`. */

@@ -82,6 +82,8 @@ export interface Mailbox {
   uidNext: Uid;
   /** Highest mod-sequence assigned in this mailbox (0 when nothing happened yet). */
   highestModseq: ModSeq;
+  /** Highest UID a session has claimed as its \Recent (RFC 3501 §2.3.2); messages above it are still recent to the next claimer. */
+  recentUid: Uid;
   createdAt: Date;
 }
 
@@ -164,6 +166,14 @@ export interface CopyResult {
 
 /** A set of UIDs: explicit list, or an inclusive range (`max` null = up to the highest). */
 export type UidSelector = { uids: Uid[] } | { min: Uid; max: Uid | null };
+
+/** Which messages countMessages counts: all of the mailbox's unless narrowed. */
+export interface MessageCountFilter {
+  /** Only those without \Seen. */
+  unseen?: boolean;
+  /** Only those whose UID is above this (the \Recent mark for STATUS RECENT, RFC 3501 §6.3.10). */
+  aboveUid?: Uid;
+}
 
 export interface MessageQuery {
   uids?: UidSelector;

@@ -40,6 +40,8 @@ export async function appendMessage(
   message.meta = structureMeta(computeStructure(raw), message.meta ?? null);
   const stored = await ctx.store.appendMessage(mailbox.id, message);
   notifier.changed(mailbox.id);
+  // RFC 3501 §6.3.11: appended to the selected mailbox, the client hears EXISTS before the tagged OK.
+  await notifier.catchUp(session, mailbox.id);
   ctx.logger.info(
     {
       service: 'imap',

@@ -4,7 +4,7 @@ import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import type { JournalNotifier } from './notifier.js';
 import { ownMailbox, sessionUserId, writeResponse } from './session.js';
-import { pageSelector } from './uid-sets.js';
+import { pageSelector, uidSet } from './uid-sets.js';
 
 /** The destination of a COPY/MOVE, looked up among the session user's own mailboxes only. */
 async function destination(ctx: MailstoreContext, session: ImapSession, path: string): Promise<Mailbox | null> {
@@ -43,6 +43,8 @@ export async function copyMessages(ctx: MailstoreContext, notifier: JournalNotif
   if (await overQuota(ctx, session, messages)) return ['OVERQUOTA'];
   const result = await ctx.store.copyMessages(source.id, messages.map((message) => message.uid), target.id);
   notifier.changed(target.id);
+  // RFC 3501 §6.4.7 with §7.3.1: copied into the selected mailbox, the client hears EXISTS before the tagged OK.
+  await notifier.catchUp(session, target.id);
   ctx.logger.info(
     { service: 'imap', session: session.id, user: session.user?.username, from: source.path, to: target.path, count: result.uidMap.length, event: 'copy' },
     `imap copy ${result.uidMap.length} from ${source.path} to ${target.path}`,
@@ -58,17 +60,21 @@ export async function moveMessages(ctx: MailstoreContext, notifier: JournalNotif
   if (!target) return ['TRYCREATE'];
   if (request.messages.length === 0) return [true, copyInfo(target.uidValidity, [])];
   const result = await ctx.store.moveMessages(source.id, request.messages, target.id);
+  // RFC 6851 §4.3: COPYUID goes out in an untagged OK before the EXPUNGEs (the tagged OK repeats it).
+  const info = copyInfo(result.uidValidity, result.uidMap);
+  await writeResponse(session, { compiled: `* OK [COPYUID ${result.uidValidity} ${uidSet(result.uidMap.map((pair) => pair.sourceUid))} ${uidSet(result.uidMap.map((pair) => pair.destinationUid))}] Moved UIDs.` });
   for (const { sourceUid } of result.uidMap) {
     const response = session.formatResponse('EXPUNGE', sourceUid);
     if (response) await writeResponse(session, response);
   }
   notifier.changed(source.id);
   notifier.changed(target.id);
+  await notifier.catchUp(session, target.id);
   ctx.logger.info(
     { service: 'imap', session: session.id, user: session.user?.username, from: source.path, to: target.path, count: result.uidMap.length, event: 'move' },
     `imap move ${result.uidMap.length} from ${source.path} to ${target.path}`,
   );
-  return [true, copyInfo(result.uidValidity, result.uidMap)];
+  return [true, info];
 }
 
 export interface ExpungeRequest {

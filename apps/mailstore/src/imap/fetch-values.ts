@@ -83,7 +83,8 @@ export async function fetchValues(message: FetchedMessage, query: readonly Fetch
         values.push(record.modseq);
         break;
       case 'flags':
-        values.push(record.flags.filter((flag) => flag !== '\\Recent'));
+        // fetch.ts has set \Recent in the flags when the message is recent for this session (RFC 3501 §2.3.2).
+        values.push(record.flags);
         break;
       case 'internaldate':
         values.push(record.internalDate);

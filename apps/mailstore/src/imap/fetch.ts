@@ -3,7 +3,9 @@ import type { MailboxId, MessageRecord, Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { fetchValues, FetchedMessage } from './fetch-values.js';
 import { imapHandler, type FetchQueryItem, type ImapSession } from './imap-core.js';
+import { announceKeywords } from './keywords.js';
 import type { JournalNotifier } from './notifier.js';
+import { flagsWithRecent } from './recent.js';
 import { isClosed, ownMailbox, writeResponse } from './session.js';
 import { saveStructures } from './structure.js';
 import { pageSelector } from './uid-sets.js';
@@ -52,6 +54,7 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
   if (!mailbox) return ['NONEXISTENT'];
   labelPartials(options.query);
   const utf8 = session.isUTF8Enabled();
+  const wantsFlags = options.query.some((item) => item.item === 'flags');
   let seenChanged = false;
   let rows = 0;
   const parsed: { id: MessageRecord['id']; meta: Record<string, unknown> }[] = [];
@@ -62,6 +65,9 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
     if (options.changedSince) records = records.filter((record) => record.modseq > options.changedSince);
     if (options.markAsSeen && (await markSeen(ctx.store, notifier, session, mailbox.id, records))) seenChanged = true;
     for (const record of records) {
+      // RFC 3501 §2.3.2: \Recent is per session, so it is added here, not stored.
+      record.flags = flagsWithRecent(session, record.uid, record.flags);
+      if (wantsFlags) announceKeywords(session, record.flags);
       const message = new FetchedMessage(ctx.store, record);
       const values = await fetchValues(message, options.query, utf8);
       if (message.newMeta) parsed.push({ id: record.id, meta: message.newMeta });

@@ -2,7 +2,9 @@
 import type { FlagOperation } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
+import { announceKeywords } from './keywords.js';
 import type { JournalNotifier } from './notifier.js';
+import { flagsWithRecent } from './recent.js';
 import { ownMailbox, writeResponse } from './session.js';
 import { pageSelector } from './uid-sets.js';
 
@@ -31,6 +33,8 @@ export async function storeFlags(ctx: MailstoreContext, notifier: JournalNotifie
   });
   notifier.ownChanges(mailbox.id, result.updated.map((change) => change.modseq), session);
   if (result.updated.length > 0) notifier.changed(mailbox.id);
+  // RFC 3501 §7.2.6: a keyword new to the mailbox is announced first, even for .SILENT.
+  for (const change of result.updated) announceKeywords(session, change.flags);
 
   const condstore = Boolean(session.selected && session.selected.condstoreEnabled);
   // RFC 7162 §3.1.3: with CONDSTORE on, changed messages are reported (with MODSEQ) even for .SILENT.
@@ -48,7 +52,7 @@ export async function storeFlags(ctx: MailstoreContext, notifier: JournalNotifie
       const response = session.formatResponse('FETCH', report.uid, {
         // RFC 7162 §3.1.2: once CONDSTORE is enabled, these FETCH responses carry UID and MODSEQ.
         uid: update.isUid || condstore ? report.uid : false,
-        flags: report.flags.filter((flag) => flag !== '\\Recent'),
+        flags: flagsWithRecent(session, report.uid, report.flags),
         modseq: condstore ? report.modseq : false,
       });
       if (response) await writeResponse(session, response);

@@ -44,6 +44,8 @@ export interface ImapSession {
   /** The client's name as imap-core logs it; `[address]` when it has none. */
   clientHostname?: string;
   selected: SelectedMailbox | false;
+  /** Set by Postern's imap-core patch just before onOpen: true for EXAMINE (RFC 3501 §6.3.2). */
+  examining?: boolean;
   user?: SessionUser;
   writeStream: ImapWriteStream;
   socket: Socket;
@@ -79,6 +81,8 @@ export interface ImapConnection {
   _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;
   close(force?: boolean): void;
+  /** Sends the queued updates of the selected mailbox; EXPUNGEs wait when `holdExpunges` (Postern's patch, RFC 3501 §7.4.1). */
+  emitNotifications(holdExpunges?: boolean): void;
   /** Called by the server once onConnect accepts: wires the socket up, then greets. */
   init(): void;
   _setListeners(): void;

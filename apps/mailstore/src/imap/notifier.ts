@@ -3,6 +3,7 @@ import type { Logger } from '@postern/log';
 import type { JournalEntry, MailboxId, Store } from '@postern/store';
 import type { MailboxChanges } from '../mailbox-changes.js';
 import type { ImapSession } from './imap-core.js';
+import { claimNew } from './recent.js';
 
 type Listener = (message?: { command: 'DROP'; mailbox: string }) => void;
 
@@ -11,6 +12,7 @@ export interface ImapUpdate {
   command: 'EXISTS' | 'EXPUNGE' | 'FETCH';
   uid: number;
   modseq: number;
+  /** FETCH: the new flags; EXISTS: the new message's flags (for keyword announcements). */
   flags?: string[];
   /** The session that made this change and already told its client. */
   ignore?: string;
@@ -52,6 +54,8 @@ export class JournalNotifier {
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private closed = false;
+  /** The session whose listener is running: imap-core's listener calls getUpdates synchronously and without it. */
+  private asking: ImapSession | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -84,13 +88,31 @@ export class JournalNotifier {
   }
 
   getUpdates(mailbox: string, modifyIndex: number, callback: (error: Error | null, updates?: ImapUpdate[]) => void): void {
-    this.store.readJournal(mailbox as MailboxId, modifyIndex, this.batch).then(
-      (entries) => callback(null, entries.map((entry) => this.toUpdate(entry))),
+    const session = this.asking;
+    this.updatesFor(session, mailbox as MailboxId, modifyIndex).then(
+      // Changes a catch-up (below) delivered meanwhile are not delivered twice: an EXISTS twice would count a message twice.
+      (updates) => callback(null, session && session.selected ? updates.filter((update) => update.modseq > (session.selected as { modifyIndex: number }).modifyIndex) : updates),
       (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
     );
   }
 
   /* what Postern's hooks call ---------------------------------------------- */
+
+  /**
+   * RFC 3501 §6.3.11, §6.4.7, RFC 6851: after an APPEND, COPY or MOVE into the
+   * session's selected mailbox, its EXISTS goes out before the tagged OK, so
+   * the changes are queued now for imap-core to send at the command's end.
+   */
+  async catchUp(session: ImapSession, mailboxId: MailboxId): Promise<void> {
+    const selected = session.selected;
+    if (!selected || selected.mailbox !== mailboxId) return;
+    const updates = await this.updatesFor(session, mailboxId, selected.modifyIndex);
+    if (session.selected !== selected) return;
+    const fresh = updates.filter((update) => update.modseq > selected.modifyIndex);
+    if (fresh.length === 0) return;
+    selected.notifications = selected.notifications.concat(fresh);
+    selected.modifyIndex = fresh[fresh.length - 1]!.modseq;
+  }
 
   /** Something changed in this mailbox (in this process): wake the sessions that have it selected. */
   changed(mailboxId: string): void {
@@ -133,11 +155,21 @@ export class JournalNotifier {
 
   /* internals --------------------------------------------------------------- */
 
+  /** The journal since `since` as imap-core's updates; the new messages are claimed for the session's \Recent first. */
+  private async updatesFor(session: ImapSession | null, mailboxId: MailboxId, since: number): Promise<ImapUpdate[]> {
+    const entries = await this.store.readJournal(mailboxId, since, this.batch);
+    const appended = entries.filter((entry) => entry.kind === 'append').map((entry) => entry.uid);
+    if (session && appended.length > 0 && session.selected && session.selected.mailbox === mailboxId && !session.selected.readOnly) {
+      await claimNew(this.store, session, mailboxId, appended);
+    }
+    return entries.map((entry) => this.toUpdate(entry));
+  }
+
   private toUpdate(entry: JournalEntry): ImapUpdate {
     const ignore = this.own.get(entry.mailboxId)?.get(entry.modseq)?.session;
     switch (entry.kind) {
       case 'append':
-        return { command: 'EXISTS', uid: entry.uid, modseq: entry.modseq };
+        return { command: 'EXISTS', uid: entry.uid, modseq: entry.modseq, flags: entry.flags };
       case 'flags':
         return { command: 'FETCH', uid: entry.uid, modseq: entry.modseq, flags: entry.flags, ...(ignore ? { ignore } : {}) };
       case 'expunge':
@@ -147,10 +179,13 @@ export class JournalNotifier {
 
   /** imap-core's listener reads `this` (as an EventEmitter would pass it), so it is called on the notifier. */
   private wake(listener: Listener, message?: { command: 'DROP'; mailbox: string }): void {
+    this.asking = this.listeners.get(listener) ?? null;
     try {
       listener.call(this, message);
     } catch (err) {
       this.logger.warn({ err }, `imap notifier listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.asking = null;
     }
   }
 

@@ -159,7 +159,7 @@ export async function matches(node: SearchNode, subject: SearchSubject): Promise
     case 'charset':
       return true;
     case 'flag':
-      // \Recent is never set in this server (every session sees RECENT 0).
+      // \Recent is in the flags of this session's recent messages (search.ts adds it, RFC 3501 §2.3.2).
       return hasFlag(record, String(node.value)) === Boolean(node.exists);
     case 'not':
       return !(await matches(node.value as SearchNode, subject));

@@ -2,6 +2,7 @@
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
+import { flagsWithRecent } from './recent.js';
 import { ownMailbox } from './session.js';
 
 export interface SearchRequest {
@@ -27,7 +28,9 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   let highestModseq = 0;
   for (const record of records) {
     if (known && !known.has(record.uid)) continue;
-    if (await matches(request.query, new SearchSubject(ctx.store, record))) {
+    // RECENT, NEW and OLD (RFC 3501 §6.4.4) test this session's \Recent.
+    const flags = flagsWithRecent(session, record.uid, record.flags);
+    if (await matches(request.query, new SearchSubject(ctx.store, { ...record, flags }))) {
       found.push(record.uid);
       highestModseq = Math.max(highestModseq, record.modseq);
     }

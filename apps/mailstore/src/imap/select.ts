@@ -2,6 +2,8 @@
 import { normalizeFlags, type Mailbox, type Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
+import { keywordsAtOpen } from './keywords.js';
+import { claimAtOpen } from './recent.js';
 import { sessionUserId } from './session.js';
 
 /** How far back the journal is checked for writes still in flight when a mailbox is opened. */
@@ -34,8 +36,9 @@ export async function settledMailbox(store: Store, mailbox: Mailbox): Promise<Ma
 /**
  * What imap-core's SELECT needs: the mailbox id (`_id`), the UIDs in sequence
  * order, the journal position they stand at (modifyIndex), and the keywords in
- * use for FLAGS/PERMANENTFLAGS. Messages appended after the snapshot are left
- * out here and announced from the journal as EXISTS, in UID order.
+ * use for FLAGS/PERMANENTFLAGS, and the \Recent count (SELECT claims the
+ * messages nobody claimed yet; EXAMINE claims none). Messages appended after
+ * the snapshot are left out here and announced from the journal as EXISTS, in UID order.
  */
 export async function openMailbox(ctx: MailstoreContext, path: string, session: ImapSession): Promise<unknown[]> {
   const found = await ctx.store.getMailbox(sessionUserId(session), path);
@@ -44,14 +47,19 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   const messages = mailbox.uidNext > 1 ? await ctx.store.listMessages(mailbox.id, { uids: { min: 1, max: mailbox.uidNext - 1 } }) : [];
   const keywords = new Set<string>();
   for (const message of messages) for (const flag of message.flags) if (!SYSTEM_FLAGS.has(flag.toLowerCase())) keywords.add(flag);
+  const flags = normalizeFlags([...keywords]).slice(0, 100);
+  keywordsAtOpen(session, flags);
+  const uidList = messages.map((message) => message.uid);
+  const recent = await claimAtOpen(ctx.store, session, mailbox, uidList, session.examining === true);
   return [
     {
       _id: mailbox.id,
-      uidList: messages.map((message) => message.uid),
+      uidList,
       modifyIndex: mailbox.highestModseq,
       uidValidity: mailbox.uidValidity,
       uidNext: mailbox.uidNext,
-      flags: normalizeFlags([...keywords]).slice(0, 100),
+      flags,
+      recent,
     },
   ];
 }
@@ -59,10 +67,16 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
 export async function mailboxStatus(ctx: MailstoreContext, path: string, session: ImapSession): Promise<unknown[]> {
   const mailbox = await ctx.store.getMailbox(sessionUserId(session), path);
   if (!mailbox) return ['NONEXISTENT'];
-  const [messages, unseen] = await Promise.all([ctx.store.countMessages(mailbox.id), ctx.store.countMessages(mailbox.id, { unseen: true })]);
+  const [messages, unseen, unclaimed] = await Promise.all([
+    ctx.store.countMessages(mailbox.id),
+    ctx.store.countMessages(mailbox.id, { unseen: true }),
+    // RFC 3501 §6.3.10: RECENT counts the messages the next SELECT would get as \Recent; STATUS claims none.
+    ctx.store.countMessages(mailbox.id, { aboveUid: mailbox.recentUid }),
+  ]);
   return [
     {
       messages,
+      recent: unclaimed,
       uidNext: mailbox.uidNext,
       uidValidity: mailbox.uidValidity,
       unseen,

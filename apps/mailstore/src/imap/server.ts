@@ -11,6 +11,7 @@ import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, t
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
 import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
+import { announceWithUpdates } from './unilateral.js';
 import { quota, quotaRoot } from './quota.js';
 import { searchMessages, type SearchRequest } from './search.js';
 import { mailboxStatus, openMailbox } from './select.js';
@@ -78,6 +79,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       connectionOf.set(connection.session, connection);
       limitLineLength(connection);
       guardStartTls(connection, ctx.tls !== null);
+      announceWithUpdates(connection);
     }
   }
 

@@ -9,12 +9,22 @@ export interface SessionState {
   /** Called once when the connection closes (a FETCH waiting for 'drain' stops waiting). */
   onClose: Set<() => void>;
   loginTimer: NodeJS.Timeout | null;
+  /** The selected mailbox's messages that are \Recent for this session alone (RFC 3501 §2.3.2). */
+  recent: Set<number>;
+  /** The \Recent count the client was last told (SELECT's or the last `* n RECENT`). */
+  recentAnnounced: number;
+  /** Highest UID this session has tried to claim as \Recent in the selected mailbox. */
+  recentClaimedTo: number;
+  /** The length of the session's UID list when \Recent was last counted (no recount while it stays). */
+  recentCountedLength: number;
+  /** Keywords the client has been told of in FLAGS for the selected mailbox, by lower case (RFC 3501 §7.2.6). */
+  keywords: Map<string, string>;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map() };
   states.set(session, state);
   return state;
 }

@@ -156,6 +156,23 @@ export function registerConcurrencyTests(fresh: FreshStore): void {
       assert.equal(await peer.getBlob(hash), null);
     });
 
+    it('gives each \\Recent UID to exactly one of 40 parallel claimers on two connections (RFC 3501 §2.3.2)', SLOW, async () => {
+      const { store, openPeer } = await fresh();
+      const peer = await openPeer();
+      const { mailbox } = await seedMailbox(store);
+      // Claimer i claims up to UID i + 1; each gets the UIDs between the mark it found and its own bound.
+      const marks = await alternate([store, peer], 40, (s, i) => s.claimRecent(mailbox.id, i + 1).then((before) => ({ before, upTo: i + 1 })));
+      const owners = new Map<number, number>();
+      marks.forEach(({ before, upTo }, claimer) => {
+        for (let uid = before + 1; uid <= upTo; uid++) {
+          assert.ok(!owners.has(uid), `UID ${uid} claimed twice`);
+          owners.set(uid, claimer);
+        }
+      });
+      assert.deepEqual([...owners.keys()].sort((a, b) => a - b), range(1, 40), 'every UID claimed once');
+      assert.equal((await peer.getMailboxById(mailbox.id))?.recentUid, 40);
+    });
+
     it('never loses a referenced blob while others put and release the same bytes', SLOW, async () => {
       const { store, openPeer } = await fresh();
       const peer = await openPeer();

@@ -192,6 +192,21 @@ export function registerMailboxTests(fresh: FreshStore): void {
       assert.deepEqual((await store.listMailboxes(user.id)).map((m) => m.path), ['INBOX']);
     });
 
+    it('claims \\Recent by raising the mark: returns the mark before, never lowers it (RFC 3501 §2.3.2)', async () => {
+      const { store } = await fresh();
+      const user = await seedUser(store);
+      const mailbox = await store.createMailbox(user.id, 'INBOX');
+      assert.equal(mailbox.recentUid, 0, 'a new mailbox has nothing claimed');
+      assert.equal(await store.claimRecent(mailbox.id, 3), 0, 'UIDs 1..3 are the first claimer\'s');
+      assert.equal(await store.claimRecent(mailbox.id, 3), 3, 'a second claim of the same UIDs gets none');
+      assert.equal(await store.claimRecent(mailbox.id, 2), 3, 'a lower claim gets none and keeps the mark');
+      assert.equal((await store.getMailboxById(mailbox.id))?.recentUid, 3);
+      assert.equal(await store.claimRecent(mailbox.id, 5), 3, 'UIDs 4..5 go to the next claimer');
+      assert.equal((await store.getMailbox(user.id, 'INBOX'))?.recentUid, 5);
+      assert.equal(await store.claimRecent(mailbox.id, 0), 5, 'a claim up to 0 only reads the mark');
+      await rejectsWithNotFound(store.claimRecent(newId<MailboxId>(), 1));
+    });
+
     it('gives a re-created mailbox a fresh start at uid 1', async () => {
       const { store } = await fresh();
       const user = await seedUser(store);

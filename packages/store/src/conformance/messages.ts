@@ -200,6 +200,18 @@ export function registerMessageTests(fresh: FreshStore): void {
       assert.equal(await store.countMessages(mailbox.id, { unseen: true }), 2);
     });
 
+    it('counts the messages above a UID, alone and with unseen', async () => {
+      const { store } = await fresh();
+      const { mailbox } = await seedMailbox(store);
+      await appendText(store, mailbox.id, 'a');
+      await appendText(store, mailbox.id, 'b', { flags: ['\\Seen'] });
+      await appendText(store, mailbox.id, 'c');
+      assert.equal(await store.countMessages(mailbox.id, { aboveUid: 0 }), 3);
+      assert.equal(await store.countMessages(mailbox.id, { aboveUid: 1 }), 2);
+      assert.equal(await store.countMessages(mailbox.id, { aboveUid: 1, unseen: true }), 1);
+      assert.equal(await store.countMessages(mailbox.id, { aboveUid: 3 }), 0);
+    });
+
     it('sets and clears the cached meta of a message', async () => {
       const { store } = await fresh();
       const { mailbox } = await seedMailbox(store);

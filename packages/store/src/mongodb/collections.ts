@@ -54,6 +54,8 @@ export interface MailboxDoc {
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
+  /** Absent on mailboxes created before the \Recent mark existed: read as 0. */
+  recentUid?: number;
   createdAt: Date;
 }
 

@@ -14,6 +14,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -183,6 +184,9 @@ export class MongoStore implements Store {
   setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
     return this.mailboxes.setSubscribed(id, subscribed);
   }
+  async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
+    return (await this.mailboxes.claimRecent(id, upTo)) as Uid;
+  }
   deleteMailbox(id: MailboxId): Promise<boolean> {
     return this.mailboxes.delete(id);
   }
@@ -200,7 +204,7 @@ export class MongoStore implements Store {
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return this.messages.list(mailboxId, query);
   }
-  countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number> {
+  countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.messages.count(mailboxId, filter);
   }
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import type { Filter } from 'mongodb';
 import { StoreConflictError, StoreNotFoundError } from '../errors.js';
 import { newId, newUidValidity } from '../ids.js';
 import type { Mailbox, NewMailbox } from '../types.js';
@@ -26,6 +27,7 @@ export class MailboxStore {
       uidValidity: newUidValidity(),
       uidNext: 1,
       highestModseq: 0,
+      recentUid: 0,
       createdAt: new Date(),
     };
     await uniqueWrite(() => this.c.mailboxes.insertOne(doc), `mailbox ${path}`);
@@ -89,6 +91,23 @@ export class MailboxStore {
   async setSubscribed(id: string, subscribed: boolean): Promise<Mailbox | null> {
     await this.c.mailboxes.updateOne({ _id: id }, { $set: { subscribed } });
     return this.getById(id);
+  }
+
+  /**
+   * See Store.claimRecent: compare-and-set on the mark just read (as the UID allocator does; the
+   * test server has no `$max` and no atomic findOneAndUpdate), so two claimers never share a UID.
+   */
+  async claimRecent(id: string, upTo: number): Promise<number> {
+    for (;;) {
+      const current = await this.c.mailboxes.findOne({ _id: id });
+      if (!current) throw new StoreNotFoundError(`mailbox ${id} does not exist`);
+      const mark = current.recentUid ?? 0;
+      if (mark >= upTo) return mark;
+      // `null` also matches a mailbox stored before the mark existed.
+      const unchanged = { _id: id, recentUid: current.recentUid ?? null } as Filter<MailboxDoc>;
+      const result = await this.c.mailboxes.updateOne(unchanged, { $set: { recentUid: upTo } });
+      if (result.matchedCount === 1) return mark;
+    }
   }
 
   /** Deletes the mailbox with its messages (blobs and storage released) and journal. */

@@ -8,6 +8,7 @@ import type {
   FlagUpdate,
   FlagUpdateResult,
   JournalEntry,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   NewMessage,
@@ -65,8 +66,12 @@ export class MessageStore {
     return docs.map(toMessage);
   }
 
-  count(mailboxId: string, filter: { unseen?: boolean } = {}): Promise<number> {
-    return this.c.messages.countDocuments(filter.unseen ? { mailboxId, flags: { $ne: '\\Seen' } } : { mailboxId });
+  count(mailboxId: string, filter: MessageCountFilter = {}): Promise<number> {
+    return this.c.messages.countDocuments({
+      mailboxId,
+      ...(filter.unseen ? { flags: { $ne: '\\Seen' } } : {}),
+      ...(filter.aboveUid !== undefined ? { uid: { $gt: filter.aboveUid } } : {}),
+    });
   }
 
   read(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {

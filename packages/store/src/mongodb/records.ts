@@ -11,6 +11,7 @@ import type {
   QueueEntry,
   QueueId,
   SenderLogin,
+  Uid,
   User,
   UserId,
 } from '../types.js';
@@ -64,6 +65,7 @@ export function toMailbox(doc: MailboxDoc): Mailbox {
     uidValidity: doc.uidValidity,
     uidNext: doc.uidNext,
     highestModseq: doc.highestModseq,
+    recentUid: (doc.recentUid ?? 0) as Uid,
     createdAt: doc.createdAt,
   };
 }

@@ -13,6 +13,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -160,6 +161,9 @@ export class SqliteStore implements Store {
   async setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
     return mailboxes.setSubscribed(this.db, id, subscribed);
   }
+  async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
+    return mailboxes.claimRecent(this.db, id, upTo) as Uid;
+  }
   async deleteMailbox(id: MailboxId): Promise<boolean> {
     return mailboxes.deleteMailbox(this.db, id);
   }
@@ -177,7 +181,7 @@ export class SqliteStore implements Store {
   async listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return messages.listMessages(this.db, mailboxId, query);
   }
-  async countMessages(mailboxId: MailboxId, filter?: { unseen?: boolean }): Promise<number> {
+  async countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return messages.countMessages(this.db, mailboxId, filter);
   }
   async readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {

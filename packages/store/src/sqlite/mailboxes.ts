@@ -17,6 +17,7 @@ export function createMailbox(db: SqliteDb, userId: UserId, path: string, option
     uid_validity: newUidValidity(),
     uid_next: 1,
     highest_modseq: 0,
+    recent_uid: 0,
     created_at: Date.now(),
   };
   uniqueWithParent(
@@ -90,6 +91,15 @@ export function setSubscribed(db: SqliteDb, id: MailboxId, subscribed: boolean):
   return db.write(() => {
     db.run('UPDATE mailboxes SET subscribed = ? WHERE id = ?', bool(subscribed), id);
     return getMailboxById(db, id);
+  });
+}
+
+/** See Store.claimRecent: read and raise under one write lock, so two claimers never share a UID. */
+export function claimRecent(db: SqliteDb, id: MailboxId, upTo: number): number {
+  return db.write(() => {
+    const mailbox = requireMailbox(db, id);
+    if (upTo > mailbox.recentUid) db.run('UPDATE mailboxes SET recent_uid = ? WHERE id = ?', upTo, id);
+    return mailbox.recentUid;
   });
 }
 

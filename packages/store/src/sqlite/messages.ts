@@ -11,6 +11,7 @@ import type {
   Mailbox,
   MailboxId,
   MessageId,
+  MessageCountFilter,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -171,11 +172,15 @@ export function listMessages(db: SqliteDb, mailboxId: MailboxId, query: MessageQ
   return db.all<MessageRow>(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY uid`, ...values).map(toMessage);
 }
 
-export function countMessages(db: SqliteDb, mailboxId: MailboxId, filter: { unseen?: boolean } = {}): number {
-  const sql = filter.unseen
-    ? 'SELECT count(*) AS n FROM messages WHERE mailbox_id = ? AND seen = 0'
-    : 'SELECT count(*) AS n FROM messages WHERE mailbox_id = ?';
-  return db.one<{ n: number }>(sql, mailboxId)?.n ?? 0;
+export function countMessages(db: SqliteDb, mailboxId: MailboxId, filter: MessageCountFilter = {}): number {
+  const where = ['mailbox_id = ?'];
+  const params: SqlValue[] = [mailboxId];
+  if (filter.unseen) where.push('seen = 0');
+  if (filter.aboveUid !== undefined) {
+    where.push('uid > ?');
+    params.push(filter.aboveUid);
+  }
+  return db.one<{ n: number }>(`SELECT count(*) AS n FROM messages WHERE ${where.join(' AND ')}`, ...params)?.n ?? 0;
 }
 
 /** RFC 3501 §6.4.6 STORE, with RFC 7162 §3.1.3 UNCHANGEDSINCE. */

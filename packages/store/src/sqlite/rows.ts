@@ -58,6 +58,7 @@ export interface MailboxRow {
   uid_validity: number;
   uid_next: number;
   highest_modseq: number;
+  recent_uid: number;
   created_at: number;
 }
 
@@ -147,6 +148,7 @@ export function toMailbox(row: MailboxRow): Mailbox {
     uidValidity: row.uid_validity,
     uidNext: row.uid_next,
     highestModseq: row.highest_modseq,
+    recentUid: row.recent_uid,
     createdAt: new Date(row.created_at),
   };
 }

@@ -128,6 +128,9 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dkim_keys_by_created ON dkim_keys (domain, created_at);
   `,
+  /* 2: the \Recent mark (RFC 3501 §2.3.2) */ `
+  ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
