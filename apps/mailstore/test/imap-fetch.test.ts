@@ -100,7 +100,7 @@ describeOnBackends('IMAP APPEND and FETCH', { config: { smtpd: { message_size_li
     assert.equal(
       rfc822.untagged[0],
       // RFC 3501 §6.4.5: RFC822.TEXT is BODY[TEXT], which sets \Seen (and the changed FLAGS come along).
-      `* 1 FETCH (RFC822.HEADER {${headerEnd}}\r\n${raw.subarray(0, headerEnd).toString()} RFC822.TEXT {${raw.length - headerEnd}}\r\n${raw.subarray(headerEnd).toString()} FLAGS (\\Seen))`,
+      `* 1 FETCH (RFC822.HEADER {${headerEnd}}\r\n${raw.subarray(0, headerEnd).toString()} RFC822.TEXT {${raw.length - headerEnd}}\r\n${raw.subarray(headerEnd).toString()} FLAGS (\\Seen \\Recent))`,
     );
     wire.close();
   });

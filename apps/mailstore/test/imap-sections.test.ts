@@ -171,8 +171,8 @@ describeOnBackends('IMAP FETCH body sections', {}, (suite) => {
     assert.doesNotMatch(header.untagged[0]!, /\\Seen/);
     const text = await wire.command('FETCH 2 (RFC822.TEXT)');
     assert.equal(item(text.untagged[0]!, 'RFC822.TEXT'), raw.subarray(raw.indexOf('\r\n\r\n') + 4).toString('binary'));
-    assert.match(text.untagged[0]!, /FLAGS \(\\Seen\)\)$/);
-    assert.deepEqual((await wire.command('FETCH 2 (FLAGS)')).untagged, ['* 2 FETCH (FLAGS (\\Seen))']);
+    assert.match(text.untagged[0]!, /FLAGS \(\\Seen \\Recent\)\)$/);
+    assert.deepEqual((await wire.command('FETCH 2 (FLAGS)')).untagged, ['* 2 FETCH (FLAGS (\\Seen \\Recent))']);
   });
 });
 
