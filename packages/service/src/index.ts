@@ -4,3 +4,4 @@ export { InFlight } from './in-flight.js';
 export { loadTls, secureContextOptions, type TlsMaterial } from './tls.js';
 export { loginGuardFor } from './login-guard.js';
 export { PromptSMTPServer } from './smtp-server.js';
+export { SASL_TEXT, authzidAllowed, decodePlainResponse, saslLogin, type PlainCredentials, type SaslAttempt, type SaslOutcome } from './sasl-plain.js';
