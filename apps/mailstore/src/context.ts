@@ -1,7 +1,7 @@
 import type { PosternConfig } from '@postern/config';
 import type { LoginResult } from '@postern/directory';
 import type { Logger } from '@postern/log';
-import { ConnectionLimiter, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
+import { SessionLimits, loadTls, loginGuardFor, type TlsMaterial } from '@postern/service';
 import type { Store } from '@postern/store';
 import { MailboxChanges } from './mailbox-changes.js';
 
@@ -13,7 +13,8 @@ export interface MailstoreContext {
   store: Store;
   logger: Logger;
   tls: TlsMaterial | null;
-  connections: ConnectionLimiter;
+  /** IMAP and POP3 connection limits: per service, per address before login, per user+address after. */
+  connections: SessionLimits;
   /** Appends made in this process (LMTP deliveries), heard by the IMAP notifiers at once. */
   mailboxChanges: MailboxChanges;
   /** Checks a login with per-IP throttling; logs failures and bans in one stable form. */
@@ -27,7 +28,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     store,
     logger,
     tls: loadTls(config),
-    connections: new ConnectionLimiter(config.limits.max_connections_per_ip),
+    connections: new SessionLimits(config.limits),
     mailboxChanges: new MailboxChanges(),
     login: (service, username, password, clientIp) => guard.login(service, username, password, clientIp),
   };

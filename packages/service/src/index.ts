@@ -1,5 +1,6 @@
 export { describeAddress, listenOn, removeStaleSocket } from './listen.js';
 export { ConnectionLimiter } from './connection-limit.js';
+export { SessionLimits, SessionSlots, limitText, type LimitRefusal } from './session-limits.js';
 export { InFlight } from './in-flight.js';
 export { loadTls, secureContextOptions, type TlsMaterial } from './tls.js';
 export { loginGuardFor } from './login-guard.js';

@@ -1,6 +1,6 @@
 // LOGIN and AUTHENTICATE PLAIN (RFC 3501 §6.2.2-3, RFC 4616) over the shared user database.
 import { ensureDefaultMailboxes } from '@postern/directory';
-import { SASL_TEXT, saslLogin } from '@postern/service';
+import { SASL_TEXT, limitText, saslLogin } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import type { ImapConnection, ImapSession, SessionUser } from './imap-core.js';
 import { sessionState } from './session.js';
@@ -46,8 +46,14 @@ export async function authenticate(ctx: MailstoreContext, attempt: LoginAttempt,
     // imap-core answers NO [AUTHENTICATIONFAILED] when no user comes back.
     return [null];
   }
-  await ensureDefaultMailboxes(ctx.store, result.user);
   const state = sessionState(session);
+  if (state?.slots && !state.slots.login(result.user.address)) {
+    const text = limitText('userip', ctx.config.limits);
+    ctx.logger.warn({ service: 'imap', client: ip, session: session.id, user: result.user.address, event: 'connection_limit', limit: 'userip' }, `imap login ${result.user.address} from ${ip} refused: ${text}`);
+    // RFC 5530 §3: LIMIT, the operation ran into a limit the server imposes; the client may retry later.
+    throw refusal(attempt, 'LIMIT', text);
+  }
+  await ensureDefaultMailboxes(ctx.store, result.user);
   if (state?.loginTimer) {
     clearTimeout(state.loginTimer);
     state.loginTimer = null;

@@ -1,5 +1,6 @@
 // What Postern keeps per IMAP session, and the checks every hook makes on it.
 import type { Logger } from '@postern/log';
+import type { SessionSlots } from '@postern/service';
 import type { Mailbox, MailboxId, Store, UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
 
@@ -9,12 +10,14 @@ export interface SessionState {
   /** Called once when the connection closes (a FETCH waiting for 'drain' stops waiting). */
   onClose: Set<() => void>;
   loginTimer: NodeJS.Timeout | null;
+  /** The connection-limit slots it holds (moved from per-address to per-user+address at login). */
+  slots: SessionSlots | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, slots: null };
   states.set(session, state);
   return state;
 }
