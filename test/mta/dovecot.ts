@@ -6,6 +6,8 @@ import { freePort } from '../support/ports.js';
 
 export interface DovecotLmtp {
   port: number;
+  /** The IMAP port, when started with `imapUsers`. */
+  imapPort: number;
   dir: string;
   /** The messages in a user's Maildir INBOX (new/ and cur/), as text. */
   maildir(address: string): string[];
@@ -19,17 +21,26 @@ function account(name: string): { uid: number; gid: number } | null {
   return found.status === 0 && group.status === 0 ? { uid: Number(found.stdout.trim()), gid: Number(group.stdout.trim()) } : null;
 }
 
+/** A login for Dovecot's passwd-file passdb: the address and its `{SCHEME}hash`. */
+export interface DovecotUser {
+  address: string;
+  passwordHash: string;
+}
+
 /**
  * A throwaway Dovecot (Debian's dovecot-core + dovecot-lmtpd) serving LMTP
  * only, on a loopback port, with a static userdb that accepts any address and
  * Maildirs in a temp dir. As root it runs its processes as the package's
  * dovecot/dovenull users; otherwise everything runs as the current user.
+ * With `imapUsers` (needs dovecot-imapd) it also serves cleartext IMAP to those
+ * logins from a passwd-file, with Dovecot's auth cache on (auth_cache_ttl 1h).
  */
-export async function startDovecotLmtp(): Promise<DovecotLmtp> {
+export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[]): Promise<DovecotLmtp> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   // The mail user (dovecot, when run as root) must reach the Maildirs below it.
   chmodSync(dir, 0o755);
   const port = await freePort();
+  const imapPort = imapUsers === undefined ? 0 : await freePort();
   for (const sub of ['run', 'state', 'mail']) mkdirSync(join(dir, sub));
   const asRoot = process.getuid?.() === 0;
   const me = userInfo();
@@ -37,23 +48,42 @@ export async function startDovecotLmtp(): Promise<DovecotLmtp> {
   if (mailUser === null) throw new Error('the dovecot system user is missing (install dovecot-core)');
   if (asRoot) chownSync(join(dir, 'mail'), mailUser.uid, mailUser.gid);
   const conf = join(dir, 'dovecot.conf');
+  const imap =
+    imapUsers === undefined
+      ? ''
+      : `disable_plaintext_auth = no
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+auth_cache_negative_ttl = 1 hour
+passdb {
+  driver = passwd-file
+  args = ${dir}/passwd
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${imapPort}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+`;
+  if (imapUsers !== undefined) writeFileSync(join(dir, 'passwd'), imapUsers.map((u) => `${u.address}:${u.passwordHash}\n`).join(''));
   writeFileSync(
     conf,
     `base_dir = ${dir}/run
 state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
-protocols = lmtp
-listen = 127.0.0.1
+protocols = lmtp${imapUsers === undefined ? '' : ' imap'}
+${imap}listen = 127.0.0.1
 ssl = no
 first_valid_uid = ${Math.min(mailUser.uid, 100)}
 first_valid_gid = ${Math.min(mailUser.gid, 100)}
 default_internal_user = ${asRoot ? 'dovecot' : me.username}
 default_internal_group = ${asRoot ? 'dovecot' : me.username}
 default_login_user = ${asRoot ? 'dovenull' : me.username}
-passdb {
-  driver = static
-  args = nopassword=y
-}
+${imapUsers === undefined ? 'passdb {\n  driver = static\n  args = nopassword=y\n}' : ''}
 userdb {
   driver = static
   args = uid=${mailUser.uid} gid=${mailUser.gid} home=${dir}/mail/%d/%n
@@ -78,6 +108,7 @@ service anvil {
   for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   return {
     port,
+    imapPort,
     dir,
     log,
     maildir(address) {

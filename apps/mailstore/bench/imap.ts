@@ -70,7 +70,10 @@ async function idleConnection(imap: ImapInstance, user: string): Promise<TLSSock
 }
 
 async function main(): Promise<void> {
-  const imap = await startImapInstance(backend, [['limits.max_connections_per_ip', String(CONNECTIONS + 50)]]);
+  const imap = await startImapInstance(backend, [
+    ['limits.max_connections_per_ip', String(CONNECTIONS + 50)],
+    ['limits.mail_max_userip_connections', String(CONNECTIONS)],
+  ]);
   try {
     const users = ['m1@example.com', 'm2@example.com', 'm3@example.com', 'm4@example.com', 'm5@example.com'];
     const records: User[] = [];

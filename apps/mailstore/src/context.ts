@@ -1,7 +1,7 @@
 import type { PosternConfig } from '@postern/config';
 import type { LoginResult } from '@postern/directory';
 import type { Logger } from '@postern/log';
-import { ConnectionLimiter, loginGuardFor, TlsProvider } from '@postern/service';
+import { SessionLimits, loginGuardFor, TlsProvider } from '@postern/service';
 import type { Store } from '@postern/store';
 import { MailboxChanges } from './mailbox-changes.js';
 
@@ -14,7 +14,8 @@ export interface MailstoreContext {
   logger: Logger;
   /** Every TLS context (993, 995, STARTTLS on 143, STLS on 110) comes from here; null without a [tls] certificate. */
   tls: TlsProvider | null;
-  connections: ConnectionLimiter;
+  /** IMAP and POP3 connection limits: per service, per address before login, per user+address after. */
+  connections: SessionLimits;
   /** Appends made in this process (LMTP deliveries), heard by the IMAP notifiers at once. */
   mailboxChanges: MailboxChanges;
   /** Checks a login with per-IP throttling; logs failures and bans in one stable form. */
@@ -28,7 +29,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     store,
     logger,
     tls,
-    connections: new ConnectionLimiter(config.limits.max_connections_per_ip),
+    connections: new SessionLimits(config.limits),
     mailboxChanges: new MailboxChanges(),
     login: (service, username, password, clientIp) => guard.login(service, username, password, clientIp),
   };

@@ -50,7 +50,7 @@ async function waitUntil(count: () => Promise<number> | number, target: number, 
 
 async function postern(): Promise<{ seconds: number; delivered: number }> {
   const backend = values.backend === 'mongodb' ? 'mongodb' : 'sqlite';
-  const mta = await startMtaInstance(backend, { settings: [['limits.max_connections_per_ip', String(SESSIONS * 2)]] });
+  const mta = await startMtaInstance(backend, { settings: [['limits.smtpd_client_connection_count_limit', String(SESSIONS * 2)]] });
   try {
     await mta.addUser(RECIPIENT, 'bench password');
     const user = (await mta.store.getUser(RECIPIENT))!;

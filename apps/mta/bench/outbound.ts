@@ -89,7 +89,7 @@ async function run(backend: 'sqlite' | 'mongodb'): Promise<string[]> {
   const port = await freePort();
   const sink = await startSink(port);
   const mta = await startMtaInstance(backend, {
-    settings: [['smtp.port', String(port)], ['limits.max_connections_per_ip', String(CONNECTIONS * 4)], ['queue.queue_run_delay', '"1s"']],
+    settings: [['smtp.port', String(port)], ['limits.smtpd_client_connection_count_limit', String(CONNECTIONS * 4)], ['queue.queue_run_delay', '"1s"']],
     zone: { 'sink.test': { MX: [{ exchange: 'mx.sink.test', priority: 10 }] }, 'mx.sink.test': { A: [SINK_HOST] } },
   });
   try {

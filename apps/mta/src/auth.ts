@@ -1,3 +1,4 @@
+import { saslLogin } from '@postern/service';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { MtaContext } from './context.js';
 import { replies, type SmtpReply } from './replies.js';
@@ -30,13 +31,15 @@ export function onAuth(ctx: MtaContext): NonNullable<SMTPServerOptions['onAuth']
   return (auth, session, callback) => {
     const state = sessionState(session);
     if (auth.method !== 'PLAIN' && auth.method !== 'LOGIN') return callback(replies.authFailed());
-    // RFC 4616 §2: an authorization identity other than the login would mean acting as someone else.
-    if (auth.authzid && auth.authcid && auth.authzid !== auth.authcid) return callback(replies.authzidRefused());
-    const username = auth.username ?? '';
-    const password = auth.password ?? '';
-    ctx.guard.login(state.service, username, password, session.remoteAddress).then(
+    // RFC 4616 §2: the authcid is the login (smtp-server would fall back to the authzid when it is empty).
+    const username = (auth.method === 'PLAIN' ? auth.authcid : auth.username) ?? '';
+    const attempt = { service: state.service, mechanism: auth.method, authzid: auth.authzid ?? '', username, password: auth.password ?? '', clientIp: session.remoteAddress };
+    saslLogin({ login: (...args) => ctx.guard.login(...args), logger: ctx.logger, localDomain: ctx.config.smtpd.sasl_local_domain }, attempt).then(
       (result) => {
-        if (!result.ok) return callback(result.reason === 'banned' ? replies.authBanned() : replies.authFailed());
+        if (!result.ok) {
+          if (result.reason === 'authzid') return callback(replies.authzidRefused());
+          return callback(result.reason === 'banned' ? replies.authBanned() : replies.authFailed());
+        }
         state.login = result.user.address;
         ctx.logger.info(
           { event: 'auth', session: session.id, client: clientLabel(session), sasl_method: auth.method, sasl_username: result.user.address },

@@ -20,7 +20,7 @@ export function disabledCommands(ctx: MtaContext, session: SMTPServerSession, st
 }
 
 /**
- * Connect: the per-IP limit, banned clients on the submission ports, the
+ * Connect: the per-service and per-client limits, banned clients on the submission ports, the
  * client's names (PTR, forward-confirmed), then client restrictions when
  * smtpd_delay_reject is off. A refusal here is the greeting (RFC 5321 §3.1: 554).
  */
@@ -29,11 +29,23 @@ export function onConnect(ctx: MtaContext, starttlsOffered: boolean): NonNullabl
     const state = sessionState(session);
     const ip = session.remoteAddress;
     if (ctx.closing) return callback(replies.shuttingDown(ctx.config.hostname));
-    if (!ctx.connections.acquire(ip)) {
-      ctx.logger.warn({ event: 'connection_limit', session: session.id, client_ip: ip, limit: ctx.config.limits.max_connections_per_ip }, `too many connections from ${ip}`);
+    const { limits } = ctx.config;
+    const releaseService = ctx.serviceConnections.slot(state.service);
+    if (releaseService === null) {
+      ctx.logger.warn({ event: 'connection_limit', session: session.id, client_ip: ip, service: state.service, limit: limits.max_connections_per_service }, `too many ${state.service} connections: refused ${ip}`);
+      return callback(replies.serviceBusy(ctx.config.hostname));
+    }
+    // Postfix's smtpd_client_event_limit_exceptions = $mynetworks: our own clients are not counted.
+    const releaseClient = ctx.mynetworks(ip) ? () => {} : ctx.connections.slot(ip);
+    if (releaseClient === null) {
+      releaseService();
+      ctx.logger.warn({ event: 'connection_limit', session: session.id, client_ip: ip, limit: limits.smtpd_client_connection_count_limit }, `too many connections from ${ip}`);
       return callback(replies.tooManyConnections(ctx.config.hostname, ip));
     }
-    state.counted = true;
+    state.releaseSlots = () => {
+      releaseService();
+      releaseClient();
+    };
     // An IP banned for guessing passwords gets nothing more on the submission ports; mail on 25 still flows.
     if (state.service !== 'smtp' && ctx.guard.isBanned(ip)) return callback(replies.authBanned());
     session.disabledCommands = disabledCommands(ctx, session, starttlsOffered);
@@ -87,8 +99,8 @@ export async function heloCheck(ctx: MtaContext, session: SMTPServerSession, hos
 export function onClose(ctx: MtaContext): NonNullable<SMTPServerOptions['onClose']> {
   return (session) => {
     const state = sessionState(session);
-    if (state.counted) ctx.connections.release(session.remoteAddress);
-    state.counted = false;
+    state.releaseSlots?.();
+    state.releaseSlots = null;
     ctx.logger.info({ event: 'disconnect', session: session.id, client: clientLabel(session), service: state.service }, `disconnect from ${clientLabel(session)}`);
   };
 }

@@ -27,7 +27,10 @@ export interface MtaContext {
   tls: TlsProvider | null;
   guard: LoginGuard;
   handoff: Handoff;
+  /** smtpd_client_connection_count_limit: sessions per client address (mynetworks exempt). */
   connections: ConnectionLimiter;
+  /** max_connections_per_service: sessions per service (smtp, submission, submissions). */
+  serviceConnections: ConnectionLimiter;
   inFlight: InFlight;
   /** True once shutdown began. */
   closing: boolean;
@@ -49,7 +52,8 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     tls,
     guard: guard ?? loginGuardFor(config, store, logger),
     handoff: new Handoff(lmtpDestination(config), config.hostname),
-    connections: new ConnectionLimiter(config.limits.max_connections_per_ip),
+    connections: new ConnectionLimiter(config.limits.smtpd_client_connection_count_limit),
+    serviceConnections: new ConnectionLimiter(config.limits.max_connections_per_service),
     inFlight: new InFlight(),
     closing: false,
   };

@@ -37,6 +37,8 @@ const bracket = (address: string): string => `<${address}>`;
 export const replies = {
   // RFC 5321 §3.8: a server that is going away answers 421 and closes.
   shuttingDown: (hostname: string) => new SmtpReply(421, '4.3.2', `${hostname} Service shutting down, try again later`),
+  // RFC 3463 X.3.2: the system is not accepting network messages right now.
+  serviceBusy: (hostname: string) => new SmtpReply(421, '4.3.2', `${hostname} Error: too many connections, try again later`),
   tooManyConnections: (hostname: string, ip: string) => new SmtpReply(421, '4.7.0', `${hostname} Error: too many connections from ${ip}`),
   tooManyErrors: (hostname: string) => new SmtpReply(421, '4.7.0', `${hostname} Error: too many errors`),
   // disable_vrfy_command = yes (RFC 5321 §3.5.3 allows refusing VRFY).

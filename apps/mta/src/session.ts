@@ -41,7 +41,8 @@ export interface SessionState {
   login: string | null;
   transaction: Transaction | null;
   /** True once this session holds a slot of the per-IP connection limit. */
-  counted: boolean;
+  /** Gives back the connection-limit slots the session holds (null when it holds none). */
+  releaseSlots: (() => void) | null;
   /** Bytes the client sent that the server has not read yet (for reject_unauth_pipelining). */
   unreadInput(): number;
 }
@@ -49,7 +50,7 @@ export interface SessionState {
 const states = new WeakMap<SMTPServerSession, SessionState>();
 
 export function initSession(session: SMTPServerSession, service: SmtpService, unreadInput: () => number): SessionState {
-  const state: SessionState = { service, clientHostname: null, reverseClientHostname: null, login: null, transaction: null, counted: false, unreadInput };
+  const state: SessionState = { service, clientHostname: null, reverseClientHostname: null, login: null, transaction: null, releaseSlots: null, unreadInput };
   states.set(session, state);
   return state;
 }

@@ -40,3 +40,11 @@ export function parseScheme(name: string): PasswordScheme {
   }
   throw new Error(`unknown password scheme ${JSON.stringify(name)}: use one of ${choices}`);
 }
+
+/**
+ * Schemes computed on the JavaScript thread (Argon2 in WebAssembly, bcryptjs, SHA-crypt), which
+ * therefore run in a password worker; SCRYPT uses crypto.scrypt's threadpool, digests are cheap.
+ */
+export function runsInWorker(scheme: VerifiableScheme): boolean {
+  return scheme === 'ARGON2ID' || scheme === 'ARGON2I' || scheme === 'SHA512-CRYPT' || scheme === 'SHA256-CRYPT' || scheme === 'BLF-CRYPT' || scheme === 'CRYPT';
+}

@@ -133,10 +133,25 @@ allow_cleartext_auth = false
 [pop3]
 allow_cleartext_auth = false
 
+[auth]
+# Dovecot's auth cache: verified (and failed) passwords are remembered this long,
+# keyed by a salted hash; a password change misses every earlier entry. "0s": off.
+cache_ttl = "1h"
+cache_negative_ttl = "1h"
+# A failed login is answered after this delay (Dovecot's auth_failure_delay).
+failure_delay = "1s"
+
 [limits]
-# Per client IP: simultaneous connections, then failed logins before a ban
-# (logged so that fail2ban and crowdsec can act on it too).
+# IMAP and POP3 connections from one address before they log in; after login,
+# Dovecot's mail_max_userip_connections per user and address.
 max_connections_per_ip = 20
+mail_max_userip_connections = 10
+# SMTP sessions per client address (mynetworks is exempt), as Postfix's
+# smtpd_client_connection_count_limit; and open connections per service.
+smtpd_client_connection_count_limit = 50
+max_connections_per_service = 1000
+# Failed logins per client address before a ban (logged so that fail2ban and
+# crowdsec can act on it too).
 auth_failures_before_ban = 10
 ban_seconds = 600
 `;

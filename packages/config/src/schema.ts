@@ -258,8 +258,25 @@ const contentFilterShape = {
 
 const loginShape = { allow_cleartext_auth: bool(false) };
 
+const authShape = {
+  // Dovecot's auth_cache_ttl: a verified password is remembered this long (0: no cache). A
+  // `user passwd` anywhere makes every earlier entry for the user miss at once.
+  cache_ttl: duration('a cache lifetime', true).prefault('1h'),
+  // auth_cache_negative_ttl: a failed password is remembered this long (0: not at all).
+  cache_negative_ttl: duration('a cache lifetime', true).prefault('1h'),
+  // auth_failure_delay: a failed login is answered after this long.
+  failure_delay: duration('a delay', true).prefault('1s'),
+};
+
 const limitsShape = {
+  // IMAP and POP3 connections from one address that have not logged in yet.
   max_connections_per_ip: integer(1, 100000, 'a connection limit').default(20),
+  // Dovecot's mail_max_userip_connections: logged-in IMAP (and POP3) sessions per user and address.
+  mail_max_userip_connections: integer(1, 100000, 'a connection limit').default(10),
+  // Postfix's smtpd_client_connection_count_limit: SMTP sessions per client address; mynetworks is exempt.
+  smtpd_client_connection_count_limit: integer(1, 100000, 'a connection limit').default(50),
+  // Postfix's default_process_limit / Dovecot's client_limit: open connections per service.
+  max_connections_per_service: integer(1, 1000000, 'a connection limit').default(1000),
   auth_failures_before_ban: integer(1, 100000, 'a failure count').default(10),
   ban_seconds: integer(1, 31536000, 'a ban duration').default(600),
 };
@@ -281,6 +298,7 @@ const rootShape = {
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   imap: z.strictObject(loginShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
+  auth: z.strictObject(authShape, section('auth')).prefault({}),
   limits: z.strictObject(limitsShape, section('limits')).prefault({}),
 };
 
@@ -299,6 +317,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   content_filter: Object.keys(contentFilterShape),
   imap: Object.keys(loginShape),
   pop3: Object.keys(loginShape),
+  auth: Object.keys(authShape),
   limits: Object.keys(limitsShape),
 };
 

@@ -85,7 +85,15 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     content_filter: { scanner: 'none', timeout: 30_000, max_size: 2 * 1024 * 1024 },
     imap: { allow_cleartext_auth: false },
     pop3: { allow_cleartext_auth: false },
-    limits: { max_connections_per_ip: 20, auth_failures_before_ban: 10, ban_seconds: 600 },
+    auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000 },
+    limits: {
+      max_connections_per_ip: 20,
+      mail_max_userip_connections: 10,
+      smtpd_client_connection_count_limit: 50,
+      max_connections_per_service: 1000,
+      auth_failures_before_ban: 10,
+      ban_seconds: 600,
+    },
   });
 });
 
@@ -262,6 +270,13 @@ test('each kind of bad value names its key in one line', () => {
     ['[imap]\nallow_cleartext_auth = 1', 'imap.allow_cleartext_auth: 1 is not a boolean (expected true or false)'],
     ['[limits]\nban_seconds = -1', 'limits.ban_seconds: -1 is not a ban duration'],
     ['[limits]\nmax_connections_per_ip = 2.5', 'limits.max_connections_per_ip: 2.5 is not a connection limit'],
+    ['[limits]\nmail_max_userip_connections = 0', 'limits.mail_max_userip_connections: 0 is not a connection limit'],
+    ['[limits]\nsmtpd_client_connection_count_limit = "many"', 'limits.smtpd_client_connection_count_limit: "many" is not a connection limit'],
+    ['[limits]\nmax_connections_per_service = -5', 'limits.max_connections_per_service: -5 is not a connection limit'],
+    ['[auth]\ncache_ttl = "forever"', 'auth.cache_ttl: "forever" is not a cache lifetime'],
+    ['[auth]\ncache_negative_ttl = -1', 'auth.cache_negative_ttl: -1 is not a cache lifetime'],
+    ['[auth]\nfailure_delay = "2 parsecs"', 'auth.failure_delay: "2 parsecs" is not a delay'],
+    ['[auth]\ncache_size = 10', 'auth.cache_size'],
   ];
   for (const [section, expected] of cases) {
     const { file, error } = loadError(`hostname = "mail.example.com"\n${section}\n`);
@@ -292,4 +307,17 @@ test('finds the config file from -c, then $POSTERN_CONFIG, then /etc/postern/pos
     if (saved === undefined) delete process.env['POSTERN_CONFIG'];
     else process.env['POSTERN_CONFIG'] = saved;
   }
+});
+
+test('[auth] takes "0s" to turn the auth cache and the failure delay off, and keeps the connection limits as given', () => {
+  const config = loadConfig(
+    writeConfig(
+      'hostname = "mail.example.com"\n[auth]\ncache_ttl = "0s"\ncache_negative_ttl = 0\nfailure_delay = "2s"\n[limits]\nmail_max_userip_connections = 3\nsmtpd_client_connection_count_limit = 7\nmax_connections_per_service = 99\n',
+    ),
+  );
+  assert.deepEqual(config.auth, { cache_ttl: 0, cache_negative_ttl: 0, failure_delay: 2000 });
+  assert.equal(config.limits.mail_max_userip_connections, 3);
+  assert.equal(config.limits.smtpd_client_connection_count_limit, 7);
+  assert.equal(config.limits.max_connections_per_service, 99);
+  assert.equal(config.limits.max_connections_per_ip, 20, 'the pre-login limit keeps its old key and default');
 });

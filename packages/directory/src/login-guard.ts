@@ -1,4 +1,5 @@
-import { AuthThrottle } from '@postern/auth';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuthCache, AuthThrottle } from '@postern/auth';
 import type { Store, User } from '@postern/store';
 import { authenticateLogin } from './login.js';
 
@@ -17,6 +18,11 @@ export interface LoginGuardOptions {
   banSeconds: number;
   /** smtpd_sasl_local_domain. */
   localDomain?: string;
+  /** [auth] cache_ttl and cache_negative_ttl (0: no cache). */
+  cacheTtlMs?: number;
+  cacheNegativeTtlMs?: number;
+  /** [auth] failure_delay: how long a failed login waits before its answer. */
+  failureDelayMs?: number;
 }
 
 /**
@@ -27,9 +33,11 @@ export interface LoginGuardOptions {
  */
 export class LoginGuard {
   private readonly throttle: AuthThrottle;
+  private readonly cache: AuthCache;
 
   constructor(private readonly options: LoginGuardOptions) {
     this.throttle = new AuthThrottle({ maxFailures: options.maxFailures, banMs: options.banSeconds * 1000 });
+    this.cache = new AuthCache({ ttlMs: options.cacheTtlMs ?? 0, negativeTtlMs: options.cacheNegativeTtlMs ?? 0 });
   }
 
   async login(service: string, username: string, password: string, clientIp: string): Promise<LoginResult> {
@@ -39,7 +47,7 @@ export class LoginGuard {
       logger.warn({ protocol: service, client: clientIp, user: username, event: 'auth_banned' }, `auth refused for banned client ${clientIp}`);
       return { ok: false, reason: 'banned', retryAfterMs: before.remainingMs };
     }
-    const user = await authenticateLogin(store, username, password, { localDomain });
+    const user = await authenticateLogin(store, username, password, { localDomain, cache: this.cache });
     if (user) {
       this.throttle.succeed(clientIp);
       logger.info({ protocol: service, client: clientIp, user: user.address, event: 'auth_ok' }, `login ${user.address} from ${clientIp}`);
@@ -51,6 +59,8 @@ export class LoginGuard {
       const seconds = Math.ceil(after.remainingMs / 1000);
       logger.warn({ protocol: service, client: clientIp, event: 'auth_ban', seconds }, `ban ${clientIp} for ${seconds}s after repeated auth failures`);
     }
+    // Dovecot's auth_failure_delay: a failure is answered late (a timer: other clients go on meanwhile).
+    if ((this.options.failureDelayMs ?? 0) > 0) await sleep(this.options.failureDelayMs);
     return { ok: false, reason: 'failed' };
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from '@postern/log';
 import type { Store } from '@postern/store';
 
 /**
- * The login guard of `[limits]` and smtpd.sasl_local_domain. `postern start`
+ * The login guard of `[auth]`, `[limits]` and smtpd.sasl_local_domain. `postern start`
  * makes one and hands it to the MTA and the mailstore, so failed logins on
  * SMTP, IMAP and POP3 count together.
  */
@@ -15,5 +15,8 @@ export function loginGuardFor(config: PosternConfig, store: Store, logger: Logge
     maxFailures: config.limits.auth_failures_before_ban,
     banSeconds: config.limits.ban_seconds,
     localDomain: config.smtpd.sasl_local_domain,
+    cacheTtlMs: config.auth.cache_ttl,
+    cacheNegativeTtlMs: config.auth.cache_negative_ttl,
+    failureDelayMs: config.auth.failure_delay,
   });
 }

@@ -20,3 +20,17 @@ describe('ConnectionLimiter', () => {
     assert.equal(limiter.acquire('192.0.2.1'), false);
   });
 });
+
+describe('ConnectionLimiter.slot', () => {
+  test('returns a release that gives the slot back once, or null when full', () => {
+    const limiter = new ConnectionLimiter(1);
+    const release = limiter.slot('smtp');
+    assert.ok(release);
+    assert.equal(limiter.slot('smtp'), null);
+    release();
+    release();
+    assert.equal(limiter.count('smtp'), 0);
+    assert.ok(limiter.slot('smtp'));
+    assert.equal(limiter.slot('smtp'), null, 'the double release did not raise the limit');
+  });
+});

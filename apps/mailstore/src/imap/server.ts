@@ -1,5 +1,6 @@
 // The imap-core server with Postern's hooks, limits and notifier wired in.
 import type { Socket } from 'node:net';
+import { limitText } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import { appendMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
@@ -50,21 +51,19 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   const connectionOf = new WeakMap<ImapSession, ImapConnection>();
 
   class Server extends IMAPServer {
-    /** Every accepted socket passes here first: the per-IP limit is applied before a session exists. */
+    /** Every accepted socket passes here first: the service and per-address limits apply before a session exists. */
     override connect(socket: Socket, socketOptions: { id: string; remoteAddress?: string }): void {
       const ip = clientIp(socketOptions.remoteAddress ?? socket.remoteAddress);
-      if (!ctx.connections.acquire(ip)) {
-        logger.warn({ service: 'imap', client: ip, event: 'connection_limit' }, `imap connection from ${ip} refused: too many connections`);
-        socket.end('* BYE Too many connections from your address\r\n');
+      const slots = ctx.connections.open('imap', ip);
+      if (typeof slots === 'string') {
+        const text = limitText(slots, ctx.config.limits);
+        logger.warn({ service: 'imap', client: ip, event: 'connection_limit', limit: slots }, `imap connection from ${ip} refused: ${text}`);
+        // RFC 3501 §7.1.5: BYE as the greeting, the server refuses the connection.
+        socket.end(`* BYE ${text}\r\n`);
         setTimeout(() => socket.destroy(), 1000).unref();
         return;
       }
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        ctx.connections.release(ip);
-      };
+      const release = (): void => slots.close();
       // STARTTLS removes the plain socket's listeners, so the release also hangs on onClose.
       socket.once('close', release);
       // A response goes out in several writes (untagged data, then the tagged line); Nagle would hold
@@ -75,6 +74,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       const connection = [...this.connections].find((candidate) => candidate.id === socketOptions.id);
       const state = connection && sessionState(connection.session);
       if (!connection || !state) return release();
+      state.slots = slots;
       state.onClose.add(release);
       connectionOf.set(connection.session, connection);
       limitLineLength(connection);

@@ -1,5 +1,6 @@
 // What Postern keeps per IMAP session, and the checks every hook makes on it.
 import type { Logger } from '@postern/log';
+import type { SessionSlots } from '@postern/service';
 import type { Mailbox, MailboxId, Store, UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
 
@@ -19,12 +20,14 @@ export interface SessionState {
   recentCountedLength: number;
   /** Keywords the client has been told of in FLAGS for the selected mailbox, by lower case (RFC 3501 §7.2.6). */
   keywords: Map<string, string>;
+  /** The connection-limit slots it holds (moved from per-address to per-user+address at login). */
+  slots: SessionSlots | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map() };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null };
   states.set(session, state);
   return state;
 }

@@ -1,7 +1,7 @@
+import { decodePlainResponse } from '@postern/service';
 import type { LineEvent } from './lines.js';
 import type { MaildropMessage } from './maildrop.js';
 import { encodeMultiline, topOfMessage } from './multiline.js';
-import { decodePlainResponse } from './sasl-plain.js';
 import type { Pop3Session, Pop3State } from './session.js';
 
 /** A command's work; `args` are the space-separated arguments, `rest` the line after the keyword (a password may hold spaces). */
@@ -49,7 +49,7 @@ async function pass(session: Pop3Session, _args: string[], rest: string): Promis
   session.pendingUser = null;
   if (username === null) return session.badCommand('Send USER first');
   if (rest === '') return session.badCommand('Syntax: PASS password');
-  await session.authenticate(username, rest, 'USER');
+  await session.authenticate({ mechanism: 'USER', authzid: '', username, password: rest });
 }
 
 /** RFC 5034: AUTH PLAIN with an initial response, or with a "+ " continuation; AUTH alone lists the mechanisms. */
@@ -73,11 +73,7 @@ async function auth(session: Pop3Session, args: string[]): Promise<void> {
 async function plainResponse(session: Pop3Session, response: string): Promise<void> {
   const credentials = decodePlainResponse(response);
   if (!credentials) return session.badCommand('Invalid SASL PLAIN response');
-  // No proxy logins: an authorization identity must name the login itself.
-  if (credentials.authzid !== '' && credentials.authzid.toLowerCase() !== credentials.username.toLowerCase()) {
-    return session.badCommand('Authorization as another user is not allowed', 'AUTH');
-  }
-  await session.authenticate(credentials.username, credentials.password, 'PLAIN');
+  await session.authenticate({ mechanism: 'PLAIN', ...credentials });
 }
 
 /** Looks up the message-number argument; replies -ERR (RFC 1939 §5) and returns null when it names no present message. */

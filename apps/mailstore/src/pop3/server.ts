@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ListenAddress } from '@postern/config';
 import type { Logger } from '@postern/log';
-import { describeAddress, listenOn, type TlsProvider } from '@postern/service';
+import { describeAddress, limitText, listenOn, type LimitRefusal, type SessionSlots, type TlsProvider } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import type { ProtocolService, ServiceOptions } from '../service.js';
 import { LineReader } from './lines.js';
@@ -53,7 +53,7 @@ class Pop3Connection implements Pop3Transport {
     private readonly ctx: MailstoreContext,
     private readonly tls: TlsProvider | null,
     private readonly options: Required<Pop3ServerOptions>,
-    private readonly slotHeld: boolean,
+    private readonly slots: SessionSlots | LimitRefusal,
     private readonly onClosed: (connection: Pop3Connection) => void,
   ) {
     this.clientIp = raw.remoteAddress ?? 'unix';
@@ -102,6 +102,10 @@ class Pop3Connection implements Pop3Transport {
     this.stream.pause();
   }
 
+  admitLogin(user: string): boolean {
+    return typeof this.slots !== 'string' && this.slots.login(user);
+  }
+
   resumeInput(): void {
     this.stream.resume();
   }
@@ -128,9 +132,11 @@ class Pop3Connection implements Pop3Transport {
   }
 
   private greet(): void {
-    if (!this.slotHeld) {
-      this.log.warn({ event: 'connection_limit', limit: this.ctx.config.limits.max_connections_per_ip }, `pop3 too many connections from ${this.clientIp}`);
-      void this.write('-ERR [SYS/TEMP] Too many connections from your address\r\n').then(() => this.end());
+    if (typeof this.slots === 'string') {
+      const text = limitText(this.slots, this.ctx.config.limits);
+      this.log.warn({ event: 'connection_limit', limit: this.slots }, `pop3 connection from ${this.clientIp} refused: ${text}`);
+      // RFC 3206 §4: SYS/TEMP, a temporary condition on the server's side.
+      void this.write(`-ERR [SYS/TEMP] ${text}\r\n`).then(() => this.end());
       return;
     }
     this.stream.on('data', this.onData);
@@ -173,7 +179,7 @@ class Pop3Connection implements Pop3Transport {
     this.session.disconnected();
     this.stream.destroy();
     this.raw.destroy();
-    if (this.slotHeld) this.ctx.connections.release(this.clientIp);
+    if (typeof this.slots !== 'string') this.slots.close();
     this.log.info({ event: 'disconnect', user: this.session.user?.address }, `pop3 disconnect from ${this.clientIp}`);
     this.onClosed(this);
     this.markDone();
@@ -192,7 +198,7 @@ export async function listenPop3(ctx: MailstoreContext, address: ListenAddress, 
   const connections = new Set<Pop3Connection>();
   const server: Server = createServer((socket) => {
     const ip = socket.remoteAddress ?? 'unix';
-    const connection = new Pop3Connection(socket, ctx, ctx.tls, settings, ctx.connections.acquire(ip), (c) => connections.delete(c));
+    const connection = new Pop3Connection(socket, ctx, ctx.tls, settings, ctx.connections.open('pop3', ip), (c) => connections.delete(c));
     connections.add(connection);
     connection.begin();
   });

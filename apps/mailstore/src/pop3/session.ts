@@ -1,4 +1,5 @@
 import type { Logger } from '@postern/log';
+import { SASL_TEXT, limitText, saslLogin, type SaslAttempt } from '@postern/service';
 import type { User } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { COMMANDS } from './commands.js';
@@ -25,6 +26,8 @@ export interface Pop3Transport {
   startTls(): void;
   pauseInput(): void;
   resumeInput(): void;
+  /** At login: takes a user+address slot (mail_max_userip_connections); false when none is left. */
+  admitLogin(user: string): boolean;
   /** Ends the connection once pending output is sent. */
   end(): void;
 }
@@ -126,15 +129,27 @@ export class Pop3Session {
   }
 
   /** Checks the login, then opens the INBOX snapshot and enters TRANSACTION (RFC 1939 §4). */
-  async authenticate(username: string, password: string, mechanism: 'USER' | 'PLAIN'): Promise<void> {
-    const result = await this.ctx.login('pop3', username, password, this.transport.clientIp);
+  async authenticate(attempt: Pick<SaslAttempt, 'mechanism' | 'authzid' | 'username' | 'password'>): Promise<void> {
+    const { mechanism } = attempt;
+    const result = await saslLogin(
+      { login: this.ctx.login, logger: this.log, localDomain: this.ctx.config.smtpd.sasl_local_domain },
+      { ...attempt, service: 'pop3', clientIp: this.transport.clientIp },
+    );
     if (!result.ok) {
       if (result.reason === 'banned') {
-        await this.err('Too many failed logins from your address; try again later', 'SYS/TEMP');
+        await this.err(SASL_TEXT.banned, 'SYS/TEMP');
         this.close();
         return;
       }
-      await this.badCommand('Authentication failed', 'AUTH');
+      // RFC 3206 §4: [AUTH] for credentials refused, the authzid among them.
+      await this.badCommand(result.reason === 'authzid' ? SASL_TEXT.authzid : SASL_TEXT.failed, 'AUTH');
+      return;
+    }
+    if (!this.transport.admitLogin(result.user.address)) {
+      const text = limitText('userip', this.ctx.config.limits);
+      this.log.warn({ event: 'connection_limit', limit: 'userip', user: result.user.address }, `pop3 login ${result.user.address} refused: ${text}`);
+      // RFC 2449 §8.1.1 IN-USE: the maildrop is already in use (by as many sessions as are allowed).
+      await this.err(text, 'IN-USE');
       return;
     }
     let maildrop: Maildrop;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePlainResponse } from '../src/pop3/sasl-plain.js';
+import { authzidAllowed, decodePlainResponse } from '../src/sasl-plain.js';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -30,4 +30,22 @@ describe('SASL PLAIN response (RFC 4616 §2)', () => {
       assert.equal(decodePlainResponse(response), null);
     });
   }
+});
+
+describe('authorization identity (RFC 4616 §2: empty, or the login itself)', () => {
+  it('allows an empty authzid and one naming the login, compared as addresses', () => {
+    assert.equal(authzidAllowed('', 'alice@example.com'), true);
+    assert.equal(authzidAllowed('Alice@EXAMPLE.com', 'alice@example.com'), true);
+    assert.equal(authzidAllowed('alice', 'alice@example.com', 'example.com'), true, 'smtpd_sasl_local_domain completes a bare name');
+  });
+
+  it('refuses any other identity', () => {
+    assert.equal(authzidAllowed('bob@example.com', 'alice@example.com'), false);
+    assert.equal(authzidAllowed('alice@example.org', 'alice@example.com'), false);
+    assert.equal(authzidAllowed('alice', 'alice@example.com'), false, 'a bare name with no local domain is not the address');
+  });
+
+  it('keeps spaces in a password as sent', () => {
+    assert.equal(decodePlainResponse(b64('\0alice\0  pw  '))?.password, '  pw  ');
+  });
 });

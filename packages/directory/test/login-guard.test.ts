@@ -1,0 +1,93 @@
+// The login path every protocol shares, over real SQLite stores: the auth cache, its invalidation
+// by a password change made through another store handle (the CLI is another process), the dummy
+// verification for unknown logins, and the failure delay.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { hashPassword } from '@postern/auth';
+import { openStore, type Store } from '@postern/store';
+import { addDomain, addUser, deleteUser, LoginGuard, setPasswordHash } from '../src/index.js';
+
+const quiet = { info() {}, warn() {} };
+let dir: string;
+let path: string;
+let store: Store;
+let cli: Store;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'postern-login-'));
+  path = join(dir, 'store.sqlite');
+  store = await openStore({ backend: 'sqlite', path });
+  cli = await openStore({ backend: 'sqlite', path });
+  await addDomain(store, 'example.com');
+  await addUser(store, { address: 'alice@example.com', passwordHash: await hashPassword('first secret') });
+  await addUser(store, { address: 'bob@example.com', passwordHash: await hashPassword('bob secret') });
+});
+after(async () => {
+  await store.close();
+  await cli.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function guard(options: Partial<ConstructorParameters<typeof LoginGuard>[0]> = {}): LoginGuard {
+  return new LoginGuard({ store, logger: quiet, maxFailures: 100, banSeconds: 60, cacheTtlMs: 3_600_000, cacheNegativeTtlMs: 3_600_000, ...options });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+describe('LoginGuard', () => {
+  it('answers a repeated login from the auth cache', async () => {
+    const g = guard();
+    const first = await timed(() => g.login('imap', 'alice@example.com', 'first secret', '127.0.0.1'));
+    assert.equal(first.result.ok, true);
+    const again = await g.login('imap', 'alice@example.com', 'first secret', '127.0.0.1');
+    assert.equal(again.ok, true);
+    assert.equal((await g.login('imap', 'alice@example.com', 'not it', '127.0.0.1')).ok, false);
+    assert.equal((await g.login('imap', 'alice@example.com', 'not it', '127.0.0.1')).ok, false, 'the negative entry answers the same');
+  });
+
+  it('refuses the old password at once after `user passwd` through another store handle, and takes the new one', async () => {
+    const g = guard();
+    assert.equal((await g.login('imap', 'alice@example.com', 'first secret', '127.0.0.1')).ok, true);
+    await setPasswordHash(cli, 'alice@example.com', await hashPassword('second secret'));
+    assert.equal((await g.login('imap', 'alice@example.com', 'first secret', '127.0.0.1')).ok, false);
+    assert.equal((await g.login('pop3', 'alice@example.com', 'second secret', '127.0.0.1')).ok, true);
+    // A negative entry for the new password made before the change does not outlive it either.
+    assert.equal((await g.login('imap', 'alice@example.com', 'third secret', '127.0.0.1')).ok, false);
+    await setPasswordHash(cli, 'alice@example.com', await hashPassword('third secret'));
+    assert.equal((await g.login('imap', 'alice@example.com', 'third secret', '127.0.0.1')).ok, true);
+  });
+
+  it('refuses a cached login once `user del` removed the user in another process', async () => {
+    const g = guard();
+    assert.equal((await g.login('smtp', 'bob@example.com', 'bob secret', '127.0.0.1')).ok, true);
+    await deleteUser(cli, 'bob@example.com');
+    assert.equal((await g.login('smtp', 'bob@example.com', 'bob secret', '127.0.0.1')).ok, false);
+  });
+
+  it('verifies a password for an unknown address too (a dummy hash), so both failures cost the same', async () => {
+    // With only a negative cache, every verification that ran leaves one entry: count them.
+    const g = new LoginGuard({ store, logger: quiet, maxFailures: 100, banSeconds: 60, cacheTtlMs: 0, cacheNegativeTtlMs: 3_600_000 });
+    const cache = (g as unknown as { cache: { size: number } }).cache;
+    await g.login('imap', 'nobody@example.com', 'guess', '127.0.0.1');
+    assert.equal(cache.size, 1, 'an unknown address ran a verification');
+    await g.login('imap', 'alice@example.com', 'guess', '127.0.0.1');
+    assert.equal(cache.size, 2, 'a known address with a wrong password ran one');
+  });
+
+  it('answers a failed login only after auth.failure_delay, and a good one without it', async () => {
+    const g = guard({ failureDelayMs: 400 });
+    await g.login('imap', 'alice@example.com', 'third secret', '127.0.0.1');
+    const failed = await timed(() => g.login('imap', 'alice@example.com', 'wrong', '127.0.0.1'));
+    assert.equal(failed.result.ok, false);
+    assert.ok(failed.ms >= 390, `failure answered after ${failed.ms.toFixed(0)} ms`);
+    const unknown = await timed(() => g.login('imap', 'nobody@example.com', 'wrong', '127.0.0.1'));
+    assert.ok(unknown.ms >= 390, `unknown address answered after ${unknown.ms.toFixed(0)} ms`);
+  });
+});
