@@ -46,6 +46,6 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
 }
 
 export type { MailstoreContext, LoginResult } from './context.js';
-export { loginGuardFor } from '@postern/service';
+export { installCrashPolicy, loginGuardFor } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';

@@ -88,6 +88,7 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
       onClose: onClose(ctx),
     },
     attach,
+    service,
   );
   server.on('error', (err) => ctx.logger.warn({ service, err }, `${service}: ${err.message}`));
   await listenOn(server.server, address, service);

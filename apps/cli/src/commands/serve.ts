@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { createLogger } from '@postern/log';
-import { loginGuardFor, startMailstore, type Mailstore } from '@postern/mailstore';
+import { installCrashPolicy, loginGuardFor, startMailstore, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
@@ -17,6 +17,8 @@ type Role = 'start' | 'mailstore' | 'mta';
 async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const { config } = readConfig(options);
   const logger = createLogger({ name: `postern-${role}` });
+  // SPEC §4: an error no handler caught closes the session it came from, never the process.
+  const removeCrashPolicy = installCrashPolicy(logger);
   const store = await openStore(storeOptions(config));
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
@@ -34,6 +36,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard });
   } catch (err) {
     await stopAll();
+    removeCrashPolicy();
     throw err;
   }
   const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? [])].map((s) => s.description);
@@ -49,6 +52,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     process.on('SIGINT', stop);
   });
   await stopAll();
+  removeCrashPolicy();
   logger.info('stopped');
 }
 

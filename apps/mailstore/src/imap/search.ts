@@ -10,8 +10,11 @@ export interface SearchRequest {
   isUid: boolean;
 }
 
+/** Messages tested between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
 /**
- * imap-core parses the query; the messages the session knows of are tested
+ * imap-core parses the query (refusing nesting beyond 1,000 levels and more than 10,000 terms with BAD); the messages the session knows of are tested
  * one by one (flags, sizes, dates and the summarised headers in memory; other
  * headers, BODY and TEXT read from the store only when asked for).
  */
@@ -25,7 +28,9 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   const records = await ctx.store.listMessages(mailbox.id);
   const found: number[] = [];
   let highestModseq = 0;
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
+    // Keys answered from memory resolve without a real wait; yield now and then so other sessions are served meanwhile.
+    if (index % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     if (known && !known.has(record.uid)) continue;
     if (await matches(request.query, new SearchSubject(ctx.store, record))) {
       found.push(record.uid);

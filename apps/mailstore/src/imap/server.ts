@@ -9,6 +9,7 @@ import { fetchMessages, type FetchOptions } from './fetch.js';
 import { storeFlags, type StoreUpdate } from './flags.js';
 import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
+import { guardCommands } from './command-guard.js';
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
 import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
@@ -78,6 +79,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       connectionOf.set(connection.session, connection);
       limitLineLength(connection);
       guardStartTls(connection, ctx.tls !== null);
+      guardCommands(connection, logger, ip);
     }
   }
 
