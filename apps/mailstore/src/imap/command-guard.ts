@@ -36,7 +36,7 @@ export function guardCommands(connection: ImapConnection, logger: Logger, client
       onCommand(command, next);
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      const words = /^(\S+)(?:\s+(\S+))?/.exec(typeof command.value === 'string' ? command.value : '') ?? [];
+      const words = /^(\S+)(?:\s+((?:UID\s+)?\S+))?/i.exec(typeof command.value === 'string' ? command.value : '') ?? [];
       const tag = pending ? pending.tag : words[1];
       const name = (pending ? pending.command : words[2])?.toUpperCase().slice(0, 32);
       logger.error({ service: 'imap', session: connection.id, client, user: connection.session?.user?.username, command: name, err }, `imap ${name ?? 'command'} failed: ${err.message}`);
