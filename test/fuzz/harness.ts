@@ -67,6 +67,8 @@ export interface BatchResult {
   inputs: number;
   batches: number;
   closedByServer: number;
+  /** Lines the server sent back (a lower bound on the inputs it got to before a batch ended). */
+  replyLines: number;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function runBatches(
   batches: string[][],
   options: { prelude?: (client: RawClient) => Promise<void>; sentinel: string; answered: (received: string) => boolean; quietMs?: number; timeoutMs?: number },
 ): Promise<BatchResult> {
-  const result: BatchResult = { inputs: 0, batches: 0, closedByServer: 0 };
+  const result: BatchResult = { inputs: 0, batches: 0, closedByServer: 0, replyLines: 0 };
   for (const batch of batches) {
     const client = await RawClient.open(instance.ports[protocol]);
     try {
@@ -89,6 +91,7 @@ export async function runBatches(
       client.send(batch.join('') + options.sentinel);
       const end = await client.settle(options.answered, options.quietMs ?? 300, options.timeoutMs ?? 15_000);
       if (end === 'closed') result.closedByServer += 1;
+      result.replyLines += client.received.split('\r\n').length - 1;
     } finally {
       client.close();
     }
@@ -97,4 +100,18 @@ export async function runBatches(
     await assertServing(instance, [protocol]);
   }
   return result;
+}
+
+/** `count` inputs from `make`, `perConnection` to a batch. */
+export function batchesOf(count: number, perConnection: number, make: () => string): string[][] {
+  const out: string[][] = [];
+  for (let made = 0; made < count; made += perConnection) out.push(Array.from({ length: Math.min(perConnection, count - made) }, make));
+  return out;
+}
+
+/** Sends `text` and waits for the server to answer it (or go quiet), for preludes such as a login. */
+export async function sendAndSettle(client: RawClient, text: string, answered: RegExp): Promise<void> {
+  const before = client.received.length;
+  client.send(text);
+  await client.settle((received) => answered.test(received.slice(before)), 1000, 10_000);
 }

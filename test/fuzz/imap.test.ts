@@ -7,7 +7,7 @@ import { FUZZ_SEED, Random } from './random.js';
 import { RawClient } from './raw-client.js';
 
 /** Inputs per phase (pre-auth, post-auth); POSTERN_FUZZ_COUNT raises it for a longer hunt. */
-const COUNT = Number(process.env.POSTERN_FUZZ_COUNT ?? 1500);
+const COUNT = Number(process.env.POSTERN_FUZZ_COUNT ?? 1000);
 const PER_CONNECTION = 40;
 
 const SENTINEL = '\r\nZEND NOOP\r\n';
@@ -41,22 +41,43 @@ describe('IMAP fuzzing against postern start', () => {
     await instance?.stop();
   });
 
+  test('inputs that ended the process are answered with BAD, and IMAP, POP3, SMTP and LMTP still answer on other connections', async () => {
+    // The issue's SEARCH SUBJECT NIL, and the same class of input found in other handlers (a NIL where a string or list is expected).
+    const crashers = ['SEARCH SUBJECT NIL', 'SEARCH NIL', 'UID SEARCH {3}\r\nALL', 'FETCH 1 NIL', 'FETCH 1 (BODY[HEADER.FIELDS (NIL)])', 'FETCH 1 BODY[NIL]', 'ID ("name" NIL)', 'LIST "" "*" NIL', 'APPEND NIL {1}\r\nx', 'APPEND INBOX (NIL) {1}\r\nx', 'APPEND INBOX NIL'];
+    for (const [n, line] of [['pre', 'LOGIN NIL NIL'], ...crashers.map((text) => ['post', text])] as const) {
+      const client = await RawClient.open(instance.ports.imap);
+      try {
+        await client.settle((text) => text.includes('\r\n'), 2000, 5000);
+        if (n === 'post') await login(client);
+        client.send(`C1 ${line}\r\n`);
+        assert.equal(await client.settle((text) => /\r\nC1 (?:OK|NO|BAD)[^\r\n]*\r\n/.test(text), 5000, 5000), 'done', `${line}: ${client.received}`);
+        assert.match(client.received, /\r\nC1 (?:BAD|NO) [^\r\n]*\r\n/, line);
+        // The same connection goes on.
+        client.send('C2 NOOP\r\n');
+        assert.equal(await client.settle((text) => /\r\nC2 OK[^\r\n]*\r\n/.test(text), 5000, 5000), 'done', `NOOP after ${line}: ${client.received}`);
+      } finally {
+        client.close();
+      }
+      await assertServing(instance);
+    }
+  });
+
   test(`${COUNT} command lines before login (seed ${FUZZ_SEED}): every batch leaves the process answering`, async (t) => {
     const result = await runBatches(instance, 'imap', batches(random, PRE_AUTH_COMMANDS, COUNT), { sentinel: SENTINEL, answered: answeredSentinel, quietMs: 250 });
-    console.log(`imap fuzz pre-auth: ${result.inputs} inputs in ${result.batches} connections (${result.closedByServer} closed by the server)`);
+    console.log(`imap fuzz pre-auth: ${result.inputs} inputs in ${result.batches} connections (${result.closedByServer} closed by the server), ${result.replyLines} reply lines`);
     t.diagnostic(`pre-auth inputs: ${result.inputs}`);
     await assertServing(instance);
   });
 
   test(`${COUNT} command lines after LOGIN and SELECT: every batch leaves the process answering`, async (t) => {
     const result = await runBatches(instance, 'imap', batches(random, POST_AUTH_COMMANDS, COUNT), { prelude: login, sentinel: SENTINEL, answered: answeredSentinel, quietMs: 250 });
-    console.log(`imap fuzz post-auth: ${result.inputs} inputs in ${result.batches} connections (${result.closedByServer} closed by the server)`);
+    console.log(`imap fuzz post-auth: ${result.inputs} inputs in ${result.batches} connections (${result.closedByServer} closed by the server), ${result.replyLines} reply lines`);
     t.diagnostic(`post-auth inputs: ${result.inputs}`);
     await assertServing(instance);
   });
 
   for (const shape of heavyImapShapes()) {
-    test(`${shape.name} is answered within 5 s and blocks no other protocol`, async (t) => {
+    test(`${shape.name} is answered within 5 s and blocks no other protocol`, { ...(shape.skip ? { skip: shape.skip } : {}) }, async (t) => {
       const client = await RawClient.open(instance.ports.imap);
       try {
         await client.settle((text) => text.includes('\r\n'), 2000, 5000);

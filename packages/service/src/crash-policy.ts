@@ -1,6 +1,6 @@
 // The process-level policy for an error no handler caught: log it with its session, close that session, keep serving.
 import type { Logger } from '@postern/log';
-import { currentSession } from './session-scope.js';
+import { currentSession, reportEscapedErrorsTo } from './session-scope.js';
 
 /**
  * SPEC §4: no client input may end a process. Node's default for an uncaught
@@ -27,7 +27,9 @@ export function installCrashPolicy(logger: Logger): () => void {
   const onRejection = (reason: unknown): void => contain('unhandledRejection', reason);
   process.on('uncaughtException', onException);
   process.on('unhandledRejection', onRejection);
+  reportEscapedErrorsTo(onException);
   return () => {
+    reportEscapedErrorsTo(null);
     process.off('uncaughtException', onException);
     process.off('unhandledRejection', onRejection);
   };
