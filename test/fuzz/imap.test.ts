@@ -78,6 +78,29 @@ describe('IMAP fuzzing against postern start', () => {
     await assertServing(instance);
   });
 
+  test(
+    'a delivered message whose To: nests RFC 5322 groups 5,000 deep: FETCH ENVELOPE and SEARCH TO are answered in time',
+    // Owned by helper rfc-fetch, who rewrites ENVELOPE address parsing (the recursive parser overflows the stack); enable after merging.
+    { skip: 'enable once the ENVELOPE address parser from the rfc-fetch branch is merged' },
+    async () => {
+      const user = await instance.store.getUser(USER);
+      assert.ok(user);
+      const groups = `${'g:'.repeat(5000)}a@example.org${';'.repeat(5000)}`;
+      const uid = await instance.deliver(user, `From: a@example.org\r\nTo: ${groups}\r\nSubject: groups\r\n\r\nbody\r\n`);
+      const client = await RawClient.open(instance.ports.imap);
+      try {
+        await client.settle((text) => text.includes('\r\n'), 2000, 5000);
+        await login(client);
+        client.send(`G1 UID FETCH ${uid} ENVELOPE\r\nG2 SEARCH TO a@example.org\r\n`);
+        assert.equal(await client.settle((text) => /\r\nG2 (?:OK|NO|BAD)[^\r\n]*\r\n/.test(text), 5000, 10_000), 'done', client.received.slice(-500));
+        assert.match(client.received, /\r\nG1 (?:OK|NO|BAD)[^\r\n]*\r\n/);
+      } finally {
+        client.close();
+      }
+      await assertServing(instance);
+    },
+  );
+
   for (const shape of heavyImapShapes()) {
     test(`${shape.name} is answered within 5 s and blocks no other protocol`, { ...(shape.skip ? { skip: shape.skip } : {}) }, async (t) => {
       const client = await RawClient.open(instance.ports.imap);
