@@ -14,7 +14,8 @@ export interface SearchRequest {
 const YIELD_EVERY = 256;
 
 /**
- * imap-core parses the query (refusing nesting beyond 1,000 levels and more than 10,000 terms with BAD); the messages the session knows of are tested
+ * imap-core parses the query (BAD beyond 1,000 levels of NOT/OR or 10,000
+ * terms, so the recursive evaluation is bounded); the messages the session knows of are tested
  * one by one (flags, sizes, dates and the summarised headers in memory; other
  * headers, BODY and TEXT read from the store only when asked for).
  */
