@@ -51,6 +51,6 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
 }
 
 export type { MailstoreContext, LoginResult } from './context.js';
-export { CertificateError, loginGuardFor, TlsProvider } from '@postern/service';
+export { CertificateError, installCrashPolicy, loginGuardFor, TlsProvider } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';

@@ -62,5 +62,5 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
 
 export type { MtaContext } from './context.js';
 export type { SmtpListener } from './listeners.js';
-export { loginGuardFor } from '@postern/service';
+export { installCrashPolicy, loginGuardFor } from '@postern/service';
 export { lmtpDestination } from './handoff.js';

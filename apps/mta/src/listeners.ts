@@ -89,6 +89,7 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
       onClose: onClose(ctx),
     },
     attach,
+    service,
   );
   server.on('error', (err) => ctx.logger.warn({ service, err }, `${service}: ${err.message}`));
   const unfollowTls = ctx.tls?.keepUpdated(server);

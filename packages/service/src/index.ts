@@ -7,3 +7,5 @@ export { TlsProvider, type ReloadOutcome, type TlsProviderOptions, type TlsServe
 export { loginGuardFor } from './login-guard.js';
 export { PromptSMTPServer } from './smtp-server.js';
 export { SASL_TEXT, authzidAllowed, decodePlainResponse, saslLogin, type PlainCredentials, type SaslAttempt, type SaslOutcome } from './sasl-plain.js';
+export { currentSession, inSession, type SessionScope } from './session-scope.js';
+export { installCrashPolicy } from './crash-policy.js';

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
+import { inSession, type SessionScope } from './session-scope.js';
 
 /**
  * smtp-server as Postern's SMTP and LMTP listeners run it:
@@ -12,12 +13,16 @@ import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp
  * - it never looks up client names itself: the library would use the system
  *   resolver, and every lookup goes through our one resolver (SPEC §4).
  * - replies leave at once (TCP_NODELAY).
+ * - every command (and the hooks it calls) runs in the session's scope, so the
+ *   process-level policy can close just this session after an escaped error.
  * `attach` runs on each new connection before its greeting, for hooks.
  */
 export class PromptSMTPServer extends SMTPServer {
   constructor(
     options: Omit<SMTPServerOptions, 'disableReverseLookup' | 'resolver'>,
     private readonly attach: (connection: SMTPConnection) => void = () => undefined,
+    /** The service name in log lines: smtp, submission, submissions or lmtp. */
+    private readonly service: string = options.lmtp ? 'lmtp' : 'smtp',
   ) {
     super({ ...options, disableReverseLookup: true });
   }
@@ -25,15 +30,24 @@ export class PromptSMTPServer extends SMTPServer {
   override connect(socket: Socket | TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
     // Replies are small and each waits for the client's next command: Nagle's algorithm would hold them back.
     socket.setNoDelay(true);
-    super.connect(socket, socketOptions);
+    const scope: SessionScope = { service: this.service, session: '', client: socket.remoteAddress ?? '', close: () => socket.destroy() };
+    inSession(scope, () => super.connect(socket, socketOptions));
     // The library just added the connection (last in insertion order); its greeting is still 100 ms away.
     let newest: SMTPConnection | undefined;
     for (const connection of this.connections) newest = connection;
     if (!newest) return;
-    this.attach(newest);
-    // The library's timer calls connectionReady() later and finds nothing to do.
-    const ready = newest.connectionReady.bind(newest);
-    newest.connectionReady = () => undefined;
-    ready();
+    const connection = newest;
+    scope.session = connection.id;
+    // After STARTTLS the connection reads from its TLS socket.
+    scope.close = () => connection._socket.destroy();
+    const onCommand = connection._onCommand.bind(connection);
+    connection._onCommand = (command, callback) => inSession(scope, () => onCommand(command, callback));
+    inSession(scope, () => {
+      this.attach(connection);
+      // The library's timer calls connectionReady() later and finds nothing to do.
+      const ready = connection.connectionReady.bind(connection);
+      connection.connectionReady = () => undefined;
+      ready();
+    });
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { createLogger } from '@postern/log';
-import { CertificateError, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
+import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
@@ -28,6 +28,8 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     logger.info({ signal: 'SIGHUP', ...outcome }, `SIGHUP: TLS certificates ${outcome.changed.length > 0 ? 'reloaded' : outcome.failed.length > 0 ? 'kept (the new ones are unusable)' : 'unchanged'}`);
   };
   process.on('SIGHUP', reload);
+  // SPEC §4: an error no handler caught closes the session it came from, never the process.
+  const removeCrashPolicy = installCrashPolicy(logger);
   const store = await openStore(storeOptions(config));
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
@@ -35,6 +37,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     tls = TlsProvider.fromConfig(config, logger);
   } catch (err) {
     process.off('SIGHUP', reload);
+    removeCrashPolicy();
     await store.close();
     throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
   }
@@ -55,6 +58,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard, tls });
   } catch (err) {
     await stopAll();
+    removeCrashPolicy();
     throw err;
   }
   const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? [])].map((s) => s.description);
@@ -70,6 +74,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     process.on('SIGINT', stop);
   });
   await stopAll();
+  removeCrashPolicy();
   logger.info('stopped');
 }
 

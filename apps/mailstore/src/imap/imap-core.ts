@@ -87,6 +87,8 @@ export interface ImapConnection {
   init(): void;
   _setListeners(): void;
   _parser: (Writable & { _remainder: string; _expecting: number; _write: Writable['_write'] }) | false;
+  /** The command whose lines (and literals) are being read; false between commands. */
+  _currentCommand: { tag?: string; command?: string } | false;
 }
 
 export type HookCallback = (error: Error | null, ...results: unknown[]) => void;

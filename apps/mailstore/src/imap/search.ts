@@ -11,8 +11,12 @@ export interface SearchRequest {
   isUid: boolean;
 }
 
+/** Messages tested between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
 /**
- * imap-core parses the query; the messages the session knows of are tested
+ * imap-core parses the query (BAD beyond 1,000 levels of NOT/OR or 10,000
+ * terms, so the recursive evaluation is bounded); the messages the session knows of are tested
  * one by one (flags, sizes, dates and the summarised headers in memory; other
  * headers, BODY and TEXT read from the store only when asked for).
  */
@@ -26,7 +30,9 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   const records = await ctx.store.listMessages(mailbox.id);
   const found: number[] = [];
   let highestModseq = 0;
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
+    // Keys answered from memory resolve without a real wait; yield now and then so other sessions are served meanwhile.
+    if (index % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     if (known && !known.has(record.uid)) continue;
     // RECENT, NEW and OLD (RFC 3501 §6.4.4) test this session's \Recent.
     const flags = flagsWithRecent(session, record.uid, record.flags);

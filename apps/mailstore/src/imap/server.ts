@@ -9,6 +9,7 @@ import { fetchMessages, type FetchOptions } from './fetch.js';
 import { storeFlags, type StoreUpdate } from './flags.js';
 import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
+import { guardCommands } from './command-guard.js';
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
 import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
@@ -80,6 +81,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       limitLineLength(connection);
       guardStartTls(connection, ctx.tls !== null);
       announceWithUpdates(connection);
+      guardCommands(connection, logger, ip);
     }
   }
 

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { ListenAddress } from '@postern/config';
 import type { Logger } from '@postern/log';
-import { describeAddress, limitText, listenOn, type LimitRefusal, type SessionSlots, type TlsProvider } from '@postern/service';
+import { describeAddress, inSession, limitText, listenOn, type LimitRefusal, type SessionScope, type SessionSlots, type TlsProvider } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import type { ProtocolService, ServiceOptions } from '../service.js';
 import { LineReader } from './lines.js';
@@ -46,7 +46,9 @@ class Pop3Connection implements Pop3Transport {
   readonly done = new Promise<void>((resolve) => {
     this.markDone = resolve;
   });
-  private readonly onData = (chunk: Buffer): void => this.session.receive(this.reader.push(chunk));
+  /** Names this session to the process-level policy, which ends it after an error nothing else caught. */
+  private readonly scope: SessionScope;
+  private readonly onData = (chunk: Buffer): void => inSession(this.scope, () => this.session.receive(this.reader.push(chunk)));
 
   constructor(
     private readonly raw: Socket,
@@ -59,7 +61,9 @@ class Pop3Connection implements Pop3Transport {
     this.clientIp = raw.remoteAddress ?? 'unix';
     this.stream = raw;
     this.reader = new LineReader(options.maxLineOctets);
-    this.log = ctx.logger.child({ protocol: 'pop3', session: randomBytes(6).toString('hex'), client: this.clientIp });
+    const sessionId = randomBytes(6).toString('hex');
+    this.scope = { service: 'pop3', session: sessionId, client: this.clientIp, close: () => this.stream.destroy() };
+    this.log = ctx.logger.child({ protocol: 'pop3', session: sessionId, client: this.clientIp });
     this.session = new Pop3Session(ctx, this, this.log, { maxBadCommands: options.maxBadCommands, maxQueuedLines: DEFAULTS.maxQueuedLines });
     this.watch(raw);
   }
