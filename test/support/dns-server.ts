@@ -13,6 +13,8 @@ export interface ZoneEntry {
   MX?: { exchange: string; priority: number }[];
   /** One item per TXT record: a string (cut into 255-octet character-strings) or its character-strings as given. */
   TXT?: (string | string[])[];
+  /** RFC 2782 service records; target "." means the service is not offered (RFC 6186 §4). */
+  SRV?: { priority: number; weight: number; port: number; target: string }[];
   /** For reverse names such as 1.0.0.127.in-addr.arpa. */
   PTR?: string[];
   /** Every query for the name answers SERVFAIL. */
@@ -50,6 +52,7 @@ const TYPE_NAMES = new Map<number, string>([
   [Packet.TYPE.MX, 'MX'],
   [Packet.TYPE.TXT, 'TXT'],
   [Packet.TYPE.PTR, 'PTR'],
+  [Packet.TYPE.SRV, 'SRV'],
 ]);
 
 /**
@@ -180,6 +183,8 @@ function answersFor(question: Dns2.Packet.Question, type: string, entry: ZoneEnt
       return (entry.TXT ?? []).map((text) => record({ data: characterStrings(text) as unknown as string[] }));
     case 'PTR':
       return (entry.PTR ?? []).map((domain) => record({ domain }));
+    case 'SRV':
+      return (entry.SRV ?? []).map(({ priority, weight, port, target }) => record({ priority, weight, port, target: target === '.' ? '' : target }));
     default:
       return [];
   }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAlias } from './commands/alias.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerDns } from './commands/dns.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
@@ -31,6 +32,7 @@ function buildProgram(): Command {
   registerAlias(program);
   registerSender(program);
   registerDkim(program);
+  registerDns(program);
   registerQueue(program);
   registerSendmail(program);
   registerPw(program);

@@ -64,3 +64,4 @@ export type { MtaContext } from './context.js';
 export type { SmtpListener } from './listeners.js';
 export { installCrashPolicy, loginGuardFor } from '@postern/service';
 export { lmtpDestination } from './handoff.js';
+export { checkMtaConfig } from './check-config.js';

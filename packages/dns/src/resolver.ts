@@ -3,7 +3,7 @@ import { DnsCache, type DnsCacheOptions } from './cache.js';
 import { createLookup, LookupFailure, type Lookup } from './lookup.js';
 import { mailauthAdapter } from './mailauth.js';
 import { reverseName } from './reverse.js';
-import { DnsError, type MxRecord, type Resolver, type ResolverOptions } from './types.js';
+import { DnsError, type MxRecord, type Resolver, type ResolverOptions, type SrvRecord } from './types.js';
 
 export interface CreateResolverOptions extends ResolverOptions {
   /** Answer-cache settings (defaults: 60 s max TTL, 15 s negative); false turns caching off. */
@@ -60,6 +60,10 @@ export function createResolver(options: CreateResolverOptions): CachingResolver 
 
     async ptr(ip) {
       return [...((await recordsOrEmpty(lookup, 'PTR', reverseName(ip), ip)) as readonly string[])];
+    },
+
+    async srv(name) {
+      return ((await recordsOrEmpty(lookup, 'SRV', name)) as readonly SrvRecord[]).map(({ priority, weight, port, name: target }) => ({ priority, weight, port, name: target }));
     },
 
     mailauthResolver() {

@@ -12,8 +12,18 @@ export interface Resolver {
   txt(name: string): Promise<string[]>;
   /** Reverse lookup of an IPv4 or IPv6 address. */
   ptr(ip: string): Promise<string[]>;
+  /** SRV records (RFC 2782), e.g. _submissions._tcp.example.com (RFC 6186); [] for NODATA. */
+  srv(name: string): Promise<SrvRecord[]>;
   /** The adapter mailauth expects: `(name, rrtype) => Promise<records>` with node:dns-style errors. */
   mailauthResolver(): (name: string, rrtype: string) => Promise<unknown>;
+}
+
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  /** "" or "." for "this service is not offered" (RFC 2782, RFC 6186 §4). */
+  name: string;
 }
 
 export interface MxRecord {

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { formatConfigValue, getConfigValue, loadConfig, setConfigValue } from '@postern/config';
+import { createLogger } from '@postern/log';
+import { CertificateError, TlsProvider } from '@postern/mailstore';
+import { checkMtaConfig } from '@postern/mta';
 import { configPath, readConfig, type GlobalOptions } from '../context.js';
+import { UsageFailure } from '../errors.js';
 
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('read, change and check the configuration file');
@@ -28,9 +32,16 @@ export function registerConfig(program: Command): void {
 
   config
     .command('check')
-    .description('validate the configuration file')
+    .description('validate the configuration file as `start` does: settings, restriction lists, TLS certificates')
     .action((_opts, cmd: Command) => {
-      const { path } = readConfig(cmd.optsWithGlobals<GlobalOptions>());
+      const { path, config } = readConfig(cmd.optsWithGlobals<GlobalOptions>());
+      // The checks `start` makes before it listens, through the same functions.
+      checkMtaConfig(config);
+      try {
+        TlsProvider.fromConfig(config, createLogger({ level: 'silent' }))?.close();
+      } catch (err) {
+        throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
+      }
       process.stdout.write(`${path}: ok\n`);
     });
 }

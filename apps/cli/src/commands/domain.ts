@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { generateDkimKey } from '@postern/dkim';
 import { addDomain, deleteDomain } from '@postern/directory';
 import { withStore, type GlobalOptions } from '../context.js';
-import { dkimRecordLine, nextDatedSelector } from '../dkim-keys.js';
-import { printJson, printTable } from '../output.js';
+import { nextDatedSelector } from '../dkim-keys.js';
+import { printJson, printLines, printTable } from '../output.js';
+import { recordsToPublish } from '../records.js';
 
 export function registerDomain(program: Command): void {
   const domain = program.command('domain').description('manage local domains (virtual_mailbox_domains)');
@@ -14,14 +15,17 @@ export function registerDomain(program: Command): void {
     .option('--no-dkim', 'do not generate a DKIM signing key')
     .description('add a local domain (with an RSA DKIM key, so that its mail is signed at once)')
     .action(async (name: string, opts: { dkim: boolean }, cmd: Command) => {
-      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
         const added = await addDomain(store, name);
         process.stdout.write(`added domain ${added.name}\n`);
-        if (!opts.dkim || (await store.listDkimKeys(added.name)).some((key) => key.active)) return;
-        // OpenDKIM setups make one key per domain with opendkim-genkey; here it comes with the domain.
-        const selector = nextDatedSelector([], new Date());
-        const key = await store.addDkimKey({ domain: added.name, selector, ...generateDkimKey('rsa') });
-        process.stdout.write(`DKIM key ${selector} (rsa); publish:\n  ${dkimRecordLine(key)}\n`);
+        if (opts.dkim && !(await store.listDkimKeys(added.name)).some((key) => key.active)) {
+          // OpenDKIM setups make one key per domain with opendkim-genkey; here it comes with the domain.
+          const selector = nextDatedSelector([], new Date());
+          await store.addDkimKey({ domain: added.name, selector, ...generateDkimKey('rsa') });
+          process.stdout.write(`DKIM key ${selector} (rsa)\n`);
+        }
+        // The same records `init` prints.
+        printLines(['', ...recordsToPublish(added.name, config.hostname, await store.listDkimKeys(added.name))]);
       });
     });
 

@@ -9,7 +9,7 @@ import { openStore } from '@postern/store';
 import { selfSignedCertificate } from '../certificate.js';
 import { UsageFailure } from '../errors.js';
 import { printLines } from '../output.js';
-import { recommendedRecords } from '../records.js';
+import { recordsToPublish } from '../records.js';
 
 interface InitOptions {
   dir: string;
@@ -69,8 +69,7 @@ export function registerInit(program: Command): void {
           `self-signed certificate for ${hostname} in ${tlsDir} (replace with certbot's fullchain.pem/privkey.pem in [tls])`,
           `local domain ${domain} with a DKIM key`,
           '',
-          'Publish these DNS records:',
-          ...recommendedRecords(domain, hostname, await store.listDkimKeys(domain)).map((l) => `  ${l}`),
+          ...recordsToPublish(domain, hostname, await store.listDkimKeys(domain)),
           '',
           `Next: postern -c ${configFile} user add postmaster@${domain} --password-stdin`,
         ]);

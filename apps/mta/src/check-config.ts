@@ -1,0 +1,14 @@
+import type { PosternConfig } from '@postern/config';
+import { compilePolicy } from '@postern/smtp-policy';
+import { lmtpDestination } from './handoff.js';
+
+/**
+ * What `startMta` refuses before it listens, without listening: the
+ * restriction lists (unknown rules, bad arguments, unreadable tables, an open
+ * relay) and the local-delivery destination. Throws ConfigError naming the key;
+ * `postern config check` runs it so that a file it passes also starts.
+ */
+export function checkMtaConfig(config: PosternConfig): void {
+  compilePolicy(config);
+  lmtpDestination(config);
+}
