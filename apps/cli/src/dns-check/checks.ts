@@ -45,7 +45,7 @@ export async function checkDomainDns(input: DnsCheckInput): Promise<Finding[]> {
   return findings;
 }
 
-/** A/AAAA of the hostname, then PTR of each address and its forward confirmation (FCrDNS, RFC 8601 §2.7.3's iprev). */
+/** A/AAAA of the hostname, then the PTR of each address. */
 async function checkAddresses({ hostname, resolver }: DnsCheckInput): Promise<{ addresses: string[]; findings: Finding[] }> {
   const [a, aaaa] = await Promise.all([published(() => resolver.a(hostname)), published(() => resolver.aaaa(hostname))]);
   const addresses = [...('records' in a ? a.records : []), ...('records' in aaaa ? aaaa.records : [])];
@@ -70,13 +70,17 @@ async function checkPtr(resolver: Resolver, hostname: string, ip: string): Promi
   if (names.records.length === 0) {
     return { ...base, status: 'missing', published: [], problem: `${ip} has no PTR record; many receivers refuse mail from such addresses (ask the provider of the address to set it)` };
   }
-  if (!names.records.some((name) => sameName(name, hostname))) {
-    return { ...base, status: 'wrong', published: names.records, problem: `${ip} points to ${names.records.join(', ')}, not to ${hostname} (the name the server says HELO with)` };
-  }
-  // Forward-confirmed: the name the PTR gives has the address among its own.
-  const forward = await published(() => (ip.includes(':') ? resolver.aaaa(hostname) : resolver.a(hostname)));
-  const confirmed = 'records' in forward && forward.records.includes(ip);
-  return { ...base, status: confirmed ? 'ok' : 'wrong', published: names.records, problem: confirmed ? null : `${hostname} does not resolve back to ${ip}`, fix: confirmed ? [] : base.fix };
+  // The hostname's own addresses are the ones checked, so a PTR naming it is forward-confirmed.
+  if (names.records.some((name) => sameName(name, hostname))) return { ...base, status: 'ok', published: names.records, problem: null, fix: [] };
+  // FCrDNS (RFC 8601 §3's iprev): does the name the PTR gives resolve back to the address?
+  const confirmed = await Promise.all(
+    names.records.map(async (name) => {
+      const forward = await published(() => (ip.includes(':') ? resolver.aaaa(name) : resolver.a(name)));
+      return 'records' in forward && forward.records.includes(ip);
+    }),
+  );
+  const how = confirmed.some(Boolean) ? 'forward-confirmed' : `which does not resolve back to ${ip}`;
+  return { ...base, status: 'wrong', published: names.records, problem: `${ip} points to ${names.records.join(', ')} (${how}), not to ${hostname}, the name the server says HELO with` };
 }
 
 async function checkMx({ domain, hostname, resolver }: DnsCheckInput): Promise<Finding> {
