@@ -111,6 +111,53 @@ describe('postern config', () => {
     assertOneLineError(await postern(['-c', broken, 'config', 'check']), /smtpd_typo/);
   });
 
+  /** A copy of the init'd config with `changes` applied through `config set`. */
+  async function variant(name: string, changes: [string, string][]): Promise<string> {
+    const file = join(dir, name);
+    writeFileSync(file, readFileSync(join(dir, 'postern.toml'), 'utf8'));
+    for (const [key, value] of changes) {
+      const set = await postern(['-c', file, 'config', 'set', key, value]);
+      assert.equal(set.code, 0, set.stderr);
+    }
+    return file;
+  }
+
+  it('check refuses an unknown restriction rule with the line start gives (one validator)', async () => {
+    const file = await variant('rules.toml', [
+      ['smtpd.recipient_restrictions', '["permit_mynetworks", "reject_unknown_foo", "reject_unauth_destination"]'],
+      // Nothing may listen on a real port if start got past the check.
+      ...['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s'].map((service): [string, string] => [`listen.${service}`, '[]']),
+      ['virtual_transport', 'lmtp:127.0.0.1:9'],
+    ]);
+    const check = await postern(['-c', file, 'config', 'check']);
+    assertOneLineError(check, /smtpd\.recipient_restrictions\[1\]: unknown rule "reject_unknown_foo"/);
+    const start = await postern(['-c', file, 'mta']);
+    assert.equal(start.code, 1, start.stderr);
+    assert.ok(start.stderr.includes(check.stderr.trim()), `start refuses it with the same words:\n${start.stderr}`);
+  });
+
+  it('check refuses restriction lists that make an open relay', async () => {
+    const file = await variant('relay.toml', [
+      ['smtpd.relay_restrictions', '["permit"]'],
+      ['smtpd.recipient_restrictions', '[]'],
+    ]);
+    assertOneLineError(await postern(['-c', file, 'config', 'check']), /open relay/);
+  });
+
+  it('check loads the TLS pair as start does: a file that is not a certificate, a key of another certificate', async () => {
+    const garbage = join(dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a certificate\n');
+    assertOneLineError(await postern(['-c', await variant('cert.toml', [['tls.cert', JSON.stringify(garbage)]]), 'config', 'check']), /^postern: \[tls\]: .*garbage\.pem/);
+    const other = mkdtempSync(join(tmpdir(), 'postern-config-other-'));
+    try {
+      assert.equal((await postern(['init', '--dir', other, '--hostname', 'mail.example.org', '--domain', 'example.org'])).code, 0);
+      const mismatched = await variant('key.toml', [['tls.key', JSON.stringify(join(other, 'tls', 'key.pem'))]]);
+      assertOneLineError(await postern(['-c', mismatched, 'config', 'check']), /^postern: \[tls\]: /);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('says where the config was looked for when there is none, from -c and from $POSTERN_CONFIG', async () => {
     assertOneLineError(await postern(['-c', join(dir, 'missing.toml'), 'domain', 'list']), /missing\.toml.*not found/);
     assertOneLineError(await postern(['domain', 'list'], { env: { POSTERN_CONFIG: join(dir, 'env.toml') } }), /env\.toml.*not found/);
