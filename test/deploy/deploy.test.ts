@@ -2,10 +2,13 @@
 // it (no engine needed), the config it mounts, and the systemd units' shape.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { postern } from '../support/cli.js';
+import { createTestCa, issueLeaf } from '../support/pki.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,8 +26,20 @@ describe('deployment files', () => {
   });
 
   it('the config compose mounts passes postern config check and uses the mongodb backend', async () => {
-    const check = await postern(['-c', `${root}docker/postern.toml`, 'config', 'check']);
-    assert.equal(check.code, 0, check.stderr);
+    // config check loads the TLS pair as start does: give a copy the pair the container mounts at /etc/postern/tls.
+    const dir = mkdtempSync(join(tmpdir(), 'postern-deploy-'));
+    try {
+      const leaf = issueLeaf(createTestCa(join(dir, 'ca')), ['mail.example.com']);
+      writeFileSync(join(dir, 'fullchain.pem'), leaf.fullchain);
+      writeFileSync(join(dir, 'privkey.pem'), leaf.key);
+      const config = join(dir, 'postern.toml');
+      copyFileSync(`${root}docker/postern.toml`, config);
+      writeFileSync(config, readFileSync(config, 'utf8').replaceAll('/etc/postern/tls/', `${dir}/`));
+      const check = await postern(['-c', config, 'config', 'check']);
+      assert.equal(check.code, 0, check.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const backend = await postern(['-c', `${root}docker/postern.toml`, 'config', 'get', 'store.backend']);
     assert.equal(backend.stdout.trim(), 'mongodb');
   });
