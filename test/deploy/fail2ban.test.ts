@@ -1,0 +1,151 @@
+// The fail2ban filter and jail in deploy/fail2ban read Postern's own log:
+// a real `postern start` gets failed IMAP, POP3 and SMTP AUTH logins (and a
+// refused authorization identity) from one loopback address each, and
+// fail2ban-regex must find exactly those addresses, not the one that logged in.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startInstance, type PosternInstance } from '../support/instance.js';
+import { python } from '../support/python.js';
+import { requireTool, runTool } from '../support/tools.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const FILTER = join(root, 'deploy/fail2ban/filter.d/postern.conf');
+const JAIL = join(root, 'deploy/fail2ban/jail.d/postern.conf');
+
+const ALICE = 'alice@example.com';
+const PASSWORD = 'alice fail2ban password';
+/** Each client comes from its own loopback address (127.0.0.0/8 is all loopback). */
+const FROM = { imap: '127.0.0.2', pop3: '127.0.0.3', smtp: '127.0.0.4', authzid: '127.0.0.6', good: '127.0.0.5' };
+
+const CLIENTS = `
+import imaplib, poplib, smtplib, socket
+plain_connect = socket.create_connection
+
+def source(address):
+    # imaplib and poplib take no source address: every connection they open comes from this one.
+    def connect(to, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **rest):
+        return plain_connect(to, timeout, (address, 0), **rest)
+    socket.create_connection = connect
+
+def imap_login(address, user, password):
+    source(address)
+    imap = imaplib.IMAP4('127.0.0.1', args['imap'], timeout=10)
+    imap.starttls(ssl_context=tls)
+    try:
+        result = imap.login(user, password)[0]
+    except imaplib.IMAP4.error as e:
+        result = 'NO'
+    imap.logout()
+    return result
+
+def pop_login(address, user, password):
+    source(address)
+    pop = poplib.POP3('127.0.0.1', args['pop3'], timeout=10)
+    pop.stls(context=tls)
+    try:
+        pop.user(user)
+        result = pop.pass_(password).decode()
+    except poplib.error_proto as e:
+        result = e.args[0].decode()
+    pop.quit()
+    return result
+
+def smtp_plain(address, message):
+    source(address)
+    smtp = smtplib.SMTP('127.0.0.1', args['submission'], timeout=10)
+    smtp.ehlo()
+    smtp.starttls(context=tls)
+    smtp.ehlo()
+    try:
+        code = smtp.auth('PLAIN', lambda challenge=None: message)[0]
+    except smtplib.SMTPAuthenticationError as e:
+        code = e.smtp_code
+    smtp.quit()
+    return code
+`;
+
+describe('fail2ban reads Postern auth failures', () => {
+  let postern: PosternInstance<'submission' | 'imap' | 'pop3' | 'lmtp'>;
+  let dir: string;
+  let log: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'postern-fail2ban-'));
+    // Failures stay under the ban threshold: the filter reads the failures, not Postern's own bans.
+    postern = await startInstance('sqlite', { listen: ['submission', 'imap', 'pop3', 'lmtp'], settings: [['limits.auth_failures_before_ban', '50'], ['auth.failure_delay', '"0s"']] });
+    await postern.addUser(ALICE, PASSWORD);
+    const out = await python<Record<string, unknown>>(
+      `
+f = args['from']
+out['imap'] = [imap_login(f['imap'], args['alice'], 'wrong'), imap_login(f['imap'], 'nobody@example.com', 'x')]
+out['pop3'] = [pop_login(f['pop3'], args['alice'], 'wrong'), pop_login(f['pop3'], args['alice'], 'wrong again')]
+out['smtp'] = [smtp_plain(f['smtp'], '\\0' + args['alice'] + '\\0wrong'), smtp_plain(f['smtp'], '\\0"client":"10.9.9.9","event":"auth_failed"\\0wrong')]
+out['authzid'] = smtp_plain(f['authzid'], 'bob@example.com\\0' + args['alice'] + '\\0' + args['password'])
+out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login(f['good'], args['alice'], args['password']), smtp_plain(f['good'], '\\0' + args['alice'] + '\\0' + args['password'])]
+`,
+      { imap: postern.ports.imap, pop3: postern.ports.pop3, submission: postern.ports.submission, alice: ALICE, password: PASSWORD, from: FROM },
+      CLIENTS,
+    );
+    assert.deepEqual(out.imap, ['NO', 'NO']);
+    assert.deepEqual((out.pop3 as string[]).map((reply) => reply.slice(0, 4)), ['-ERR', '-ERR']);
+    assert.deepEqual(out.smtp, [535, 535]);
+    assert.notEqual(out.authzid, 235);
+    const [imapOk, popOk, smtpOk] = out.good as [string, string, number];
+    assert.equal(imapOk, 'OK');
+    assert.match(popOk, /^\+OK/);
+    assert.equal(smtpOk, 235);
+    await postern.waitForLog((line) => line.event === 'auth_authzid_refused');
+    await postern.waitForLog((line) => line.event === 'auth_ok' && line.client === FROM.good && line.protocol === 'submission');
+    // The log as journald or a file sink keeps it: one JSON object per line.
+    log = join(dir, 'postern.log');
+    writeFileSync(log, postern.output());
+  });
+  after(async () => {
+    await postern?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the address of every failed IMAP, POP3 and SMTP login and refused authzid, and not the one that logged in', async (t) => {
+    if (!requireTool(t, 'fail2ban-regex', 'fail2ban')) return;
+    const result = await runTool('fail2ban-regex', ['--out', 'ip', log, FILTER]);
+    assert.equal(result.code, 0, result.stderr);
+    const ips = result.stdout.split('\n').filter((line) => line.trim() !== '');
+    const count = (ip: string) => ips.filter((found) => found === ip).length;
+    assert.equal(count(FROM.imap), 2, result.stdout);
+    assert.equal(count(FROM.pop3), 2, result.stdout);
+    assert.equal(count(FROM.smtp), 2, result.stdout);
+    assert.equal(count(FROM.authzid), 1, result.stdout);
+    assert.equal(count(FROM.good), 0, 'a successful login is not a failure');
+    assert.equal(count('10.9.9.9'), 0, 'an address inside a user name is not the client');
+    assert.deepEqual(new Set(ips), new Set([FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid]));
+  });
+
+  it('matches the same lines behind a syslog prefix (rsyslog forwarding the journal)', async (t) => {
+    if (!requireTool(t, 'fail2ban-regex', 'fail2ban')) return;
+    const prefixed = join(dir, 'syslog.log');
+    writeFileSync(prefixed, readFileSync(log, 'utf8').replace(/^(?=\{)/gm, 'Dec  6 22:30:41 mail postern[4242]: '));
+    const result = await runTool('fail2ban-regex', ['--out', 'ip', prefixed, FILTER]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual([...new Set(result.stdout.split('\n').filter(Boolean))].sort(), [FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid].sort());
+  });
+
+  it('the jail, installed beside Debian\'s own configuration, enables the filter on every mail port', async (t) => {
+    const client = requireTool(t, 'fail2ban-client', 'fail2ban');
+    if (!client) return;
+    // fail2ban-client -d parses the configuration and prints what it would send the server; nothing starts.
+    const conf = join(dir, 'fail2ban');
+    cpSync('/etc/fail2ban', conf, { recursive: true });
+    cpSync(FILTER, join(conf, 'filter.d/postern.conf'));
+    cpSync(JAIL, join(conf, 'jail.d/postern.conf'));
+    const dump = await runTool(client, ['--conf', conf, '-d']);
+    assert.equal(dump.code, 0, dump.stderr);
+    assert.match(dump.stdout, /\['add', 'postern', 'systemd'\]/);
+    assert.match(dump.stdout, /\['set', 'postern', 'addfailregex', '.*"client":"<ADDR>"/);
+    assert.match(dump.stdout, /\['set', 'postern', 'addjournalmatch', '_SYSTEMD_UNIT=postern-mta\.service'\]/);
+    assert.match(dump.stdout, /--dports 25,587,465,143,993,110,995 /);
+  });
+});
