@@ -44,6 +44,8 @@ describe('createResolver against a local DNS server', () => {
       '1.2.0.192.in-addr.arpa': { PTR: ['mail.example.test'] },
       '1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa': { PTR: ['mail6.example.test'] },
       'nullmx.test': { MX: [{ exchange: '.', priority: 0 }] },
+      '_submissions._tcp.example.test': { SRV: [{ priority: 0, weight: 1, port: 465, target: 'mail.example.test' }] },
+      '_pop3s._tcp.example.test': { SRV: [{ priority: 0, weight: 0, port: 0, target: '.' }] },
       'servfail.test': { SERVFAIL: true },
     });
   });
@@ -80,6 +82,12 @@ describe('createResolver against a local DNS server', () => {
   test('ptr() looks up IPv4 and IPv6 addresses', async () => {
     assert.deepEqual(await resolver().ptr('192.0.2.1'), ['mail.example.test']);
     assert.deepEqual(await resolver().ptr('2001:db8::1'), ['mail6.example.test']);
+  });
+
+  test('srv() returns service records, and "." for a service that is not offered (RFC 2782, RFC 6186 §4)', async () => {
+    assert.deepEqual(await resolver().srv('_submissions._tcp.example.test'), [{ priority: 0, weight: 1, port: 465, name: 'mail.example.test' }]);
+    assert.deepEqual(await resolver().srv('_pop3s._tcp.example.test'), [{ priority: 0, weight: 0, port: 0, name: '' }]);
+    assert.deepEqual(await resolver().srv('example.test'), []);
   });
 
   test('ptr() refuses something that is not an IP address', async () => {
