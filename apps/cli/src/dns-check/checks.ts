@@ -106,8 +106,8 @@ async function checkSpf({ domain, hostname, resolver }: DnsCheckInput, addresses
   const problems: string[] = [];
   // RFC 7208 §5.1: "+all" (or a bare "all") lets every host on the internet send as the domain.
   if (terms.some((t) => t.kind === 'mechanism' && t.name === 'all' && t.qualifier === '+')) problems.push('"+all" authorizes every address on the internet');
-  const lookups = await countSpfLookups(resolver, terms, new Set([domain.toLowerCase()]));
-  if (lookups > SPF_LOOKUP_LIMIT) problems.push(`more than ${SPF_LOOKUP_LIMIT} DNS-querying mechanisms (include, a, mx, ptr, exists, redirect): receivers return permerror (RFC 7208 §4.6.4)`);
+  const tooManyLookups = (await countSpfLookups(resolver, terms, new Set([domain.toLowerCase()]))) > SPF_LOOKUP_LIMIT;
+  if (tooManyLookups) problems.push(`more than ${SPF_LOOKUP_LIMIT} DNS-querying mechanisms (include, a, mx, ptr, exists, redirect): receivers return permerror (RFC 7208 §4.6.4)`);
   else {
     const refused: string[] = [];
     for (const ip of addresses) {
@@ -117,12 +117,11 @@ async function checkSpf({ domain, hostname, resolver }: DnsCheckInput, addresses
     if (refused.length > 0) problems.push(`does not authorize ${refused.join(', ')}`);
   }
   if (problems.length === 0) return { ...base, status: 'ok', published: records, problem: null, fix: [] };
-  return { ...base, status: 'wrong', published: records, problem: problems.join('; '), fix: [spfRecordLine(domain, fixedSpf(record, terms.length))] };
+  return { ...base, status: 'wrong', published: records, problem: problems.join('; '), fix: [spfRecordLine(domain, tooManyLookups ? SPF_RECORD : fixedSpf(record))] };
 }
 
-/** The published record with "mx" put first and "+all" turned into "-all"; the default record when that would still be long. */
-function fixedSpf(record: string, termCount: number): string {
-  if (termCount > SPF_LOOKUP_LIMIT) return SPF_RECORD;
+/** The published record with "mx" put first and "+all" turned into "-all". */
+function fixedSpf(record: string): string {
   const rest = record
     .split(' ')
     .slice(1)
@@ -145,14 +144,13 @@ async function checkDkim({ domain, dkimKeys, resolver, now }: DnsCheckInput): Pr
       const txt = await published(() => resolver.txt(name));
       if ('error' in txt) return { ...base, status: 'error', published: [], problem: txt.error };
       if (txt.records.length === 0) return { ...base, status: 'missing', published: [], problem: `no DKIM record for selector ${key.selector}: receivers cannot verify mail signed with it` };
-      const keyOf = (text: string) => parseTagList(text);
       const matching = txt.records.some((text) => {
-        const tags = keyOf(text);
+        const tags = parseTagList(text);
         // RFC 6376 §3.6.1: k= defaults to rsa; p= may be split by whitespace.
         return (tags.get('k') ?? 'rsa').toLowerCase() === key.algorithm && (tags.get('p') ?? '').replace(/\s+/g, '') === key.publicKey;
       });
       if (matching) return { ...base, status: 'ok', published: txt.records, problem: null, fix: [] };
-      const revoked = txt.records.some((text) => keyOf(text).get('p') === '');
+      const revoked = txt.records.some((text) => parseTagList(text).get('p') === '');
       return { ...base, status: 'wrong', published: txt.records, problem: revoked ? `selector ${key.selector} is published revoked (empty p=)` : `the published key of selector ${key.selector} is not the one Postern signs with` };
     }),
   );
