@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Finding } from '../../apps/cli/src/dns-check/finding.js';
+import type { DnsCheckReport as Report } from '../../apps/cli/src/dns-check/report.js';
 import { postern, posternWith } from '../support/cli.js';
 import { startDnsServer, type DnsTestServer, type ZoneRecords } from '../support/dns-server.js';
 
@@ -13,22 +15,6 @@ const DOMAIN = 'example.test';
 const HOST = 'mail.example.test';
 const IP = '192.0.2.25';
 const IP6 = '2001:db8::25';
-
-interface Finding {
-  check: string;
-  name: string;
-  required: boolean;
-  status: 'ok' | 'missing' | 'wrong' | 'error';
-  published: string[];
-  problem: string | null;
-  fix: string[];
-}
-interface Report {
-  domain: string;
-  hostname: string;
-  ok: boolean;
-  findings: Finding[];
-}
 
 describe('postern dns check', () => {
   let dir: string;
