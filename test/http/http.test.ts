@@ -209,3 +209,15 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
   });
 }
+
+describe("the config-v1.1 grammar check", () => {
+  it('finds a missing socketType, an unknown element and servers out of order', async () => {
+    const root = await parseXml(`<clientConfig version="1.1"><emailProvider id="example.com"><domain>example.com</domain><displayName>x</displayName>
+      <outgoingServer type="smtp"><hostname>h</hostname><port>465</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></outgoingServer>
+      <incomingServer type="imap"><hostname>h</hostname><port>993</port><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication><extra/></incomingServer>
+      </emailProvider></clientConfig>`);
+    const problems = thunderbirdProblems(root);
+    assert.ok(problems.some((p) => /0 <incomingServer>/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /<incomingServer> not allowed here/.test(p)), problems.join('\n'));
+  });
+});
