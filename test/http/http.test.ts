@@ -210,7 +210,46 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
   });
 }
 
-describe("the config-v1.1 grammar check", () => {
+describe('split processes (postern mailstore + postern mta, as the systemd units run them)', { timeout: 120_000 }, () => {
+  let dns: DnsTestServer;
+  let postern: PosternInstance<'smtp' | 'lmtp' | 'imap' | 'http' | 'metrics' | 'mta_metrics'>;
+  before(async () => {
+    dns = await startDnsServer({});
+    postern = await startInstance('sqlite', {
+      listen: ['smtp', 'lmtp', 'imap', 'http', 'metrics', 'mta_metrics'],
+      settings: [['dns.servers', `["${dns.address}"]`], ['dns.timeout_ms', '1000']],
+      roles: ['mailstore', 'mta'],
+    });
+    await postern.addUser('alice@example.com', 'http test password');
+  });
+  after(async () => {
+    await postern?.stop();
+    await dns?.stop();
+  });
+
+  it('the MTA process counts its own mail on listen.mta_metrics; the mailstore serves autoconfig and its metrics on listen.metrics', async () => {
+    const scrape = async (port: number) => parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: postern.ports.smtp, secure: false, tls: { rejectUnauthorized: false } });
+    await transport.sendMail({ from: 'someone@example.org', to: 'alice@example.com', subject: 'split', text: 'one message' });
+    transport.close();
+    await postern.waitForLog((line) => line.event === 'delivery' && line.status === 'sent');
+    const mta = await scrape(postern.ports.mta_metrics);
+    assert.equal(mta.value('postern_messages_received_total', { service: 'smtp' }), 1);
+    assert.equal(mta.value('postern_messages_delivered_total', { transport: 'lmtp' }), 1);
+    const mailstore = await scrape(postern.ports.metrics);
+    assert.equal(mailstore.value('postern_messages_received_total', { service: 'smtp' }), 0);
+    for (const port of [postern.ports.metrics, postern.ports.mta_metrics]) {
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(ready.status, 200);
+      await ready.arrayBuffer();
+    }
+    const autoconfig = await fetch(`http://127.0.0.1:${postern.ports.http}/mail/config-v1.1.xml?emailaddress=alice%40example.com`);
+    assert.equal(autoconfig.status, 200);
+    assert.deepEqual(thunderbirdProblems(await parseXml(await autoconfig.text())), []);
+  });
+});
+
+describe('the config-v1.1 grammar check', () => {
   it('finds a missing socketType, an unknown element and servers out of order', async () => {
     const root = await parseXml(`<clientConfig version="1.1"><emailProvider id="example.com"><domain>example.com</domain><displayName>x</displayName>
       <outgoingServer type="smtp"><hostname>h</hostname><port>465</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></outgoingServer>

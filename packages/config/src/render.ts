@@ -27,7 +27,8 @@ const LISTEN_NOTES: Record<ListenService, string> = {
   pop3s: 'POP3 over implicit TLS (Dovecot pop3s)',
   http: 'client autoconfiguration (Thunderbird, Outlook, Apple) and the MTA-STS policy',
   https: 'the same over TLS with the [tls] certificate (MTA-STS policies are fetched over HTTPS only)',
-  metrics: 'Prometheus /metrics, /healthz and /readyz; keep it on loopback or a private network',
+  metrics: 'Prometheus /metrics, /healthz and /readyz of postern start or postern mailstore; keep it on loopback or a private network',
+  mta_metrics: 'the same for postern mta when the MTA runs as a process of its own (split deployments)',
 };
 
 /**

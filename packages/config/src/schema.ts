@@ -87,7 +87,7 @@ function duration(noun: string, allowZero = false) {
 
 const ruleList = list(text('a rule name', 'a Postfix restriction such as "permit_mynetworks"'), 'Postfix restriction names');
 
-export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https', 'metrics'] as const;
+export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https', 'metrics', 'mta_metrics'] as const;
 export type ListenService = (typeof LISTEN_SERVICES)[number];
 
 /** SPEC §3: the well-known ports (RFC 8314 for submissions/imaps/pop3s), LMTP on loopback only. */
@@ -104,6 +104,8 @@ export const DEFAULT_LISTEN: Readonly<Record<ListenService, readonly string[]>> 
   https: ['0.0.0.0:443'],
   // Prometheus /metrics, /healthz and /readyz: loopback unless the postmaster opens it (9154: postfix_exporter's port).
   metrics: ['127.0.0.1:9154'],
+  // The same for `postern mta` when it runs as a process of its own (its counters live there).
+  mta_metrics: ['127.0.0.1:9155'],
 };
 
 function listenList(service: ListenService) {
@@ -134,6 +136,7 @@ const listenShape = {
   http: listenList('http'),
   https: listenList('https'),
   metrics: listenList('metrics'),
+  mta_metrics: listenList('mta_metrics'),
 };
 
 const tlsShape = {

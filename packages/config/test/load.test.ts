@@ -35,6 +35,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       http: ['0.0.0.0:80'],
       https: ['0.0.0.0:443'],
       metrics: ['127.0.0.1:9154'],
+      mta_metrics: ['127.0.0.1:9155'],
     },
     tls: { min_version: 'TLSv1.2', sni: {} },
     dns: { servers: [], timeout_ms: 5000 },

@@ -62,8 +62,8 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     // The mailstore's LMTP is up before the MTA accepts mail for it.
     if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard, tls });
     if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard, tls });
-    // Autoconfig, MTA-STS, metrics and health: with the mailstore, whose clients they configure.
-    if (role !== 'mta') http = await startHttp(config, store, logger, { tls, readiness: { listenersBound: () => ready } });
+    // Autoconfig and MTA-STS with the mailstore, whose clients they configure; metrics and health in every process.
+    http = await startHttp(config, store, logger, { tls, role, readiness: { listenersBound: () => ready } });
   } catch (err) {
     await stopAll();
     removeCrashPolicy();
