@@ -212,11 +212,11 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
 
 describe('split processes (postern mailstore + postern mta, as the systemd units run them)', { timeout: 120_000 }, () => {
   let dns: DnsTestServer;
-  let postern: PosternInstance<'smtp' | 'lmtp' | 'imap' | 'http' | 'metrics' | 'mta_metrics'>;
+  let postern: PosternInstance<'smtp' | 'submission' | 'lmtp' | 'imap' | 'http' | 'metrics' | 'mta_metrics'>;
   before(async () => {
     dns = await startDnsServer({});
     postern = await startInstance('sqlite', {
-      listen: ['smtp', 'lmtp', 'imap', 'http', 'metrics', 'mta_metrics'],
+      listen: ['smtp', 'submission', 'lmtp', 'imap', 'http', 'metrics', 'mta_metrics'],
       settings: [['dns.servers', `["${dns.address}"]`], ['dns.timeout_ms', '1000']],
       roles: ['mailstore', 'mta'],
     });

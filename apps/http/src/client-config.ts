@@ -24,6 +24,8 @@ export function clientConfigRoutes(config: PosternConfig, store: Store, tlsConfi
     methods: ['GET'],
     async handle(req, url) {
       const { domains } = await localDomains(store, req, emailAddress(url));
+      // Thunderbird refuses a file without an incoming or without an outgoing server: better none.
+      if (!endpoints.some((e) => e.protocol === 'smtp') || !endpoints.some((e) => e.protocol !== 'smtp')) throw new HttpError(404, 'no IMAP/POP3 or no submission listener to configure');
       return xml(autoconfigXml(domains, endpoints));
     },
   };
