@@ -14,7 +14,7 @@ export interface Route {
   handle(req: IncomingMessage, url: URL): Promise<Reply>;
 }
 
-/** A table of exact paths (compared case-insensitively when `caseless`) to routes. */
+/** Exact paths in lower case (a request's path is lower-cased before the lookup: Outlook capitalises) to routes. */
 export type Routes = ReadonlyMap<string, Route>;
 
 export const text = (status: number, body: string): Reply => ({ status, contentType: 'text/plain; charset=utf-8', body: body.endsWith('\n') ? body : `${body}\n` });

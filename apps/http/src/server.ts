@@ -1,8 +1,8 @@
 // One HTTP(S) listener over a route table, with the bounds a server facing the Internet needs.
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import type { ListenAddress } from '@postern/config';
 import type { Logger } from '@postern/log';
 import { describeAddress, listenOn, type TlsProvider } from '@postern/service';
