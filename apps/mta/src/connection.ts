@@ -1,4 +1,5 @@
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { connections, sessionsOpen } from '@postern/metrics';
 import { authAllowed } from './auth.js';
 import { lookupClientNames } from './client-name.js';
 import type { MtaContext } from './context.js';
@@ -42,7 +43,10 @@ export function onConnect(ctx: MtaContext, starttlsOffered: boolean): NonNullabl
       ctx.logger.warn({ event: 'connection_limit', session: session.id, client_ip: ip, limit: limits.smtpd_client_connection_count_limit }, `too many connections from ${ip}`);
       return callback(replies.tooManyConnections(ctx.config.hostname, ip));
     }
+    connections.inc({ service: state.service });
+    sessionsOpen.inc({ service: state.service });
     state.releaseSlots = () => {
+      sessionsOpen.dec({ service: state.service });
       releaseService();
       releaseClient();
     };

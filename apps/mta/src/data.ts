@@ -1,3 +1,4 @@
+import { messagesReceived } from '@postern/metrics';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
@@ -108,6 +109,7 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
 
   const remote = remoteRecipients(transaction);
   const nrcpt = new Set([...transaction.recipients.values()].flatMap((recipient) => recipient.mailboxes)).size + remote.length;
+  messagesReceived.inc({ service: state.service });
   ctx.logger.info(
     { event: 'received', ...fields, from: transaction.sender, to: [...transaction.recipients.values()].map((r) => r.address), size, nrcpt, message_id: rewriter.messageId ?? undefined },
     `${transaction.queueId}: from=<${transaction.sender}>, size=${size}, nrcpt=${nrcpt}${rewriter.messageId ? `, message-id=${rewriter.messageId}` : ''}`,

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DeliveryRecipient } from '@postern/queue';
+import { countDelivery } from '@postern/metrics';
 import type { SMTPServerSession } from 'smtp-server';
 import type { MtaContext } from './context.js';
 import { DotStuffer } from './dot-stuffing.js';
@@ -47,6 +48,7 @@ export async function deliverLocally(ctx: MtaContext, session: SMTPServerSession
   const delay = (Date.now() - transaction.startedAt) / 1000;
   for (const result of results) {
     const status = result.reply.code === 250 ? 'sent' : result.reply.code < 500 ? 'deferred' : 'bounced';
+    countDelivery('lmtp', status, result.reply.enhanced);
     ctx.logger.info(
       { event: 'delivery', ...fields, to: result.recipient, orig_to: origin.get(result.recipient), relay, delay, delays: { lmtp: (Date.now() - started) / 1000 }, dsn: result.reply.enhanced ?? undefined, status, reply: describeReply(result.reply) },
       `${transaction.queueId}: to=<${result.recipient}>, orig_to=<${origin.get(result.recipient) ?? result.recipient}>, relay=${relay}, delay=${delay}, dsn=${result.reply.enhanced ?? ''}, status=${status} (${describeReply(result.reply)})`,

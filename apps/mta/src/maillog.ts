@@ -1,4 +1,5 @@
 import type { Logger } from '@postern/log';
+import { messagesRejected } from '@postern/metrics';
 import type { Verdict } from '@postern/smtp-policy';
 import type { SMTPServerSession } from 'smtp-server';
 import type { SmtpReply } from './replies.js';
@@ -31,6 +32,7 @@ export function logReject(
   details: { stage?: string; rule?: string; from?: string | null; to?: string | null },
 ): void {
   const fields = sessionFields(session);
+  messagesRejected.inc({ command, stage: details.stage ?? 'protocol' });
   logger.info(
     { event: 'reject', command, ...fields, stage: details.stage, rule: details.rule, code: reply.code, dsn: reply.enhanced, reply: reply.line, from: details.from ?? undefined, to: details.to ?? undefined },
     `${String(fields.queue_id)}: reject: ${command} from ${String(fields.client)}: ${reply.line}${details.from != null ? `; from=<${details.from}>` : ''}${details.to != null ? ` to=<${details.to}>` : ''}`,

@@ -25,7 +25,10 @@ const LISTEN_NOTES: Record<ListenService, string> = {
   imaps: 'IMAP over implicit TLS (Dovecot imaps)',
   pop3: 'POP3 with STLS (Dovecot pop3)',
   pop3s: 'POP3 over implicit TLS (Dovecot pop3s)',
-  http: 'autoconfig (Thunderbird config-v1.1.xml), health and metrics',
+  http: 'client autoconfiguration (Thunderbird, Outlook, Apple) and the MTA-STS policy',
+  https: 'the same over TLS with the [tls] certificate (MTA-STS policies are fetched over HTTPS only)',
+  metrics: 'Prometheus /metrics, /healthz and /readyz of postern start or postern mailstore; keep it on loopback or a private network',
+  mta_metrics: 'the same for postern mta when the MTA runs as a process of its own (split deployments)',
 };
 
 /**
@@ -125,6 +128,12 @@ tls_security_level = "may"
 # bind_address = "192.0.2.25"
 # relayhost: send everything through a smarthost (brackets: no MX lookup).
 # relayhost = "[smtp.example.net]:587"
+
+[mta_sts]
+# The MTA-STS policy served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (RFC 8461):
+# "testing" first, "enforce" once TLS-RPT reports are clean. mx = [] lists the hostname.
+mode = "testing"
+max_age = 604800
 
 [imap]
 # Dovecot disable_plaintext_auth = yes: no login before TLS.

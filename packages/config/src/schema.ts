@@ -87,7 +87,7 @@ function duration(noun: string, allowZero = false) {
 
 const ruleList = list(text('a rule name', 'a Postfix restriction such as "permit_mynetworks"'), 'Postfix restriction names');
 
-export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http'] as const;
+export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https', 'metrics', 'mta_metrics'] as const;
 export type ListenService = (typeof LISTEN_SERVICES)[number];
 
 /** SPEC §3: the well-known ports (RFC 8314 for submissions/imaps/pop3s), LMTP on loopback only. */
@@ -101,6 +101,11 @@ export const DEFAULT_LISTEN: Readonly<Record<ListenService, readonly string[]>> 
   pop3: ['0.0.0.0:110'],
   pop3s: ['0.0.0.0:995'],
   http: ['0.0.0.0:80'],
+  https: ['0.0.0.0:443'],
+  // Prometheus /metrics, /healthz and /readyz: loopback unless the postmaster opens it (9154: postfix_exporter's port).
+  metrics: ['127.0.0.1:9154'],
+  // The same for `postern mta` when it runs as a process of its own (its counters live there).
+  mta_metrics: ['127.0.0.1:9155'],
 };
 
 function listenList(service: ListenService) {
@@ -129,6 +134,9 @@ const listenShape = {
   pop3: listenList('pop3'),
   pop3s: listenList('pop3s'),
   http: listenList('http'),
+  https: listenList('https'),
+  metrics: listenList('metrics'),
+  mta_metrics: listenList('mta_metrics'),
 };
 
 const tlsShape = {
@@ -256,6 +264,14 @@ const contentFilterShape = {
   max_size: size('a size').prefault('2M'),
 };
 
+const mtaStsShape = {
+  // RFC 8461 §3.2: the policy's mode and max_age (seconds; at most 31557600); "testing" only reports, "enforce" refuses to deliver without TLS.
+  mode: oneOf(['enforce', 'testing', 'none']).default('testing'),
+  max_age: integer(1, 31557600, 'a max_age').default(604800),
+  // The policy's mx: patterns (e.g. "mail.example.com", "*.example.net"); [] lists the hostname.
+  mx: list(text('an MX pattern', 'a host name or *.domain, e.g. mail.example.com', (value) => isHostName(value.replace(/^\*\./, ''))), 'MX host names').default([]),
+};
+
 const loginShape = { allow_cleartext_auth: bool(false) };
 
 const authShape = {
@@ -296,6 +312,7 @@ const rootShape = {
   dkim: z.strictObject(dkimShape, section('dkim')).prefault({}),
   inbound: z.strictObject(inboundShape, section('inbound')).prefault({}),
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
+  mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
   imap: z.strictObject(loginShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   auth: z.strictObject(authShape, section('auth')).prefault({}),
@@ -315,6 +332,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   dkim: Object.keys(dkimShape),
   inbound: Object.keys(inboundShape),
   content_filter: Object.keys(contentFilterShape),
+  mta_sts: Object.keys(mtaStsShape),
   imap: Object.keys(loginShape),
   pop3: Object.keys(loginShape),
   auth: Object.keys(authShape),

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthCache, AuthThrottle } from '@postern/auth';
+import { authBans, authFailures } from '@postern/metrics';
 import type { Store, User } from '@postern/store';
 import { authenticateLogin } from './login.js';
 
@@ -54,9 +55,11 @@ export class LoginGuard {
       return { ok: true, user };
     }
     const after = this.throttle.fail(clientIp);
+    authFailures.inc({ service });
     logger.warn({ protocol: service, client: clientIp, user: username, event: 'auth_failed', failures: after.failures }, `auth failure from ${clientIp}`);
     if (after.banned) {
       const seconds = Math.ceil(after.remainingMs / 1000);
+      authBans.inc();
       logger.warn({ protocol: service, client: clientIp, event: 'auth_ban', seconds }, `ban ${clientIp} for ${seconds}s after repeated auth failures`);
     }
     // Dovecot's auth_failure_delay: a failure is answered late (a timer: other clients go on meanwhile).

@@ -1,4 +1,5 @@
 import type { PosternConfig } from '@postern/config';
+import { connections, sessionsOpen } from '@postern/metrics';
 import { ConnectionLimiter } from './connection-limit.js';
 
 /** Why a connection or a login was turned away. */
@@ -39,6 +40,7 @@ export class SessionSlots {
   close(): void {
     this.releaseAddress?.();
     this.releaseAddress = null;
+    if (this.releases.length > 0) sessionsOpen.dec({ service: this.service });
     for (const release of this.releases) release();
     this.releases = [];
   }
@@ -65,6 +67,8 @@ export class SessionLimits {
       releaseService();
       return 'address';
     }
+    connections.inc({ service });
+    sessionsOpen.inc({ service });
     return new SessionSlots(this, service, ip, releaseService, releaseAddress);
   }
 }

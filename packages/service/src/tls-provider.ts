@@ -92,6 +92,11 @@ export class TlsProvider {
     return this.defaultPair.fingerprint;
   }
 
+  /** Each pair in service with the end of its validity (`'*'` is the default pair): for the certificate-expiry metric. */
+  certificates(): { name: string; validTo: Date }[] {
+    return [...this.pairs].map(([name, pair]) => ({ name, validTo: new Date(pair.validTo) }));
+  }
+
   /** The pair for a server name: its own, a `*.parent` one, else the default (RFC 6066 §3: an unknown name still gets a handshake). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername) {

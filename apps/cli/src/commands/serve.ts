@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
+import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
 import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
@@ -44,8 +45,13 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   tls?.watch();
   let mailstore: Mailstore | null = null;
   let mta: Mta | null = null;
+  let http: HttpSide | null = null;
+  // /readyz: every listener bound, and not yet stopping.
+  let ready = false;
   // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
   const stopAll = async (): Promise<void> => {
+    ready = false;
+    await http?.close();
     await mta?.close();
     await mailstore?.close();
     tls?.close();
@@ -56,12 +62,15 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     // The mailstore's LMTP is up before the MTA accepts mail for it.
     if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard, tls });
     if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard, tls });
+    // Autoconfig and MTA-STS with the mailstore, whose clients they configure; metrics and health in every process.
+    http = await startHttp(config, store, logger, { tls, role, readiness: { listenersBound: () => ready } });
   } catch (err) {
     await stopAll();
     removeCrashPolicy();
     throw err;
   }
-  const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? [])].map((s) => s.description);
+  ready = true;
+  const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? []), ...(http?.listeners ?? [])].map((s) => s.description);
   logger.info({ services }, `postern ${role} ready`);
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
@@ -81,7 +90,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
 export function registerServe(program: Command): void {
   program
     .command('start')
-    .description('run every service in one process (MTA: SMTP 25/587/465; mailstore: LMTP, IMAP, POP3)')
+    .description('run every service in one process (MTA: SMTP 25/587/465; mailstore: LMTP, IMAP, POP3; HTTP: autoconfig, MTA-STS, metrics)')
     .action(async (_opts, cmd: Command) => serve('start', cmd.optsWithGlobals<GlobalOptions>()));
   program
     .command('mta')
@@ -89,6 +98,6 @@ export function registerServe(program: Command): void {
     .action(async (_opts, cmd: Command) => serve('mta', cmd.optsWithGlobals<GlobalOptions>()));
   program
     .command('mailstore')
-    .description('run the mailstore only: LMTP, IMAP and POP3 (the Dovecot role)')
+    .description('run the mailstore only: LMTP, IMAP and POP3 (the Dovecot role), with the HTTP side')
     .action(async (_opts, cmd: Command) => serve('mailstore', cmd.optsWithGlobals<GlobalOptions>()));
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '@postern/log';
+import { countDelivery } from '@postern/metrics';
 import type { RecipientOutcome } from '../types.js';
 
 const STATUS_WORD = { delivered: 'sent', deferred: 'deferred', bounced: 'bounced' } as const;
@@ -17,6 +18,7 @@ export function logOutcomes(logger: Logger, queueId: string, outcomes: readonly 
   for (const outcome of outcomes) {
     const status = STATUS_WORD[outcome.status];
     const relay = outcome.relay ?? 'none';
+    countDelivery('smtp', status, outcome.dsn);
     logger.info(
       { event: 'delivery', queue_id: queueId, to: outcome.address, relay, delay: Number(delay), dsn: outcome.dsn, status, reply: outcome.response },
       `${queueId}: to=<${outcome.address}>, relay=${relay}, delay=${delay}, dsn=${outcome.dsn}, status=${status} (${outcome.response})`,

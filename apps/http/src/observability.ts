@@ -1,0 +1,63 @@
+// The loopback site on listen.metrics: Prometheus /metrics, /healthz and /readyz.
+import type { Logger } from '@postern/log';
+import { EXPOSITION_CONTENT_TYPE, registry } from '@postern/metrics';
+import type { Store } from '@postern/store';
+import { type Route, text } from './reply.js';
+
+/** A store that does not answer within this is not ready. */
+const STORE_CHECK_MS = 2_000;
+
+export interface Readiness {
+  /** True once every configured listener is bound, false again when shutting down. */
+  listenersBound(): boolean;
+}
+
+async function storeAnswers(store: Store, hostname: string): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      store.getDomain(hostname),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${STORE_CHECK_MS} ms`)), STORE_CHECK_MS);
+      }),
+    ]);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function observabilityRoutes(store: Store, hostname: string, readiness: Readiness, logger: Logger): Map<string, Route> {
+  return new Map<string, Route>([
+    [
+      '/metrics',
+      {
+        methods: ['GET'],
+        async handle() {
+          const { text: body, failed } = await registry.render();
+          if (failed.length > 0) logger.warn({ event: 'metrics_collect_failed', metrics: failed }, `metrics not measured this scrape: ${failed.join(', ')}`);
+          return { status: 200, contentType: EXPOSITION_CONTENT_TYPE, body };
+        },
+      },
+    ],
+    // Liveness: the process answers.
+    ['/healthz', { methods: ['GET'], handle: async () => text(200, 'ok') }],
+    [
+      '/readyz',
+      {
+        methods: ['GET'],
+        async handle() {
+          if (!readiness.listenersBound()) return text(503, 'not ready: listeners not bound');
+          const problem = await storeAnswers(store, hostname);
+          if (problem !== null) {
+            logger.warn({ event: 'not_ready', reason: problem }, `readyz: the store does not answer: ${problem}`);
+            return text(503, `not ready: store: ${problem}`);
+          }
+          return text(200, 'ready');
+        },
+      },
+    ],
+  ]);
+}
