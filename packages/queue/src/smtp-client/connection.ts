@@ -39,6 +39,16 @@ const CONNECT_ERRORS: Readonly<Record<string, string>> = {
   EACCES: 'Permission denied',
 };
 
+/**
+ * The handshake completes whatever the certificate; `authorized` then says
+ * whether the chain ends at a trusted CA (`ca`, else the system store) and
+ * nothing more: the names are certificateProblem's to match, against the
+ * names the TLS level asks for rather than the SNI name.
+ */
+function unverifiedHandshake(ca: Buffer | undefined) {
+  return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...(ca !== undefined ? { ca } : {}) };
+}
+
 /** The error text of a failed socket, in the words of the C library as Postfix logs them. */
 function describeSocketError(error: NodeJS.ErrnoException): string {
   return (error.code !== undefined ? CONNECT_ERRORS[error.code] : undefined) ?? error.message;
@@ -80,7 +90,7 @@ export class SmtpConnection {
         socket = netConnect({ path: endpoint.path });
       } else if (options.implicitTls) {
         // The certificate is checked after the handshake, as the TLS level asks (certificateProblem).
-        const tlsOptions = { host: endpoint.host, port: endpoint.port, localAddress: options.localAddress, rejectUnauthorized: false, ...(options.ca !== undefined ? { ca: options.ca } : {}) };
+        const tlsOptions = { host: endpoint.host, port: endpoint.port, localAddress: options.localAddress, ...unverifiedHandshake(options.ca) };
         socket = tlsConnect(options.servername === null ? tlsOptions : { ...tlsOptions, servername: options.servername });
       } else {
         socket = netConnect({ host: endpoint.host, port: endpoint.port, localAddress: options.localAddress });
@@ -200,7 +210,7 @@ export class SmtpConnection {
     this.parser = new ReplyParser();
     this.ready = [];
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const options = { socket: plain, rejectUnauthorized: false, ...(ca !== undefined ? { ca } : {}) };
+      const options = { socket: plain, ...unverifiedHandshake(ca) };
       const socket = tlsConnect(servername === null ? options : { ...options, servername });
       const settle = (error: SmtpClientError | null) => {
         clearTimeout(timer);
