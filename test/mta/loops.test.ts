@@ -51,6 +51,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       for (const mta of [a, b]) {
         await mta.addUser('alice@example.com', PASSWORD);
         await mta.addUser('bob@example.com', PASSWORD);
+        await mta.addUser('carol@example.com', PASSWORD);
       }
     });
     after(async () => {
@@ -74,12 +75,27 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     it('refuses a message that already carries Delivered-To for its recipient: "mail forwarding loop", nothing stored', async () => {
       const looped = await send(a.ports.smtp, 'sender@example.org', ['bob@example.com'], message('been here', 'Again.', { 'Delivered-To': 'bob@example.com' }));
       assert.equal(looped.code, 554, looped.line);
-      assert.match(looped.line, /mail forwarding loop for bob@example\.com/);
+      assert.match(looped.line, /^554 5\.4\.6 .*mail forwarding loop for bob@example\.com/);
       assert.equal((await a.inbox('bob@example.com')).length, 0);
       // Delivered-To for someone else is no loop for bob.
       const other = await send(a.ports.smtp, 'sender@example.org', ['bob@example.com'], message('been elsewhere', 'Once.', { 'Delivered-To': 'carol@example.net' }));
       assert.equal(other.code, 250, other.line);
       assert.equal((await a.waitForInbox('bob@example.com', 1)).length, 1);
+    });
+
+    it('with another recipient in the transaction, the looping one is bounced once to the sender (null sender) and the other delivered', async () => {
+      const before = (await a.inbox('bob@example.com')).length;
+      const reply = await send(a.ports.smtp, 'carol@example.com', ['alice@example.com', 'bob@example.com'], message('half a loop', 'Again.', { 'Delivered-To': 'alice@example.com' }));
+      assert.equal(reply.code, 250, reply.line);
+      assert.equal((await a.waitForInbox('bob@example.com', before + 1)).length, before + 1);
+      const bounces = await a.waitForInbox('carol@example.com', 1, 15_000);
+      assert.equal(bounces.length, 1);
+      assert.match(bounces[0]!.raw, /^Return-Path: <>\r\n/);
+      assert.match(bounces[0]!.raw, /5\.4\.6/);
+      assert.match(bounces[0]!.raw, /554 5\.4\.6 <alice@example\.com> mail\s+forwarding loop for alice@example\.com/);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal((await a.inbox('carol@example.com')).length, 1, 'one bounce, no more');
+      assert.ok(!(await a.inbox('alice@example.com')).some((stored) => stored.raw.includes('half a loop')), 'alice got no copy');
     });
 
     it('a transport_maps loop between two instances stops at the hop limit with exactly one bounce to the sender', async () => {

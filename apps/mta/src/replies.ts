@@ -28,8 +28,6 @@ export class SmtpReply extends Error {
   }
 }
 
-/** A reply text that already starts with an enhanced status code (RFC 3463 §2: class.subject.detail). */
-export const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 const bracket = (address: string): string => `<${address}>`;
 
