@@ -155,6 +155,20 @@ for (const backendName of BACKENDS) {
       assert.match(await text(store, alice), /^Return-Path: <sender@remote\.example>\r\nDelivered-To: team@example\.com\r\n/);
     });
 
+    it('refuses a recipient the message was already delivered to (its Delivered-To) with 554 5.4.6 and delivers to the others', async () => {
+      // A copy this mailstore stored for alice comes back, e.g. forwarded round a loop: it carries Delivered-To: alice@example.com.
+      await client.send('sender@remote.example', ['alice@example.com'], sampleMessage({ subject: 'Round trip' }));
+      const stored = await text(store, (await inbox(store, 'alice@example.com')).at(-1)!);
+      assert.match(stored, /^Return-Path: .*\r\nDelivered-To: alice@example\.com\r\n/);
+      const before = await Promise.all(['alice@example.com', 'bob@example.com'].map(async (a) => (await inbox(store, a)).length));
+      const { rcpt, data } = await client.send('sender@remote.example', ['Alice@Example.com', 'bob@example.com'], stored);
+      assert.deepEqual(codes(rcpt), ['250 2.1.5', '250 2.1.5']);
+      assert.deepEqual(codes(data), ['554 5.4.6', '250 2.0.0']);
+      assert.match(data[0]!.raw, /^554 5\.4\.6 <Alice@Example\.com> mail forwarding loop for Alice@Example\.com/);
+      const after = await Promise.all(['alice@example.com', 'bob@example.com'].map(async (a) => (await inbox(store, a)).length));
+      assert.deepEqual(after, [before[0], before[1]! + 1]);
+    });
+
     it('delivers to the catch-all of a domain', async () => {
       const { rcpt, data } = await client.send('sender@remote.example', ['anything@example.org'], sampleMessage({ subject: 'Catch-all' }));
       assert.deepEqual(codes(rcpt), ['250 2.1.5']);

@@ -1,6 +1,6 @@
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
-import { ENHANCED_PREFIX, SmtpReply, replies } from './replies.js';
+import { SmtpReply, replies } from './replies.js';
 
 /**
  * smtp-server (3.21.6) has no hook before HELO/EHLO, DATA, AUTH or VRFY and
@@ -70,9 +70,8 @@ export function attachHooks(connection: SMTPConnection, gates: CommandGates, opt
 
   const send = connection.send.bind(connection);
   connection.send = (code, data, context) => {
-    // Our replies carry their own enhanced code; the library would prepend a second one.
-    const own = typeof data === 'string' && ENHANCED_PREFIX.test(data);
-    send(code, data, own ? false : context);
+    // Replies with their own enhanced code are sent as they are by PromptSMTPServer.
+    send(code, data, context);
     // smtpd_hard_error_limit: every 4xx/5xx counts; past the limit the client is dropped.
     if (code >= 400 && code !== 421 && ++errors === options.hardErrorLimit) {
       send(421, replies.tooManyErrors(options.hostname).message, false);

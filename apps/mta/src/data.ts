@@ -96,6 +96,8 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const refusal = async (): Promise<SmtpReply | null> => {
     if (stream.sizeExceeded || spool.overflowed) return new SmtpReply(552, '5.3.4', `Error: message file too big (limit ${ctx.config.smtpd.message_size_limit})`);
     if (filter.bareCount > 0 && ctx.config.smtpd.forbid_bare_newline === 'reject') return replies.bareNewline();
+    // RFC 5321 §6.3: a simple loop count of Received fields (ours included) against smtpd.hopcount_limit.
+    if (rewriter.received + 1 > ctx.config.smtpd.hopcount_limit) return replies.tooManyHops(rewriter.received + 1, ctx.config.smtpd.hopcount_limit);
     const verdict = await ctx.policy.evaluate('end_of_data', sessionFacts(session), ctx.env);
     logWarnings(ctx.logger, session, 'END-OF-MESSAGE', verdict);
     return verdict.action === 'reject' ? verdictReply(verdict) : null;

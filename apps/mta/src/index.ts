@@ -2,6 +2,7 @@ import { parseListenAddress, type PosternConfig } from '@postern/config';
 import type { LoginGuard } from '@postern/directory';
 import type { TlsProvider } from '@postern/service';
 import type { Logger } from '@postern/log';
+import { relayTlsWarning } from '@postern/queue';
 import type { Store } from '@postern/store';
 import { createContext, type MtaContext } from './context.js';
 import { startListener, type SmtpListener } from './listeners.js';
@@ -34,6 +35,8 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   if (!config.smtpd.helo_required || !config.smtpd.strict_rfc821_envelopes) {
     logger.warn('smtpd.helo_required = false and smtpd.strict_rfc821_envelopes = false are not supported: HELO/EHLO and <bracketed> addresses are always required');
   }
+  const relayTls = relayTlsWarning(config);
+  if (relayTls !== null) logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   const listeners: SmtpListener[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));

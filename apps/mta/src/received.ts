@@ -57,6 +57,8 @@ export class HeaderRewriter extends Transform {
   private passing = false;
   /** How many Received fields were dropped. */
   stripped = 0;
+  /** How many Received fields the client's header carried (the hop count, RFC 5321 §6.3), dropped or not. */
+  received = 0;
   /** The Message-ID field's value, for the log. */
   messageId: string | null = null;
 
@@ -117,6 +119,7 @@ export class HeaderRewriter extends Transform {
       if (!continuation) {
         const colon = line.indexOf(0x3a);
         field = colon > 0 ? line.subarray(0, colon).toString('latin1').trim().toLowerCase() : '';
+        if (field === 'received') this.received++;
         if (field === 'received' && this.stripReceived) this.stripped++;
         capturing = field === 'message-id' && this.messageId === null;
         if (capturing) this.messageId = '';

@@ -28,8 +28,6 @@ export class SmtpReply extends Error {
   }
 }
 
-/** A reply text that already starts with an enhanced status code (RFC 3463 §2: class.subject.detail). */
-export const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 const bracket = (address: string): string => `<${address}>`;
 
@@ -61,6 +59,8 @@ export const replies = {
   lookupFailed: (rcpt: string) => new SmtpReply(451, '4.3.0', `${bracket(rcpt)}: Temporary lookup failure`),
   encryptionRequired: () => new SmtpReply(530, '5.7.0', 'Must issue a STARTTLS command first'),
   // smtpd_forbid_bare_newline = reject (Postfix 3.9 wording).
+  // RFC 3463 X.4.6: routing loop detected.
+  tooManyHops: (hops: number, limit: number) => new SmtpReply(554, '5.4.6', `Too many hops: ${hops} Received fields, limit ${limit} (mail loop?)`),
   bareNewline: () => new SmtpReply(550, '5.5.2', 'Error: bare <CR> or <LF> received'),
   localError: () => new SmtpReply(451, '4.3.0', 'Error: local error in processing, try again later'),
   notReceived: () => new SmtpReply(451, '4.3.0', 'Error: message not received in full, nothing delivered'),

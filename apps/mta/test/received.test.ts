@@ -34,6 +34,13 @@ describe('HeaderRewriter', () => {
     }
   });
 
+  it('counts the header\'s Received fields (the hop count, RFC 5321 §6.3), stripped or kept, never those in the body', async () => {
+    for (const strip of [false, true]) {
+      for (const size of [1, 4, 1000]) assert.equal((await rewrite(MESSAGE, TRACE, strip, size)).rewriter.received, 2, `strip ${strip}, chunks of ${size}`);
+    }
+    assert.equal((await rewrite('RECEIVED: a\r\nreceived : b\r\nX-Received: c\r\n\r\n', '', false)).rewriter.received, 2);
+  });
+
   it('handles a message without a header, one without a body, and an empty one', async () => {
     assert.equal((await rewrite('\r\nbody only\r\n', TRACE, true)).text, `${TRACE}\r\nbody only\r\n`);
     assert.equal((await rewrite('Subject: x\r\nReceived: y\r\n', TRACE, true)).text, `${TRACE}Subject: x\r\n`);

@@ -99,6 +99,8 @@ mynetworks = ["127.0.0.0/8", "[::1]/128"]
 message_size_limit = "50M"
 # smtpd_recipient_limit
 recipient_limit = 100
+# hopcount_limit: more Received fields than this and the message is a loop (554 5.4.6).
+hopcount_limit = 50
 # smtpd_tls_security_level: "may" offers STARTTLS, "encrypt" requires it.
 tls_security_level = "may"
 # smtpd_tls_auth_only: no AUTH before TLS.
@@ -122,12 +124,19 @@ data_restrictions = []
 end_of_data_restrictions = []
 
 [smtp]
-# The sending side. smtp_tls_security_level:
+# The sending side. smtp_tls_security_level: "none", "may" (opportunistic),
+# "encrypt" (TLS required), "verify" (certificate chain and MX host name),
+# "secure" (certificate chain and the next-hop domain or relay host name).
 tls_security_level = "may"
+# smtp_tls_CAfile: CAs trusted at "verify"/"secure" (unset: the system store).
+# tls_CAfile = "/etc/ssl/certs/ca-certificates.crt"
 # smtp_bind_address: the local address outgoing connections come from.
 # bind_address = "192.0.2.25"
 # relayhost: send everything through a smarthost (brackets: no MX lookup).
 # relayhost = "[smtp.example.net]:587"
+# The relay host login goes only over a verified connection ("verify") unless
+# this says otherwise, e.g. "encrypt" for a relay without a trusted certificate.
+# relayhost_tls_security_level = "verify"
 
 [mta_sts]
 # The MTA-STS policy served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (RFC 8461):

@@ -117,6 +117,8 @@ function listenList(service: ListenService) {
 }
 
 const tlsLevel = oneOf(['may', 'encrypt', 'none']);
+// Postfix smtp_tls_security_level: the sending side adds the verified levels.
+const smtpTlsLevel = oneOf(['none', 'may', 'encrypt', 'verify', 'secure']);
 const path = (what: string) => text('a path', `the path of ${what}`);
 
 const storeShape = {
@@ -167,6 +169,8 @@ const smtpdShape = {
   mynetworks: list(text('a network', 'CIDR such as 192.168.0.0/16 or [2001:db8::]/32', (value) => parseNetwork(value) !== null), 'networks in CIDR form').default(['127.0.0.0/8', '[::1]/128']),
   message_size_limit: size('a size').prefault('50M'),
   recipient_limit: integer(1, 100000, 'a recipient limit').default(100),
+  // Postfix hopcount_limit: a message with more Received fields than this (ours included) is refused as a loop (RFC 5321 §6.3).
+  hopcount_limit: integer(1, 1000, 'a hop count').default(50),
   tls_security_level: tlsLevel.default('may'),
   tls_auth_only: bool(true),
   sasl_local_domain: text('a domain', 'the domain appended to logins without @, e.g. example.com', isHostName).optional(),
@@ -201,7 +205,12 @@ const smtpdShape = {
 };
 
 const smtpShape = {
-  tls_security_level: tlsLevel.default('may'),
+  // none | may (opportunistic) | encrypt (TLS required) | verify (chain and MX host name) | secure (chain and next-hop name).
+  tls_security_level: smtpTlsLevel.default('may'),
+  // Postfix smtp_tls_CAfile: the CAs trusted at verify/secure; unset: the system store.
+  tls_CAfile: path('a PEM file of trusted CA certificates').optional(),
+  // The level for smtp.relayhost; unset: tls_security_level, and AUTH only over a verified connection.
+  relayhost_tls_security_level: smtpTlsLevel.optional(),
   // Postfix smtp_bind_address / smtp_bind_address6.
   bind_address: text('an IP address', 'a local IPv4 or IPv6 address', (value) => isIP(value) !== 0).optional(),
   relayhost: text('a relay host', 'host, [host] or either with :port, e.g. [smtp.sendgrid.net]:587', isRelayHost).optional(),

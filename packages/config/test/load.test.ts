@@ -48,6 +48,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       mynetworks: ['127.0.0.0/8', '[::1]/128'],
       message_size_limit: 52428800,
       recipient_limit: 100,
+      hopcount_limit: 50,
       tls_security_level: 'may',
       tls_auth_only: true,
       recipient_delimiter: '+',
@@ -152,8 +153,14 @@ reject_code = 450
 [smtp]
 relayhost = "[smtp.example.net]:587"
 bind_address = "2001:db8::25"
+tls_security_level = "verify"
+tls_CAfile = "/etc/postern/relay-ca.pem"
+relayhost_tls_security_level = "encrypt"
 `),
   );
+  assert.equal(config.smtp.tls_security_level, 'verify');
+  assert.equal(config.smtp.tls_CAfile, '/etc/postern/relay-ca.pem');
+  assert.equal(config.smtp.relayhost_tls_security_level, 'encrypt');
   assert.deepEqual(config.listen.smtp, ['0.0.0.0:25', '[::]:25']);
   assert.deepEqual(config.listen.lmtp, ['unix:/run/postern/lmtp.sock', '[::1]:24']);
   assert.deepEqual(config.listen.http, []);
@@ -269,6 +276,8 @@ test('each kind of bad value names its key in one line', () => {
     ['[smtpd]\nmessage_size_limit = 0', 'smtpd.message_size_limit: 0 is not a size (expected a size above zero'],
     ['[smtpd]\nrecipient_limit = 0', 'smtpd.recipient_limit: 0 is not a recipient limit (expected a whole number from 1 to 100000)'],
     ['[smtpd]\nreject_code = 250', 'smtpd.reject_code: 250 is not a reject code (expected a whole number from 400 to 599)'],
+    ['[smtpd]\nhopcount_limit = 0', 'smtpd.hopcount_limit: 0 is not a hop count (expected a whole number from 1 to 1000)'],
+    ['[smtp]\ntls_security_level = "dane"', 'smtp.tls_security_level: "dane" is not a valid choice (expected one of "none", "may", "encrypt", "verify", "secure")'],
     ['[smtpd]\ntls_security_level = "maybe"', 'smtpd.tls_security_level: "maybe" is not a valid choice (expected one of "may", "encrypt", "none")'],
     ['[smtpd]\nrelay_restrictions = "permit_mynetworks"', 'smtpd.relay_restrictions: "permit_mynetworks" is not a list'],
     ['[smtpd]\nrecipient_delimiter = "@"', 'smtpd.recipient_delimiter: "@" is not a delimiter'],

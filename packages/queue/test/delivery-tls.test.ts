@@ -11,6 +11,9 @@ import { testConfig, testContext, testRequest } from './support/delivery-context
 import { startRemoteSmtp, type RemoteOptions, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 
 // This file's servers live on 127.0.0.60-79.
+
+// The relay hosts here have self-signed certificates: their level is lowered explicitly (delivery-tls-verify tests the default).
+const SELF_SIGNED_RELAY = 'relayhost_tls_security_level = "encrypt"';
 const HOSTS: Record<string, string> = {
   'tls.test': '127.0.0.60',
   'notls.test': '127.0.0.61',
@@ -114,7 +117,7 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
   test('logs in to a relay host after STARTTLS on a submission-style port with the configured password (AUTH PLAIN)', async () => {
     const relayPort = port + 1;
     const server = await remote('relay.test', { logins: { apikey: 's3cret' }, server: { authMethods: ['PLAIN', 'LOGIN'] } }, relayPort);
-    const cfg = config(`relayhost = "[127.0.0.63]:${relayPort}"\nrelayhost_username = "apikey"\nrelayhost_password = "s3cret"`);
+    const cfg = config(`relayhost = "[127.0.0.63]:${relayPort}"\nrelayhost_username = "apikey"\nrelayhost_password = "s3cret"\n${SELF_SIGNED_RELAY}`);
     const { ctx } = testContext({ config: cfg, dns: dns.address });
     const [outcome] = await deliver(ctx, testRequest(['someone@far-away.test']));
     assert.equal(outcome?.status, 'delivered');
@@ -128,7 +131,7 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
   test('logs in with AUTH LOGIN when the relay host offers only that', async () => {
     const loginPort = port + 1;
     const server = await remote('login.test', { logins: { user: 'pw' }, server: { authMethods: ['LOGIN'] } }, loginPort);
-    const cfg = config(`relayhost = "[127.0.0.67]:${loginPort}"\nrelayhost_username = "user"\nrelayhost_password = "pw"`);
+    const cfg = config(`relayhost = "[127.0.0.67]:${loginPort}"\nrelayhost_username = "user"\nrelayhost_password = "pw"\n${SELF_SIGNED_RELAY}`);
     const { ctx } = testContext({ config: cfg, dns: dns.address });
     const [outcome] = await deliver(ctx, testRequest(['x@far-away.test']));
     assert.equal(outcome?.status, 'delivered');
@@ -145,7 +148,7 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
     }
     const file = join(dir, 'relay-password');
     await writeFile(file, 'from-file\nsecond line is ignored\n');
-    const cfg = config(`relayhost = "[127.0.0.64]:465"\nrelayhost_username = "relayuser"\nrelayhost_password_file = "${file}"`);
+    const cfg = config(`relayhost = "[127.0.0.64]:465"\nrelayhost_username = "relayuser"\nrelayhost_password_file = "${file}"\n${SELF_SIGNED_RELAY}`);
     const { ctx } = testContext({ config: cfg, dns: dns.address });
     const [outcome] = await deliver(ctx, testRequest(['y@far-away.test']));
     assert.equal(outcome?.status, 'delivered');
@@ -161,7 +164,7 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
 
   test('defers with the server\'s reply when the relay host refuses the password', async () => {
     const server = remotes.find((s) => s.host === HOSTS['relay.test'])!;
-    const cfg = config(`relayhost = "[127.0.0.63]:${port + 1}"\nrelayhost_username = "apikey"\nrelayhost_password = "wrong"`);
+    const cfg = config(`relayhost = "[127.0.0.63]:${port + 1}"\nrelayhost_username = "apikey"\nrelayhost_password = "wrong"\n${SELF_SIGNED_RELAY}`);
     const { ctx } = testContext({ config: cfg, dns: dns.address });
     const before = server.messages.length;
     const [outcome] = await deliver(ctx, testRequest(['w@far-away.test']));
@@ -175,7 +178,8 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
   test('does not send credentials in cleartext: defers with 4.7.0', async () => {
     const clearPort = port + 2;
     const server = await remote('cleartext.test', { logins: { apikey: 's3cret' }, server: { hideSTARTTLS: true, allowInsecureAuth: true } }, clearPort);
-    const cfg = config(`relayhost = "[127.0.0.66]:${clearPort}"\nrelayhost_username = "apikey"\nrelayhost_password = "s3cret"`);
+    // Lowered to "may" so that the cleartext rule itself is what refuses (at the default the level would be "verify").
+    const cfg = config(`relayhost = "[127.0.0.66]:${clearPort}"\nrelayhost_username = "apikey"\nrelayhost_password = "s3cret"\nrelayhost_tls_security_level = "may"`);
     const { ctx } = testContext({ config: cfg, dns: dns.address });
     const [outcome] = await deliver(ctx, testRequest(['v@far-away.test']));
     assert.equal(outcome?.status, 'deferred');

@@ -4,6 +4,9 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import type { SMTPConnection, SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import { inSession, type SessionScope } from './session-scope.js';
 
+/** A reply text that already starts with an enhanced status code (RFC 3463 §2: class.subject.detail). */
+export const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+
 /**
  * smtp-server as Postern's SMTP and LMTP listeners run it:
  * - it greets at once, as Postfix's smtpd and Dovecot's LMTP do. The library
@@ -15,6 +18,8 @@ import { inSession, type SessionScope } from './session-scope.js';
  * - replies leave at once (TCP_NODELAY).
  * - every command (and the hooks it calls) runs in the session's scope, so the
  *   process-level policy can close just this session after an escaped error.
+ * - a reply text that starts with its own enhanced status code (RFC 3463,
+ *   e.g. "5.4.6 …") is sent as it is; the library would put its guess in front.
  * `attach` runs on each new connection before its greeting, for hooks.
  */
 export class PromptSMTPServer extends SMTPServer {
@@ -40,6 +45,8 @@ export class PromptSMTPServer extends SMTPServer {
     scope.session = connection.id;
     // After STARTTLS the connection reads from its TLS socket.
     scope.close = () => connection._socket.destroy();
+    const send = connection.send.bind(connection);
+    connection.send = (code, data, context) => send(code, data, typeof data === 'string' && ENHANCED_PREFIX.test(data) ? false : context);
     const onCommand = connection._onCommand.bind(connection);
     connection._onCommand = (command, callback) => inSession(scope, () => onCommand(command, callback));
     inSession(scope, () => {

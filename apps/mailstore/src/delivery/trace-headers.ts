@@ -1,3 +1,5 @@
+import { headerLength, parseHeaderFields } from '../message/index.js';
+
 /** The envelope facts a delivery agent records at the top of the message. */
 export interface TraceFields {
   /** The reverse-path of MAIL FROM; '' for the null sender. */
@@ -21,4 +23,14 @@ export function withTraceHeaders(raw: Buffer, fields: TraceFields): Buffer {
   const eol = lineEnding(raw);
   const lines = `Return-Path: <${fields.returnPath}>${eol}Delivered-To: ${fields.deliveredTo}${eol}`;
   return Buffer.concat([Buffer.from(lines, 'utf8'), raw]);
+}
+
+/**
+ * The addresses the message was already delivered to, from its Delivered-To
+ * fields (lower case, angle brackets dropped): Postfix local(8)'s loop check
+ * reads the same fields.
+ */
+export function deliveredToAddresses(raw: Buffer): Set<string> {
+  const fields = parseHeaderFields(raw.subarray(0, headerLength(raw)));
+  return new Set(fields.filter(([name]) => name === 'delivered-to').map(([, value]) => value.replace(/^<|>$/g, '').trim().toLowerCase()));
 }

@@ -30,6 +30,8 @@ export const replies = {
   mailboxFull: (rcpt: string) => new LmtpReply(452, `${bracket(rcpt)} Mailbox full: quota exceeded, try again later`),
   badAddress: (rcpt: string, reason: string) => new LmtpReply(501, `${bracket(rcpt)} Bad recipient address syntax: ${reason}`),
   duplicateRecipient: (rcpt: string) => new LmtpReply(503, `${bracket(rcpt)} Duplicate recipient in this transaction`),
+  // Postfix local(8)'s wording; RFC 3463 X.4.6: routing loop detected.
+  forwardingLoop: (rcpt: string) => new LmtpReply(554, `5.4.6 ${bracket(rcpt)} mail forwarding loop for ${rcpt}`),
   localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
   messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
   notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),

@@ -1,7 +1,7 @@
 import type { InFlight } from '@postern/service';
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { MailstoreContext } from '../context.js';
-import { deliverMessage, type RecipientOutcome } from '../delivery/index.js';
+import { deliveredToAddresses, deliverMessage, type RecipientOutcome } from '../delivery/index.js';
 import { headerLength, parseHeaderFields } from '../message/index.js';
 import { readMessage } from './data.js';
 import { acceptRecipient, type AcceptedRecipient } from './recipients.js';
@@ -110,7 +110,10 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     transactions.delete(session);
     // The replies follow the order of the accepted RCPT commands (RFC 2033 §4.2).
     const recipients = session.envelope.rcptTo.map((rcpt) => accepted?.get(recipientKey(rcpt.address)) ?? null);
-    const known = recipients.filter((recipient): recipient is AcceptedRecipient => recipient !== null);
+    // Postfix local(8): a message that already carries our Delivered-To for this recipient came round a forwarding loop (5.4.6).
+    const alreadyDelivered = deliveredToAddresses(raw);
+    const looping = (recipient: AcceptedRecipient): boolean => alreadyDelivered.has(recipientKey(recipient.address));
+    const known = recipients.filter((recipient): recipient is AcceptedRecipient => recipient !== null && !looping(recipient));
     const messageId = messageIdOf(raw);
     const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     let outcomes = new Map<AcceptedRecipient, RecipientOutcome>();
@@ -123,7 +126,12 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     announce([...outcomes.values()]);
     return session.envelope.rcptTo.map((rcpt, i) => {
       const recipient = recipients[i];
-      return recipient ? replyFor(session, recipient, outcomes.get(recipient), messageId) : replies.localError(rcpt.address);
+      if (recipient === null || recipient === undefined) return replies.localError(rcpt.address);
+      if (looping(recipient)) {
+        log.info({ session: session.id, rcpt: recipient.address, from: sender, messageId }, `${recipient.address}: mail forwarding loop (the message already has Delivered-To: ${recipient.address})`);
+        return replies.forwardingLoop(recipient.address);
+      }
+      return replyFor(session, recipient, outcomes.get(recipient), messageId);
     });
   };
 

@@ -5,14 +5,17 @@ import type { Credentials } from './credentials.js';
 import { envelopeFor } from './envelope.js';
 import { everyone, fromReply, ownFailure, replyFailure, type HostFailure, type HostResult } from './outcome.js';
 import type { Route } from './routes.js';
+import { atLeast, type TlsPolicy } from './tls-policy.js';
 
 /** How to talk to every server of one delivery. */
 export interface AttemptPlan {
   protocol: Protocol;
   /** smtp.helo_name ?? hostname */
   heloName: string;
-  /** smtp.tls_security_level; always "none" for LMTP. */
-  tlsLevel: 'may' | 'encrypt' | 'none';
+  /** The TLS level and what it asks of the certificate; always "none" for LMTP. */
+  tls: TlsPolicy;
+  /** smtp.tls_CAfile's certificates; undefined: the system store. */
+  ca: Buffer | undefined;
   /** The relay host login, or null. */
   credentials: Credentials | null;
   connectTimeoutMs: number;
@@ -58,6 +61,7 @@ export async function attemptRoute(request: DeliveryRequest, route: Route, plan:
       timeoutMs: plan.connectTimeoutMs,
       replyTimeoutMs: plan.replyTimeoutMs,
       peer: route.relay,
+      ca: plan.ca,
     });
   } catch (error) {
     if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
@@ -81,29 +85,36 @@ async function converse(session: SmtpSession, request: DeliveryRequest, route: R
   let hello = await session.hello(plan.heloName);
   if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
 
-  if (plan.protocol === 'smtp' && plan.tlsLevel !== 'none' && !session.secure) {
+  const { level } = plan.tls;
+  const required = atLeast(level, 'encrypt');
+  if (plan.protocol === 'smtp' && level !== 'none' && !session.secure) {
     if (startTls && session.capabilities.has('STARTTLS')) {
       let reply: SmtpReply;
       try {
-        reply = await session.startTls(servername);
+        reply = await session.startTls(servername, plan.ca);
       } catch (error) {
         // Postfix "may": a failed handshake is retried once in plaintext on the same host.
-        if (error instanceof SmtpClientError && error.kind === 'tls') return { kind: 'failed', failure: clientFailure(error, relay), retryPlaintext: plan.tlsLevel === 'may' };
+        if (error instanceof SmtpClientError && error.kind === 'tls') return { kind: 'failed', failure: clientFailure(error, relay), retryPlaintext: level === 'may' };
         throw error;
       }
       if (reply.code === 220) {
         hello = await session.hello(plan.heloName);
         if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
-      } else if (plan.tlsLevel === 'encrypt') {
+      } else if (required) {
         return failed(replyFailure(reply, relay));
       }
     }
-    if (plan.tlsLevel === 'encrypt' && !session.secure) return failed(ownFailure('4.7.4', `TLS is required, but was not offered by host ${relay}`, relay));
+    if (required && !session.secure) return failed(ownFailure('4.7.4', `TLS is required, but was not offered by host ${relay}`, relay));
   }
+  // Postfix "verify" matches the MX host name (the relay host's for a relay), "secure" the next hop itself.
+  const certificateNames = level === 'secure' ? plan.tls.secureNames : [route.name];
+  const problem = plan.protocol === 'smtp' && session.secure ? session.connection.certificateProblem(certificateNames) : 'no TLS';
+  if (atLeast(level, 'verify') && problem !== null) return failed(ownFailure('4.7.5', `${problem} for host ${relay} at smtp.tls_security_level = "${level}"`, relay));
 
   // RFC 4954: the relay host login; a server that offers no AUTH is used without it, as Postfix does.
   if (plan.credentials !== null && session.capabilities.has('AUTH')) {
     if (!session.secure) return failed(ownFailure('4.7.0', `not sending credentials in cleartext to host ${relay} (no TLS)`, relay));
+    if (problem !== null && !plan.tls.authOverUnverified) return failed(ownFailure('4.7.5', `not sending credentials to host ${relay}: ${problem}`, relay));
     const offered = session.capabilities.authMechanisms;
     const mechanism = (['PLAIN', 'LOGIN'] as const).find((name) => offered.includes(name));
     if (mechanism === undefined) return failed(ownFailure('4.7.0', `SASL authentication failed; host ${relay} offers no mechanism we have (${offered.join(' ') || 'none'}; we have PLAIN LOGIN)`, relay));

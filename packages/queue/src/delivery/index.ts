@@ -8,6 +8,7 @@ export { nextHopFor, nextHopKey, parseNextHop } from './next-hop.js';
 export type { NextHop } from './next-hop.js';
 export { isLmtpRelay, lmtpRelay } from './lmtp.js';
 export { xtext } from './envelope.js';
+export { relayTlsWarning } from './tls-policy.js';
 
 /**
  * The delivery agent: local domains over LMTP to the mailstore, everything

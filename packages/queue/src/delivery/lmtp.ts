@@ -31,7 +31,8 @@ export async function deliverLmtp(ctx: DeliveryContext, request: DeliveryRequest
   const result = await attemptRoute(request, route, {
     protocol: 'lmtp',
     heloName: config.smtp.helo_name ?? config.hostname,
-    tlsLevel: 'none',
+    tls: { level: 'none', secureNames: [], authOverUnverified: false },
+    ca: undefined,
     credentials: null,
     connectTimeoutMs: config.smtp.connect_timeout,
     replyTimeoutMs: config.smtp.timeout,

@@ -4,6 +4,7 @@ import { relayCredentials, type Credentials } from './credentials.js';
 import { nextHopFor } from './next-hop.js';
 import { everyone, ownFailure, type HostFailure } from './outcome.js';
 import { resolveRoutes } from './routes.js';
+import { tlsPolicyFor, trustedCas } from './tls-policy.js';
 
 /**
  * Delivery to a remote domain (Postfix smtp(8)): the next hop from
@@ -25,13 +26,22 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
     }
   }
 
+  const tls = tlsPolicyFor(config, hop, credentials !== null);
+  let ca: Buffer | undefined;
+  try {
+    ca = tls.level === 'none' ? undefined : await trustedCas(config);
+  } catch (error) {
+    return everyone(request.recipients, 'deferred', ownFailure('4.3.5', (error as Error).message, null));
+  }
+
   const routing = await resolveRoutes(config, ctx.resolver, hop);
   if (routing.kind === 'failed') return everyone(request.recipients, routing.status, routing.failure);
 
   const plan: AttemptPlan = {
     protocol: 'smtp',
     heloName: config.smtp.helo_name ?? config.hostname,
-    tlsLevel: config.smtp.tls_security_level,
+    tls,
+    ca,
     credentials,
     connectTimeoutMs: config.smtp.connect_timeout,
     replyTimeoutMs: config.smtp.timeout,

@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { SmtpClientError, type SmtpFailureKind } from './errors.js';
 import { ReplyParser, type SmtpReply } from './reply.js';
+import { certificateProblem } from './verify.js';
 
 /** Where the server listens: a TCP host and port, or a unix socket (LMTP). */
 export type Endpoint = { host: string; port: number } | { path: string };
@@ -18,6 +19,8 @@ export interface ConnectOptions {
   timeoutMs: number;
   /** "mx.example.net[127.0.0.5]:25", as messages name the server. */
   peer: string;
+  /** smtp.tls_CAfile's certificates; undefined: the system store. */
+  ca?: Buffer | undefined;
 }
 
 interface Waiter {
@@ -35,6 +38,16 @@ const CONNECT_ERRORS: Readonly<Record<string, string>> = {
   ENOENT: 'No such file or directory',
   EACCES: 'Permission denied',
 };
+
+/**
+ * The handshake completes whatever the certificate; `authorized` then says
+ * whether the chain ends at a trusted CA (`ca`, else the system store) and
+ * nothing more: the names are certificateProblem's to match, against the
+ * names the TLS level asks for rather than the SNI name.
+ */
+function unverifiedHandshake(ca: Buffer | undefined) {
+  return { rejectUnauthorized: false, checkServerIdentity: () => undefined, ...(ca !== undefined ? { ca } : {}) };
+}
 
 /** The error text of a failed socket, in the words of the C library as Postfix logs them. */
 function describeSocketError(error: NodeJS.ErrnoException): string {
@@ -76,7 +89,8 @@ export class SmtpConnection {
       if ('path' in endpoint) {
         socket = netConnect({ path: endpoint.path });
       } else if (options.implicitTls) {
-        const tlsOptions = { host: endpoint.host, port: endpoint.port, localAddress: options.localAddress, rejectUnauthorized: false };
+        // The certificate is checked after the handshake, as the TLS level asks (certificateProblem).
+        const tlsOptions = { host: endpoint.host, port: endpoint.port, localAddress: options.localAddress, ...unverifiedHandshake(options.ca) };
         socket = tlsConnect(options.servername === null ? tlsOptions : { ...tlsOptions, servername: options.servername });
       } else {
         socket = netConnect({ host: endpoint.host, port: endpoint.port, localAddress: options.localAddress });
@@ -115,6 +129,12 @@ export class SmtpConnection {
   /** True once TLS is on (implicit or after STARTTLS). */
   get secure(): boolean {
     return this.secureNow;
+  }
+
+  /** Why the server's certificate does not pass Postfix's verify/secure check for `names`, or null when it does; "no TLS" in plaintext. */
+  certificateProblem(names: readonly string[]): string | null {
+    if (!this.secureNow) return 'no TLS';
+    return certificateProblem(this.socket as TLSSocket, names);
   }
 
   /** The negotiated TLS protocol and cipher, for the log ("TLSv1.3 TLS_AES_256_GCM_SHA384"); null in plaintext. */
@@ -179,17 +199,18 @@ export class SmtpConnection {
   /**
    * RFC 3207 §4.2: after the server's 220 to STARTTLS, the TLS handshake on the
    * same socket. Anything the server sent in plaintext after its 220 is thrown
-   * away (it could be an injected reply). No certificate check: opportunistic
-   * TLS (RFC 7435 §3).
+   * away (it could be an injected reply). The handshake completes whatever the
+   * certificate (opportunistic TLS, RFC 7435 §3); the caller checks it with
+   * certificateProblem when its level asks for it, against `ca`.
    */
-  async startTls(servername: string | null, timeoutMs: number): Promise<void> {
+  async startTls(servername: string | null, timeoutMs: number, ca?: Buffer): Promise<void> {
     const plain = this.socket;
     this.detach(plain);
     plain.on('error', () => undefined);
     this.parser = new ReplyParser();
     this.ready = [];
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const options = { socket: plain, rejectUnauthorized: false };
+      const options = { socket: plain, ...unverifiedHandshake(ca) };
       const socket = tlsConnect(servername === null ? options : { ...options, servername });
       const settle = (error: SmtpClientError | null) => {
         clearTimeout(timer);

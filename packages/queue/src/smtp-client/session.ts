@@ -106,10 +106,10 @@ export class SmtpSession {
    * 'tls' when it fails). The caller says EHLO again: §4.2 voids what the
    * server said before.
    */
-  async startTls(servername: string | null): Promise<SmtpReply> {
+  async startTls(servername: string | null, ca?: Buffer): Promise<SmtpReply> {
     const reply = await this.command('STARTTLS', 'sending STARTTLS');
     if (reply.code !== 220) return reply;
-    await this.connection.startTls(servername, this.replyTimeoutMs);
+    await this.connection.startTls(servername, this.replyTimeoutMs, ca);
     this.capabilities = new Capabilities();
     this.helloVerb = null;
     return reply;
