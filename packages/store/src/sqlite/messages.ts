@@ -275,33 +275,23 @@ export function readJournal(db: SqliteDb, mailboxId: MailboxId, since: ModSeq, l
   });
 }
 
-/** Entries deleted per write transaction, so that pruning a large journal never holds the lock for long. */
-const PRUNE_BATCH = 2000;
+/** Entries deleted per write transaction, so that pruning a large journal never holds the lock (or the event loop) for long. */
+const PRUNE_BATCH = 1000;
 
 /** Journal retention: per mailbox, the prefix of entries written before `before`, except the newest entry. */
 export async function pruneJournal(db: SqliteDb, before: Date): Promise<number> {
   const cutoff = before.getTime();
-  const mailboxes = db.all<{ id: MailboxId }>('SELECT id FROM mailboxes WHERE highest_modseq > 0');
+  const mailboxes = db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > 1');
   let pruned = 0;
-  for (const { id } of mailboxes) {
+  for (const { id, highest } of mailboxes) {
+    const newestOld = db.one<{ modseq: number | null }>('SELECT MAX(modseq) AS modseq FROM journal WHERE mailbox_id = ? AND written_at < ?', id, cutoff)?.modseq ?? null;
+    if (newestOld === null) continue;
+    // highest_modseq only grows, so the entry that was newest when we looked stays kept.
+    const upto = Math.min(newestOld, highest - 1);
     for (;;) {
-      const deleted = db.write(() => {
-        const bound = db.one<{ upto: number | null; highest: number }>(
-          'SELECT (SELECT MAX(modseq) FROM journal WHERE mailbox_id = ? AND written_at < ?) AS upto, highest_modseq AS highest FROM mailboxes WHERE id = ?',
-          id,
-          cutoff,
-          id,
-        );
-        if (!bound || bound.upto === null) return 0;
-        const upto = Math.min(bound.upto, bound.highest - 1);
-        return db.run(
-          'DELETE FROM journal WHERE mailbox_id = ? AND modseq IN (SELECT modseq FROM journal WHERE mailbox_id = ? AND modseq <= ? ORDER BY modseq LIMIT ?)',
-          id,
-          id,
-          upto,
-          PRUNE_BATCH,
-        );
-      });
+      const deleted = db.write(() =>
+        db.run('DELETE FROM journal WHERE mailbox_id = ? AND modseq IN (SELECT modseq FROM journal WHERE mailbox_id = ? AND modseq <= ? ORDER BY modseq LIMIT ?)', id, id, upto, PRUNE_BATCH),
+      );
       pruned += deleted;
       if (deleted < PRUNE_BATCH) break;
       // Let the sessions of this process run between batches (better-sqlite3 is synchronous).
