@@ -8,7 +8,14 @@ export type RecipientRoute =
    * One of our domains: its local mailboxes (LMTP recipient addresses) and,
    * for an alias that forwards off-site, the remote targets (queued, ARC-sealed).
    */
-  | { kind: 'local'; mailboxes: string[]; remote: string[]; unknownTargets: string[] }
+  | {
+      kind: 'local';
+      mailboxes: string[];
+      remote: string[];
+      unknownTargets: string[];
+      /** The expansion forwards off-site (ARC-sealed), also when the mailstore queues those targets itself. */
+      forwarded: boolean;
+    }
   /** Not one of our domains: relaying (the policy already decided it may). */
   | { kind: 'remote' }
   /** A local domain without such a user, alias or catch-all. */
@@ -29,7 +36,7 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
   if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: 'unknown' };
   const mailboxes = resolution.local.map((delivery) => mailboxAddress(delivery, delimiter));
   const forwarded = resolution.remote.length > 0 ? await forwardedByMailstore(ctx.store, mailboxes, delimiter) : new Set<string>();
-  return { kind: 'local', mailboxes, remote: resolution.remote.filter((target) => !forwarded.has(target)), unknownTargets: resolution.unknown };
+  return { kind: 'local', mailboxes, remote: resolution.remote.filter((target) => !forwarded.has(target)), unknownTargets: resolution.unknown, forwarded: resolution.remote.length > 0 };
 }
 
 /**
