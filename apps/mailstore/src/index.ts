@@ -5,6 +5,7 @@ import type { Logger } from '@postern/log';
 import type { Store } from '@postern/store';
 import { createContext, type MailstoreContext } from './context.js';
 import { startImap } from './imap/index.js';
+import { JournalRetention } from './journal-retention.js';
 import { startLmtp } from './lmtp/index.js';
 import { startPop3 } from './pop3/index.js';
 import type { ProtocolService, StartService } from './service.js';
@@ -30,7 +31,10 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
   const context = createContext(config, store, logger, options.guard, ownTls ? undefined : options.tls);
   if (ownTls) context.tls?.watch();
   const services: ProtocolService[] = [];
+  const retention = new JournalRetention(store, logger.child({ service: 'journal' }), config.imap.journal_retention);
+  retention.start();
   const close = async (): Promise<void> => {
+    await retention.stop();
     await Promise.all(services.splice(0).map((s) => s.close()));
     if (ownTls) context.tls?.close();
   };

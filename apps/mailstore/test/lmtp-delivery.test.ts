@@ -1,5 +1,6 @@
 // LMTP delivery (RFC 2033) into a real store, on sqlite and on mongodb, driven over a raw socket.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { addAlias, addDomain, addUser } from '@postern/directory';
 import type { BlobHash, MessageRecord, Store, User } from '@postern/store';
@@ -177,17 +178,40 @@ for (const backendName of BACKENDS) {
       assert.equal(messages.at(-1)?.headers.subject, 'Catch-all');
     });
 
-    it('delivers the local targets of an alias and logs its remote targets as not delivered here', async () => {
+    it('delivers the local targets of an alias and queues its remote targets before the 250 (RFC 2033 §4.2)', async () => {
       const before = (await inbox(store, 'carol@example.com')).length;
+      const queued = new Set((await store.listQueue()).map((entry) => entry.id));
       const { rcpt, data } = await client.send('sender@remote.example', ['fwd@example.com', 'offsite@example.com'], sampleMessage({ subject: 'Forward' }));
       assert.deepEqual(codes(rcpt), ['250 2.1.5', '250 2.1.5']);
       assert.deepEqual(codes(data), ['250 2.0.0', '250 2.0.0']);
+      assert.match(data[1]!.raw, /<offsite@example\.com> Ok: queued as \S+ for forwarding/);
       assert.equal((await inbox(store, 'carol@example.com')).length, before + 1);
-      const notDelivered = lmtp.logs.filter((l) => l['level'] === 'warn' && Array.isArray(l['remote']) && (l['remote'] as string[]).includes('someone@remote.example'));
-      assert.deepEqual(
-        notDelivered.map((l) => l['rcpt']),
-        ['fwd@example.com', 'offsite@example.com'],
-      );
+      // One queue entry, the shared target once, its ORCPT naming the first alias that reached it (RFC 3461 §4.2).
+      const entries = (await store.listQueue()).filter((entry) => !queued.has(entry.id));
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0]!.from, 'sender@remote.example');
+      assert.deepEqual(entries[0]!.recipients.map((r) => [r.address, r.orcpt]), [['someone@remote.example', 'rfc822;fwd@example.com']]);
+      const content = Buffer.concat(await Promise.all(entries[0]!.parts.map(async (hash) => (await store.getBlob(hash))!))).toString('utf8');
+      assert.match(content, /^Subject: Forward$/m);
+      const logged = lmtp.logs.filter((l) => l['queue_id'] === entries[0]!.id).map((l) => l['rcpt']);
+      assert.deepEqual(logged, ['fwd@example.com', 'offsite@example.com']);
+      await store.deleteQueueEntry(entries[0]!.id);
+    });
+
+    it('answers 451 4.3.0 for the forwarding recipients when the queue write fails, 250 for the others', { skip: backendName === 'sqlite' ? false : 'a store write that fails on demand needs a SQLite trigger' }, async () => {
+      const path = backend.lastStoreOptions?.path;
+      assert.ok(path);
+      const sqlite = (sql: string) => execFileSync('sqlite3', [path, sql]);
+      // A real failure of the store's queue write (as a full disk would give), not a mock.
+      sqlite("CREATE TRIGGER queue_full BEFORE INSERT ON queue BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+      try {
+        const { data } = await client.send('sender@remote.example', ['offsite@example.com', 'alice@example.com'], sampleMessage({ subject: 'Queue full' }));
+        assert.deepEqual(codes(data), ['451 4.3.0', '250 2.0.0']);
+        assert.ok(lmtp.logs.some((l) => /queue file write error/.test(String(l['msg']))));
+        assert.deepEqual((await store.listQueue()).filter((entry) => entry.recipients.some((r) => r.address === 'someone@remote.example')), []);
+      } finally {
+        sqlite('DROP TRIGGER queue_full;');
+      }
     });
 
     it('answers 451 4.3.0 at RCPT for an alias loop in the store, and logs it', async () => {

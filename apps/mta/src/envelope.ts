@@ -129,7 +129,7 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
           if (route.unknownTargets.length > 0) {
             ctx.logger.warn({ event: 'alias_unknown_targets', ...sessionFields(session), to: rcpt, unknown: route.unknownTargets }, `${rcpt}: alias targets lead nowhere: ${route.unknownTargets.join(', ')}`);
           }
-          transaction.recipients.set(address.address.toLowerCase(), { ...accepted, mailboxes: route.mailboxes, remote: route.remote, forwarded: route.remote.length > 0 });
+          transaction.recipients.set(address.address.toLowerCase(), { ...accepted, mailboxes: route.mailboxes, remote: route.remote, forwarded: route.forwarded });
           return callback();
       }
     })().catch((err: unknown) => {

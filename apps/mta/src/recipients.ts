@@ -8,7 +8,14 @@ export type RecipientRoute =
    * One of our domains: its local mailboxes (LMTP recipient addresses) and,
    * for an alias that forwards off-site, the remote targets (queued, ARC-sealed).
    */
-  | { kind: 'local'; mailboxes: string[]; remote: string[]; unknownTargets: string[] }
+  | {
+      kind: 'local';
+      mailboxes: string[];
+      remote: string[];
+      unknownTargets: string[];
+      /** The expansion forwards off-site (ARC-sealed), also when the mailstore queues those targets itself. */
+      forwarded: boolean;
+    }
   /** Not one of our domains: relaying (the policy already decided it may). */
   | { kind: 'remote' }
   /** A local domain without such a user, alias or catch-all. */
@@ -27,7 +34,23 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
   const delimiter = ctx.config.smtpd.recipient_delimiter;
   const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
   if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: 'unknown' };
-  return { kind: 'local', mailboxes: resolution.local.map((delivery) => mailboxAddress(delivery, delimiter)), remote: resolution.remote, unknownTargets: resolution.unknown };
+  const mailboxes = resolution.local.map((delivery) => mailboxAddress(delivery, delimiter));
+  const forwarded = resolution.remote.length > 0 ? await forwardedByMailstore(ctx.store, mailboxes, delimiter) : new Set<string>();
+  return { kind: 'local', mailboxes, remote: resolution.remote.filter((target) => !forwarded.has(target)), unknownTargets: resolution.unknown, forwarded: resolution.remote.length > 0 };
+}
+
+/**
+ * The remote targets the mailstore's LMTP queues itself when it expands the
+ * mailbox addresses we hand it (an alias that lists itself: "keep a copy and
+ * forward"). They are left to it, so that each target gets one copy, and
+ * the forward follows the mailbox delivery (retried with it from the queue).
+ */
+async function forwardedByMailstore(store: Store, mailboxes: string[], delimiter: string): Promise<Set<string>> {
+  const targets = new Set<string>();
+  for (const mailbox of mailboxes) {
+    for (const target of (await resolveRecipient(store, mailbox, { recipientDelimiter: delimiter })).remote) targets.add(target);
+  }
+  return targets;
 }
 
 /**

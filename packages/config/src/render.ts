@@ -147,6 +147,9 @@ max_age = 604800
 [imap]
 # Dovecot disable_plaintext_auth = yes: no login before TLS.
 allow_cleartext_auth = false
+# The change journal (CONDSTORE/IDLE) keeps this long; a client asking from
+# before it gets a full resync of the mailbox instead.
+journal_retention = "30d"
 
 [pop3]
 allow_cleartext_auth = false

@@ -283,6 +283,13 @@ const mtaStsShape = {
 
 const loginShape = { allow_cleartext_auth: bool(false) };
 
+const imapShape = {
+  ...loginShape,
+  // Change journal retention (RFC 7162 CONDSTORE/IDLE resync): older entries are pruned; a
+  // session or client asking from before the window gets a full resync, never a partial answer.
+  journal_retention: duration('a retention period').prefault('30d'),
+};
+
 const authShape = {
   // Dovecot's auth_cache_ttl: a verified password is remembered this long (0: no cache). A
   // `user passwd` anywhere makes every earlier entry for the user miss at once.
@@ -322,7 +329,7 @@ const rootShape = {
   inbound: z.strictObject(inboundShape, section('inbound')).prefault({}),
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
-  imap: z.strictObject(loginShape, section('imap')).prefault({}),
+  imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   auth: z.strictObject(authShape, section('auth')).prefault({}),
   limits: z.strictObject(limitsShape, section('limits')).prefault({}),
@@ -342,7 +349,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   inbound: Object.keys(inboundShape),
   content_filter: Object.keys(contentFilterShape),
   mta_sts: Object.keys(mtaStsShape),
-  imap: Object.keys(loginShape),
+  imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
   auth: Object.keys(authShape),
   limits: Object.keys(limitsShape),

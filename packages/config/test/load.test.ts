@@ -88,7 +88,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     inbound: { authenticate: true, dmarc_reject: true, dmarc_quarantine: true },
     content_filter: { scanner: 'none', timeout: 30_000, max_size: 2 * 1024 * 1024 },
     mta_sts: { mode: 'testing', max_age: 604_800, mx: [] },
-    imap: { allow_cleartext_auth: false },
+    imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
     auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000 },
     limits: {
@@ -284,6 +284,9 @@ test('each kind of bad value names its key in one line', () => {
     ['[smtp]\nrelayhost = "[smtp.example.net]:70000"', 'smtp.relayhost: "[smtp.example.net]:70000" is not a relay host'],
     ['[smtp]\nbind_address = "eth0"', 'smtp.bind_address: "eth0" is not an IP address'],
     ['[imap]\nallow_cleartext_auth = 1', 'imap.allow_cleartext_auth: 1 is not a boolean (expected true or false)'],
+    ['[imap]\njournal_retention = "a month"', 'imap.journal_retention: "a month" is not a retention period'],
+    ['[imap]\njournal_retention = 0', 'imap.journal_retention: 0 is not a retention period (expected a time above zero'],
+    ['[pop3]\njournal_retention = "30d"', 'pop3.journal_retention'],
     ['[limits]\nban_seconds = -1', 'limits.ban_seconds: -1 is not a ban duration'],
     ['[limits]\nmax_connections_per_ip = 2.5', 'limits.max_connections_per_ip: 2.5 is not a connection limit'],
     ['[limits]\nmail_max_userip_connections = 0', 'limits.mail_max_userip_connections: 0 is not a connection limit'],
@@ -336,4 +339,10 @@ test('[auth] takes "0s" to turn the auth cache and the failure delay off, and ke
   assert.equal(config.limits.smtpd_client_connection_count_limit, 7);
   assert.equal(config.limits.max_connections_per_service, 99);
   assert.equal(config.limits.max_connections_per_ip, 20, 'the pre-login limit keeps its old key and default');
+});
+
+test('[imap] journal_retention takes a duration: "7d" is seven days in milliseconds', () => {
+  const config = loadConfig(writeConfig('hostname = "mail.example.com"\n[imap]\njournal_retention = "7d"\n'));
+  assert.equal(config.imap.journal_retention, 7 * 86_400_000);
+  assert.equal(config.pop3.allow_cleartext_auth, false);
 });

@@ -1,5 +1,5 @@
 /** What went wrong in a store call, in terms a caller can act on. */
-export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota';
+export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota' | 'journal_pruned';
 
 export class StoreError extends Error {
   constructor(
@@ -23,5 +23,23 @@ export class StoreNotFoundError extends StoreError {
   constructor(message: string) {
     super('not_found', message);
     this.name = 'StoreNotFoundError';
+  }
+}
+
+/**
+ * readJournal was asked for changes after a MODSEQ whose successors were
+ * pruned (journal retention): the journal cannot answer exactly, so the caller
+ * resynchronises from the mailbox's current state instead (RFC 7162 §3.1:
+ * never an incomplete answer).
+ */
+export class JournalPrunedError extends StoreError {
+  constructor(
+    readonly mailboxId: string,
+    readonly since: number,
+    /** The oldest MODSEQ the journal still holds for the mailbox. */
+    readonly oldestKept: number,
+  ) {
+    super('journal_pruned', `journal of mailbox ${mailboxId}: changes after modseq ${since} were pruned (oldest kept: ${oldestKept})`);
+    this.name = 'JournalPrunedError';
   }
 }

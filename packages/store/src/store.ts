@@ -118,8 +118,17 @@ export interface Store {
   moveMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult>;
   /** Removes messages, journals one `expunge` per UID, releases blobs and user storage. Returns the expunged UIDs. */
   expungeMessages(mailboxId: MailboxId, uids: Uid[]): Promise<Uid[]>;
-  /** Journal entries with modseq > since, in modseq order. */
+  /**
+   * Journal entries with modseq > since, in modseq order. Throws JournalPrunedError when
+   * entries after `since` were pruned (pruneJournal): the caller must resync from the messages.
+   */
   readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]>;
+  /**
+   * Journal retention: deletes, per mailbox, the entries written before `before` — always
+   * a prefix in MODSEQ order, and never the mailbox's newest entry (openers check that the
+   * journal reached the highest MODSEQ). Returns how many entries went.
+   */
+  pruneJournal(before: Date): Promise<number>;
 
   /* blobs (content-addressed, reference-counted) --------------------------- */
   /** Stores the bytes once by SHA-256 and adds one reference. */

@@ -1,9 +1,10 @@
 // The notifier imap-core asks for changes: the store's journal, polled, plus in-process fan-out.
 import type { Logger } from '@postern/log';
-import type { JournalEntry, MailboxId, Store } from '@postern/store';
+import { JournalPrunedError, type JournalEntry, type MailboxId, type Store } from '@postern/store';
 import type { MailboxChanges } from '../mailbox-changes.js';
 import type { ImapSession } from './imap-core.js';
 import { claimNew } from './recent.js';
+import { resyncUpdates } from './resync.js';
 
 type Listener = (message?: { command: 'DROP'; mailbox: string }) => void;
 
@@ -157,12 +158,20 @@ export class JournalNotifier {
 
   /** The journal since `since` as imap-core's updates; the new messages are claimed for the session's \Recent first. */
   private async updatesFor(session: ImapSession | null, mailboxId: MailboxId, since: number): Promise<ImapUpdate[]> {
-    const entries = await this.store.readJournal(mailboxId, since, this.batch);
-    const appended = entries.filter((entry) => entry.kind === 'append').map((entry) => entry.uid);
+    let updates: ImapUpdate[];
+    try {
+      updates = (await this.store.readJournal(mailboxId, since, this.batch)).map((entry) => this.toUpdate(entry));
+    } catch (err) {
+      if (!(err instanceof JournalPrunedError) || !session || !session.selected || session.selected.mailbox !== mailboxId) throw err;
+      // The session's position is older than the journal keeps (imap.journal_retention): resync it whole.
+      updates = await resyncUpdates(this.store, mailboxId, since, session.selected.uidList);
+      this.logger.info({ session: session.id, mailbox: mailboxId, since, oldestKept: err.oldestKept, updates: updates.length }, `imap session ${session.id}: journal pruned after modseq ${since}, full resync (${updates.length} updates)`);
+    }
+    const appended = updates.filter((update) => update.command === 'EXISTS').map((update) => update.uid);
     if (session && appended.length > 0 && session.selected && session.selected.mailbox === mailboxId && !session.selected.readOnly) {
       await claimNew(this.store, session, mailboxId, appended);
     }
-    return entries.map((entry) => this.toUpdate(entry));
+    return updates;
   }
 
   private toUpdate(entry: JournalEntry): ImapUpdate {

@@ -1,5 +1,5 @@
 // SELECT/EXAMINE and STATUS (RFC 3501 §6.3.1-2, §6.3.10; RFC 7162 HIGHESTMODSEQ).
-import { normalizeFlags, type Mailbox, type Store } from '@postern/store';
+import { JournalPrunedError, normalizeFlags, type Mailbox, type Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { keywordsAtOpen } from './keywords.js';
@@ -24,7 +24,11 @@ export async function settledMailbox(store: Store, mailbox: Mailbox): Promise<Ma
   for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
     if (current.highestModseq === 0) return current;
     const since = Math.max(0, current.highestModseq - SETTLE_WINDOW);
-    const entries = await store.readJournal(current.id, since);
+    // Pruning keeps the newest entry: past a pruned stretch, only that one is looked for.
+    const entries = await store.readJournal(current.id, since).catch((err: unknown) => {
+      if (err instanceof JournalPrunedError) return store.readJournal(current.id, current.highestModseq - 1);
+      throw err;
+    });
     const reached = entries.length > 0 ? entries[entries.length - 1]!.modseq : since;
     if (reached >= current.highestModseq) return current;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));

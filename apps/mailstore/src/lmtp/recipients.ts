@@ -6,7 +6,7 @@ import { replies } from './replies.js';
 
 /** A recipient accepted at RCPT, with what alias expansion made of it. */
 export interface AcceptedRecipient extends DeliveryRecipient {
-  /** Off-site alias targets: not delivered here (see acceptRecipient). */
+  /** Off-site alias targets: queued for forwarding after the data (see forward.ts). */
   remote: string[];
   /** Local alias targets that lead nowhere. */
   unknown: string[];
@@ -17,10 +17,9 @@ export interface AcceptedRecipient extends DeliveryRecipient {
  * user+tag) and either returns the local users it reaches or throws the
  * LmtpReply that refuses it.
  *
- * Remote targets (an alias that forwards off-site) are not the mailstore's to
- * deliver: the local part of the expansion is accepted, the remote part is
- * logged as not delivered, and forwarding is left to the MTA, which expands
- * aliases before it hands mail to LMTP.
+ * Remote targets (an alias that forwards off-site, e.g. Postfix feeding us an
+ * alias address) go to the outbound queue after the data; the MTA leaves to
+ * us the targets of the mailboxes it hands over (apps/mta recipients.ts).
  */
 export async function acceptRecipient(ctx: MailstoreContext, rcpt: string, sizeHint: number | null): Promise<AcceptedRecipient> {
   let address: string;

@@ -24,8 +24,8 @@ const bracket = (address: string): string => `<${address}>`;
 
 export const replies = {
   saved: (rcpt: string) => new LmtpReply(250, `${bracket(rcpt)} Saved`),
-  /** An alias whose targets are all off-site: forwarding is the MTA's job, not the mailstore's. */
-  leftToMta: (rcpt: string) => new LmtpReply(250, `${bracket(rcpt)} Accepted; its remote targets are the MTA's to forward`),
+  /** An alias whose targets are all off-site: the queue entry that forwards it is durable. */
+  forwarded: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} Ok: queued as ${queueId} for forwarding`),
   unknownUser: (rcpt: string) => new LmtpReply(550, `${bracket(rcpt)} User unknown in this mailstore`),
   mailboxFull: (rcpt: string) => new LmtpReply(452, `${bracket(rcpt)} Mailbox full: quota exceeded, try again later`),
   badAddress: (rcpt: string, reason: string) => new LmtpReply(501, `${bracket(rcpt)} Bad recipient address syntax: ${reason}`),

@@ -4,6 +4,7 @@ import type { MailstoreContext } from '../context.js';
 import { deliveredToAddresses, deliverMessage, type RecipientOutcome } from '../delivery/index.js';
 import { headerLength, parseHeaderFields } from '../message/index.js';
 import { readMessage } from './data.js';
+import { forwardRemoteTargets } from './forward.js';
 import { acceptRecipient, type AcceptedRecipient } from './recipients.js';
 import { LmtpReply, replies } from './replies.js';
 
@@ -19,6 +20,11 @@ export interface SessionHooks {
 const transactions = new WeakMap<SMTPServerSession, Map<string, AcceptedRecipient>>();
 
 const recipientKey = (address: string): string => address.toLowerCase();
+
+/** The queue entry holding the transaction's remote alias targets (null: none, or its write failed). */
+interface Forwarding {
+  queueId: string | null;
+}
 
 function sizeParameter(session: SMTPServerSession): number | null {
   const args = session.envelope.mailFrom ? session.envelope.mailFrom.args : false;
@@ -66,10 +72,10 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     );
   };
 
-  const replyFor = (session: SMTPServerSession, recipient: AcceptedRecipient, outcome: RecipientOutcome | undefined, messageId: string | undefined): LmtpReply => {
+  const replyFor = (session: SMTPServerSession, recipient: AcceptedRecipient, outcome: RecipientOutcome | undefined, messageId: string | undefined, forward: Forwarding): LmtpReply => {
     const base = { session: session.id, rcpt: recipient.address, from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', messageId };
-    if (recipient.remote.length > 0 || recipient.unknown.length > 0) {
-      log.warn({ ...base, remote: recipient.remote, unknown: recipient.unknown }, `${recipient.address}: alias targets not delivered by the mailstore (remote: ${recipient.remote.join(', ') || 'none'}; unknown: ${recipient.unknown.join(', ') || 'none'})`);
+    if (recipient.unknown.length > 0) {
+      log.warn({ ...base, unknown: recipient.unknown }, `${recipient.address}: alias targets that lead nowhere: ${recipient.unknown.join(', ')}`);
     }
     if (!outcome) return replies.localError(recipient.address);
     switch (outcome.status) {
@@ -77,7 +83,11 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
         for (const copy of outcome.copies) {
           log.info({ ...base, user: copy.user.address, mailbox: copy.mailbox, uid: copy.uid, size: copy.size, shared: copy.shared }, `delivered ${recipient.address} to ${copy.user.address} ${copy.mailbox} uid ${copy.uid}`);
         }
-        return outcome.copies.length > 0 ? replies.saved(recipient.address) : replies.leftToMta(recipient.address);
+        if (recipient.remote.length === 0) return replies.saved(recipient.address);
+        // The local copies are stored; the remote targets count only once their queue entry is durable.
+        if (forward.queueId === null) return replies.localError(recipient.address);
+        log.info({ ...base, remote: recipient.remote, queue_id: forward.queueId }, `${recipient.address}: forwarded to ${recipient.remote.join(', ')} (queued as ${forward.queueId})`);
+        return outcome.copies.length > 0 ? replies.saved(recipient.address) : replies.forwarded(recipient.address, forward.queueId);
       case 'over-quota':
         log.info({ ...base, user: outcome.user.address }, `${recipient.address}: ${outcome.user.address} is over quota`);
         return replies.mailboxFull(recipient.address);
@@ -124,6 +134,15 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
       log.error({ session: session.id, messageId, err }, 'delivery failed');
     }
     announce([...outcomes.values()]);
+    // Remote alias targets of the recipients whose local part is stored go to the queue; a recipient
+    // refused locally is retried by the client whole, so its targets are not queued now.
+    const forwarding = known.filter((recipient) => recipient.remote.length > 0 && outcomes.get(recipient)?.status === 'delivered');
+    const forward: Forwarding = { queueId: null };
+    try {
+      forward.queueId = await forwardRemoteTargets(ctx, { sender, raw, smtputf8: session.envelope.smtpUtf8 === true, eightBit: session.envelope.bodyType === '8bitmime' }, forwarding);
+    } catch (err) {
+      log.error({ session: session.id, messageId, rcpt: forwarding.map((recipient) => recipient.address), err }, `queue file write error: ${String(err)}`);
+    }
     return session.envelope.rcptTo.map((rcpt, i) => {
       const recipient = recipients[i];
       if (recipient === null || recipient === undefined) return replies.localError(rcpt.address);
@@ -131,7 +150,7 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
         log.info({ session: session.id, rcpt: recipient.address, from: sender, messageId }, `${recipient.address}: mail forwarding loop (the message already has Delivered-To: ${recipient.address})`);
         return replies.forwardingLoop(recipient.address);
       }
-      return replyFor(session, recipient, outcomes.get(recipient), messageId);
+      return replyFor(session, recipient, outcomes.get(recipient), messageId, forward);
     });
   };
 

@@ -11,6 +11,7 @@ import { registerCopyMoveTests } from './copy-move.js';
 import { registerDkimTests } from './dkim.js';
 import { registerDomainAndUserTests } from './domains-users.js';
 import { registerFlagAndJournalTests } from './flags-journal.js';
+import { registerJournalRetentionTests } from './journal-retention.js';
 import type { ConformanceHarness, FreshStore, StoreUnderTest } from './harness.js';
 import { registerMailboxTests } from './mailboxes.js';
 import { registerMessageTests } from './messages.js';
@@ -79,6 +80,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerMailboxTests(fresh);
     registerMessageTests(fresh);
     registerFlagAndJournalTests(fresh);
+    registerJournalRetentionTests(fresh);
     registerCopyMoveTests(fresh);
     registerBlobTests(fresh);
     registerQueueTests(fresh);

@@ -159,6 +159,7 @@ const INDEXES: IndexDef[] = [
   ['messages', { mailboxId: 1, uid: 1 }, unique],
   ['messages', { mailboxId: 1, modseq: 1 }],
   ['journal', { mailboxId: 1, modseq: 1 }, unique],
+  ['journal', { mailboxId: 1, at: 1 }],
   ['dkimKeys', { domain: 1, selector: 1 }, unique],
   ['queue', { held: 1, nextAttemptAt: 1 }],
   ['queue', { createdAt: 1, _id: 1 }],

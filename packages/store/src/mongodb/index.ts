@@ -228,6 +228,9 @@ export class MongoStore implements Store {
   readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]> {
     return this.messages.readJournal(mailboxId, since, limit);
   }
+  pruneJournal(before: Date): Promise<number> {
+    return this.mailboxes.pruneJournal(before);
+  }
 
   /* blobs ------------------------------------------------------------------ */
   putBlob(data: Buffer): Promise<BlobHash> {

@@ -1,4 +1,5 @@
 import type { Collection } from 'mongodb';
+import { JournalPrunedError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { JournalEntry } from '../types.js';
 import type { JournalDoc, MessageDoc } from './collections.js';
@@ -44,6 +45,9 @@ export class Journal {
   }
 
   async read(mailboxId: string, since: number, limit?: number): Promise<JournalEntry[]> {
+    // Every MODSEQ from 1 has its entry until pruning takes a prefix: the oldest one kept tells how far it went.
+    const oldest = await this.journal.findOne({ mailboxId }, { sort: { modseq: 1 } });
+    if (oldest !== null && since < oldest.modseq - 1) throw new JournalPrunedError(mailboxId, since, oldest.modseq);
     if (limit !== undefined && limit <= 0) return [];
     const cursor = this.journal.find({ mailboxId, modseq: { $gt: since } }).sort({ modseq: 1 });
     if (limit !== undefined) cursor.limit(limit);
@@ -57,6 +61,19 @@ export class Journal {
       expected = doc.modseq + 1;
     }
     return entries;
+  }
+
+  /**
+   * Journal retention for one mailbox: the prefix up to the newest entry written
+   * before `before`, never the entry of `highestModseq` (openers check that the
+   * journal reached it). Returns how many entries went.
+   */
+  async prune(mailboxId: string, highestModseq: number, before: Date): Promise<number> {
+    const [newestOld] = await this.journal.find({ mailboxId, at: { $lt: before } }).sort({ modseq: -1 }).limit(1).toArray();
+    if (!newestOld) return 0;
+    const upto = Math.min(newestOld.modseq, highestModseq - 1);
+    if (upto < 1) return 0;
+    return (await this.journal.deleteMany({ mailboxId, modseq: { $lte: upto } })).deletedCount;
   }
 
   async deleteMailbox(mailboxId: string): Promise<void> {

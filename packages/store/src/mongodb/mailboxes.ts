@@ -111,6 +111,13 @@ export class MailboxStore {
   }
 
   /** Deletes the mailbox with its messages (blobs and storage released) and journal. */
+  /** Journal retention over every mailbox (see Journal.prune). */
+  async pruneJournal(before: Date): Promise<number> {
+    let pruned = 0;
+    for await (const mailbox of this.c.mailboxes.find({ highestModseq: { $gt: 0 } })) pruned += await this.journal.prune(mailbox._id, mailbox.highestModseq, before);
+    return pruned;
+  }
+
   async delete(id: string): Promise<boolean> {
     if (!(await this.c.mailboxes.findOne({ _id: id }))) return false;
     await this.messages.purge(id);

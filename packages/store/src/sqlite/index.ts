@@ -205,6 +205,9 @@ export class SqliteStore implements Store {
   async readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]> {
     return messages.readJournal(this.db, mailboxId, since, limit);
   }
+  pruneJournal(before: Date): Promise<number> {
+    return messages.pruneJournal(this.db, before);
+  }
 
   /* blobs ------------------------------------------------------------------ */
   async putBlob(data: Buffer): Promise<BlobHash> {

@@ -1,5 +1,5 @@
 // Messages: UID/MODSEQ allocation, flags, copy/move, expunge and the change journal.
-import { StoreError } from '../errors.js';
+import { JournalPrunedError, StoreError } from '../errors.js';
 import { applyFlagOperation, normalizeFlags, sameFlags } from '../flags.js';
 import { newId } from '../ids.js';
 import type {
@@ -67,13 +67,14 @@ function allocateModseq(db: SqliteDb, mailboxId: MailboxId): ModSeq {
 
 function journal(db: SqliteDb, row: JournalRow): void {
   db.run(
-    'INSERT INTO journal (mailbox_id, modseq, kind, uid, message_id, flags) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO journal (mailbox_id, modseq, kind, uid, message_id, flags, written_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     row.mailbox_id,
     row.modseq,
     row.kind,
     row.uid,
     row.message_id,
     row.flags,
+    Date.now(),
   );
 }
 
@@ -264,12 +265,38 @@ export function expungeMessages(db: SqliteDb, mailboxId: MailboxId, uids: Uid[])
 }
 
 export function readJournal(db: SqliteDb, mailboxId: MailboxId, since: ModSeq, limit?: number): JournalEntry[] {
-  return db
-    .all<JournalRow>(
-      'SELECT * FROM journal WHERE mailbox_id = ? AND modseq > ? ORDER BY modseq LIMIT ?',
-      mailboxId,
-      since,
-      limit ?? -1,
-    )
-    .map(toJournalEntry);
+  return db.read(() => {
+    // Every MODSEQ from 1 has its entry until pruning takes a prefix: the oldest one kept tells how far it went.
+    const oldest = db.one<{ modseq: number | null }>('SELECT MIN(modseq) AS modseq FROM journal WHERE mailbox_id = ?', mailboxId)?.modseq ?? null;
+    if (oldest !== null && since < oldest - 1) throw new JournalPrunedError(mailboxId, since, oldest);
+    return db
+      .all<JournalRow>('SELECT * FROM journal WHERE mailbox_id = ? AND modseq > ? ORDER BY modseq LIMIT ?', mailboxId, since, limit ?? -1)
+      .map(toJournalEntry);
+  });
+}
+
+/** Entries deleted per write transaction, so that pruning a large journal never holds the lock (or the event loop) for long. */
+const PRUNE_BATCH = 1000;
+
+/** Journal retention: per mailbox, the prefix of entries written before `before`, except the newest entry. */
+export async function pruneJournal(db: SqliteDb, before: Date): Promise<number> {
+  const cutoff = before.getTime();
+  const mailboxes = db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > 1');
+  let pruned = 0;
+  for (const { id, highest } of mailboxes) {
+    const newestOld = db.one<{ modseq: number | null }>('SELECT MAX(modseq) AS modseq FROM journal WHERE mailbox_id = ? AND written_at < ?', id, cutoff)?.modseq ?? null;
+    if (newestOld === null) continue;
+    // highest_modseq only grows, so the entry that was newest when we looked stays kept.
+    const upto = Math.min(newestOld, highest - 1);
+    for (;;) {
+      const deleted = db.write(() =>
+        db.run('DELETE FROM journal WHERE mailbox_id = ? AND modseq IN (SELECT modseq FROM journal WHERE mailbox_id = ? AND modseq <= ? ORDER BY modseq LIMIT ?)', id, id, upto, PRUNE_BATCH),
+      );
+      pruned += deleted;
+      if (deleted < PRUNE_BATCH) break;
+      // Let the sessions of this process run between batches (better-sqlite3 is synchronous).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return pruned;
 }

@@ -131,6 +131,11 @@ const MIGRATIONS: readonly string[] = [
   /* 2: the \Recent mark (RFC 3501 §2.3.2) */ `
   ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
   `,
+  /* 3: journal retention: when each entry was written (older entries count from the upgrade) */ `
+  ALTER TABLE journal ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE journal SET written_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+  CREATE INDEX journal_by_age ON journal (mailbox_id, written_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
