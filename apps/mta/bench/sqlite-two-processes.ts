@@ -6,6 +6,7 @@
 // postern_event_loop_lag_seconds{stat="max"} gauge of its /metrics (the max
 // since the previous scrape; scraped every second). A script, never a test:
 //   node --import tsx apps/mta/bench/sqlite-two-processes.ts [--seconds 20] [--senders 8] [--imap 4] [--size 4096] [--hold-ms 0]
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
@@ -128,6 +129,9 @@ async function main(): Promise<void> {
 
     const smtpCounts = { accepted: 0, temporary: 0, failed: 0 };
     const imapCounts = { ops: 0, refused: 0 };
+    // A control: this process does no store work during the run, so its own stalls are the machine's (CPU starvation).
+    const control = monitorEventLoopDelay({ resolution: 10 });
+    control.enable();
     const started = performance.now();
     const deadline = Date.now() + SECONDS * 1000;
     const scraper = setInterval(() => void Promise.all([mailstore.scrape(), mta.scrape()]).catch(() => {}), 1000);
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
       clearInterval(scraper);
     }
     const seconds = (performance.now() - started) / 1000;
+    control.disable();
     await Promise.all([mailstore.scrape(), mta.scrape()]);
     const stored = (await postern.store.countMessages(inbox.id)) - SEEDED;
 
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
     console.table({
       'postern mailstore': { 'longest stall ms': +mailstore.maxMs.toFixed(1), 'worst p99 ms': +mailstore.p99Ms.toFixed(1), scrapes: mailstore.scrapes },
       'postern mta': { 'longest stall ms': +mta.maxMs.toFixed(1), 'worst p99 ms': +mta.p99Ms.toFixed(1), scrapes: mta.scrapes },
+      'bench clients (control)': { 'longest stall ms': +Math.max(0, control.max / 1e6 - 10).toFixed(1), 'worst p99 ms': +Math.max(0, control.percentile(99) / 1e6 - 10).toFixed(1) },
     });
     if (stored !== smtpCounts.accepted) console.log(`!! ${smtpCounts.accepted} messages got 250 but ${stored} are stored`);
   } finally {
