@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
-import type { QueueEntry, QueueId, Store } from '@postern/store';
+import { isTemporaryStoreError, type QueueEntry, type QueueId, type Store } from '@postern/store';
 import { deliver as realDeliver } from './delivery/index.js';
 import { attemptEntry, type AttemptContext } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
@@ -142,7 +142,9 @@ export class QueueRunner {
         if (entries.length < room) return;
       }
     } catch (error) {
-      logger.error({ event: 'queue_scan_failed', owner: this.owner, err: error }, 'could not lease queue entries; trying again at the next run');
+      // A database locked by another process past the store's bound is temporary: the next run tries again.
+      if (isTemporaryStoreError(error)) logger.warn({ event: 'queue_scan_busy', owner: this.owner, err: error }, `${error.message}; trying again at the next run`);
+      else logger.error({ event: 'queue_scan_failed', owner: this.owner, err: error }, 'could not lease queue entries; trying again at the next run');
     }
   }
 

@@ -1,5 +1,5 @@
 /** What went wrong in a store call, in terms a caller can act on. */
-export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota' | 'journal_pruned';
+export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota' | 'journal_pruned' | 'busy';
 
 export class StoreError extends Error {
   constructor(
@@ -42,4 +42,29 @@ export class JournalPrunedError extends StoreError {
     super('journal_pruned', `journal of mailbox ${mailboxId}: changes after modseq ${since} were pruned (oldest kept: ${oldestKept})`);
     this.name = 'JournalPrunedError';
   }
+}
+
+/**
+ * The database stayed locked by another process (or connection) for longer
+ * than the store waits: nothing was written, and the same call may succeed
+ * later. A temporary failure: protocols answer it as one (SMTP/LMTP 451 4.3.0,
+ * IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP]) and the queue retries later.
+ */
+export class StoreBusyError extends StoreError {
+  constructor(
+    /** The store method that gave up. */
+    readonly operation: string,
+    /** How long it waited for the lock, in milliseconds. */
+    readonly waitedMs: number,
+    /** How many times it tried. */
+    readonly attempts: number,
+  ) {
+    super('busy', `store busy: ${operation} could not take the database lock within ${Math.round(waitedMs)} ms (${attempts} attempts); try again later`);
+    this.name = 'StoreBusyError';
+  }
+}
+
+/** Whether a store call failed for a reason that passes: the caller answers "try again later", never "rejected". */
+export function isTemporaryStoreError(err: unknown): err is StoreBusyError {
+  return err instanceof StoreBusyError;
 }

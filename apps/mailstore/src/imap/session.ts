@@ -1,7 +1,7 @@
 // What Postern keeps per IMAP session, and the checks every hook makes on it.
 import type { Logger } from '@postern/log';
 import type { SessionSlots } from '@postern/service';
-import type { Mailbox, MailboxId, Store, UserId } from '@postern/store';
+import { isTemporaryStoreError, type Mailbox, type MailboxId, type Store, type UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
 
 export interface SessionState {
@@ -67,8 +67,21 @@ export async function ownMailbox(store: Store, session: ImapSession, id: string)
 }
 
 /**
+ * The error imap-core is given for a failed hook. imap-core answers NO with
+ * the error's `code` as the response code, so only RFC 5530 codes may be set:
+ * a busy store is NO [UNAVAILABLE] (RFC 5530 §3: temporary failure because a
+ * subsystem is down), anything else imap-core's NO [TEMPFAIL], and an internal
+ * code (a StoreError's, a system call's) never reaches the client.
+ */
+function hookFailure(err: Error): Error {
+  if (isTemporaryStoreError(err)) return Object.assign(new Error('Mailbox database busy, try again later'), { response: 'NO', code: 'UNAVAILABLE' });
+  return new Error(err.message);
+}
+
+/**
  * Resolves imap-core's callback from a promise of the callback's results;
- * an unexpected error is logged and reaches the client as NO [TEMPFAIL].
+ * an unexpected error is logged and reaches the client as NO [TEMPFAIL]
+ * (NO [UNAVAILABLE] when the store is busy).
  */
 export function answer(logger: Logger, session: ImapSession, hook: string, callback: HookCallback, work: Promise<unknown[]>): void {
   work.then(
@@ -77,8 +90,10 @@ export function answer(logger: Logger, session: ImapSession, hook: string, callb
       const err = error instanceof Error ? error : new Error(String(error));
       // An error carrying its own IMAP response (a refusal) is an answer, not a failure.
       if ('response' in err) return callback(err);
-      logger.error({ session: session.id, user: session.user?.username, hook, err }, `imap ${hook} failed: ${err.message}`);
-      callback(err);
+      const fields = { session: session.id, user: session.user?.username, hook, err };
+      if (isTemporaryStoreError(err)) logger.warn(fields, `imap ${hook}: ${err.message}`);
+      else logger.error(fields, `imap ${hook} failed: ${err.message}`);
+      callback(hookFailure(err));
     },
   );
 }

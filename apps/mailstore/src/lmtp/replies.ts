@@ -32,6 +32,8 @@ export const replies = {
   duplicateRecipient: (rcpt: string) => new LmtpReply(503, `${bracket(rcpt)} Duplicate recipient in this transaction`),
   // Postfix local(8)'s wording; RFC 3463 X.4.6: routing loop detected.
   forwardingLoop: (rcpt: string) => new LmtpReply(554, `5.4.6 ${bracket(rcpt)} mail forwarding loop for ${rcpt}`),
+  // RFC 3463 X.3.0 (451 → 4.3.0): the mail system is busy; the client keeps the message and retries.
+  storeBusy: (rcpt: string) => new LmtpReply(451, `${bracket(rcpt)} Mailbox database busy, try again later`),
   localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
   messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
   notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),

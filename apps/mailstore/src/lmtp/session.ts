@@ -1,4 +1,5 @@
 import type { InFlight } from '@postern/service';
+import { isTemporaryStoreError } from '@postern/store';
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { MailstoreContext } from '../context.js';
 import { deliveredToAddresses, deliverMessage, type RecipientOutcome } from '../delivery/index.js';
@@ -92,6 +93,10 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
         log.info({ ...base, user: outcome.user.address }, `${recipient.address}: ${outcome.user.address} is over quota`);
         return replies.mailboxFull(recipient.address);
       case 'failed':
+        if (isTemporaryStoreError(outcome.error)) {
+          log.warn({ ...base, user: outcome.user.address, err: outcome.error }, `${recipient.address}: storing for ${outcome.user.address} deferred: ${outcome.error.message}`);
+          return replies.storeBusy(recipient.address);
+        }
         log.error({ ...base, user: outcome.user.address, err: outcome.error }, `${recipient.address}: storing for ${outcome.user.address} failed`);
         return replies.localError(recipient.address);
     }

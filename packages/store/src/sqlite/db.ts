@@ -17,9 +17,11 @@ export class SqliteDb {
 
   /**
    * Opens the file with the settings the store relies on: WAL so that readers
-   * never block the writer, synchronous FULL so that a committed write survives
-   * a power cut (SPEC: 250 means durably stored), and a busy timeout so that an
-   * MTA and a mailstore process can share one file.
+   * never wait for the writer (nor it for them), synchronous FULL so that a
+   * committed write survives a power cut (SPEC: 250 means durably stored), and
+   * busy_timeout 0: a lock held by another process (the MTA and the mailstore
+   * share one file) fails the attempt at once instead of sleeping inside the
+   * event loop; SqliteStore waits and retries on timers (busy.ts).
    */
   static open(path: string): SqliteDb {
     let raw: Database.Database;
@@ -30,8 +32,12 @@ export class SqliteDb {
       throw new Error(`store: cannot open the SQLite file ${path}: ${reason}`, { cause: err });
     }
     try {
-      raw.pragma('busy_timeout = 5000');
-      raw.pragma('journal_mode = WAL');
+      raw.pragma('busy_timeout = 0');
+      const mode = String(raw.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+      // An in-memory database has no WAL and no other process; a file must be in WAL (a file system without shared memory refuses it).
+      if (mode !== 'wal' && path !== ':memory:') {
+        throw new Error(`store: ${path} could not be put in WAL mode (journal_mode is ${mode}); readers would block writers: put the file on a local file system`);
+      }
       raw.pragma('synchronous = FULL');
       raw.pragma('foreign_keys = ON');
     } catch (err) {

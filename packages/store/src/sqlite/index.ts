@@ -33,6 +33,7 @@ import type {
 } from '../types.js';
 import * as accounts from './accounts.js';
 import * as blobs from './blobs.js';
+import { DEFAULT_BUSY_RETRY, retryWhileBusy, type BusyRetry } from './busy.js';
 import { SqliteDb } from './db.js';
 import * as dkim from './dkim.js';
 import * as mailboxes from './mailboxes.js';
@@ -41,10 +42,18 @@ import * as messages from './messages.js';
 import * as queue from './queue.js';
 import { migrate } from './schema.js';
 
+export interface SqliteStoreOptions {
+  /** How long a call waits for another process's lock, and in what steps (tests shorten it). */
+  busy?: Partial<BusyRetry>;
+}
+
 /**
  * The store in one SQLite file (WAL). Several processes (MTA, mailstore, CLI)
- * may open the same file: every read-modify-write runs under BEGIN IMMEDIATE.
- * better-sqlite3 is synchronous; the methods are async to fit the interface.
+ * may open the same file: every read-modify-write runs under BEGIN IMMEDIATE,
+ * so a lock held elsewhere shows at the start of a transaction, never halfway.
+ * better-sqlite3 is synchronous; every call is one attempt retried on timers
+ * while the file is locked (busy.ts), so waiting never blocks the event loop,
+ * and a lock held past the bound is a StoreBusyError (temporary).
  */
 export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
@@ -52,24 +61,32 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: SqliteDb,
     private readonly path: string,
+    private readonly busy: BusyRetry,
   ) {}
 
   /** Opens (creating when missing) the database file and brings its schema up to date. */
-  static async open(path: string): Promise<SqliteStore> {
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const absolute = path === ':memory:' ? path : resolve(path);
-    const db = SqliteDb.open(absolute);
+    const busy = { ...DEFAULT_BUSY_RETRY, ...options.busy };
+    // Switching a new file to WAL and migrating it both take locks another process may hold.
+    const db = await retryWhileBusy('open', () => SqliteDb.open(absolute), busy);
     try {
-      migrate(db);
+      await retryWhileBusy('migrate', () => migrate(db), busy);
     } catch (err) {
       db.close();
       throw err;
     }
-    return new SqliteStore(db, absolute);
+    return new SqliteStore(db, absolute, busy);
+  }
+
+  /** One attempt of a store call, repeated while another connection holds the lock. */
+  private retry<T>(operation: string, attempt: () => T): Promise<T> {
+    return retryWhileBusy(operation, attempt, this.busy);
   }
 
   async describe(): Promise<string> {
-    const version = this.db.one<{ v: string }>('SELECT sqlite_version() AS v')?.v ?? 'unknown';
-    const mode = String(this.db.raw.pragma('journal_mode', { simple: true })).toUpperCase();
+    const version = await this.retry('describe', () => this.db.one<{ v: string }>('SELECT sqlite_version() AS v')?.v ?? 'unknown');
+    const mode = String(await this.retry('describe', () => this.db.raw.pragma('journal_mode', { simple: true }))).toUpperCase();
     return `sqlite ${version} (${mode}) at ${this.path}`;
   }
 
@@ -79,196 +96,196 @@ export class SqliteStore implements Store {
 
   /* domains ---------------------------------------------------------------- */
   async addDomain(name: string): Promise<Domain> {
-    return accounts.addDomain(this.db, name);
+    return this.retry('addDomain', () => accounts.addDomain(this.db, name));
   }
   async getDomain(name: string): Promise<Domain | null> {
-    return accounts.getDomain(this.db, name);
+    return this.retry('getDomain', () => accounts.getDomain(this.db, name));
   }
   async listDomains(): Promise<Domain[]> {
-    return accounts.listDomains(this.db);
+    return this.retry('listDomains', () => accounts.listDomains(this.db));
   }
   async deleteDomain(name: string): Promise<boolean> {
-    return accounts.deleteDomain(this.db, name);
+    return this.retry('deleteDomain', () => accounts.deleteDomain(this.db, name));
   }
 
   /* users ------------------------------------------------------------------ */
   async addUser(user: NewUser): Promise<User> {
-    return accounts.addUser(this.db, user);
+    return this.retry('addUser', () => accounts.addUser(this.db, user));
   }
   async getUser(address: string): Promise<User | null> {
-    return accounts.getUser(this.db, address);
+    return this.retry('getUser', () => accounts.getUser(this.db, address));
   }
   async getUserById(id: UserId): Promise<User | null> {
-    return accounts.getUserById(this.db, id);
+    return this.retry('getUserById', () => accounts.getUserById(this.db, id));
   }
   async listUsers(filter?: { domain?: string }): Promise<User[]> {
-    return accounts.listUsers(this.db, filter);
+    return this.retry('listUsers', () => accounts.listUsers(this.db, filter));
   }
   async countUsers(filter?: { domain?: string }): Promise<number> {
-    return accounts.countUsers(this.db, filter);
+    return this.retry('countUsers', () => accounts.countUsers(this.db, filter));
   }
   async updateUser(address: string, patch: UserPatch): Promise<User | null> {
-    return accounts.updateUser(this.db, address, patch);
+    return this.retry('updateUser', () => accounts.updateUser(this.db, address, patch));
   }
   async deleteUser(address: string): Promise<boolean> {
-    return accounts.deleteUser(this.db, address);
+    return this.retry('deleteUser', () => accounts.deleteUser(this.db, address));
   }
 
   /* aliases ---------------------------------------------------------------- */
   async addAliasTargets(address: string, targets: string[]): Promise<Alias> {
-    return maps.addAliasTargets(this.db, address, targets);
+    return this.retry('addAliasTargets', () => maps.addAliasTargets(this.db, address, targets));
   }
   async getAlias(address: string): Promise<Alias | null> {
-    return maps.getAlias(this.db, address);
+    return this.retry('getAlias', () => maps.getAlias(this.db, address));
   }
   async listAliases(filter?: { domain?: string }): Promise<Alias[]> {
-    return maps.listAliases(this.db, filter);
+    return this.retry('listAliases', () => maps.listAliases(this.db, filter));
   }
   async findAliasesByTarget(target: string): Promise<Alias[]> {
-    return maps.findAliasesByTarget(this.db, target);
+    return this.retry('findAliasesByTarget', () => maps.findAliasesByTarget(this.db, target));
   }
   async removeAlias(address: string, target?: string): Promise<boolean> {
-    return maps.removeAlias(this.db, address, target);
+    return this.retry('removeAlias', () => maps.removeAlias(this.db, address, target));
   }
 
   /* sender-login map ------------------------------------------------------- */
   async addSenderLogin(address: string, login: string): Promise<SenderLogin> {
-    return maps.addSenderLogin(this.db, address, login);
+    return this.retry('addSenderLogin', () => maps.addSenderLogin(this.db, address, login));
   }
   async removeSenderLogin(address: string, login: string): Promise<boolean> {
-    return maps.removeSenderLogin(this.db, address, login);
+    return this.retry('removeSenderLogin', () => maps.removeSenderLogin(this.db, address, login));
   }
   async listSenderLogins(filter?: { address?: string; login?: string }): Promise<SenderLogin[]> {
-    return maps.listSenderLogins(this.db, filter);
+    return this.retry('listSenderLogins', () => maps.listSenderLogins(this.db, filter));
   }
 
   /* mailboxes -------------------------------------------------------------- */
   async createMailbox(userId: UserId, path: string, options?: NewMailbox): Promise<Mailbox> {
-    return mailboxes.createMailbox(this.db, userId, path, options);
+    return this.retry('createMailbox', () => mailboxes.createMailbox(this.db, userId, path, options));
   }
   async getMailbox(userId: UserId, path: string): Promise<Mailbox | null> {
-    return mailboxes.getMailbox(this.db, userId, path);
+    return this.retry('getMailbox', () => mailboxes.getMailbox(this.db, userId, path));
   }
   async getMailboxById(id: MailboxId): Promise<Mailbox | null> {
-    return mailboxes.getMailboxById(this.db, id);
+    return this.retry('getMailboxById', () => mailboxes.getMailboxById(this.db, id));
   }
   async listMailboxes(userId: UserId): Promise<Mailbox[]> {
-    return mailboxes.listMailboxes(this.db, userId);
+    return this.retry('listMailboxes', () => mailboxes.listMailboxes(this.db, userId));
   }
   async renameMailbox(userId: UserId, from: string, to: string): Promise<Mailbox[]> {
-    return mailboxes.renameMailbox(this.db, userId, from, to);
+    return this.retry('renameMailbox', () => mailboxes.renameMailbox(this.db, userId, from, to));
   }
   async setSubscribed(id: MailboxId, subscribed: boolean): Promise<Mailbox | null> {
-    return mailboxes.setSubscribed(this.db, id, subscribed);
+    return this.retry('setSubscribed', () => mailboxes.setSubscribed(this.db, id, subscribed));
   }
   async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
-    return mailboxes.claimRecent(this.db, id, upTo) as Uid;
+    return this.retry('claimRecent', () => mailboxes.claimRecent(this.db, id, upTo) as Uid);
   }
   async deleteMailbox(id: MailboxId): Promise<boolean> {
-    return mailboxes.deleteMailbox(this.db, id);
+    return this.retry('deleteMailbox', () => mailboxes.deleteMailbox(this.db, id));
   }
 
   /* messages --------------------------------------------------------------- */
   async appendMessage(mailboxId: MailboxId, message: NewMessage): Promise<AppendResult> {
-    return messages.appendMessage(this.db, mailboxId, message);
+    return this.retry('appendMessage', () => messages.appendMessage(this.db, mailboxId, message));
   }
   async getMessage(mailboxId: MailboxId, uid: Uid): Promise<MessageRecord | null> {
-    return messages.getMessage(this.db, mailboxId, uid);
+    return this.retry('getMessage', () => messages.getMessage(this.db, mailboxId, uid));
   }
   async getMessageById(id: MessageId): Promise<MessageRecord | null> {
-    return messages.getMessageById(this.db, id);
+    return this.retry('getMessageById', () => messages.getMessageById(this.db, id));
   }
   async listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
-    return messages.listMessages(this.db, mailboxId, query);
+    return this.retry('listMessages', () => messages.listMessages(this.db, mailboxId, query));
   }
   async countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
-    return messages.countMessages(this.db, mailboxId, filter);
+    return this.retry('countMessages', () => messages.countMessages(this.db, mailboxId, filter));
   }
   async readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
-    return blobs.readParts(this.db, message.parts);
+    return this.retry('readMessage', () => blobs.readParts(this.db, message.parts));
   }
   async updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult> {
-    return messages.updateFlags(this.db, mailboxId, uids, update);
+    return this.retry('updateFlags', () => messages.updateFlags(this.db, mailboxId, uids, update));
   }
   async setMessageMeta(id: MessageId, meta: Record<string, unknown> | null): Promise<void> {
-    messages.setMessageMeta(this.db, id, meta);
+    return this.retry('setMessageMeta', () => messages.setMessageMeta(this.db, id, meta));
   }
   async copyMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult> {
-    return messages.copyMessages(this.db, from, uids, to);
+    return this.retry('copyMessages', () => messages.copyMessages(this.db, from, uids, to));
   }
   async moveMessages(from: MailboxId, uids: Uid[], to: MailboxId): Promise<CopyResult> {
-    return messages.moveMessages(this.db, from, uids, to);
+    return this.retry('moveMessages', () => messages.moveMessages(this.db, from, uids, to));
   }
   async expungeMessages(mailboxId: MailboxId, uids: Uid[]): Promise<Uid[]> {
-    return messages.expungeMessages(this.db, mailboxId, uids);
+    return this.retry('expungeMessages', () => messages.expungeMessages(this.db, mailboxId, uids));
   }
   async readJournal(mailboxId: MailboxId, since: ModSeq, limit?: number): Promise<JournalEntry[]> {
-    return messages.readJournal(this.db, mailboxId, since, limit);
+    return this.retry('readJournal', () => messages.readJournal(this.db, mailboxId, since, limit));
   }
   pruneJournal(before: Date): Promise<number> {
-    return messages.pruneJournal(this.db, before);
+    return messages.pruneJournal(this.db, before, (operation, attempt) => this.retry(operation, attempt));
   }
 
   /* blobs ------------------------------------------------------------------ */
   async putBlob(data: Buffer): Promise<BlobHash> {
     const part = blobs.hashPart(data);
-    blobs.putBlob(this.db, part);
+    await this.retry('putBlob', () => blobs.putBlob(this.db, part));
     return part.hash;
   }
   async getBlob(hash: BlobHash): Promise<Buffer | null> {
-    return blobs.getBlob(this.db, hash);
+    return this.retry('getBlob', () => blobs.getBlob(this.db, hash));
   }
   async blobRefs(hash: BlobHash): Promise<number> {
-    return blobs.blobRefs(this.db, hash);
+    return this.retry('blobRefs', () => blobs.blobRefs(this.db, hash));
   }
   async releaseBlob(hash: BlobHash): Promise<void> {
-    this.db.write(() => blobs.releaseBlob(this.db, hash));
+    return this.retry('releaseBlob', () => this.db.write(() => blobs.releaseBlob(this.db, hash)));
   }
 
   /* outbound queue --------------------------------------------------------- */
   async enqueue(entry: NewQueueEntry): Promise<QueueEntry> {
-    return queue.enqueue(this.db, entry);
+    return this.retry('enqueue', () => queue.enqueue(this.db, entry));
   }
   async getQueueEntry(id: QueueId): Promise<QueueEntry | null> {
-    return queue.getQueueEntry(this.db, id);
+    return this.retry('getQueueEntry', () => queue.getQueueEntry(this.db, id));
   }
   async listQueue(): Promise<QueueEntry[]> {
-    return queue.listQueue(this.db);
+    return this.retry('listQueue', () => queue.listQueue(this.db));
   }
   async leaseQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
-    return queue.leaseQueueEntries(this.db, owner, now, leaseMs, limit);
+    return this.retry('leaseQueueEntries', () => queue.leaseQueueEntries(this.db, owner, now, leaseMs, limit));
   }
   async renewQueueLease(id: QueueId, owner: string, until: Date): Promise<boolean> {
-    return queue.renewQueueLease(this.db, id, owner, until);
+    return this.retry('renewQueueLease', () => queue.renewQueueLease(this.db, id, owner, until));
   }
   async updateQueueEntry(id: QueueId, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
-    return queue.updateQueueEntry(this.db, id, patch, owner);
+    return this.retry('updateQueueEntry', () => queue.updateQueueEntry(this.db, id, patch, owner));
   }
   async setQueueHeld(id: QueueId, held: boolean): Promise<QueueEntry | null> {
-    return queue.setQueueHeld(this.db, id, held);
+    return this.retry('setQueueHeld', () => queue.setQueueHeld(this.db, id, held));
   }
   async flushQueue(now: Date): Promise<number> {
-    return queue.flushQueue(this.db, now);
+    return this.retry('flushQueue', () => queue.flushQueue(this.db, now));
   }
   async deleteQueueEntry(id: QueueId): Promise<boolean> {
-    return queue.deleteQueueEntry(this.db, id);
+    return this.retry('deleteQueueEntry', () => queue.deleteQueueEntry(this.db, id));
   }
 
   /* DKIM keys -------------------------------------------------------------- */
   async addDkimKey(key: NewDkimKey): Promise<DkimKey> {
-    return dkim.addDkimKey(this.db, key);
+    return this.retry('addDkimKey', () => dkim.addDkimKey(this.db, key));
   }
   async listDkimKeys(domain: string): Promise<DkimKey[]> {
-    return dkim.listDkimKeys(this.db, domain);
+    return this.retry('listDkimKeys', () => dkim.listDkimKeys(this.db, domain));
   }
   async updateDkimKey(
     domain: string,
     selector: string,
     patch: { active?: boolean; retireAt?: Date | null },
   ): Promise<DkimKey | null> {
-    return dkim.updateDkimKey(this.db, domain, selector, patch);
+    return this.retry('updateDkimKey', () => dkim.updateDkimKey(this.db, domain, selector, patch));
   }
   async deleteDkimKey(domain: string, selector: string): Promise<boolean> {
-    return dkim.deleteDkimKey(this.db, domain, selector);
+    return this.retry('deleteDkimKey', () => dkim.deleteDkimKey(this.db, domain, selector));
   }
 }

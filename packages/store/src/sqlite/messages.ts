@@ -278,19 +278,24 @@ export function readJournal(db: SqliteDb, mailboxId: MailboxId, since: ModSeq, l
 /** Entries deleted per write transaction, so that pruning a large journal never holds the lock (or the event loop) for long. */
 const PRUNE_BATCH = 1000;
 
+/** Runs one attempt of a store step, repeating it while the database is locked (SqliteStore's retry). */
+export type Retry = <T>(operation: string, attempt: () => T) => Promise<T>;
+
 /** Journal retention: per mailbox, the prefix of entries written before `before`, except the newest entry. */
-export async function pruneJournal(db: SqliteDb, before: Date): Promise<number> {
+export async function pruneJournal(db: SqliteDb, before: Date, retry: Retry): Promise<number> {
   const cutoff = before.getTime();
-  const mailboxes = db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > 1');
+  const mailboxes = await retry('pruneJournal', () => db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > 1'));
   let pruned = 0;
   for (const { id, highest } of mailboxes) {
-    const newestOld = db.one<{ modseq: number | null }>('SELECT MAX(modseq) AS modseq FROM journal WHERE mailbox_id = ? AND written_at < ?', id, cutoff)?.modseq ?? null;
+    const newestOld = await retry('pruneJournal', () => db.one<{ modseq: number | null }>('SELECT MAX(modseq) AS modseq FROM journal WHERE mailbox_id = ? AND written_at < ?', id, cutoff)?.modseq ?? null);
     if (newestOld === null) continue;
     // highest_modseq only grows, so the entry that was newest when we looked stays kept.
     const upto = Math.min(newestOld, highest - 1);
     for (;;) {
-      const deleted = db.write(() =>
-        db.run('DELETE FROM journal WHERE mailbox_id = ? AND modseq IN (SELECT modseq FROM journal WHERE mailbox_id = ? AND modseq <= ? ORDER BY modseq LIMIT ?)', id, id, upto, PRUNE_BATCH),
+      const deleted = await retry('pruneJournal', () =>
+        db.write(() =>
+          db.run('DELETE FROM journal WHERE mailbox_id = ? AND modseq IN (SELECT modseq FROM journal WHERE mailbox_id = ? AND modseq <= ? ORDER BY modseq LIMIT ?)', id, id, upto, PRUNE_BATCH),
+        ),
       );
       pruned += deleted;
       if (deleted < PRUNE_BATCH) break;
