@@ -42,9 +42,11 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
     await context.queue.stop();
     await context.handoff.close();
+    await context.spoolDirectory.remove();
     if (ownTls) context.tls?.close();
   };
   try {
+    await context.spoolDirectory.prepare();
     for (const service of SERVICES) {
       for (const text of config.listen[service]) {
         const address = parseListenAddress(text, { allowUnix: false });
