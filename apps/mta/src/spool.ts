@@ -30,7 +30,8 @@ export class MessageSpool extends Writable {
     private readonly memoryLimit = MEMORY_SPOOL_LIMIT,
     options?: WritableOptions,
   ) {
-    super(options);
+    // Not destroyed at 'finish': the message is read after it has all arrived, until destroy().
+    super({ ...options, autoDestroy: false });
   }
 
   /** True once the message is in the file rather than in memory. */
