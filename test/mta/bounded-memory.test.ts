@@ -24,15 +24,16 @@ const ATTEMPTS = 30;
 /** A 50 MB RFC 5322 message of 76-character lines (what base64 attachments look like), numbered in its Subject. */
 function bigMessage(index: number, body: Buffer): Buffer {
   const header = Buffer.from(`From: sender@example.org\r\nTo: alice@example.com\r\nSubject: big ${index}\r\nMessage-ID: <big.${index}.${Date.now()}@example.org>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\n`);
-  return Buffer.concat([header, body.subarray(0, MESSAGE_BYTES - header.length)]);
+  const message = Buffer.concat([header, body.subarray(0, MESSAGE_BYTES - header.length)]);
+  // The content ends with a line break, so that the final dot is a line of its own.
+  message.write('\r\n', MESSAGE_BYTES - 2);
+  return message;
 }
 
 function bodyLines(): Buffer {
   const line = Buffer.from(`${'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3'.slice(0, 76)}\r\n`);
   const body = Buffer.alloc(MESSAGE_BYTES);
   for (let at = 0; at < MESSAGE_BYTES; at += line.length) line.copy(body, at);
-  // The content ends with a line break, so the final dot is a line of its own.
-  body.write('\r\n', MESSAGE_BYTES - 2);
   return body;
 }
 
