@@ -22,6 +22,8 @@ export class MessageSpool extends Writable {
   size = 0;
   /** True once more than `limit` bytes arrived (the content is then incomplete). */
   overflowed = false;
+  /** The file could not be written (e.g. a full disk): the rest is read and dropped, and the message refused. */
+  failure: Error | null = null;
 
   constructor(
     /** Where the file goes when the message outgrows memory. */
@@ -40,7 +42,7 @@ export class MessageSpool extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.overflowed) return callback();
+    if (this.overflowed || this.failure) return callback();
     if (this.size + chunk.length > this.limit) {
       this.overflowed = true;
       this.chunks.length = 0;
@@ -52,9 +54,13 @@ export class MessageSpool extends Writable {
       return callback();
     }
     // The callback waits for the disk: a slow disk slows the client (TCP backpressure), not memory.
-    const done = this.toFile(chunk);
-    this.busy = done.catch(() => undefined);
-    done.then(() => callback(), callback);
+    const done = this.toFile(chunk).catch((err: Error) => {
+      // Not a stream error: the client still gets its reply after the final dot.
+      this.failure = err;
+      this.chunks.length = 0;
+    });
+    this.busy = done;
+    void done.then(() => callback());
   }
 
   private async toFile(chunk: Buffer): Promise<void> {

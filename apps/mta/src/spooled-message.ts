@@ -20,6 +20,7 @@ export class SpooledMessage {
   ) {}
 
   static async of(spool: MessageSpool): Promise<SpooledMessage> {
+    if (spool.failure) throw new Error(`message spool ${spool.path}: ${spool.failure.message}`);
     const head = await spool.head(HEADER_LIMIT + END_OF_HEADER.length);
     // RFC 5322 §2.1: the header ends at the first empty line; a message that opens with one has none.
     const end = head.subarray(0, 2).equals(CRLF) ? 0 : head.indexOf(END_OF_HEADER);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
-import { MEMORY_SPOOL_LIMIT, type MessageSpool } from '../src/spool.js';
+import { MEMORY_SPOOL_LIMIT, MessageSpool } from '../src/spool.js';
 import { SpoolDirectory } from '../src/spool-directory.js';
 import { SpooledMessage } from '../src/spooled-message.js';
 
@@ -78,6 +78,14 @@ describe('MessageSpool and SpoolDirectory', () => {
     spool.destroy();
     await new Promise((resolve) => spool.once('close', resolve));
     assert.deepEqual(readdirSync(directory.path), []);
+  });
+
+  it('a file that cannot be written (gone directory, full disk) is no stream error: the rest is read, the failure recorded, SpooledMessage refuses', async () => {
+    const spool = new MessageSpool(join(dataDir, 'no-such-directory', 'message'), 10 * MEMORY_SPOOL_LIMIT);
+    await fill(spool, chunked(message(2 * MEMORY_SPOOL_LIMIT)));
+    assert.match(String(spool.failure), /ENOENT/);
+    await assert.rejects(SpooledMessage.of(spool), /ENOENT/);
+    spool.destroy();
   });
 
   it('past the limit (message_size_limit) reads on but keeps nothing: overflowed', async () => {
