@@ -51,11 +51,7 @@ export async function reserveRoom(ctx: MtaContext, session: SMTPServerSession): 
   }
   if (room === null) {
     const reply = replies.mailSystemFull();
-    const usage = limits.usage;
-    ctx.logger.warn(
-      { event: 'in_flight_limit', ...sessionFields(session), messages: usage.messages, bytes: usage.bytes, waiting: usage.waiting, wanted },
-      `${session.remoteAddress}: no room for a message in ${waitMs / 1000} s (${usage.messages} messages, ${usage.bytes} bytes in flight)`,
-    );
+    logNoRoom(ctx, session, wanted);
     logReject(ctx.logger, session, 'DATA', reply, { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : null });
     return reply;
   }
@@ -85,12 +81,17 @@ export async function takeRoom(ctx: MtaContext, session: SMTPServerSession): Pro
 export async function fitMessage(ctx: MtaContext, session: SMTPServerSession, room: MessageRoom, size: number): Promise<void> {
   if (!ctx.inFlightLimits.fits(size)) throw replies.insufficientStorage(ctx.inFlightLimits.maxBytes);
   if (await room.grow(size, ctx.config.smtpd.in_flight_wait_time)) return;
+  logNoRoom(ctx, session, size);
+  throw replies.mailSystemFull();
+}
+
+/** The warning for a message that found no room within in_flight_wait_time, with what held it. */
+function logNoRoom(ctx: MtaContext, session: SMTPServerSession, wanted: number): void {
   const usage = ctx.inFlightLimits.usage;
   ctx.logger.warn(
-    { event: 'in_flight_limit', ...sessionFields(session), messages: usage.messages, bytes: usage.bytes, waiting: usage.waiting, wanted: size },
-    `${session.remoteAddress}: no room for a message of ${size} bytes (${usage.bytes} bytes in flight)`,
+    { event: 'in_flight_limit', ...sessionFields(session), messages: usage.messages, bytes: usage.bytes, waiting: usage.waiting, wanted },
+    `${session.remoteAddress}: no room for a message of ${wanted} bytes in ${ctx.config.smtpd.in_flight_wait_time / 1000} s (${usage.messages} messages, ${usage.bytes} bytes in flight)`,
   );
-  throw replies.mailSystemFull();
 }
 
 /** The session closed: a wait for room ends, and room held is given back. */
