@@ -1,5 +1,6 @@
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { connections, sessionsOpen } from '@postern/metrics';
+import { releaseAdmission } from './admission.js';
 import { authAllowed } from './auth.js';
 import { lookupClientNames } from './client-name.js';
 import type { MtaContext } from './context.js';
@@ -105,6 +106,7 @@ export function onClose(ctx: MtaContext): NonNullable<SMTPServerOptions['onClose
     const state = sessionState(session);
     state.releaseSlots?.();
     state.releaseSlots = null;
+    releaseAdmission(session);
     ctx.logger.info({ event: 'disconnect', session: session.id, client: clientLabel(session), service: state.service }, `disconnect from ${clientLabel(session)}`);
   };
 }

@@ -8,6 +8,8 @@ import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smt
 import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
 import { Handoff, lmtpDestination } from './handoff.js';
+import { InFlightLimits } from './in-flight-limits.js';
+import { SpoolDirectory } from './spool-directory.js';
 
 /** What every SMTP listener of the MTA shares. */
 export interface MtaContext {
@@ -32,6 +34,10 @@ export interface MtaContext {
   /** max_connections_per_service: sessions per service (smtp, submission, submissions). */
   serviceConnections: ConnectionLimiter;
   inFlight: InFlight;
+  /** smtpd.message_concurrency_limit and smtpd.in_flight_bytes_limit: the room for messages being received. */
+  inFlightLimits: InFlightLimits;
+  /** Where messages larger than MEMORY_SPOOL_LIMIT are spooled while they are received (data_dir/spool). */
+  spoolDirectory: SpoolDirectory;
   /** True once shutdown began. */
   closing: boolean;
 }
@@ -55,6 +61,8 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     connections: new ConnectionLimiter(config.limits.smtpd_client_connection_count_limit),
     serviceConnections: new ConnectionLimiter(config.limits.max_connections_per_service),
     inFlight: new InFlight(),
+    inFlightLimits: new InFlightLimits(config.smtpd.message_concurrency_limit, config.smtpd.in_flight_bytes_limit),
+    spoolDirectory: SpoolDirectory.under(config.data_dir),
     closing: false,
   };
 }

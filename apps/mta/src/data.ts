@@ -1,5 +1,6 @@
 import { messagesReceived } from '@postern/metrics';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { fitMessage, takeRoom } from './admission.js';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
 import { verdictReply } from './envelope.js';
@@ -8,10 +9,12 @@ import { logReject, logWarnings, sessionFields } from './maillog.js';
 import { checkInbound } from './inbound-checks.js';
 import { deliverLocally, retriedLocally } from './local-delivery.js';
 import { enqueue, mayBeSigned, remoteRecipients, sign } from './outbound.js';
+import type { MessageRoom } from './in-flight-limits.js';
 import { HeaderRewriter, receivedHeader, withProtocol } from './received.js';
 import { SmtpReply, replies } from './replies.js';
 import { sessionFacts, sessionState, type Transaction } from './session.js';
-import { MessageSpool } from './spool.js';
+import type { MessageSpool } from './spool.js';
+import { SpooledMessage } from './spooled-message.js';
 
 /** The DATA command itself: data restrictions (e.g. reject_unauth_pipelining) before the 354. */
 export async function dataCommandCheck(ctx: MtaContext, session: SMTPServerSession, unreadInput: number): Promise<SmtpReply | null> {
@@ -62,9 +65,9 @@ function spooled(spool: MessageSpool): Promise<void> {
 }
 
 /**
- * Receives the message into memory (bounded by message_size_limit): client
- * bytes → bare CR/LF handling → our Received (and the submission strip) →
- * the spool. Nothing is delivered before the whole message is in, within the
+ * Receives the message into its spool (memory, then a file; bounded by
+ * message_size_limit): client bytes → bare CR/LF handling → our Received
+ * (and the submission strip) → the spool. Nothing is delivered before the whole message is in, within the
  * size limit, free of bare newlines in "reject" mode and accepted by the
  * end-of-data restrictions, the DMARC policy and the content scanner. Then
  * local mailboxes get it over LMTP and remote recipients through the queue
@@ -72,7 +75,7 @@ function spooled(spool: MessageSpool): Promise<void> {
  * Mailboxes LMTP refuses after others took the message are queued for
  * retry rather than making the client send everyone a second copy.
  */
-async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession, spool: MessageSpool, room: MessageRoom): Promise<string> {
   const state = sessionState(session);
   const transaction = state.transaction;
   if (transaction === null) throw replies.localError();
@@ -81,7 +84,6 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
 
   const filter = new BareNewlineFilter(ctx.config.smtpd.forbid_bare_newline);
   const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping);
-  const spool = new MessageSpool(ctx.config.smtpd.message_size_limit + 64 * 1024);
   const clientDone = streamOutcome(stream);
   stream.pipe(filter).pipe(rewriter).pipe(spool);
   // Read the client's message to its end before answering (RFC 5321 §4.1.1.4).
@@ -107,6 +109,8 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     logReject(ctx.logger, session, 'END-OF-MESSAGE', refused, { from: transaction.sender, to: [...transaction.recipients.values()][0]?.address ?? null });
     throw refused;
   }
+  // What follows holds the message in memory: its room grows to its size first.
+  await fitMessage(ctx, session, room, spool.size);
   if (filter.bareCount > 0) ctx.logger.info({ event: 'bare_newline', ...fields, count: filter.bareCount }, `${transaction.queueId}: normalized ${filter.bareCount} bare <CR>/<LF> in message content`);
 
   const remote = remoteRecipients(transaction);
@@ -117,8 +121,10 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     `${transaction.queueId}: from=<${transaction.sender}>, size=${size}, nrcpt=${nrcpt}${rewriter.messageId ? `, message-id=${rewriter.messageId}` : ''}`,
   );
 
-  let message = await checkInbound(ctx, session, transaction, spool.content());
-  if (mayBeSigned(ctx, session)) message = await sign(ctx, session, transaction, message);
+  let spooledMessage = await checkInbound(ctx, session, transaction, await SpooledMessage.of(spool));
+  if (mayBeSigned(ctx, session)) spooledMessage = await sign(ctx, session, transaction, spooledMessage);
+  // The one copy in memory: local delivery and the queue take the message as a buffer.
+  const message = await spooledMessage.bytes();
 
   const local = await deliverLocally(ctx, session, transaction, message);
   const failedLocal = local.filter((result) => result.reply.code !== 250);
@@ -143,9 +149,21 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
 }
 
+/** A message's room (admission.ts) and spool (spool.ts) last as long as its DATA, whatever the outcome. */
+async function receiveWithin(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+  const room = await takeRoom(ctx, session);
+  const spool = ctx.spoolDirectory.spool(ctx.config.smtpd.message_size_limit + 64 * 1024);
+  try {
+    return await receive(ctx, stream, session, spool, room);
+  } finally {
+    spool.destroy();
+    room.release();
+  }
+}
+
 export function onData(ctx: MtaContext): NonNullable<SMTPServerOptions['onData']> {
   return (stream, session, callback) => {
-    const work = receive(ctx, stream, session).then(
+    const work = receiveWithin(ctx, stream, session).then(
       (message) => callback(null, message),
       (err: unknown) => {
         if (!(err instanceof SmtpReply)) ctx.logger.error({ event: 'error', command: 'DATA', ...sessionFields(session), err }, `DATA from ${session.remoteAddress}: ${String(err)}`);

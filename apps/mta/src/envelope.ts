@@ -2,6 +2,7 @@ import { AddressError, parseAddress } from '@postern/address';
 import { checkSenderLogin, type Verdict } from '@postern/smtp-policy';
 import { newId, type QueueId } from '@postern/store';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { sizeRefusal } from './admission.js';
 import type { MtaContext } from './context.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
 import { postmasterAddress, routeRecipient } from './recipients.js';
@@ -46,6 +47,9 @@ export function onMailFrom(ctx: MtaContext): Handler<'onMailFrom'> {
     if (ctx.config.smtpd.tls_security_level === 'encrypt' && !session.secure) return refuse(ctx, session, 'MAIL', replies.encryptionRequired(), details, callback);
     // Submission (587/465) is for authenticated clients only (RFC 6409 §4.3).
     if (state.service !== 'smtp' && state.login === null) return refuse(ctx, session, 'MAIL', replies.authRequired(), details, callback);
+    // RFC 1870 §6.1: SIZE= larger than this process can ever hold is 452 4.3.1 now, not after the transfer.
+    const tooLarge = sizeRefusal(ctx, address);
+    if (tooLarge) return refuse(ctx, session, 'MAIL', tooLarge, details, callback);
     if (sender !== '') {
       try {
         parseAddress(sender);

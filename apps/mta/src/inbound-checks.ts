@@ -4,6 +4,7 @@ import type { MtaContext } from './context.js';
 import { logReject, sessionFields } from './maillog.js';
 import { SmtpReply } from './replies.js';
 import { sessionState, type Transaction } from './session.js';
+import type { SpooledMessage } from './spooled-message.js';
 
 /** Mail from the outside: port 25, no AUTH, not from mynetworks (what the guides run OpenDKIM verify, OpenDMARC and spamc on). */
 export function isExternal(ctx: MtaContext, session: SMTPServerSession): boolean {
@@ -28,7 +29,7 @@ function forwardingDomain(transaction: Transaction): string | null {
  * DMARC quarantine and scanner spam put `X-Spam-Flag: YES` on top, which the
  * mailstore files into Junk.
  */
-export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, received: Buffer): Promise<Buffer> {
+export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, received: SpooledMessage): Promise<SpooledMessage> {
   if (!isExternal(ctx, session)) return received;
   const fields = { ...sessionFields(session), queue_id: transaction.queueId };
   const recipients = [...transaction.recipients.values()].map((recipient) => recipient.address);
@@ -36,11 +37,12 @@ export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, 
   let prepend = '';
   let quarantine = false;
   if (ctx.config.inbound.authenticate) {
-    message = removeOwnAuthenticationResults(message, ctx.config.hostname);
+    // Only the header is read into memory; the verifiers read the spool as a stream.
+    message = message.withHeader(removeOwnAuthenticationResults(message.header, ctx.config.hostname));
     const sealing = forwardingDomain(transaction);
     const seal = sealing === null ? null : await sealKeyFor(ctx.store, sealing);
     const facts = { ip: session.remoteAddress, helo: session.hostNameAppearsAs || null, sender: transaction.sender, hostname: ctx.config.hostname, queueId: transaction.queueId };
-    const verdict = await authenticateInbound(message, facts, { resolver: ctx.env.resolver, config: ctx.config, seal });
+    const verdict = await authenticateInbound(message.stream(), facts, { resolver: ctx.env.resolver, config: ctx.config, seal });
     ctx.logger.info(
       { event: 'authentication', ...fields, spf: verdict.spf, dkim: verdict.dkim, dmarc: verdict.dmarc, arc: verdict.arc, dmarc_policy: verdict.dmarcPolicy, action: verdict.action, sealed: seal !== null },
       `${transaction.queueId}: spf=${verdict.spf} dkim=${verdict.dkim} dmarc=${verdict.dmarc} arc=${verdict.arc} action=${verdict.action}`,
@@ -54,7 +56,8 @@ export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, 
     quarantine = verdict.action === 'quarantine';
   }
   if (ctx.scanner !== null) {
-    const result = await ctx.scanner.scan(Buffer.concat([Buffer.from(prepend), message]), {
+    // The scanner reads the bytes only when the message is within content_filter.max_size.
+    const result = await ctx.scanner.scan(message.prepend(prepend), {
       ip: session.remoteAddress,
       helo: session.hostNameAppearsAs || null,
       from: transaction.sender,
@@ -80,5 +83,5 @@ export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, 
   }
   // The topmost X-Spam-Flag decides the folder: DMARC quarantine wins over a scanner's NO.
   if (quarantine) prepend = `X-Spam-Flag: YES\r\n${prepend}`;
-  return prepend === '' ? message : Buffer.concat([Buffer.from(prepend), message]);
+  return message.prepend(prepend);
 }

@@ -35,6 +35,12 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   if (!config.smtpd.helo_required || !config.smtpd.strict_rfc821_envelopes) {
     logger.warn('smtpd.helo_required = false and smtpd.strict_rfc821_envelopes = false are not supported: HELO/EHLO and <bracketed> addresses are always required');
   }
+  if (config.smtpd.in_flight_bytes_limit < config.smtpd.message_size_limit) {
+    logger.warn(
+      { event: 'in_flight_bytes_limit' },
+      `smtpd.in_flight_bytes_limit (${config.smtpd.in_flight_bytes_limit}) is below smtpd.message_size_limit (${config.smtpd.message_size_limit}): larger messages always get 452 4.3.1`,
+    );
+  }
   const relayTls = relayTlsWarning(config);
   if (relayTls !== null) logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   const listeners: SmtpListener[] = [];
@@ -42,9 +48,11 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
     await context.queue.stop();
     await context.handoff.close();
+    await context.spoolDirectory.remove();
     if (ownTls) context.tls?.close();
   };
   try {
+    await context.spoolDirectory.prepare();
     for (const service of SERVICES) {
       for (const text of config.listen[service]) {
         const address = parseListenAddress(text, { allowUnix: false });

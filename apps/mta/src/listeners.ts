@@ -1,6 +1,7 @@
 import type { ListenAddress } from '@postern/config';
 import { describeAddress, listenOn, PromptSMTPServer } from '@postern/service';
 import type { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { reserveRoom } from './admission.js';
 import { AUTH_METHODS, authRefusal, onAuth } from './auth.js';
 import { attachHooks, unreadInput, type CommandGates } from './connection-hooks.js';
 import { heloCheck, onClose, onConnect, onSecure } from './connection.js';
@@ -37,7 +38,8 @@ export async function startListener(ctx: MtaContext, service: SmtpService, addre
 
   const gates: CommandGates = {
     helo: (connection, hostname, command) => heloCheck(ctx, connection.session, hostname, command),
-    data: (connection) => dataCommandCheck(ctx, connection.session, unreadInput(connection)),
+    // The data restrictions first, then room for the message (admission.ts): no 354 before both.
+    data: async (connection) => (await dataCommandCheck(ctx, connection.session, unreadInput(connection))) ?? (await reserveRoom(ctx, connection.session)),
     auth: (connection) => authRefusal(ctx, connection.session, starttlsOffered && !connection.secure),
   };
   const attach = (connection: SMTPConnection): void => {

@@ -42,7 +42,7 @@ export function receivedHeader(info: ReceivedInfo): string {
 }
 
 // Postfix header_size_limit: past this much header, the rest is passed on untouched.
-const HEADER_LIMIT = 102_400;
+export const HEADER_LIMIT = 102_400;
 const END_OF_HEADER = Buffer.from('\r\n\r\n');
 
 /**

@@ -62,6 +62,10 @@ export const replies = {
   // RFC 3463 X.4.6: routing loop detected.
   tooManyHops: (hops: number, limit: number) => new SmtpReply(554, '5.4.6', `Too many hops: ${hops} Received fields, limit ${limit} (mail loop?)`),
   bareNewline: () => new SmtpReply(550, '5.5.2', 'Error: bare <CR> or <LF> received'),
+  // RFC 3463 X.3.1 "mail system full": every slot of smtpd.message_concurrency_limit / in_flight_bytes_limit stayed taken.
+  mailSystemFull: () => new SmtpReply(451, '4.3.1', 'Error: mail system full, try again later'),
+  // RFC 1870 §6.1: a message larger than the room this server has (in_flight_bytes_limit), a temporary refusal.
+  insufficientStorage: (limit: number) => new SmtpReply(452, '4.3.1', `Insufficient system storage (in_flight_bytes_limit ${limit})`),
   localError: () => new SmtpReply(451, '4.3.0', 'Error: local error in processing, try again later'),
   notReceived: () => new SmtpReply(451, '4.3.0', 'Error: message not received in full, nothing delivered'),
 };

@@ -99,6 +99,18 @@ mynetworks = ["127.0.0.0/8", "[::1]/128"]
 message_size_limit = "50M"
 # smtpd_recipient_limit
 recipient_limit = 100
+# Memory: messages one MTA process receives at once, and their bytes together
+# (SIZE= from MAIL, else the size at the final dot). Past either, DATA waits
+# for room without a 354 (the client sends nothing meanwhile), then 451 4.3.1;
+# SIZE= above in_flight_bytes_limit gets 452 4.3.1 at MAIL. A message is held
+# in memory up to 1 MiB while it arrives, then in a file under data_dir/spool;
+# after its final dot it is in memory about three times over (the message,
+# the store's copy while the queue writes it, the delivery). The MTA's peak
+# memory is about 100 MiB + message_concurrency_limit x 1.5 MiB
+# + 3 x in_flight_bytes_limit: 600 MiB with these values.
+message_concurrency_limit = 20
+in_flight_bytes_limit = "150M"
+in_flight_wait_time = "60s"
 # hopcount_limit: more Received fields than this and the message is a loop (554 5.4.6).
 hopcount_limit = 50
 # smtpd_tls_security_level: "may" offers STARTTLS, "encrypt" requires it.

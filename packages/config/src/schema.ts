@@ -169,6 +169,15 @@ const smtpdShape = {
   mynetworks: list(text('a network', 'CIDR such as 192.168.0.0/16 or [2001:db8::]/32', (value) => parseNetwork(value) !== null), 'networks in CIDR form').default(['127.0.0.0/8', '[::1]/128']),
   message_size_limit: size('a size').prefault('50M'),
   recipient_limit: integer(1, 100000, 'a recipient limit').default(100),
+  // Messages one MTA process receives at once (DATA to the final reply), in the spirit of
+  // Postfix's process limits: past it, DATA waits for room (in_flight_wait_time), then 451 4.3.1.
+  message_concurrency_limit: integer(1, 100000, 'a concurrency limit').default(20),
+  // The bytes of those messages together (their SIZE= at MAIL, else their size at the final dot):
+  // what bounds the process's memory, as each message is held about three times after its dot.
+  in_flight_bytes_limit: size('a size').prefault('150M'),
+  // How long DATA (before its 354) and the final dot wait for room before 451 4.3.1; keep it
+  // under 2 minutes, the time RFC 5321 §4.5.3.2.2 has clients wait for the 354.
+  in_flight_wait_time: duration('a wait time').prefault('60s'),
   // Postfix hopcount_limit: a message with more Received fields than this (ours included) is refused as a loop (RFC 5321 §6.3).
   hopcount_limit: integer(1, 1000, 'a hop count').default(50),
   tls_security_level: tlsLevel.default('may'),

@@ -1,2 +1,2 @@
 export { createContentScanner } from './scanner.js';
-export type { ContentScanner, ScanFacts, ScanResult } from './types.js';
+export type { ContentScanner, ScanFacts, ScanMessage, ScanResult } from './types.js';

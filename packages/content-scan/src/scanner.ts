@@ -41,7 +41,7 @@ export function createContentScanner(config: PosternConfig): ContentScanner | nu
       }
       const started = Date.now();
       try {
-        const answer = await ask(address, message, facts, settings.timeout);
+        const answer = await ask(address, Buffer.isBuffer(message) ? message : await message.bytes(), facts, settings.timeout);
         return verdict(name, answer, settings.reject_score, Date.now() - started);
       } catch (err) {
         return notScanned('unavailable', `${name}: ${describeFailure(err)}`);

@@ -30,9 +30,12 @@ export interface ScanResult {
   detail: string;
 }
 
+/** A message to scan: its bytes, or its size and its bytes on demand (read only when it is within max_size). */
+export type ScanMessage = Buffer | { readonly length: number; bytes(): Promise<Buffer> };
+
 export interface ContentScanner {
   /** Never throws and never outlasts content_filter.timeout: trouble is status 'unavailable'. */
-  scan(message: Buffer, facts: ScanFacts): Promise<ScanResult>;
+  scan(message: ScanMessage, facts: ScanFacts): Promise<ScanResult>;
 }
 
 /** What one scanner said about a message, before our own reject_score is applied. */

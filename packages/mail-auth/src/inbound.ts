@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import { arc, dkimVerify, spf } from 'mailauth';
@@ -25,8 +26,9 @@ export interface AuthenticateOptions {
  * SPF (RFC 7208), DKIM (RFC 6376), DMARC (RFC 7489) and ARC (RFC 8617) for a
  * message received on port 25, through mailauth with every lookup on our
  * resolver; returns the header lines to prepend and what to do with it.
+ * The message may be a stream (mailauth's verifier hashes it as it passes).
  */
-export async function authenticateInbound(message: Buffer, facts: InboundFacts, options: AuthenticateOptions): Promise<InboundVerdict> {
+export async function authenticateInbound(message: Buffer | Readable, facts: InboundFacts, options: AuthenticateOptions): Promise<InboundVerdict> {
   const resolver = options.resolver.mailauthResolver() as DNSResolver;
   const helo = heloIdentity(facts);
   const seal: ARCSealOptions | undefined = options.seal

@@ -1,4 +1,5 @@
-import { finished } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { parseAddress } from '@postern/address';
 import type { PosternConfig } from '@postern/config';
 import type { Store } from '@postern/store';
@@ -6,7 +7,7 @@ import { DkimSigner, type ParsedHeaders } from 'mailauth/lib/dkim/dkim-signer.js
 import { firstMailbox } from './from-address.js';
 import { fieldValue, fieldsNamed, parseHeader, type MessageHeader } from './header-fields.js';
 import { signingKeys } from './keys.js';
-import type { Signed } from './types.js';
+import type { SignatureFields, Signed } from './types.js';
 
 // The fields a signature covers (RFC 6376 §5.4.1's recommendations), plus every List-* field present.
 const SIGNED_FIELDS = [
@@ -21,39 +22,57 @@ export interface SignOptions {
   sender: string;
 }
 
+/** A message to sign: its header (for the From domain and the fields to cover) and its whole content, read once. */
+export interface SignInput {
+  header: Buffer;
+  content(): Readable | Buffer;
+}
+
 /**
- * DKIM-signs a message (RFC 6376; Ed25519 by RFC 8463) as the domain of its
- * From address, or of the envelope sender when it has no From: relaxed/relaxed,
- * sha256, From oversigned. The message is unchanged when the domain has no key.
+ * The DKIM-Signature fields for a message (RFC 6376; Ed25519 by RFC 8463) as
+ * the domain of its From address, or of the envelope sender when it has no
+ * From: relaxed/relaxed, sha256, From oversigned; '' when the domain has no
+ * key. The content may be a stream: the signer hashes it as it passes.
  */
-export async function signMessage(message: Buffer, options: SignOptions): Promise<Signed> {
-  const header = parseHeader(message);
+export async function dkimSignatureFields(message: SignInput, options: SignOptions): Promise<SignatureFields> {
+  const header = parseHeader(message.header);
   const from = fieldsNamed(header, 'from')[0];
   const author = from ? firstMailbox(fieldValue(from)) : null;
   const envelope = envelopeSender(options.sender);
   const domain = author?.domain ?? envelope?.domain;
-  if (domain === undefined) return { message, signatures: [] };
+  if (domain === undefined) return { fields: '', signatures: [] };
 
   const senders = [author?.address, envelope?.address].filter((a): a is string => a !== undefined);
   const keys = await signingKeys(options.store, options.config, domain, senders);
-  if (keys.length === 0) return { message, signatures: [] };
+  if (keys.length === 0) return { fields: '', signatures: [] };
 
   const signer = new FromOversigningSigner({
     canonicalization: 'relaxed/relaxed',
     headerList: signedFieldNames(header).join(':'),
     signatureData: keys.map((key) => ({ signingDomain: domain, selector: key.selector, privateKey: key.privateKey, algorithm: `${key.algorithm}-sha256` })),
   });
-  signer.end(message);
-  await finished(signer);
+  const content = message.content();
+  if (Buffer.isBuffer(content)) {
+    signer.end(content);
+    await finished(signer);
+  } else {
+    await pipeline(content, signer);
+  }
 
   const failure = signer.errors[0];
   if (failure) {
     throw new Error(`DKIM signing as ${failure.selector ?? '?'}._domainkey.${domain} failed: ${failure.err.message} (check the key: postern dkim show ${domain})`);
   }
   return {
-    message: Buffer.concat([Buffer.from(signer.signatureHeaders.map((field) => `${field}\r\n`).join(''), 'latin1'), message]),
+    fields: signer.signatureHeaders.map((field) => `${field}\r\n`).join(''),
     signatures: keys.map((key) => ({ domain, selector: key.selector, algorithm: key.algorithm })),
   };
+}
+
+/** dkimSignatureFields for a message in memory: the message with the fields on top. */
+export async function signMessage(message: Buffer, options: SignOptions): Promise<Signed> {
+  const { fields, signatures } = await dkimSignatureFields({ header: message, content: () => message }, options);
+  return { message: fields === '' ? message : Buffer.concat([Buffer.from(fields, 'latin1'), message]), signatures };
 }
 
 function envelopeSender(sender: string): { address: string; domain: string } | null {

@@ -32,6 +32,12 @@ export interface InboundVerdict {
   reply: { code: number; enhanced: string; text: string } | null;
 }
 
+/** DKIM-Signature fields to put on top of a message (CRLF-terminated; '' when none), and what signed them. */
+export interface SignatureFields {
+  fields: string;
+  signatures: Signed['signatures'];
+}
+
 export interface Signed {
   message: Buffer;
   signatures: { domain: string; selector: string; algorithm: 'rsa' | 'ed25519' }[];

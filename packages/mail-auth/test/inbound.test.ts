@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { authenticate, type DNSResolver } from 'mailauth';
 import type { ZoneRecords } from '../../../test/support/dns-server.js';
@@ -61,6 +62,16 @@ describe('authenticateInbound', () => {
     await world.addKey('second-hop.example', 'arc2', 'rsa');
   });
   after(() => world.close());
+
+  test('reads the message as a stream (the MTA\'s spool) to the same verdict as from a buffer', async () => {
+    const signed = await signedBy('alice@signer.example', `${'w'.repeat(70)}\r\n`.repeat(3000));
+    const chunks = Array.from({ length: Math.ceil(signed.length / 4096) }, (_, i) => signed.subarray(i * 4096, (i + 1) * 4096));
+    const fromBuffer = await check(signed, facts('alice@signer.example'));
+    const fromStream = await authenticateInbound(Readable.from(chunks), facts('alice@signer.example'), { resolver: world.resolver, config, seal: null });
+    assert.equal(fromStream.dkim, 'pass');
+    assert.equal(fromStream.dmarc, 'pass');
+    assert.deepEqual({ ...fromStream, headers: null }, { ...fromBuffer, headers: null });
+  });
 
   describe('SPF (RFC 7208) and Received-SPF', () => {
     test('a permitted client passes, and Received-SPF carries the RFC 7208 §9.1 key-value pairs', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authenticate, type DNSResolver } from 'mailauth';
-import { sealKeyFor, signMessage } from '../src/index.js';
+import { Readable } from 'node:stream';
+import { dkimSignatureFields, sealKeyFor, signMessage } from '../src/index.js';
 import { configWith, dkimTag, fields, headerText, message, openWorld, type World } from './fixture.js';
 
 /** mailauth's own verdicts on a message, asking our DNS server. */
@@ -34,6 +35,18 @@ describe('signMessage', () => {
     await world.addKey('table.example', 'ceo', 'ed25519');
   });
   after(() => world.close());
+
+  test('signs a message read as a stream (the MTA\'s spool) with fields that verify over the same bytes', async () => {
+    const original = message('Rita <rita@rsaonly.example>', { body: `${'z'.repeat(70)}\r\n`.repeat(5000) });
+    const header = original.subarray(0, original.indexOf('\r\n\r\n') + 4);
+    const chunks = Array.from({ length: Math.ceil(original.length / 4096) }, (_, i) => original.subarray(i * 4096, (i + 1) * 4096));
+    const signed = await dkimSignatureFields({ header, content: () => Readable.from(chunks) }, { store: world.store, config, sender: 'rita@rsaonly.example' });
+    assert.deepEqual(signed.signatures, [{ domain: 'rsaonly.example', selector: 'r1', algorithm: 'rsa' }]);
+    assert.match(signed.fields, /^DKIM-Signature: /);
+    assert.deepEqual(await verify(world, Buffer.concat([Buffer.from(signed.fields, 'latin1'), original])), [{ domain: 'rsaonly.example', selector: 'r1', result: 'pass' }]);
+    const none = await dkimSignatureFields({ header: Buffer.from('Subject: x\r\n\r\n'), content: () => Readable.from([Buffer.from('Subject: x\r\n\r\n')]) }, { store: world.store, config, sender: '' });
+    assert.deepEqual(none, { fields: '', signatures: [] });
+  });
 
   test('an RSA key signs with rsa-sha256, relaxed/relaxed, and mailauth verifies it', async () => {
     const signed = await signMessage(message('Rita <rita@rsaonly.example>'), { store: world.store, config, sender: 'rita@rsaonly.example' });
