@@ -1,3 +1,5 @@
+import type { MimeLimitExceeded } from '@postern/mime';
+
 /**
  * One LMTP reply. smtp-server sends a handler's error, and each Error entry of
  * onData's per-recipient array (RFC 2033 §4.2), as `responseCode`, the RFC 3463
@@ -33,6 +35,8 @@ export const replies = {
   // Postfix local(8)'s wording; RFC 3463 X.4.6: routing loop detected.
   forwardingLoop: (rcpt: string) => new LmtpReply(554, `5.4.6 ${bracket(rcpt)} mail forwarding loop for ${rcpt}`),
   localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
+  // Postfix cleanup's wording for a structure past mime_nesting_limit, header_size_limit, … (the status comes with it).
+  contentRefused: (rcpt: string, exceeded: MimeLimitExceeded) => new LmtpReply(exceeded.code, `${exceeded.status} ${bracket(rcpt)} message content rejected: ${exceeded.text}`),
   messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
   notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),
   shuttingDown: () => new LmtpReply(421, 'Service shutting down, try again later'),

@@ -1,0 +1,1 @@
+export { MimeStructureScanner, scanMimeStructure, type MimeLimits, type MimeLimitExceeded } from './structure-scanner.js';
