@@ -50,7 +50,7 @@ export function flatMultipart(parts: number, to = RECIPIENT): HostileShape {
 /** A Subject field folded (RFC 5322 §2.2.3) over `lines` lines. */
 export function foldedHeader(lines: number, to = RECIPIENT): HostileShape {
   const folds: string[] = [];
-  for (let i = 0; i < lines; i++) folds.push(`\r\n w${i}`);
+  for (let i = 1; i < lines; i++) folds.push(`\r\n w${i}`);
   const raw = `${envelopeFields(to, `folded ${lines}${folds.join('')}`)}\r\nneedle in the body\r\n`;
   return { name: `header folded over ${lines} lines`, raw: Buffer.from(raw) };
 }
