@@ -54,3 +54,9 @@ export function foldedHeader(lines: number, to = RECIPIENT): HostileShape {
   const raw = `${envelopeFields(to, `folded ${lines}${folds.join('')}`)}\r\nneedle in the body\r\n`;
   return { name: `header folded over ${lines} lines`, raw: Buffer.from(raw) };
 }
+
+/** `fields` header fields of one short line each: no field is big, the header is. */
+export function manyFields(fields: number, to = RECIPIENT): HostileShape {
+  const raw = `${envelopeFields(to, `many fields ${fields}`)}${'X-Field: value\r\n'.repeat(fields)}\r\nneedle in the body\r\n`;
+  return { name: `${fields} header fields`, raw: Buffer.from(raw) };
+}

@@ -5,7 +5,7 @@
 // and fresh SMTP greetings are timed. Prints, per shape and command, how long the command took, its
 // answer and the worst time the other clients waited.
 import { RawClient } from '../../../test/fuzz/raw-client.js';
-import { flatMultipart, foldedHeader, nestedGroups, nestedMessages, nestedMultiparts, type HostileShape } from '../../../test/hostile/shapes.js';
+import { flatMultipart, foldedHeader, manyFields, nestedGroups, nestedMessages, nestedMultiparts, type HostileShape } from '../../../test/hostile/shapes.js';
 import { startInstance } from '../../../test/support/instance.js';
 
 const backend = process.argv[2] === 'mongodb' ? 'mongodb' : 'sqlite';
@@ -18,7 +18,7 @@ const PASSWORD = 'hostile bench password';
 const only = process.argv.find((arg) => arg.startsWith('--shapes='))?.slice(9).split(',').map(Number);
 const allShapes: (() => HostileShape)[] = small
   ? [() => nestedMessages(1000), () => nestedMultiparts(500), () => nestedGroups(14000), () => flatMultipart(2000), () => foldedHeader(2000)]
-  : [() => nestedMessages(10_000), () => nestedMultiparts(5000), () => nestedGroups(140_000), () => flatMultipart(20_000), () => flatMultipart(50_000), () => foldedHeader(20_000), () => foldedHeader(200_000)];
+  : [() => nestedMessages(10_000), () => nestedMultiparts(5000), () => nestedGroups(140_000), () => flatMultipart(20_000), () => flatMultipart(50_000), () => foldedHeader(20_000), () => foldedHeader(200_000), () => manyFields(200_000)];
 // --shapes=0,2: only those (by index in the list above), e.g. to run the slowest ones on their own.
 const shapes = only ? allShapes.filter((_, index) => only.includes(index)) : allShapes;
 
