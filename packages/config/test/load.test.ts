@@ -52,7 +52,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       mime_nesting_limit: 100,
       mime_part_limit: 10000,
       header_size_limit: 102400,
-      header_line_limit: 1000,
+      header_line_limit: 10000,
       tls_security_level: 'may',
       tls_auth_only: true,
       recipient_delimiter: '+',

@@ -9,7 +9,7 @@ export interface MimeLimits {
   mime_part_limit: number;
   /** Postfix header_size_limit: bytes of one header field, its folded lines included. */
   header_size_limit: number;
-  /** Physical lines of one header field (RFC 5322 §2.2.3 folding). */
+  /** Physical lines of one header section (of the message or of a part), folded lines included (RFC 5322 §2.2.3). */
   header_line_limit: number;
 }
 
@@ -77,7 +77,8 @@ export class MimeStructureScanner {
   private readonly open: Multipart[] = [];
   /** RFC 2046 §5.1.5: in a multipart/digest a part without Content-Type is message/rfc822. */
   private inDigest = false;
-  private field: { lines: number; bytes: number; name: string } | null = null;
+  private field: { bytes: number; name: string } | null = null;
+  private headerLines = 0;
   private type = '';
   private encoding = '';
 
@@ -169,6 +170,7 @@ export class MimeStructureScanner {
     this.inDigest = inDigest;
     this.inHeader = true;
     this.field = null;
+    this.headerLines = 0;
     this.type = '';
     this.encoding = '';
     if (++this.parts > this.limits.mime_part_limit) this.exceed('mime_part_limit');
@@ -178,14 +180,13 @@ export class MimeStructureScanner {
     if (text.length === 0) return this.endHeader();
     const folded = text[0] === 0x20 || text[0] === 0x09;
     if (folded && this.field) {
-      this.field.lines += 1;
       this.field.bytes += length;
     } else {
       const line = text.toString('latin1');
       const colon = line.indexOf(':');
-      this.field = { lines: 1, bytes: length, name: (colon > 0 ? line.slice(0, colon) : '').trim().toLowerCase() };
+      this.field = { bytes: length, name: (colon > 0 ? line.slice(0, colon) : '').trim().toLowerCase() };
     }
-    if (this.field.lines > this.limits.header_line_limit) return this.exceed('header_line_limit');
+    if (++this.headerLines > this.limits.header_line_limit) return this.exceed('header_line_limit');
     if (this.field.bytes > this.limits.header_size_limit) return this.exceed('header_size_limit');
     const value = folded ? text.toString('latin1') : text.toString('latin1').slice(text.indexOf(0x3a) + 1);
     if (this.field.name === 'content-type' && this.type.length < CONTENT_TYPE_KEPT) this.type += value;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MimeStructureScanner, scanMimeStructure, type MimeLimits } from '../src/index.js';
 
-const LIMITS: MimeLimits = { mime_nesting_limit: 100, mime_part_limit: 10000, header_size_limit: 102400, header_line_limit: 1000 };
+const LIMITS: MimeLimits = { mime_nesting_limit: 100, mime_part_limit: 10000, header_size_limit: 102400, header_line_limit: 10000 };
 const scan = (text: string, limits: Partial<MimeLimits> = {}) => scanMimeStructure(Buffer.from(text, 'latin1'), { ...LIMITS, ...limits });
 
 const multiparts = (depth: number): string => {
@@ -78,13 +78,17 @@ describe('MimeStructureScanner', () => {
     assert.equal(scan(text, { mime_part_limit: 2 })?.limit, 'mime_part_limit');
   });
 
-  it('refuses a header field folded over more than header_line_limit lines (RFC 5322 §2.2.3) with 552 5.3.4', () => {
+  it('refuses a header section of more than header_line_limit lines, folded (RFC 5322 §2.2.3) or not, with 552 5.3.4', () => {
     const folded = (lines: number) => `Subject: a${'\r\n b'.repeat(lines - 1)}\r\n\r\nbody\r\n`;
-    assert.equal(scan(folded(1000)), null);
-    const exceeded = scan(folded(1001));
+    assert.equal(scan(folded(10000)), null);
+    const exceeded = scan(folded(10001));
     assert.equal(exceeded?.limit, 'header_line_limit');
     assert.equal(exceeded?.code, 552);
     assert.equal(exceeded?.status, '5.3.4');
+    assert.equal(scan(`${'X-Field: v\r\n'.repeat(10001)}\r\nbody\r\n`)?.limit, 'header_line_limit');
+    // Each part's header is its own section.
+    const part = `--x\r\n${'X-Field: v\r\n'.repeat(6000)}\r\ntext\r\n`;
+    assert.equal(scan(`Content-Type: multipart/mixed; boundary=x\r\n\r\n${part}${part}--x--\r\n`), null);
   });
 
   it('refuses a header field longer than header_size_limit, folded or on one line, in any part', () => {
@@ -101,7 +105,7 @@ describe('MimeStructureScanner', () => {
       for (let at = 0; at < text.length; at += size) scanner.write(text.subarray(at, at + size));
       assert.equal(scanner.end()?.limit, 'mime_nesting_limit', `chunks of ${size}`);
     }
-    const header = Buffer.from(`Subject: a${'\r\n b'.repeat(1000)}\r\n\r\n`);
+    const header = Buffer.from(`Subject: a${'\r\n b'.repeat(10000)}\r\n\r\n`);
     const scanner = new MimeStructureScanner(LIMITS);
     for (let at = 0; at < header.length; at += 5) scanner.write(header.subarray(at, at + 5));
     assert.equal(scanner.end()?.limit, 'header_line_limit');
