@@ -165,9 +165,9 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal((await instance.inbox(USER)).length, 0);
     });
 
-    it('accepts messages at the limits on port 25: 100 levels, 10,000 parts, a header of 10,000 lines', async () => {
-      // The generators' own fields: 6 header lines (folded: the Subject is one of them).
-      const replies = await send([nestedMultiparts(100), nestedMessages(100), flatMultipart(9_999), foldedHeader(9_995)], false);
+    it('accepts messages at the limits on port 25: 100 levels, 10,000 parts, a header of 10,000 lines with our Received', async () => {
+      // The generators' own fields take 6 header lines (the folded Subject is one of them), our Received field 3 or 4.
+      const replies = await send([nestedMultiparts(100), nestedMessages(100), flatMultipart(9_999), foldedHeader(9_991)], false);
       assert.deepEqual(replies.map(([code]) => code), [250, 250, 250, 250], JSON.stringify(replies));
       const inbox = await instance.inbox(USER);
       assert.equal(inbox.length, 4);

@@ -85,9 +85,10 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const spool = new MessageSpool(ctx.config.smtpd.message_size_limit + 64 * 1024);
   const clientDone = streamOutcome(stream);
   stream.pipe(filter).pipe(rewriter).pipe(spool);
-  // The MIME structure, followed as the bytes arrive (no parse): nesting, part count, header field size and lines.
+  // The MIME structure of the message as it will be stored (our Received included), followed as the bytes
+  // arrive (no parse): nesting, part count, header field size and lines — the mailstore's LMTP checks the same.
   const structure = new MimeStructureScanner(ctx.config.smtpd);
-  filter.on('data', (chunk: Buffer) => structure.write(chunk));
+  rewriter.on('data', (chunk: Buffer) => structure.write(chunk));
   // Read the client's message to its end before answering (RFC 5321 §4.1.1.4).
   if (!(await clientDone)) {
     spool.destroy();
