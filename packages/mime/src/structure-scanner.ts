@@ -1,5 +1,6 @@
 // The MIME structure of a message (RFC 2045 §3, RFC 2046 §5), followed line by line as the bytes arrive,
 // only far enough to count nesting, parts and header lines: no part is decoded, no tree is built.
+import { parseContentType } from './content-type.js';
 
 /** The limits, under Postfix's names where Postfix has them (Dovecot's defaults for the part count). */
 export interface MimeLimits {
@@ -44,18 +45,6 @@ const WORDING: Record<keyof MimeLimits, { code: 552 | 554; status: '5.3.4' | '5.
   header_size_limit: { code: 552, status: '5.3.4', what: 'message header length exceeds safety limit' },
   header_line_limit: { code: 552, status: '5.3.4', what: 'message header line count exceeds safety limit' },
 };
-
-/** RFC 2045 §5.1: `type/subtype *(";" parameter)`; comments dropped, parameter values tokens or quoted-strings. */
-function contentType(value: string): { type: string; boundary: string | null } {
-  const text = value.replace(/\([^()]*\)/g, '');
-  const media = /^\s*([^\s/;]+)\s*\/\s*([^\s;]+)/.exec(text);
-  let boundary: string | null = null;
-  const parameter = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))/g;
-  for (let match = parameter.exec(text); match; match = parameter.exec(text)) {
-    if (match[1]!.toLowerCase() === 'boundary') boundary = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? null);
-  }
-  return { type: media ? `${media[1]}/${media[2]}`.toLowerCase() : '', boundary };
-}
 
 /**
  * Feed it the message's bytes in any chunks, then ask `end()` which limit (if
@@ -195,8 +184,8 @@ export class MimeStructureScanner {
 
   private endHeader(): void {
     this.inHeader = false;
-    const { type, boundary } = contentType(this.type);
-    const media = type || (this.inDigest ? 'message/rfc822' : 'text/plain');
+    const { contentType, boundary } = parseContentType(this.type);
+    const media = contentType ?? (this.inDigest ? 'message/rfc822' : 'text/plain');
     const encoding = this.encoding.replace(/\([^()]*\)/g, '').trim().toLowerCase();
     if (media.startsWith('multipart/') && boundary) {
       if (this.depth + 1 > this.limits.mime_nesting_limit) return this.exceed('mime_nesting_limit');
