@@ -21,7 +21,8 @@ describeOnBackends('IMAP with a message of deeply nested address groups', {}, (s
 
   before(async () => {
     ({ fx } = suite);
-    lmtp = await runLmtp(suite.store, lmtpConfig({ message_size_limit: '1M' }));
+    // smtpd.header_size_limit raised: the mailstore now refuses a 150 KB To: field, so it stands for one stored before.
+    lmtp = await runLmtp(suite.store, lmtpConfig({ message_size_limit: '1M', header_size_limit: 1024 * 1024 }));
     const { client } = await LmtpClient.open(lmtp.target);
     await client.lhlo();
     for (const message of [sampleMessage({ subject: 'Before' }), poisonMessage(), sampleMessage({ subject: 'After' })]) {

@@ -1,4 +1,5 @@
 import { messagesReceived } from '@postern/metrics';
+import { MimeStructureScanner } from '@postern/mime';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { fitMessage, takeRoom } from './admission.js';
 import { BareNewlineFilter } from './bare-newline.js';
@@ -86,6 +87,10 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping);
   const clientDone = streamOutcome(stream);
   stream.pipe(filter).pipe(rewriter).pipe(spool);
+  // The MIME structure of the message as it will be stored (our Received included), followed as the bytes
+  // arrive (no parse): nesting, part count, header field size and lines — the mailstore's LMTP checks the same.
+  const structure = new MimeStructureScanner(ctx.config.smtpd);
+  rewriter.on('data', (chunk: Buffer) => structure.write(chunk));
   // Read the client's message to its end before answering (RFC 5321 §4.1.1.4).
   if (!(await clientDone)) {
     spool.destroy();
@@ -98,6 +103,9 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const refusal = async (): Promise<SmtpReply | null> => {
     if (stream.sizeExceeded || spool.overflowed) return new SmtpReply(552, '5.3.4', `Error: message file too big (limit ${ctx.config.smtpd.message_size_limit})`);
     if (filter.bareCount > 0 && ctx.config.smtpd.forbid_bare_newline === 'reject') return replies.bareNewline();
+    // RFC 2046 §5.1 sets no bound on nesting or parts: Postfix's mime_nesting_limit/header_size_limit, Dovecot's part count (RFC 3463 5.6.0, 5.3.4).
+    const exceeded = structure.end();
+    if (exceeded) return new SmtpReply(exceeded.code, exceeded.status, `Error: message content rejected: ${exceeded.text}`);
     // RFC 5321 §6.3: a simple loop count of Received fields (ours included) against smtpd.hopcount_limit.
     if (rewriter.received + 1 > ctx.config.smtpd.hopcount_limit) return replies.tooManyHops(rewriter.received + 1, ctx.config.smtpd.hopcount_limit);
     const verdict = await ctx.policy.evaluate('end_of_data', sessionFacts(session), ctx.env);

@@ -113,6 +113,13 @@ in_flight_bytes_limit = "150M"
 in_flight_wait_time = "60s"
 # hopcount_limit: more Received fields than this and the message is a loop (554 5.4.6).
 hopcount_limit = 50
+# Message structure limits, checked as the message arrives (552 5.3.4 / 554 5.6.0 at end of DATA, and in LMTP):
+# mime_nesting_limit (Postfix), mime_part_limit (Dovecot's max_total_mime_parts),
+# header_size_limit (bytes of one header field, Postfix) and header_line_limit (lines of one header section).
+mime_nesting_limit = 100
+mime_part_limit = 10000
+header_size_limit = 102400
+header_line_limit = 10000
 # smtpd_tls_security_level: "may" offers STARTTLS, "encrypt" requires it.
 tls_security_level = "may"
 # smtpd_tls_auth_only: no AUTH before TLS.

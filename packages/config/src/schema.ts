@@ -180,6 +180,13 @@ const smtpdShape = {
   in_flight_wait_time: duration('a wait time').prefault('60s'),
   // Postfix hopcount_limit: a message with more Received fields than this (ours included) is refused as a loop (RFC 5321 §6.3).
   hopcount_limit: integer(1, 1000, 'a hop count').default(50),
+  // Limits on a message's structure, checked as it arrives (the MTA at end of DATA, the mailstore's LMTP):
+  // Postfix mime_nesting_limit and header_size_limit (one header field, in bytes), Dovecot's max_total_mime_parts,
+  // and the lines of one header section (of the message or of a part), folded lines included.
+  mime_nesting_limit: integer(1, 10000, 'a nesting limit').default(100),
+  mime_part_limit: integer(1, 1000000, 'a part count').default(10000),
+  header_size_limit: integer(1024, 100 * 1024 * 1024, 'a size in bytes').default(102400),
+  header_line_limit: integer(1, 1000000, 'a line count').default(10000),
   tls_security_level: tlsLevel.default('may'),
   tls_auth_only: bool(true),
   sasl_local_domain: text('a domain', 'the domain appended to logins without @, e.g. example.com', isHostName).optional(),

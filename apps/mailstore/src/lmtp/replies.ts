@@ -1,3 +1,5 @@
+import type { MimeLimitExceeded } from '@postern/mime';
+
 /**
  * One LMTP reply. smtp-server sends a handler's error, and each Error entry of
  * onData's per-recipient array (RFC 2033 §4.2), as `responseCode`, the RFC 3463
@@ -35,6 +37,8 @@ export const replies = {
   // RFC 3463 X.3.0 (451 → 4.3.0): the mail system is busy; the client keeps the message and retries.
   storeBusy: (rcpt: string) => new LmtpReply(451, `${bracket(rcpt)} Mailbox database busy, try again later`),
   localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
+  // Postfix cleanup's wording for a structure past mime_nesting_limit, header_size_limit, … (the status comes with it).
+  contentRefused: (rcpt: string, exceeded: MimeLimitExceeded) => new LmtpReply(exceeded.code, `${exceeded.status} ${bracket(rcpt)} message content rejected: ${exceeded.text}`),
   messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
   notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),
   shuttingDown: () => new LmtpReply(421, 'Service shutting down, try again later'),

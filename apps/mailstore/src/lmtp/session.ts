@@ -1,3 +1,4 @@
+import { MimeStructureScanner } from '@postern/mime';
 import type { InFlight } from '@postern/service';
 import { isTemporaryStoreError } from '@postern/store';
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
@@ -110,8 +111,10 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
 
   const deliver = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<SMTPServerDataResult[]> => {
     let raw: Buffer | null;
+    // The MIME structure, followed as the bytes arrive (no parse): nesting, part count, header field size and lines.
+    const structure = new MimeStructureScanner(ctx.config.smtpd);
     try {
-      raw = await readMessage(stream);
+      raw = await readMessage(stream, structure);
     } catch {
       log.info({ session: session.id, bytes: stream.byteLength }, 'client left during DATA: nothing stored');
       throw replies.notReceived();
@@ -123,6 +126,12 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     }
     const accepted = transactions.get(session);
     transactions.delete(session);
+    const exceeded = structure.end();
+    if (exceeded) {
+      // RFC 2033 §4.2: one reply per accepted recipient, each refusing the content (RFC 3463 5.6.0 / 5.3.4).
+      log.info({ session: session.id, bytes: stream.byteLength, limit: exceeded.limit, max: exceeded.max }, `message refused: ${exceeded.text}: nothing stored`);
+      return session.envelope.rcptTo.map((rcpt) => replies.contentRefused(rcpt.address, exceeded));
+    }
     // The replies follow the order of the accepted RCPT commands (RFC 2033 §4.2).
     const recipients = session.envelope.rcptTo.map((rcpt) => accepted?.get(recipientKey(rcpt.address)) ?? null);
     // Postfix local(8): a message that already carries our Delivered-To for this recipient came round a forwarding loop (5.4.6).

@@ -1,4 +1,5 @@
 // MIME entities located in a message's bytes (RFC 2045 §3, RFC 2046 §5.1.1), found without copying or rebuilding anything.
+import { parseContentType } from '@postern/mime';
 import { headerEnd, parseHeaderFields } from './headers.js';
 
 /** An entity (a message or a body part) inside the message: its header is raw[start, bodyStart), its body raw[bodyStart, end). */
@@ -14,26 +15,15 @@ export interface MimeEntity {
   transferEncoding: string;
 }
 
-/** RFC 2045 §5.1 Content-Type: `type/subtype *(";" parameter)`, parameter values tokens or quoted-strings. */
-function parseContentType(value: string): { contentType: string; boundary: string | null } {
-  const text = value.replace(/\([^()]*\)/g, '');
-  const media = /^\s*([^\s/;]+)\s*\/\s*([^\s;]+)/.exec(text);
-  const contentType = media ? `${media[1]}/${media[2]}`.toLowerCase() : 'text/plain';
-  let boundary: string | null = null;
-  const parameter = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;]+))/g;
-  for (let match = parameter.exec(text); match; match = parameter.exec(text)) {
-    if (match[1]!.toLowerCase() === 'boundary') boundary = match[2] !== undefined ? match[2].replace(/\\(.)/g, '$1') : (match[3] ?? null);
-  }
-  return { contentType, boundary };
-}
-
 /** The entity occupying raw[start, end). */
 export function mimeEntity(raw: Buffer, start: number, end: number): MimeEntity {
   const bodyStart = headerEnd(raw, start, end);
   const fields = parseHeaderFields(raw.subarray(start, bodyStart));
   const value = (name: string): string => fields.find(([field]) => field === name)?.[1] ?? '';
   const transferEncoding = value('content-transfer-encoding').replace(/\([^()]*\)/g, '').trim().toLowerCase() || '7bit';
-  return { start, bodyStart, end, ...parseContentType(value('content-type')), transferEncoding };
+  // RFC 2045 §5.2: text/plain when the field is absent or unreadable.
+  const { contentType, boundary } = parseContentType(value('content-type'));
+  return { start, bodyStart, end, contentType: contentType ?? 'text/plain', boundary, transferEncoding };
 }
 
 /** The length of the line break ending just before `at` (CRLF or a bare LF), 0 when there is none. */
