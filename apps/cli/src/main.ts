@@ -8,6 +8,7 @@ import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
+import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
 import { registerServe } from './commands/serve.js';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
   registerSendmail(program);
   registerPw(program);
   registerServe(program);
+  registerReload(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

@@ -58,3 +58,4 @@ export type { MailstoreContext, LoginResult } from './context.js';
 export { CertificateError, installCrashPolicy, loginGuardFor, TlsProvider } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';
+export { MAILSTORE_LIVE_KEYS, reconfigureMailstore } from './reconfigure.js';
