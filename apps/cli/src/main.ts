@@ -4,6 +4,7 @@ import { registerAlias } from './commands/alias.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerSender(program);
   registerDkim(program);
   registerDns(program);
+  registerDoctor(program);
   registerQueue(program);
   registerSendmail(program);
   registerPw(program);

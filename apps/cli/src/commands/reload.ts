@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkMtaConfig } from '@postern/mta';
+import { validateAsStart } from '../config-validation.js';
 import { readConfig, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { runningServices } from '../reload/pid-file.js';
@@ -11,7 +11,7 @@ export function registerReload(program: Command): void {
     .action((_opts, cmd: Command) => {
       const { path, config } = readConfig(cmd.optsWithGlobals<GlobalOptions>());
       // The services would refuse it too; saying so here puts the reason on the terminal, not only in the log.
-      checkMtaConfig(config);
+      validateAsStart(config);
       const running = runningServices(config.data_dir);
       if (running.length === 0) throw new UsageFailure(`no running postern service found (no live pid file postern-*.pid in ${config.data_dir})`);
       for (const service of running) {
