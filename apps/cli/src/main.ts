@@ -13,6 +13,7 @@ import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
 import { registerServe } from './commands/serve.js';
+import { registerTrace } from './commands/trace.js';
 import { registerUser } from './commands/user.js';
 import { isExpectedError, oneLine } from './errors.js';
 
@@ -37,6 +38,7 @@ function buildProgram(): Command {
   registerDns(program);
   registerDoctor(program);
   registerQueue(program);
+  registerTrace(program);
   registerSendmail(program);
   registerPw(program);
   registerServe(program);
