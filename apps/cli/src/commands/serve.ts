@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
+import { storeOperationSeconds, timedCalls } from '@postern/metrics';
 import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
@@ -34,7 +35,9 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   process.on('SIGHUP', reload);
   // SPEC §4: an error no handler caught closes the session it came from, never the process.
   const removeCrashPolicy = installCrashPolicy(logger);
-  const store = await openStore(storeOptions(config));
+  // The one place the services' store is opened: every call is timed into /metrics here.
+  const opened = await openStore(storeOptions(config));
+  const store = timedCalls(opened, storeOperationSeconds, { backend: opened.backend });
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
   try {
