@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeLapi } from '../support/crowdsec-lapi.js';
 import { startInstance, type PosternInstance } from '../support/instance.js';
 import { python } from '../support/python.js';
-import { requireTool, runTool } from '../support/tools.js';
+import { findTool, requireTool, runTool } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const FILTER = join(root, 'deploy/fail2ban/filter.d/postern.conf');
@@ -163,8 +163,10 @@ out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login
   });
 
   it('CrowdSec: the parser reads the failures and postern/postern-bf bans the brute force alone (time-machine replay)', async (t) => {
-    const crowdsec = requireTool(t, 'crowdsec', 'crowdsec');
-    if (!crowdsec) return;
+    // Not requireTool: Debian's crowdsec registers online when installed and cannot be set up
+    // offline (scripts/setup.sh says so), so a missing crowdsec is a skip even under CI.
+    const crowdsec = findTool('crowdsec');
+    if (!crowdsec) return void t.skip('crowdsec is not installed (Debian package crowdsec; its setup needs internet)');
     // A crowdsec configuration of its own: the hub's syslog and date parsers, ours, and no database or server.
     const conf = join(dir, 'crowdsec');
     for (const stage of ['s00-raw', 's01-parse', 's02-enrich']) mkdirSync(join(conf, 'parsers', stage), { recursive: true });
