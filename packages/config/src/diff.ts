@@ -1,11 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isTable } from './edit.js';
+import type { TomlTable as Table } from './load.js';
 import type { PosternConfig } from './schema.js';
-
-type Table = Record<string, unknown>;
-
-function isTable(value: unknown): value is Table {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
-}
 
 function keysOf(...tables: unknown[]): Set<string> {
   return new Set(tables.flatMap((table) => (isTable(table) ? Object.keys(table) : [])));

@@ -37,6 +37,18 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** After a crash the pid may belong to another program by now: on Linux its command line must name the role. */
+function runsRole(pid: number, role: string): boolean {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // No procfs (or not ours to read): the live pid is all there is to go on.
+    return true;
+  }
+  return cmdline.split('\0').includes(role);
+}
+
 /** The services whose pid files name a live process; stale files (a kill -9) are skipped. */
 export function runningServices(dataDir: string): RunningService[] {
   let names: string[];
@@ -51,7 +63,7 @@ export function runningServices(dataDir: string): RunningService[] {
     if (role === undefined) continue;
     const file = join(dataDir, name);
     const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) running.push({ role, pid, file });
+    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid) && runsRole(pid, role)) running.push({ role, pid, file });
   }
   return running;
 }
