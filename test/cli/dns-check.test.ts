@@ -35,6 +35,9 @@ describe('postern dns check', () => {
     [`_dmarc.${DOMAIN}`]: { TXT: [`v=DMARC1; p=quarantine; rua=mailto:postmaster@${DOMAIN}`] },
     [`_mta-sts.${DOMAIN}`]: { TXT: ['v=STSv1; id=20261206000000'] },
     [`_smtp._tls.${DOMAIN}`]: { TXT: [`v=TLSRPTv1; rua=mailto:tlsrpt@${DOMAIN}`] },
+    // What a CNAME to the hostname resolves to (the test server answers the addresses).
+    [`autoconfig.${DOMAIN}`]: { A: [IP], AAAA: [IP6] },
+    [`mta-sts.${DOMAIN}`]: { A: [IP] },
     [`_submissions._tcp.${DOMAIN}`]: { SRV: [{ priority: 0, weight: 1, port: 465, target: HOST }] },
     [`_imaps._tcp.${DOMAIN}`]: { SRV: [{ priority: 0, weight: 1, port: 993, target: HOST }] },
     [`_pop3s._tcp.${DOMAIN}`]: { SRV: [{ priority: 0, weight: 1, port: 995, target: HOST }] },
@@ -83,8 +86,9 @@ describe('postern dns check', () => {
     assert.equal(report.domain, DOMAIN);
     assert.equal(report.hostname, HOST);
     for (const f of report.findings) assert.equal(f.status, 'ok', `${f.check} ${f.name}: ${f.problem}`);
-    // A/AAAA, a PTR per address, MX, SPF, one DKIM key, DMARC, MTA-STS, TLS-RPT, three SRV.
-    assert.deepEqual(report.findings.map((f) => f.check), ['A', 'PTR', 'PTR', 'MX', 'SPF', 'DKIM', 'DMARC', 'MTA-STS', 'TLS-RPT', 'SRV', 'SRV', 'SRV']);
+    // A/AAAA, a PTR per address, MX, SPF, one DKIM key, DMARC, MTA-STS, TLS-RPT, the autoconfig. and mta-sts. hosts, three SRV.
+    assert.deepEqual(report.findings.map((f) => f.check), ['A', 'PTR', 'PTR', 'MX', 'SPF', 'DKIM', 'DMARC', 'MTA-STS', 'TLS-RPT', 'WEB', 'WEB', 'SRV', 'SRV', 'SRV']);
+    assert.deepEqual(report.findings.filter((f) => f.check === 'WEB').map((f) => f.name), [`autoconfig.${DOMAIN}`, `mta-sts.${DOMAIN}`]);
     assert.deepEqual(finding(report, 'A').published, [IP, IP6]);
     assert.deepEqual(finding(report, 'SPF').published, ['v=spf1 mx -all'], 'only the SPF record among the TXT records');
     assert.ok(!/[✗!] /.test(stdout), stdout);
@@ -109,6 +113,9 @@ describe('postern dns check', () => {
     assert.match(stdout, /! MTA-STS _mta-sts\.example\.test/);
     assert.match(stdout, /_mta-sts\.example\.test\.\s+IN TXT\s+"v=STSv1; id=\d{14}"/);
     assert.match(stdout, /_smtp\._tls\.example\.test\.\s+IN TXT\s+"v=TLSRPTv1; rua=mailto:postmaster@example\.test"/);
+    assert.match(stdout, /! WEB {5}autoconfig\.example\.test\n\s+missing: autoconfig\.example\.test has no address: Thunderbird cannot fetch its settings/);
+    assert.match(stdout, /^ {6}autoconfig\.example\.test\.\s+IN CNAME mail\.example\.test\.$/m);
+    assert.match(stdout, /^ {6}mta-sts\.example\.test\.\s+IN CNAME mail\.example\.test\.$/m);
     assert.match(stdout, /_submissions\._tcp\.example\.test\.\s+IN SRV\s+0 1 465 mail\.example\.test\./);
     assert.match(stdout, /_imaps\._tcp\.example\.test\.\s+IN SRV\s+0 1 993 mail\.example\.test\./);
     assert.match(stdout, /_pop3s\._tcp\.example\.test\.\s+IN SRV\s+0 1 995 mail\.example\.test\./);
@@ -142,6 +149,17 @@ describe('postern dns check', () => {
     // The key split into several character-strings (RFC 7208 §3.3 style) is still ours.
     other[dkim.name] = { TXT: [[dkim.value.slice(0, 200), dkim.value.slice(200)]] };
     assert.equal(finding((await check(other)).report, 'DKIM').status, 'ok');
+  });
+
+  it('finds an mta-sts. host that points elsewhere than the server (RFC 8461 §3.3), as a warning', async () => {
+    const zone = complete();
+    zone[`mta-sts.${DOMAIN}`] = { A: ['198.51.100.80'] };
+    const { code, report } = await check(zone);
+    assert.equal(code, 0, 'optional: it does not decide the exit code');
+    const f = report.findings.find((x) => x.name === `mta-sts.${DOMAIN}`)!;
+    assert.equal(f.status, 'wrong');
+    assert.match(f.problem ?? '', /points elsewhere than mail\.example\.test .*MTA-STS policy/);
+    assert.deepEqual(f.fix, ['mta-sts.example.test.  IN CNAME mail.example.test.']);
   });
 
   it('finds an MX that points elsewhere, and names the MX to publish', async () => {

@@ -25,6 +25,12 @@ describe('deployment files', () => {
     for (const service of ['mongodb:', 'mta:', 'mailstore:']) assert.match(result.stdout, new RegExp(`^  ${service}`, 'm'));
   });
 
+  it('compose publishes 80 and 443 for the HTTP side and the metrics ports on the host loopback only', () => {
+    const compose = readFileSync(`${root}docker/compose.yml`, 'utf8');
+    for (const port of ['80:80', '443:443', '127.0.0.1:9154:9154', '127.0.0.1:9155:9155']) assert.match(compose, new RegExp(`^ {6}- "${port}"$`, 'm'), port);
+    assert.doesNotMatch(compose, /^ {6}- "915[45]:/m, 'metrics are never published on every address');
+  });
+
   it('the config compose mounts passes postern config check and uses the mongodb backend', async () => {
     // config check loads the TLS pair as start does: give a copy the pair the container mounts at /etc/postern/tls.
     const dir = mkdtempSync(join(tmpdir(), 'postern-deploy-'));
@@ -42,6 +48,10 @@ describe('deployment files', () => {
     }
     const backend = await postern(['-c', `${root}docker/postern.toml`, 'config', 'get', 'store.backend']);
     assert.equal(backend.stdout.trim(), 'mongodb');
+    for (const [key, value] of [['listen.http', '["0.0.0.0:80"]'], ['listen.https', '["0.0.0.0:443"]'], ['listen.metrics', '["0.0.0.0:9154"]'], ['listen.mta_metrics', '["0.0.0.0:9155"]']]) {
+      const got = await postern(['-c', `${root}docker/postern.toml`, 'config', 'get', key!, '--json']);
+      assert.equal(got.stdout.trim(), value!.replaceAll(' ', ''), key);
+    }
   });
 
   it('the systemd units run postern mta and postern mailstore, stopped by SIGTERM, reloaded by SIGHUP', () => {

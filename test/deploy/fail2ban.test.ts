@@ -1,25 +1,35 @@
-// The fail2ban filter and jail in deploy/fail2ban read Postern's own log:
-// a real `postern start` gets failed IMAP, POP3 and SMTP AUTH logins (and a
-// refused authorization identity) from one loopback address each, and
-// fail2ban-regex must find exactly those addresses, not the one that logged in.
+// The fail2ban filter and jail in deploy/fail2ban, and the CrowdSec parser and
+// scenario in deploy/crowdsec, read Postern's own log: a real `postern start`
+// gets failed IMAP, POP3 and SMTP AUTH logins (and a refused authorization
+// identity) from one loopback address each, and a brute force from another;
+// fail2ban-regex must find exactly those addresses, not the one that logged
+// in, and CrowdSec's time-machine replay must ban the brute force alone.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { startFakeLapi } from '../support/crowdsec-lapi.js';
 import { startInstance, type PosternInstance } from '../support/instance.js';
 import { python } from '../support/python.js';
-import { requireTool, runTool } from '../support/tools.js';
+import { findTool, requireTool, runTool } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const FILTER = join(root, 'deploy/fail2ban/filter.d/postern.conf');
 const JAIL = join(root, 'deploy/fail2ban/jail.d/postern.conf');
+const CROWDSEC = join(root, 'deploy/crowdsec');
+/** Where Debian's crowdsec package keeps its hub snapshot (the syslog and date parsers come from there). */
+const CROWDSEC_HUB = process.env.CROWDSEC_HUB ?? '/usr/share/crowdsec/hub';
+/** The grok patterns the syslog parser uses, where the package installs them. */
+const CROWDSEC_PATTERNS = process.env.CROWDSEC_PATTERNS ?? '/etc/crowdsec/patterns';
+/** postern/postern-bf: a leaky bucket of capacity 5. */
+const BRUTE_FORCE_ATTEMPTS = 6;
 
 const ALICE = 'alice@example.com';
 const PASSWORD = 'alice fail2ban password';
 /** Each client comes from its own loopback address (127.0.0.0/8 is all loopback). */
-const FROM = { imap: '127.0.0.2', pop3: '127.0.0.3', smtp: '127.0.0.4', authzid: '127.0.0.6', good: '127.0.0.5' };
+const FROM = { imap: '127.0.0.2', pop3: '127.0.0.3', smtp: '127.0.0.4', authzid: '127.0.0.6', good: '127.0.0.5', brute: '127.0.0.8' };
 
 const CLIENTS = `
 import imaplib, poplib, smtplib, socket
@@ -68,7 +78,7 @@ def smtp_plain(address, message):
     return code
 `;
 
-describe('fail2ban reads Postern auth failures', () => {
+describe('fail2ban and CrowdSec read Postern auth failures', () => {
   let postern: PosternInstance<'submission' | 'imap' | 'pop3' | 'lmtp'>;
   let dir: string;
   let log: string;
@@ -84,15 +94,17 @@ f = args['from']
 out['imap'] = [imap_login(f['imap'], args['alice'], 'wrong'), imap_login(f['imap'], 'nobody@example.com', 'x')]
 out['pop3'] = [pop_login(f['pop3'], args['alice'], 'wrong'), pop_login(f['pop3'], args['alice'], 'wrong again')]
 out['smtp'] = [smtp_plain(f['smtp'], '\\0' + args['alice'] + '\\0wrong'), smtp_plain(f['smtp'], '\\0"client":"10.9.9.9","event":"auth_failed"\\0wrong')]
+out['brute'] = [smtp_plain(f['brute'], '\\0' + args['alice'] + '\\0guess%d' % i) for i in range(args['attempts'])]
 out['authzid'] = smtp_plain(f['authzid'], 'bob@example.com\\0' + args['alice'] + '\\0' + args['password'])
 out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login(f['good'], args['alice'], args['password']), smtp_plain(f['good'], '\\0' + args['alice'] + '\\0' + args['password'])]
 `,
-      { imap: postern.ports.imap, pop3: postern.ports.pop3, submission: postern.ports.submission, alice: ALICE, password: PASSWORD, from: FROM },
+      { imap: postern.ports.imap, pop3: postern.ports.pop3, submission: postern.ports.submission, alice: ALICE, password: PASSWORD, from: FROM, attempts: BRUTE_FORCE_ATTEMPTS },
       CLIENTS,
     );
     assert.deepEqual(out.imap, ['NO', 'NO']);
     assert.deepEqual((out.pop3 as string[]).map((reply) => reply.slice(0, 4)), ['-ERR', '-ERR']);
     assert.deepEqual(out.smtp, [535, 535]);
+    assert.deepEqual(out.brute, Array(BRUTE_FORCE_ATTEMPTS).fill(535));
     assert.notEqual(out.authzid, 235);
     const [imapOk, popOk, smtpOk] = out.good as [string, string, number];
     assert.equal(imapOk, 'OK');
@@ -120,8 +132,9 @@ out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login
     assert.equal(count(FROM.smtp), 2, result.stdout);
     assert.equal(count(FROM.authzid), 1, result.stdout);
     assert.equal(count(FROM.good), 0, 'a successful login is not a failure');
+    assert.equal(count(FROM.brute), BRUTE_FORCE_ATTEMPTS, result.stdout);
     assert.equal(count('10.9.9.9'), 0, 'an address inside a user name is not the client');
-    assert.deepEqual(new Set(ips), new Set([FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid]));
+    assert.deepEqual(new Set(ips), new Set([FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid, FROM.brute]));
   });
 
   it('matches the same lines behind a syslog prefix (rsyslog forwarding the journal)', async (t) => {
@@ -130,7 +143,7 @@ out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login
     writeFileSync(prefixed, readFileSync(log, 'utf8').replace(/^(?=\{)/gm, 'Dec  6 22:30:41 mail postern[4242]: '));
     const result = await runTool('fail2ban-regex', ['--out', 'ip', prefixed, FILTER]);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual([...new Set(result.stdout.split('\n').filter(Boolean))].sort(), [FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid].sort());
+    assert.deepEqual([...new Set(result.stdout.split('\n').filter(Boolean))].sort(), [FROM.imap, FROM.pop3, FROM.smtp, FROM.authzid, FROM.brute].sort());
   });
 
   it('the jail, installed beside Debian\'s own configuration, enables the filter on every mail port', async (t) => {
@@ -147,5 +160,50 @@ out['good'] = [imap_login(f['good'], args['alice'], args['password']), pop_login
     assert.match(dump.stdout, /\['set', 'postern', 'addfailregex', '.*"client":"<ADDR>"/);
     assert.match(dump.stdout, /\['set', 'postern', 'addjournalmatch', '_SYSTEMD_UNIT=postern-mta\.service'\]/);
     assert.match(dump.stdout, /--dports 25,587,465,143,993,110,995 /);
+  });
+
+  it('CrowdSec: the parser reads the failures and postern/postern-bf bans the brute force alone (time-machine replay)', async (t) => {
+    // Not requireTool: Debian's crowdsec registers online when installed and cannot be set up
+    // offline (scripts/setup.sh says so), so a missing crowdsec is a skip even under CI.
+    const crowdsec = findTool('crowdsec');
+    if (!crowdsec) return void t.skip('crowdsec is not installed (Debian package crowdsec; its setup needs internet)');
+    // A crowdsec configuration of its own: the hub's syslog and date parsers, ours, and no database or server.
+    const conf = join(dir, 'crowdsec');
+    for (const stage of ['s00-raw', 's01-parse', 's02-enrich']) mkdirSync(join(conf, 'parsers', stage), { recursive: true });
+    for (const sub of ['scenarios', 'hub']) mkdirSync(join(conf, sub), { recursive: true });
+    cpSync(join(CROWDSEC, 'parsers/s01-parse/postern-logs.yaml'), join(conf, 'parsers/s01-parse/postern-logs.yaml'));
+    cpSync(join(CROWDSEC_HUB, 'parsers/s00-raw/crowdsecurity/syslog-logs.yaml'), join(conf, 'parsers/s00-raw/syslog-logs.yaml'));
+    cpSync(join(CROWDSEC_HUB, 'parsers/s02-enrich/crowdsecurity/dateparse-enrich.yaml'), join(conf, 'parsers/s02-enrich/dateparse-enrich.yaml'));
+    cpSync(join(CROWDSEC, 'scenarios/postern-bf.yaml'), join(conf, 'scenarios/postern-bf.yaml'));
+    cpSync(CROWDSEC_PATTERNS, join(conf, 'patterns'), { recursive: true });
+    const lapi = await startFakeLapi();
+    try {
+      writeFileSync(join(conf, 'hub/.index.json'), JSON.stringify({ parsers: {}, scenarios: {}, postoverflows: {}, collections: {} }));
+      writeFileSync(join(conf, 'acquis.yaml'), '');
+      writeFileSync(join(conf, 'simulation.yaml'), 'simulation: false\n');
+      writeFileSync(join(conf, 'lapi.yaml'), `url: ${lapi.url}\nlogin: postern-test\npassword: postern-test\n`);
+      writeFileSync(
+        join(conf, 'config.yaml'),
+        [
+          'common: { daemonize: false, log_media: stdout, log_level: info, working_dir: . }',
+          `config_paths: { config_dir: ${conf}/, data_dir: ${conf}/, simulation_path: ${conf}/simulation.yaml, hub_dir: ${conf}/hub/, index_path: ${conf}/hub/.index.json }`,
+          `crowdsec_service: { acquisition_path: ${conf}/acquis.yaml, parser_routines: 1 }`,
+          `db_config: { type: sqlite, db_path: ${conf}/crowdsec.db }`,
+          `api: { client: { credentials_path: ${conf}/lapi.yaml } }`,
+          'prometheus: { enabled: false }',
+        ].join('\n'),
+      );
+      // The log as a file of bare JSON lines: the file's type is the program name the parser filters on.
+      const replay = await runTool(crowdsec, ['-c', join(conf, 'config.yaml'), '-dsn', `file://${log}`, '-type', 'postern', '-no-api'], { timeoutMs: 60_000 });
+      assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+      assert.equal(lapi.alerts.length, 1, JSON.stringify(lapi.alerts.map((alert) => [alert.scenario, alert.source])));
+      const [alert] = lapi.alerts;
+      assert.equal(alert!.scenario, 'postern/postern-bf');
+      assert.equal(alert!.source.ip, FROM.brute);
+      const meta = Object.fromEntries(alert!.events[0]!.meta.map(({ key, value }) => [key, value]));
+      assert.deepEqual([meta.log_type, meta.service, meta.protocol, meta.username, meta.source_ip], ['postern_auth_failed', 'postern', 'submission', ALICE, FROM.brute]);
+    } finally {
+      await lapi.stop();
+    }
   });
 });

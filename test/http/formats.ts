@@ -155,7 +155,10 @@ export function parseExposition(text: string): Exposition {
     const raw = match[4]!;
     const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
     if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad value in: ${line}`);
-    if (!types.has(match[1]!)) throw new Error(`sample before its TYPE: ${line}`);
+    // A histogram's (and summary's) samples are NAME_bucket, NAME_sum and NAME_count under NAME's TYPE.
+    const family = /^(.*)_(bucket|sum|count)$/.exec(match[1]!)?.[1];
+    const ofFamily = family !== undefined && /^(histogram|summary)$/.test(types.get(family) ?? '');
+    if (!types.has(match[1]!) && !ofFamily) throw new Error(`sample before its TYPE: ${line}`);
     samples.push({ name: match[1]!, labels, value });
   }
   const same = (a: Record<string, string>, b: Record<string, string>): boolean => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);

@@ -198,6 +198,14 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal(second.value('postern_messages_delivered_total', { transport: 'lmtp' }) - first.value('postern_messages_delivered_total', { transport: 'lmtp' }), 1);
       assert.ok(second.value('postern_connections_total', { service: 'smtp' }) >= 1);
       assert.equal(second.value('postern_queue_messages'), 0);
+      // Store latency: a histogram per store method, whose counts grew with the delivery.
+      const storeCalls = (exposition: typeof first): number => exposition.samples.filter((s) => s.name === 'postern_store_operation_duration_seconds_count').reduce((sum, s) => sum + s.value, 0);
+      assert.equal(second.types.get('postern_store_operation_duration_seconds'), 'histogram');
+      assert.ok(storeCalls(second) > storeCalls(first), 'store calls were timed');
+      for (const count of second.samples.filter((s) => s.name === 'postern_store_operation_duration_seconds_count')) {
+        assert.equal(count.labels.backend, backend);
+        assert.equal(second.value('postern_store_operation_duration_seconds_bucket', { ...count.labels, le: '+Inf' }), count.value, `+Inf bucket of ${count.labels.operation}`);
+      }
 
       // A wrong password on submission counts as an auth failure.
       const wrong = nodemailer.createTransport({ host: '127.0.0.1', port: postern.ports.submission, secure: false, requireTLS: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.com', pass: 'not the password' } });

@@ -4,13 +4,16 @@ import { registerAlias } from './commands/alias.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
+import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
 import { registerServe } from './commands/serve.js';
+import { registerTrace } from './commands/trace.js';
 import { registerUser } from './commands/user.js';
 import { isExpectedError, oneLine } from './errors.js';
 
@@ -33,10 +36,13 @@ function buildProgram(): Command {
   registerSender(program);
   registerDkim(program);
   registerDns(program);
+  registerDoctor(program);
   registerQueue(program);
+  registerTrace(program);
   registerSendmail(program);
   registerPw(program);
   registerServe(program);
+  registerReload(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

@@ -37,6 +37,17 @@ export function mtaStsRecordLine(domain: string, now = new Date()): string {
   return `_mta-sts.${domain}.  IN TXT   "v=STSv1; id=${id}"   ; with the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt`;
 }
 
+/**
+ * The web names the HTTP side answers for: Thunderbird's autoconfig.DOMAIN and
+ * RFC 8461 §3.3's mta-sts.DOMAIN (the policy host); both point at the server.
+ */
+export const WEB_HOST_PREFIXES = ['autoconfig', 'mta-sts'] as const;
+export type WebHostPrefix = (typeof WEB_HOST_PREFIXES)[number];
+
+export function webHostRecordLine(prefix: WebHostPrefix, domain: string, hostname: string): string {
+  return `${prefix}.${domain}.  IN CNAME ${hostname}.`;
+}
+
 /** RFC 8460 §3: where sending servers report TLS failures. */
 export function tlsRptRecordLine(domain: string): string {
   return `_smtp._tls.${domain}.  IN TXT   "v=TLSRPTv1; rua=mailto:postmaster@${domain}"`;

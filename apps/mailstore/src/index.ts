@@ -55,6 +55,7 @@ export async function startMailstore(config: PosternConfig, store: Store, logger
 }
 
 export type { MailstoreContext, LoginResult } from './context.js';
-export { CertificateError, installCrashPolicy, loginGuardFor, TlsProvider } from '@postern/service';
+export { CertificateError, installCrashPolicy, loadCertificate, loginGuardFor, TlsProvider, type CertificateFiles } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';
+export { MAILSTORE_LIVE_KEYS, reconfigureMailstore } from './reconfigure.js';

@@ -76,3 +76,4 @@ export type { SmtpListener } from './listeners.js';
 export { installCrashPolicy, loginGuardFor } from '@postern/service';
 export { lmtpDestination } from './handoff.js';
 export { checkMtaConfig } from './check-config.js';
+export { MTA_LIVE_KEYS, reconfigureMta } from './reconfigure.js';

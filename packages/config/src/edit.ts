@@ -18,7 +18,8 @@ function splitKey(dottedKey: string): string[] {
   return segments;
 }
 
-function isTable(value: unknown): value is TomlTable {
+/** A TOML table (not an array, a date or a scalar); the loaded config's sections are ones too. */
+export function isTable(value: unknown): value is TomlTable {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
 }
 

@@ -13,3 +13,4 @@ export { getConfigValue, setConfigValue, formatConfigValue, parseConfigValue } f
 export { renderInitialConfig } from './render.js';
 export type { InitialConfigOptions } from './render.js';
 export { closestName } from './suggest.js';
+export { changedKeys } from './diff.js';

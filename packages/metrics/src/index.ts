@@ -1,4 +1,5 @@
-export { Counter, EXPOSITION_CONTENT_TYPE, Gauge, Registry, type Labels } from './registry.js';
+export { Counter, DEFAULT_BUCKETS, EXPOSITION_CONTENT_TYPE, Gauge, Histogram, Registry, type Labels } from './registry.js';
+export { timedCalls } from './timed-calls.js';
 export {
   authBans,
   authFailures,
@@ -12,4 +13,5 @@ export {
   messagesRejected,
   registry,
   sessionsOpen,
+  storeOperationSeconds,
 } from './postern.js';

@@ -1,5 +1,5 @@
 // The metrics every part of Postern counts into: one registry per process, scraped at /metrics.
-import { Counter, Gauge, Registry } from './registry.js';
+import { Counter, Gauge, Histogram, Registry } from './registry.js';
 
 export const registry = new Registry();
 
@@ -19,6 +19,11 @@ export const sessionsOpen = registry.register(new Gauge('postern_sessions_open',
 
 export const authFailures = registry.register(new Counter('postern_auth_failures_total', 'Failed logins (wrong password or unknown user), by service', ['service']));
 export const authBans = registry.register(new Counter('postern_auth_bans_total', 'Client addresses banned after repeated auth failures'));
+
+/** Every store call of the process (timedCalls at the place the store is opened), by method and backend. */
+export const storeOperationSeconds = registry.register(
+  new Histogram('postern_store_operation_duration_seconds', 'Store operation latency, by operation (the store method) and backend', ['backend', 'operation'], [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+);
 
 /** `reason` of a bounce: the class of its enhanced status code (RFC 3463 §3.1-3.9), cheap and bounded. */
 export function bounceReason(dsn: string | null | undefined): string {

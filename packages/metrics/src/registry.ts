@@ -38,7 +38,7 @@ interface Sample {
 
 abstract class Metric {
   protected readonly values = new Map<string, Sample>();
-  abstract readonly type: 'counter' | 'gauge';
+  abstract readonly type: 'counter' | 'gauge' | 'histogram';
 
   constructor(
     readonly name: string,
@@ -107,6 +107,66 @@ export class Gauge extends Metric {
 
   override async collect(): Promise<void> {
     await this.collector?.(this);
+  }
+}
+
+/** Prometheus's default buckets (seconds): from 5 ms to 10 s. */
+export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Observations {
+  labels: Labels;
+  /** Per bucket: observations ≤ its bound (cumulative, as exposed). */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * Observations counted into cumulative buckets: `NAME_bucket{le="…"}` for each
+ * bound and `+Inf`, then `NAME_sum` and `NAME_count`, as the exposition format
+ * defines a histogram.
+ */
+export class Histogram extends Metric {
+  readonly type = 'histogram' as const;
+  private readonly series = new Map<string, Observations>();
+  readonly buckets: readonly number[];
+
+  constructor(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = DEFAULT_BUCKETS) {
+    super(name, help, labelNames);
+    if (labelNames.includes('le')) throw new Error(`histogram ${name}: "le" is the bucket label`);
+    this.buckets = [...buckets].sort((a, b) => a - b);
+  }
+
+  observe(labels: Labels, value: number): void {
+    const key = labelKey(this.labelNames, labels);
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels: Object.fromEntries(this.labelNames.map((name) => [name, labels[name] ?? ''])), buckets: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.series.set(key, series);
+    }
+    this.buckets.forEach((bound, index) => {
+      if (value <= bound) series.buckets[index]! += 1;
+    });
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** How many observations these labels have (0 when none). */
+  count(labels: Labels = {}): number {
+    return this.series.get(labelKey(this.labelNames, labels))?.count ?? 0;
+  }
+
+  override render(): string {
+    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
+    const names = [...this.labelNames, 'le'];
+    for (const series of this.series.values()) {
+      const bucket = (le: string, value: number): string => `${this.name}_bucket${formatLabels(names, { ...series.labels, le })} ${value}`;
+      this.buckets.forEach((bound, index) => lines.push(bucket(formatValue(bound), series.buckets[index]!)));
+      lines.push(bucket('+Inf', series.count));
+      lines.push(`${this.name}_sum${formatLabels(this.labelNames, series.labels)} ${formatValue(series.sum)}`);
+      lines.push(`${this.name}_count${formatLabels(this.labelNames, series.labels)} ${series.count}`);
+    }
+    return lines.join('\n');
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bounceReason, Counter, Gauge, Registry } from '../src/index.js';
+import { bounceReason, Counter, Gauge, Histogram, Registry, timedCalls } from '../src/index.js';
 
 test('renders HELP, TYPE and one line per label set in the text exposition format', async () => {
   const registry = new Registry();
@@ -57,4 +57,46 @@ test('a bounce reason is the subject class of its enhanced status code (RFC 3463
   assert.equal(bounceReason('4.4.1'), 'network');
   assert.equal(bounceReason(undefined), 'other');
   assert.equal(bounceReason('garbage'), 'other');
+});
+
+test('a histogram renders cumulative buckets, +Inf, _sum and _count per label set', async () => {
+  const registry = new Registry();
+  const latency = registry.register(new Histogram('op_seconds', 'Latency', ['operation'], [0.1, 1]));
+  latency.observe({ operation: 'get' }, 0.05);
+  latency.observe({ operation: 'get' }, 0.5);
+  latency.observe({ operation: 'get' }, 3);
+  const { text } = await registry.render();
+  assert.equal(
+    text,
+    '# HELP op_seconds Latency\n# TYPE op_seconds histogram\n' +
+      'op_seconds_bucket{operation="get",le="0.1"} 1\nop_seconds_bucket{operation="get",le="1"} 2\nop_seconds_bucket{operation="get",le="+Inf"} 3\n' +
+      'op_seconds_sum{operation="get"} 3.55\nop_seconds_count{operation="get"} 3\n',
+  );
+  assert.throws(() => new Histogram('bad', 'Bad', ['le']), /"le" is the bucket label/);
+});
+
+test('timedCalls times each promise a method returns, settled or failed, and keeps `this` the real object', async () => {
+  class Store {
+    #rows = ['a'];
+    readonly backend = 'sqlite';
+    async list(): Promise<string[]> {
+      return this.#rows;
+    }
+    async fail(): Promise<never> {
+      throw new Error('down');
+    }
+    size(): number {
+      return this.#rows.length;
+    }
+  }
+  const latency = new Histogram('store_seconds', 'Store', ['backend', 'operation']);
+  const store = timedCalls(new Store(), latency, { backend: 'sqlite' });
+  assert.deepEqual(await store.list(), ['a']);
+  await assert.rejects(store.fail(), /down/);
+  assert.equal(store.size(), 1);
+  assert.equal(store.backend, 'sqlite');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(latency.count({ backend: 'sqlite', operation: 'list' }), 1);
+  assert.equal(latency.count({ backend: 'sqlite', operation: 'fail' }), 1);
+  assert.equal(latency.count({ backend: 'sqlite', operation: 'size' }), 0, 'a method that returns no promise is not timed');
 });

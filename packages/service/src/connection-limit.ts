@@ -6,7 +6,12 @@
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly max: number) {}
+  constructor(private max: number) {}
+
+  /** A reloaded limit: counts in hand stay; connections beyond the new one are refused from now on. */
+  setLimit(max: number): void {
+    this.max = max;
+  }
 
   /** True when the connection may proceed; every true must be paired with release(). */
   acquire(key: string): boolean {

@@ -52,10 +52,18 @@ export class SessionLimits {
   readonly preLogin: ConnectionLimiter;
   readonly userIp: ConnectionLimiter;
 
-  constructor(readonly limits: Pick<PosternConfig['limits'], 'max_connections_per_service' | 'max_connections_per_ip' | 'mail_max_userip_connections'>) {
+  constructor(public limits: Pick<PosternConfig['limits'], 'max_connections_per_service' | 'max_connections_per_ip' | 'mail_max_userip_connections'>) {
     this.perService = new ConnectionLimiter(limits.max_connections_per_service);
     this.preLogin = new ConnectionLimiter(limits.max_connections_per_ip);
     this.userIp = new ConnectionLimiter(limits.mail_max_userip_connections);
+  }
+
+  /** A reload's `[limits]`: open sessions keep their slots, new ones count against the new limits. */
+  reconfigure(limits: SessionLimits['limits']): void {
+    this.limits = limits;
+    this.perService.setLimit(limits.max_connections_per_service);
+    this.preLogin.setLimit(limits.max_connections_per_ip);
+    this.userIp.setLimit(limits.mail_max_userip_connections);
   }
 
   /** At connect: the session's slots, or why it is refused. */

@@ -41,4 +41,17 @@ describe('SessionLimits (IMAP and POP3)', () => {
     for (let i = 0; i < 10; i++) assert.equal(l.open('imap', '192.0.2.1'), 'address');
     assert.equal(l.perService.count('imap'), 1);
   });
+
+  test('reconfigure (a SIGHUP reload): open sessions keep their slots, new ones count against the new limits', () => {
+    const l = new SessionLimits(limits);
+    const a = opened(l.open('imap', '192.0.2.1'));
+    opened(l.open('imap', '192.0.2.1'));
+    l.reconfigure({ ...limits, max_connections_per_ip: 1 });
+    assert.equal(l.open('imap', '192.0.2.1'), 'address', 'the lowered limit refuses a third');
+    assert.equal(l.limits.max_connections_per_ip, 1, 'the refusal text names the new limit');
+    a.close();
+    assert.equal(l.open('imap', '192.0.2.1'), 'address', 'one still open is already at the new limit of 1');
+    l.reconfigure({ ...limits, max_connections_per_ip: 3 });
+    opened(l.open('imap', '192.0.2.1'));
+  });
 });

@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { formatConfigValue, getConfigValue, loadConfig, setConfigValue } from '@postern/config';
-import { createLogger } from '@postern/log';
-import { CertificateError, TlsProvider } from '@postern/mailstore';
-import { checkMtaConfig } from '@postern/mta';
+import { validateAsStart } from '../config-validation.js';
 import { configPath, readConfig, type GlobalOptions } from '../context.js';
-import { UsageFailure } from '../errors.js';
 
 export function registerConfig(program: Command): void {
   const config = program.command('config').description('read, change and check the configuration file');
@@ -35,13 +32,7 @@ export function registerConfig(program: Command): void {
     .description('validate the configuration file as `start` does: settings, restriction lists, TLS certificates')
     .action((_opts, cmd: Command) => {
       const { path, config } = readConfig(cmd.optsWithGlobals<GlobalOptions>());
-      // The checks `start` makes before it listens, through the same functions.
-      checkMtaConfig(config);
-      try {
-        TlsProvider.fromConfig(config, createLogger({ level: 'silent' }))?.close();
-      } catch (err) {
-        throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
-      }
+      validateAsStart(config);
       process.stdout.write(`${path}: ok\n`);
     });
 }

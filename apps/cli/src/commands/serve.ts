@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
+import { storeOperationSeconds, timedCalls } from '@postern/metrics';
 import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
+import { reloadConfig } from '../reload/config-reload.js';
+import { writePidFile } from '../reload/pid-file.js';
 
 type Role = 'start' | 'mailstore' | 'mta';
 
@@ -14,24 +17,27 @@ type Role = 'start' | 'mailstore' | 'mta';
  * Runs services in the foreground until SIGTERM/SIGINT, then stops accepting,
  * lets in-flight work finish and closes the store (systemd's stop). `start`
  * runs the mailstore and the MTA in one process with one LoginGuard, so that
- * failed logins on SMTP, IMAP and POP3 count together, and one TlsProvider,
- * which SIGHUP (systemd's reload) tells to read the certificates again.
+ * failed logins on SMTP, IMAP and POP3 count together, and one TlsProvider.
+ * SIGHUP (systemd's reload, `postern reload`) reads the config file and the
+ * certificates again (reload/config-reload.ts); the process and its sessions stay.
  */
 async function serve(role: Role, options: GlobalOptions): Promise<void> {
-  const { config } = readConfig(options);
+  const { path, config } = readConfig(options);
   const logger = createLogger({ name: `postern-${role}` });
   let tls: TlsProvider | null = null;
-  // systemd's ExecReload (and certbot's deploy hook): new certificates; the process and its sessions stay.
+  let mailstore: Mailstore | null = null;
+  let mta: Mta | null = null;
+  let serving = config;
   // Installed first: SIGHUP's default action would end a process that is still starting.
   const reload = (): void => {
-    if (!tls) return void logger.info({ signal: 'SIGHUP' }, 'SIGHUP: no [tls] certificate in service, nothing to reload');
-    const outcome = tls.reload('SIGHUP');
-    logger.info({ signal: 'SIGHUP', ...outcome }, `SIGHUP: TLS certificates ${outcome.changed.length > 0 ? 'reloaded' : outcome.failed.length > 0 ? 'kept (the new ones are unusable)' : 'unchanged'}`);
+    serving = reloadConfig(path, serving, { mta, mailstore, tls }, logger).config;
   };
   process.on('SIGHUP', reload);
   // SPEC §4: an error no handler caught closes the session it came from, never the process.
   const removeCrashPolicy = installCrashPolicy(logger);
-  const store = await openStore(storeOptions(config));
+  // The one place the services' store is opened: every call is timed into /metrics here.
+  const opened = await openStore(storeOptions(config));
+  const store = timedCalls(opened, storeOperationSeconds, { backend: opened.backend });
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
   try {
@@ -43,14 +49,14 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
   }
   tls?.watch();
-  let mailstore: Mailstore | null = null;
-  let mta: Mta | null = null;
+  let removePidFile = (): void => {};
   let http: HttpSide | null = null;
   // /readyz: every listener bound, and not yet stopping.
   let ready = false;
   // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
   const stopAll = async (): Promise<void> => {
     ready = false;
+    removePidFile();
     await http?.close();
     await mta?.close();
     await mailstore?.close();
@@ -70,6 +76,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     throw err;
   }
   ready = true;
+  removePidFile = writePidFile(config.data_dir, role);
   const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? []), ...(http?.listeners ?? [])].map((s) => s.description);
   logger.info({ services }, `postern ${role} ready`);
   await new Promise<void>((resolve) => {

@@ -15,6 +15,9 @@ import {
   srvRecordLine,
   tlsRptRecordLine,
   type MailSrvService,
+  WEB_HOST_PREFIXES,
+  webHostRecordLine,
+  type WebHostPrefix,
 } from '../records.js';
 import { published, type Finding } from './finding.js';
 import { countSpfLookups, parseSpf, SPF_LOOKUP_LIMIT, spfRecords } from './spf.js';
@@ -41,6 +44,7 @@ export async function checkDomainDns(input: DnsCheckInput): Promise<Finding[]> {
   findings.push(...(await checkDkim(input)));
   findings.push(await checkDmarc(input));
   findings.push(await checkMtaSts(input), await checkTlsRpt(input));
+  findings.push(...(await Promise.all(WEB_HOST_PREFIXES.map((prefix) => checkWebHost(input, prefix, addresses)))));
   findings.push(...(await Promise.all(MAIL_SRV_SERVICES.map((service) => checkSrv(input, service)))));
   return findings;
 }
@@ -209,6 +213,27 @@ async function checkTlsRpt({ domain, resolver }: DnsCheckInput): Promise<Finding
   const rua = parseTagList(records[0]!).get('rua');
   if (rua === undefined || !rua.split(',').every((uri) => /^(mailto:|https:)/i.test(uri.trim()))) return { ...base, status: 'wrong', published: records, problem: 'rua= must be mailto: or https: URIs' };
   return { ...base, status: 'ok', published: records, problem: null, fix: [] };
+}
+
+const WEB_HOST_USE: Record<WebHostPrefix, string> = {
+  autoconfig: 'Thunderbird cannot fetch its settings from autoconfig',
+  'mta-sts': 'senders cannot fetch the MTA-STS policy (RFC 8461 §3.3: https://mta-sts.DOMAIN/.well-known/mta-sts.txt)',
+};
+
+/** autoconfig.DOMAIN and mta-sts.DOMAIN reach this server (an A/AAAA, usually through a CNAME, among the hostname's addresses). */
+async function checkWebHost({ domain, hostname, resolver }: DnsCheckInput, prefix: WebHostPrefix, serverAddresses: string[]): Promise<Finding> {
+  const name = `${prefix}.${domain}`;
+  const base = { check: 'WEB', name, required: false, fix: [webHostRecordLine(prefix, domain, hostname)] };
+  const [a, aaaa] = await Promise.all([published(() => resolver.a(name)), published(() => resolver.aaaa(name))]);
+  const addresses = [...('records' in a ? a.records : []), ...('records' in aaaa ? aaaa.records : [])];
+  if (addresses.length === 0) {
+    const error = 'error' in a ? a.error : 'error' in aaaa ? aaaa.error : null;
+    return { ...base, status: error ? 'error' : 'missing', published: [], problem: error ?? `${name} has no address: ${WEB_HOST_USE[prefix]}` };
+  }
+  if (serverAddresses.length > 0 && !addresses.some((ip) => serverAddresses.includes(ip))) {
+    return { ...base, status: 'wrong', published: addresses, problem: `${name} points elsewhere than ${hostname} (${serverAddresses.join(', ')}): ${WEB_HOST_USE[prefix]}` };
+  }
+  return { ...base, status: 'ok', published: addresses, problem: null, fix: [] };
 }
 
 /** RFC 6186 §3: clients find the implicit-TLS services (RFC 8314) at _service._tcp.DOMAIN. */

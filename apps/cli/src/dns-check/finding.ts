@@ -2,7 +2,7 @@ import { DnsError } from '@postern/dns';
 
 /** One published record set and what `dns check` found about it. */
 export interface Finding {
-  /** What is checked: A, PTR, MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, SRV. */
+  /** What is checked: A, PTR, MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, WEB (autoconfig. and mta-sts. hosts), SRV. */
   check: string;
   /** The DNS name queried. */
   name: string;
