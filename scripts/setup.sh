@@ -25,26 +25,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   # fail2ban is here for fail2ban-regex (test/deploy/fail2ban.test.ts): its service must not ban anyone on this machine.
   if [[ " ${missing[*]} " == *" fail2ban "* ]]; then $sudo systemctl disable --now fail2ban >/dev/null 2>&1 || true; fi
 fi
-# crowdsec, for its time-machine replay in test/deploy/fail2ban.test.ts (its hub snapshot and
-# patterns come with the package). Its post-install registers with the online CAPI and fails
-# without internet: then it is removed again (a half-configured package breaks later installs)
-# and that test is skipped.
-if ! dpkg -s crowdsec >/dev/null 2>&1; then
-  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-  if DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends crowdsec >/dev/null 2>&1; then
-    $sudo systemctl disable --now crowdsec >/dev/null 2>&1 || true
-  else
-    echo "setup: crowdsec did not install (it registers online); the CrowdSec replay test will be skipped" >&2
-    $sudo dpkg --purge crowdsec >/dev/null 2>&1 || true
-  fi
+# crowdsec, for its time-machine replay in test/deploy/fail2ban.test.ts. Its post-install
+# registers with the online CAPI and fails without internet, so it is not installed: the
+# package is unpacked into .tools/crowdsec (binary, hub snapshot, patterns) and the test runs
+# the binary from there.
+if ! command -v crowdsec >/dev/null 2>&1 && [ ! -x .tools/crowdsec/usr/bin/crowdsec ]; then
+  rm -rf .tools/crowdsec.download && mkdir -p .tools/crowdsec.download
+  (cd .tools/crowdsec.download && apt-get download crowdsec >/dev/null 2>&1)
+  dpkg-deb -x .tools/crowdsec.download/crowdsec_*.deb .tools/crowdsec
+  rm -rf .tools/crowdsec.download
 fi
 
 # Every program a suite asks for with requireTool(t, 'tool', 'package') must now be
-# on PATH (or in Debian's sbin directories): a missing install step fails here, on
+# on PATH (or in Debian's sbin directories, or unpacked in .tools): a missing install step fails here, on
 # the developer's machine, not only on a fresh CI machine.
 missing_tools=()
 while IFS=$'\t' read -r tool pkg; do
-  PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool (Debian package $pkg)")
+  PATH="$PATH:/usr/sbin:/usr/local/sbin:$PWD/.tools/crowdsec/usr/bin" command -v "$tool" >/dev/null 2>&1 || missing_tools+=("$tool (Debian package $pkg)")
 done < <(grep -rhoE "requireTool\(t, '[^']+', '[^']+'\)" --include='*.ts' packages apps test \
   | sed -E "s/requireTool\(t, '([^']+)', '([^']+)'\)/\1\t\2/" | sort -u)
 if [ ${#missing_tools[@]} -gt 0 ]; then
