@@ -16,6 +16,7 @@ import { JournalNotifier } from './notifier.js';
 import { announceWithUpdates } from './unilateral.js';
 import { quota, quotaRoot } from './quota.js';
 import { searchMessages, type SearchRequest } from './search.js';
+import { catchUpBeforeUidCommands } from './uid-catch-up.js';
 import { mailboxStatus, openMailbox } from './select.js';
 import { answer, closeSessionState, openSessionState, sessionState } from './session.js';
 
@@ -82,6 +83,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       guardStartTls(connection, ctx.tls !== null);
       announceWithUpdates(connection);
       guardCommands(connection, logger, ip);
+      catchUpBeforeUidCommands(connection, notifier, ctx.store, logger);
     }
   }
 
