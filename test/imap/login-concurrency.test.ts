@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import { hashPassword } from '@postern/auth';
+import { ensureDefaultMailboxes } from '@postern/directory';
 import { PASSWORD, startImapInstance, type ImapInstance } from './mailstore-process.js';
 
 const LOGINS = Number(process.env.POSTERN_LOGIN_CONCURRENCY ?? 300);
@@ -29,8 +30,9 @@ describe(`${LOGINS} concurrent IMAPS logins against postern mailstore`, () => {
     ]);
     await imap.addUser('watcher@example.com', PASSWORD);
     // One account per login, all with one hash: every login is a password verification (no auth cache hit).
+    // Their folders exist already, as for users who have logged in before: the logins measure authentication.
     const passwordHash = await hashPassword(PASSWORD);
-    for (let i = 0; i < LOGINS; i++) await imap.store.addUser({ address: `user${i}@example.com`, passwordHash });
+    for (let i = 0; i < LOGINS; i++) await ensureDefaultMailboxes(imap.store, await imap.store.addUser({ address: `user${i}@example.com`, passwordHash }));
   });
 
   after(async () => {
