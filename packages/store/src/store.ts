@@ -182,4 +182,6 @@ export interface Store {
   banAuth(key: string, until: Date): Promise<void>;
   /** Forgets the key's failures (a successful login); a ban stays. */
   clearAuthFailures(key: string): Promise<void>;
+  /** Lifts the key's ban and forgets its failures (an administrator's unban). */
+  liftAuthBan(key: string): Promise<void>;
 }

@@ -38,6 +38,8 @@ export function registerAuthThrottleTests(fresh: FreshStore): void {
       await store.banAuth('ip:198.51.100.7', new Date(now.getTime() + MINUTE));
       assert.equal((await store.getAuthThrottle('ip:198.51.100.7', now, MINUTE)).bannedUntil?.getTime(), until.getTime());
       assert.equal((await store.getAuthThrottle('ip:198.51.100.7', until, MINUTE)).bannedUntil, null);
+      await store.liftAuthBan('ip:198.51.100.7');
+      assert.deepEqual(await store.getAuthThrottle('ip:198.51.100.7', now, MINUTE), { failures: 0, bannedUntil: null });
     });
 
     it('counts every one of concurrent failures once, across store handles', async () => {

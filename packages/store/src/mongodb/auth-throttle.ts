@@ -51,6 +51,10 @@ export class AuthThrottleStore {
     await this.c.authThrottle.updateOne({ _id: key }, { $set: { failures: 0, windowStart: EPOCH, bannedUntil } }, { upsert: true });
   }
 
+  async lift(key: string): Promise<void> {
+    await this.c.authThrottle.deleteOne({ _id: key });
+  }
+
   async clearFailures(key: string): Promise<void> {
     await this.c.authThrottle.updateOne({ _id: key }, { $set: { failures: 0, windowStart: EPOCH } });
   }

@@ -306,6 +306,9 @@ export class MongoStore implements Store {
   clearAuthFailures(key: string): Promise<void> {
     return this.authThrottle.clearFailures(key);
   }
+  liftAuthBan(key: string): Promise<void> {
+    return this.authThrottle.lift(key);
+  }
 }
 
 /**

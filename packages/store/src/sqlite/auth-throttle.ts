@@ -49,6 +49,10 @@ export function banAuth(db: SqliteDb, key: string, until: Date): void {
   );
 }
 
+export function liftAuthBan(db: SqliteDb, key: string): void {
+  db.run('DELETE FROM auth_throttle WHERE key = ?', key);
+}
+
 export function clearAuthFailures(db: SqliteDb, key: string): void {
   db.run('UPDATE auth_throttle SET failures = 0, window_start = 0 WHERE key = ?', key);
 }

@@ -287,4 +287,7 @@ export class SqliteStore implements Store {
   async clearAuthFailures(key: string): Promise<void> {
     authThrottle.clearAuthFailures(this.db, key);
   }
+  async liftAuthBan(key: string): Promise<void> {
+    authThrottle.liftAuthBan(this.db, key);
+  }
 }
