@@ -146,6 +146,8 @@ for (const name of BACKENDS) {
       assert.match(banned.tagged, /\[UNAVAILABLE\]/);
       wire.close();
       assert.ok(implicit.logs.some((line) => line.event === 'auth_ban'));
+      // Bans live in the store, shared by every service on it: lifted for the tests that follow.
+      await store.liftAuthBan('ip:127.0.0.1');
     });
 
     test('refuses connections above the per-IP limit with BYE and accepts again once one closes', async () => {

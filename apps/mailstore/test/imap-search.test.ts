@@ -39,6 +39,7 @@ describeOnBackends('IMAP SEARCH', {}, (suite) => {
 
   after(() => {
     wire.close();
+    probe?.wire.close();
   });
 
   test('searches header fields: SUBJECT, FROM, TO, CC and any HEADER, case-insensitively and decoded', async () => {
@@ -110,6 +111,103 @@ describeOnBackends('IMAP SEARCH', {}, (suite) => {
     const unknown = await wire.command('SEARCH FROBNICATE 1');
     assert.equal(unknown.status, 'BAD');
     assert.equal((await wire.command('NOOP')).status, 'OK');
+  });
+
+  // RFC 3501 §6.4.4 and the grammar of §9 (search-key), with RFC 7162 §3.1.5 MODSEQ: each key and what it takes.
+  const KEYS_WITH_ARGUMENTS: [string, string][] = [
+    ['BCC', 'alice'],
+    ['BEFORE', '1-Feb-1994'],
+    ['BODY', 'pizza'],
+    ['CC', 'carol'],
+    ['FROM', 'bob'],
+    ['HEADER', 'X-Priority highest'],
+    ['KEYWORD', '$Junk'],
+    ['LARGER', '100'],
+    ['NOT', 'SEEN'],
+    ['ON', '10-Nov-2025'],
+    ['OR', 'SEEN FLAGGED'],
+    ['SENTBEFORE', '1-Feb-1994'],
+    ['SENTON', '1-Feb-1994'],
+    ['SENTSINCE', '1-Feb-1994'],
+    ['SINCE', '1-Feb-1994'],
+    ['SMALLER', '100'],
+    ['SUBJECT', 'lunch'],
+    ['TEXT', 'noon'],
+    ['TO', 'alice'],
+    ['UID', '1:*'],
+    ['UNKEYWORD', '$Junk'],
+    ['MODSEQ', '1'],
+  ];
+
+  /** imap-core closes a connection after 50 BADs (a client stuck in a loop): the probes switch connections before that. */
+  let probe: { wire: WireClient; bad: number } | null = null;
+  async function probeWire(): Promise<WireClient> {
+    if (!probe || probe.bad >= 40) {
+      probe?.wire.close();
+      const fresh = await loginWire(fx);
+      assert.equal((await fresh.command('EXAMINE Find')).status, 'OK');
+      probe = { wire: fresh, bad: 0 };
+    }
+    probe.bad++;
+    return probe.wire;
+  }
+
+  /** A BAD that names the problem in protocol words, never a JavaScript exception's text; the session goes on. */
+  async function assertBad(command: string): Promise<void> {
+    const result = await (await probeWire()).command(command);
+    assert.equal(result.status, 'BAD', `${command} → ${result.tagged}`);
+    assert.doesNotMatch(result.tagged, /undefined|TypeError|Cannot read|reading '|is not a function|\bnull\b/i, command);
+    assert.ok(!result.untagged.some((line) => line.startsWith('* SEARCH')), `${command} searched anyway`);
+  }
+
+  test('every search key without its argument gets BAD naming the key (RFC 3501 §6.4.4, §9)', async () => {
+    for (const [key, argument] of KEYS_WITH_ARGUMENTS) {
+      // The key with its argument is accepted; without it (alone, last, or before another key) it is BAD.
+      assert.equal((await wire.command(`SEARCH ${key} ${argument}`)).status, 'OK', `SEARCH ${key} ${argument}`);
+      await assertBad(`SEARCH ${key}`);
+      await assertBad(`SEARCH ALL ${key}`);
+      await assertBad(`SEARCH (${key})`);
+      await assertBad(`UID SEARCH ${key}`);
+    }
+    for (const partial of ['HEADER X-Priority', 'OR ALL', 'OR SEEN', 'NOT NOT', 'OR (ALL) ()', 'CHARSET', 'CHARSET UTF-8', 'MODSEQ "/flags/\\\\Seen" all', '']) {
+      await assertBad(`SEARCH ${partial}`.trimEnd());
+    }
+    const missing = await (await probeWire()).command('SEARCH UID');
+    assert.match(missing.tagged, /BAD .*UID/);
+    assert.equal((await (await probeWire()).command('NOOP')).status, 'OK');
+  });
+
+  test('a search key with an argument of the wrong type gets BAD (RFC 3501 §9)', async () => {
+    for (const wrong of [
+      'LARGER abc',
+      'LARGER -1',
+      'SMALLER 1e3',
+      'LARGER ""',
+      'BEFORE 2025-11-10',
+      'SINCE 99',
+      'SENTON (1-Feb-1994)',
+      'UID abc',
+      'UID (1)',
+      'UID 1:x',
+      'FROM (bob)',
+      'SUBJECT NIL',
+      'HEADER (X-Priority) highest',
+      'KEYWORD ($Junk)',
+      'MODSEQ x',
+      'MODSEQ "/flags/\\\\Seen" all x',
+      'FROBNICATE',
+    ]) {
+      await assertBad(`SEARCH ${wrong}`);
+    }
+    assert.equal((await (await probeWire()).command('NOOP')).status, 'OK');
+  });
+
+  test('a parenthesized list is one key: OR and NOT take it whole (RFC 3501 §6.4.4)', async () => {
+    // 2 is seen and about lunch, 3 flagged, 4 about lunch but unseen.
+    assert.equal(hits((await wire.command('SEARCH OR (SEEN SUBJECT lunch) FLAGGED')).untagged), '2 3');
+    assert.equal(hits((await wire.command('SEARCH NOT (SUBJECT lunch UNSEEN)')).untagged), '1 2 3 5');
+    assert.equal(hits((await wire.command('SEARCH ((SUBJECT lunch) (NOT SEEN))')).untagged), '4');
+    assert.equal(hits((await wire.command('SEARCH OR FLAGGED (ANSWERED)')).untagged), '3 4');
   });
 
   test('imapflow search with an object query', async () => {

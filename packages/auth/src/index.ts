@@ -3,5 +3,4 @@ export { needsRehash } from './rehash.js';
 export type { PasswordScheme, VerifiableScheme } from './schemes.js';
 export { DEFAULT_PASSWORD_SCHEME, PASSWORD_SCHEMES, VERIFIABLE_SCHEMES, parseScheme } from './schemes.js';
 export { verifyPassword } from './verify.js';
-export { AuthThrottle, type BanState, type ThrottleOptions } from './throttle.js';
 export { AuthCache, type AuthCacheOptions } from './auth-cache.js';

@@ -180,6 +180,9 @@ cache_ttl = "1h"
 cache_negative_ttl = "1h"
 # A failed login is answered after this delay (Dovecot's auth_failure_delay).
 failure_delay = "1s"
+# A login for an account under attack (limits.auth_account_failures_before_throttle)
+# waits this long before its password is checked: slowed, never locked out.
+account_throttle_delay = "5s"
 
 [limits]
 # IMAP and POP3 connections from one address before they log in; after login,
@@ -194,6 +197,9 @@ max_connections_per_service = 1000
 # crowdsec can act on it too).
 auth_failures_before_ban = 10
 ban_seconds = 600
+# Failed logins for one account from any addresses (within ban_seconds) before
+# its logins are slowed by auth.account_throttle_delay.
+auth_account_failures_before_throttle = 20
 `;
   try {
     parseConfigText(text, 'postern.toml');

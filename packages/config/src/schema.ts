@@ -314,6 +314,9 @@ const authShape = {
   cache_negative_ttl: duration('a cache lifetime', true).prefault('1h'),
   // auth_failure_delay: a failed login is answered after this long.
   failure_delay: duration('a delay', true).prefault('1s'),
+  // A login for an account with limits.auth_account_failures_before_throttle recent failures
+  // waits this long before its password is checked: slowed, never locked, so the owner still gets in.
+  account_throttle_delay: duration('a delay', true).prefault('5s'),
 };
 
 const limitsShape = {
@@ -327,6 +330,8 @@ const limitsShape = {
   max_connections_per_service: integer(1, 1000000, 'a connection limit').default(1000),
   auth_failures_before_ban: integer(1, 100000, 'a failure count').default(10),
   ban_seconds: integer(1, 31536000, 'a ban duration').default(600),
+  // Failed logins for one account, from any addresses, within ban_seconds before its logins are slowed.
+  auth_account_failures_before_throttle: integer(1, 100000, 'a failure count').default(20),
 };
 
 const rootShape = {

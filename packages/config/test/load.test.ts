@@ -97,7 +97,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     mta_sts: { mode: 'testing', max_age: 604_800, mx: [] },
     imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
-    auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000 },
+    auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000, account_throttle_delay: 5_000 },
     limits: {
       max_connections_per_ip: 20,
       mail_max_userip_connections: 10,
@@ -105,6 +105,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       max_connections_per_service: 1000,
       auth_failures_before_ban: 10,
       ban_seconds: 600,
+      auth_account_failures_before_throttle: 20,
     },
   });
 });
@@ -341,7 +342,7 @@ test('[auth] takes "0s" to turn the auth cache and the failure delay off, and ke
       'hostname = "mail.example.com"\n[auth]\ncache_ttl = "0s"\ncache_negative_ttl = 0\nfailure_delay = "2s"\n[limits]\nmail_max_userip_connections = 3\nsmtpd_client_connection_count_limit = 7\nmax_connections_per_service = 99\n',
     ),
   );
-  assert.deepEqual(config.auth, { cache_ttl: 0, cache_negative_ttl: 0, failure_delay: 2000 });
+  assert.deepEqual(config.auth, { cache_ttl: 0, cache_negative_ttl: 0, failure_delay: 2000, account_throttle_delay: 5000 });
   assert.equal(config.limits.mail_max_userip_connections, 3);
   assert.equal(config.limits.smtpd_client_connection_count_limit, 7);
   assert.equal(config.limits.max_connections_per_service, 99);

@@ -90,4 +90,45 @@ describe('LoginGuard', () => {
     const unknown = await timed(() => g.login('imap', 'nobody@example.com', 'wrong', '127.0.0.1'));
     assert.ok(unknown.ms >= 390, `unknown address answered after ${unknown.ms.toFixed(0)} ms`);
   });
+
+  it('keeps a ban in the store: a guard started later, over another connection, refuses the address too', async () => {
+    const first = guard({ maxFailures: 3, banSeconds: 60 });
+    for (let i = 0; i < 3; i++) assert.equal((await first.login('imap', 'alice@example.com', `wrong ${i}`, '192.0.2.10')).ok, false);
+    assert.equal(first.isBanned('192.0.2.10'), true);
+    // As after a restart, or in another process: a new guard over another store handle.
+    const restarted = new LoginGuard({ store: cli, logger: quiet, maxFailures: 3, banSeconds: 60 });
+    assert.equal(restarted.isBanned('192.0.2.10'), false, 'nothing known at connect before the store is asked');
+    const refused = await restarted.login('pop3', 'alice@example.com', 'third secret', '192.0.2.10');
+    assert.deepEqual({ ok: refused.ok, reason: !refused.ok && refused.reason }, { ok: false, reason: 'banned' });
+    assert.ok(!refused.ok && refused.retryAfterMs! > 50_000);
+    assert.equal(restarted.isBanned('192.0.2.10'), true, 'the ban read from the store is known at the next connect');
+    assert.equal((await restarted.login('imap', 'alice@example.com', 'third secret', '192.0.2.11')).ok, true, 'other addresses are not affected');
+  });
+
+  it('slows, never locks, an account attacked from many addresses; the owner gets in, at once after the window', async () => {
+    await addUser(store, { address: 'dave@example.com', passwordHash: await hashPassword('dave secret') });
+    let now = Date.now();
+    const events: string[] = [];
+    const record = (fields: object): void => void events.push(String((fields as { event?: string }).event));
+    const g = guard({ logger: { info: record, warn: record }, maxFailures: 10, banSeconds: 60, accountMaxFailures: 20, accountThrottleDelayMs: 300, now: () => now });
+    // 30 wrong passwords for one account, each from its own address (no address reaches its own ban).
+    for (let i = 0; i < 30; i++) {
+      assert.equal((await g.login('imap', 'Dave@Example.com', `guess ${i}`, `198.51.100.${i + 1}`)).ok, false);
+    }
+    // The first 20 are checked at once; the 20th starts the throttle; the 10 after it wait first.
+    assert.deepEqual(
+      events.filter((event) => event.startsWith('auth_account') || event === 'auth_failed'),
+      [...Array(19).fill('auth_failed'), 'auth_failed', 'auth_account_throttle', ...Array(10).fill(['auth_account_throttled', 'auth_failed']).flat()],
+    );
+    assert.ok(!events.includes('auth_ban'), 'no address was banned');
+    // The owner, from a clean address, with the right password: slowed but let in.
+    const owner = await timed(() => g.login('imap', 'dave@example.com', 'dave secret', '203.0.113.5'));
+    assert.equal(owner.result.ok, true);
+    assert.ok(owner.ms >= 290);
+    // Once the window has passed, without delay.
+    now += 61_000;
+    const later = await timed(() => g.login('imap', 'dave@example.com', 'dave secret', '203.0.113.5'));
+    assert.equal(later.result.ok, true);
+    assert.ok(later.ms < 290, `${later.ms.toFixed(0)} ms after the window`);
+  });
 });

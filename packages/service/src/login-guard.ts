@@ -14,6 +14,8 @@ export function loginGuardFor(config: PosternConfig, store: Store, logger: Logge
     logger,
     maxFailures: config.limits.auth_failures_before_ban,
     banSeconds: config.limits.ban_seconds,
+    accountMaxFailures: config.limits.auth_account_failures_before_throttle,
+    accountThrottleDelayMs: config.auth.account_throttle_delay,
     localDomain: config.smtpd.sasl_local_domain,
     cacheTtlMs: config.auth.cache_ttl,
     cacheNegativeTtlMs: config.auth.cache_negative_ttl,

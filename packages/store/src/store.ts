@@ -1,5 +1,6 @@
 import type {
   Alias,
+  AuthThrottleState,
   AppendResult,
   BlobHash,
   CopyResult,
@@ -167,4 +168,20 @@ export interface Store {
   listDkimKeys(domain: string): Promise<DkimKey[]>;
   updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null>;
   deleteDkimKey(domain: string, selector: string): Promise<boolean>;
+
+  /* Login throttling: failures and bans every process and node shares --- */
+  /**
+   * Counts one failed login against `key` and returns the state after it. The
+   * window opens at a key's first failure and lasts `windowMs`; a failure after
+   * it starts a new one. Keys whose window and ban have both passed are removed.
+   */
+  recordAuthFailure(key: string, now: Date, windowMs: number): Promise<AuthThrottleState>;
+  /** The key's failures in its open window and its ban (both as of `now`). */
+  getAuthThrottle(key: string, now: Date, windowMs: number): Promise<AuthThrottleState>;
+  /** Bans the key until `until`; its failures start again from zero. */
+  banAuth(key: string, until: Date): Promise<void>;
+  /** Forgets the key's failures (a successful login); a ban stays. */
+  clearAuthFailures(key: string): Promise<void>;
+  /** Lifts the key's ban and forgets its failures (an administrator's unban). */
+  liftAuthBan(key: string): Promise<void>;
 }

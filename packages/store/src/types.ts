@@ -261,3 +261,16 @@ export interface NewDkimKey {
   publicKey: string;
   active?: boolean;
 }
+
+/* ---- login throttling -------------------------------------------------- */
+
+/**
+ * Failed logins counted against one key (`ip:192.0.2.1`, `account:alice@example.com`)
+ * in a fixed window, and the ban on it: shared by every process and node.
+ */
+export interface AuthThrottleState {
+  /** Failures in the window that is still open (0 once it has passed). */
+  failures: number;
+  /** When the ban on the key ends; null when it is not banned. */
+  bannedUntil: Date | null;
+}

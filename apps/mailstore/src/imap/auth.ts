@@ -35,10 +35,17 @@ export async function authenticate(ctx: MailstoreContext, attempt: LoginAttempt,
     ctx.logger.warn({ service: 'imap', client: ip, session: session.id, event: 'auth_refused_cleartext' }, `imap login before TLS refused from ${ip}`);
     throw refusal(attempt, 'PRIVACYREQUIRED', 'Authentication needs TLS');
   }
-  const result = await saslLogin(
-    { login: ctx.login, logger: ctx.logger, localDomain: ctx.config.smtpd.sasl_local_domain },
-    { service: 'imap', mechanism: attempt.method, authzid: attempt.authzid ?? '', username: attempt.username, password: attempt.password, clientIp: ip },
-  );
+  const state = sessionState(session);
+  if (state) state.authenticating = true;
+  let result: Awaited<ReturnType<typeof saslLogin>>;
+  try {
+    result = await saslLogin(
+      { login: ctx.login, logger: ctx.logger, localDomain: ctx.config.smtpd.sasl_local_domain },
+      { service: 'imap', mechanism: attempt.method, authzid: attempt.authzid ?? '', username: attempt.username, password: attempt.password, clientIp: ip },
+    );
+  } finally {
+    if (state) state.authenticating = false;
+  }
   if (!result.ok) {
     if (result.reason === 'banned') throw refusal(attempt, 'UNAVAILABLE', SASL_TEXT.banned);
     // RFC 5530 §3: AUTHORIZATIONFAILED, the credentials may be fine but not for that identity.
@@ -46,7 +53,6 @@ export async function authenticate(ctx: MailstoreContext, attempt: LoginAttempt,
     // imap-core answers NO [AUTHENTICATIONFAILED] when no user comes back.
     return [null];
   }
-  const state = sessionState(session);
   if (state?.slots && !state.slots.login(result.user.address)) {
     const text = limitText('userip', ctx.config.limits);
     ctx.logger.warn({ service: 'imap', client: ip, session: session.id, user: result.user.address, event: 'connection_limit', limit: 'userip' }, `imap login ${result.user.address} from ${ip} refused: ${text}`);

@@ -1,6 +1,7 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5, RFC 7162 §3.1.4 CHANGEDSINCE).
 import type { MailboxId, MessageRecord, Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
+import { servedBytes } from '../memory-release.js';
 import { fetchValues, FetchedMessage } from './fetch-values.js';
 import { imapHandler, type FetchQueryItem, type ImapSession } from './imap-core.js';
 import { announceKeywords } from './keywords.js';
@@ -57,6 +58,7 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
   const wantsFlags = options.query.some((item) => item.item === 'flags');
   let seenChanged = false;
   let rows = 0;
+  let bytes = 0;
   const parsed: { id: MessageRecord['id']; meta: Record<string, unknown> }[] = [];
   for (let start = 0; start < options.messages.length; start += PAGE) {
     if (isClosed(session)) break;
@@ -74,11 +76,14 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
       const response = session.formatResponse('FETCH', record.uid, { query: options.query, values });
       // A message this session has not been told about yet (or was told is gone) is not answered.
       if (!response) continue;
-      await writeResponse(session, { compiled: imapHandler.compiler(response) });
+      const compiled = imapHandler.compiler(response);
+      bytes += compiled.length;
+      await writeResponse(session, { compiled });
       rows++;
     }
   }
   if (seenChanged) notifier.changed(mailbox.id);
   if (parsed.length > 0) void saveStructures(ctx.store, parsed);
+  servedBytes(bytes);
   return [true, { rowCount: rows }];
 }

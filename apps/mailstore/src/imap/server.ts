@@ -16,6 +16,7 @@ import { JournalNotifier } from './notifier.js';
 import { announceWithUpdates } from './unilateral.js';
 import { quota, quotaRoot } from './quota.js';
 import { searchMessages, type SearchRequest } from './search.js';
+import { catchUpBeforeUidCommands } from './uid-catch-up.js';
 import { mailboxStatus, openMailbox } from './select.js';
 import { answer, closeSessionState, openSessionState, sessionState } from './session.js';
 
@@ -82,6 +83,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       guardStartTls(connection, ctx.tls !== null);
       announceWithUpdates(connection);
       guardCommands(connection, logger, ip);
+      catchUpBeforeUidCommands(connection, notifier, ctx.store, logger);
     }
   }
 
@@ -114,6 +116,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
     const state = openSessionState(session, clientIp(session.remoteAddress));
     state.loginTimer = setTimeout(() => {
       if (session.user) return;
+      // A login waiting for its password check (queued behind others at a burst of logins) is not an idle client.
+      if (state.authenticating) return void state.loginTimer?.refresh();
       logger.info({ service: 'imap', client: state.ip, session: session.id, event: 'login_timeout' }, `imap login timeout for ${state.ip}`);
       session.writeStream.write({ compiled: '* BYE Login timeout' });
       setTimeout(() => session.socket.destroy(), 100).unref();

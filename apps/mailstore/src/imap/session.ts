@@ -10,6 +10,8 @@ export interface SessionState {
   /** Called once when the connection closes (a FETCH waiting for 'drain' stops waiting). */
   onClose: Set<() => void>;
   loginTimer: NodeJS.Timeout | null;
+  /** A LOGIN or AUTHENTICATE is being verified: the login timeout waits for its answer. */
+  authenticating: boolean;
   /** The selected mailbox's messages that are \Recent for this session alone (RFC 3501 §2.3.2). */
   recent: Set<number>;
   /** The \Recent count the client was last told (SELECT's or the last `* n RECENT`). */
@@ -27,7 +29,7 @@ export interface SessionState {
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null };
   states.set(session, state);
   return state;
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Store } from '../store.js';
 import { registerAliasAndSenderTests } from './aliases-senders.js';
+import { registerAuthThrottleTests } from './auth-throttle.js';
 import { registerBlobTests } from './blobs.js';
 import { registerConcurrencyTests } from './concurrency.js';
 import { registerConnectionTests } from './connection.js';
@@ -85,6 +86,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerBlobTests(fresh);
     registerQueueTests(fresh);
     registerDkimTests(fresh);
+    registerAuthThrottleTests(fresh);
     registerConcurrencyTests(fresh);
   });
 }

@@ -126,6 +126,14 @@ export interface DkimDoc {
   retireAt: Date | null;
 }
 
+/** Failed logins and the ban of one key (`ip:…`, `account:…`). */
+export interface AuthThrottleDoc {
+  _id: string;
+  failures: number;
+  windowStart: Date;
+  bannedUntil: Date;
+}
+
 export interface Collections {
   domains: Collection<DomainDoc>;
   users: Collection<UserDoc>;
@@ -139,6 +147,7 @@ export interface Collections {
   blobFiles: GridFSBucket;
   queue: Collection<QueueDoc>;
   dkimKeys: Collection<DkimDoc>;
+  authThrottle: Collection<AuthThrottleDoc>;
 }
 
 type IndexDef = [keyof Omit<Collections, 'blobFiles'>, IndexSpecification, CreateIndexesOptions?];
@@ -163,6 +172,7 @@ const INDEXES: IndexDef[] = [
   ['dkimKeys', { domain: 1, selector: 1 }, unique],
   ['queue', { held: 1, nextAttemptAt: 1 }],
   ['queue', { createdAt: 1, _id: 1 }],
+  ['authThrottle', { windowStart: 1 }],
 ];
 
 /** The collections of a Postern database, with their indexes in place (createIndex is idempotent). */
@@ -179,6 +189,7 @@ export async function openCollections(db: Db): Promise<Collections> {
     blobFiles: new GridFSBucket(db, { bucketName: 'blobFiles' }),
     queue: db.collection<QueueDoc>('queue'),
     dkimKeys: db.collection<DkimDoc>('dkimKeys'),
+    authThrottle: db.collection<AuthThrottleDoc>('authThrottle'),
   };
   for (const [name, keys, options] of INDEXES) {
     await collections[name].createIndex(keys, options ?? {});

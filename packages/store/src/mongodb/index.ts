@@ -2,6 +2,7 @@ import { MongoClient } from 'mongodb';
 import type { MongoClientOptions } from 'mongodb';
 import type { Store } from '../store.js';
 import type {
+  AuthThrottleState,
   Alias,
   AppendResult,
   BlobHash,
@@ -37,6 +38,7 @@ import { BlobStore } from './blobs.js';
 import { openCollections } from './collections.js';
 import type { Collections } from './collections.js';
 import { Directory } from './directory.js';
+import { AuthThrottleStore } from './auth-throttle.js';
 import { DkimStore } from './dkim.js';
 import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
@@ -61,6 +63,7 @@ export class MongoStore implements Store {
   private readonly mailboxes: MailboxStore;
   private readonly queue: QueueStore;
   private readonly dkim: DkimStore;
+  private readonly authThrottle: AuthThrottleStore;
 
   private constructor(
     private readonly client: MongoClient,
@@ -74,6 +77,7 @@ export class MongoStore implements Store {
     this.mailboxes = new MailboxStore(collections, this.messages, journal);
     this.queue = new QueueStore(collections, this.blobs);
     this.dkim = new DkimStore(collections);
+    this.authThrottle = new AuthThrottleStore(collections);
   }
 
   /** Connects to `url` (which names the database) and creates the indexes. */
@@ -287,6 +291,23 @@ export class MongoStore implements Store {
   }
   deleteDkimKey(domain: string, selector: string): Promise<boolean> {
     return this.dkim.delete(domain, selector);
+  }
+
+  /* Login throttling ------------------------------------------------------- */
+  recordAuthFailure(key: string, now: Date, windowMs: number): Promise<AuthThrottleState> {
+    return this.authThrottle.recordFailure(key, now, windowMs);
+  }
+  getAuthThrottle(key: string, now: Date, windowMs: number): Promise<AuthThrottleState> {
+    return this.authThrottle.get(key, now, windowMs);
+  }
+  banAuth(key: string, until: Date): Promise<void> {
+    return this.authThrottle.ban(key, until);
+  }
+  clearAuthFailures(key: string): Promise<void> {
+    return this.authThrottle.clearFailures(key);
+  }
+  liftAuthBan(key: string): Promise<void> {
+    return this.authThrottle.lift(key);
   }
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../store.js';
 import type {
+  AuthThrottleState,
   Alias,
   AppendResult,
   BlobHash,
@@ -32,6 +33,7 @@ import type {
   UserPatch,
 } from '../types.js';
 import * as accounts from './accounts.js';
+import * as authThrottle from './auth-throttle.js';
 import * as blobs from './blobs.js';
 import { DEFAULT_BUSY_RETRY, retryWhileBusy, type BusyRetry } from './busy.js';
 import { SqliteDb } from './db.js';
@@ -287,5 +289,22 @@ export class SqliteStore implements Store {
   }
   async deleteDkimKey(domain: string, selector: string): Promise<boolean> {
     return this.retry('deleteDkimKey', () => dkim.deleteDkimKey(this.db, domain, selector));
+  }
+
+  /* Login throttling ------------------------------------------------------- */
+  async recordAuthFailure(key: string, now: Date, windowMs: number): Promise<AuthThrottleState> {
+    return authThrottle.recordAuthFailure(this.db, key, now, windowMs);
+  }
+  async getAuthThrottle(key: string, now: Date, windowMs: number): Promise<AuthThrottleState> {
+    return authThrottle.getAuthThrottle(this.db, key, now, windowMs);
+  }
+  async banAuth(key: string, until: Date): Promise<void> {
+    authThrottle.banAuth(this.db, key, until);
+  }
+  async clearAuthFailures(key: string): Promise<void> {
+    authThrottle.clearAuthFailures(this.db, key);
+  }
+  async liftAuthBan(key: string): Promise<void> {
+    authThrottle.liftAuthBan(this.db, key);
   }
 }

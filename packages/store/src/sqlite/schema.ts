@@ -136,6 +136,15 @@ const MIGRATIONS: readonly string[] = [
   UPDATE journal SET written_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
   CREATE INDEX journal_by_age ON journal (mailbox_id, written_at);
   `,
+  /* 4: login throttling shared by every process: failures per key in a window, and bans */ `
+  CREATE TABLE auth_throttle (
+    key           TEXT PRIMARY KEY,
+    failures      INTEGER NOT NULL,
+    window_start  INTEGER NOT NULL,
+    banned_until  INTEGER NOT NULL
+  );
+  CREATE INDEX auth_throttle_by_age ON auth_throttle (window_start);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
