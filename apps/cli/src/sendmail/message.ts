@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { rfc5322Date } from '@postern/address';
+import { newMessageId, rfc5322Date } from '@postern/address';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
 
@@ -71,7 +70,7 @@ export function completeMessage(lines: readonly string[], options: CompletionOpt
   const added: string[] = [];
   if (!has('from')) added.push(`From: ${mailbox(options.from, options.fullName)}`);
   if (!has('date')) added.push(`Date: ${rfc5322Date(options.now, 'local')}`);
-  if (!has('message-id')) added.push(`Message-ID: ${messageId(options.hostname, options.now)}`);
+  if (!has('message-id')) added.push(`Message-ID: ${newMessageId(options.hostname, options.now)}`);
 
   const headerRecipients = fields.filter((f) => f.name === 'to' || f.name === 'cc' || f.name === 'bcc').flatMap((f) => fieldAddresses(f));
   const kept = fields.filter((f) => f.name !== 'bcc').flatMap((f) => f.lines);
@@ -98,9 +97,4 @@ function mailbox(address: string, fullName: string | null): string {
   else if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) phrase = name;
   else phrase = `"${name.replace(/["\\]/g, '\\$&')}"`;
   return `${phrase} <${address}>`;
-}
-
-/** RFC 5322 §3.6.4: unique by the time and 64 random bits, on the right our hostname. */
-function messageId(hostname: string, now: Date): string {
-  return `<${now.getTime().toString(36)}.${randomBytes(8).toString('hex')}@${hostname}>`;
 }
