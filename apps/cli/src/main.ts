@@ -6,6 +6,7 @@ import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
+import { registerInstall } from './commands/install.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
 import { registerSender } from './commands/sender.js';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
   registerSendmail(program);
   registerPw(program);
   registerServe(program);
+  registerInstall(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

@@ -91,7 +91,7 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
       let rcpt = address.address;
       const bare = rcpt.toLowerCase() === 'postmaster';
       if (bare) {
-        const postmaster = await postmasterAddress(ctx.store, ctx.config.hostname);
+        const postmaster = await postmasterAddress(ctx.store, ctx.config);
         if (postmaster === null) {
           ctx.logger.error({ event: 'postmaster_missing', ...sessionFields(session) }, 'RCPT TO:<postmaster> but no local domain exists: add one with postern domain add');
           return refuse(ctx, session, 'RCPT', replies.unknownRecipient(rcpt, 550), { from: transaction.sender, to: rcpt }, callback);

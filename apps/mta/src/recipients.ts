@@ -1,4 +1,4 @@
-import { resolveRecipient, type LocalDelivery } from '@postern/directory';
+import { myOrigin, resolveRecipient, type LocalDelivery, type OriginSettings } from '@postern/directory';
 import type { Store } from '@postern/store';
 import type { MtaContext } from './context.js';
 
@@ -55,15 +55,10 @@ async function forwardedByMailstore(store: Store, mailboxes: string[], delimiter
 
 /**
  * RFC 5321 §4.1.1.3: "RCPT TO:<Postmaster>" without a domain must be
- * accepted. It means the postmaster of this server: the host name's domain
- * when that is local (as Postfix appends $myorigin), else the first local domain.
+ * accepted. It means the postmaster of this server: postmaster@myorigin,
+ * as Postfix appends $myorigin; null while there is no local domain at all.
  */
-export async function postmasterAddress(store: Store, hostname: string): Promise<string | null> {
-  const labels = hostname.split('.');
-  for (let i = 0; i < labels.length - 1; i++) {
-    const candidate = labels.slice(i).join('.');
-    if ((await store.getDomain(candidate)) !== null) return `postmaster@${candidate}`;
-  }
-  const first = (await store.listDomains())[0];
-  return first ? `postmaster@${first.name}` : null;
+export async function postmasterAddress(store: Store, settings: OriginSettings): Promise<string | null> {
+  const origin = await myOrigin(store, settings);
+  return (await store.getDomain(origin)) === null ? null : `postmaster@${origin}`;
 }

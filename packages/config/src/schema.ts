@@ -316,6 +316,13 @@ const limitsShape = {
 const rootShape = {
   hostname: text('a fully qualified name', "the server's fully qualified name, e.g. mail.example.com", isFullyQualifiedName),
   data_dir: path('the directory for the store and keys').default('/var/lib/postern'),
+  // Postfix myorigin: the domain a bare local name ("root", from sendmail) is qualified with; unset:
+  // the hostname or its nearest parent that is a local domain, else the first local domain.
+  myorigin: text('a domain', 'a domain for bare local names, e.g. example.com', isHostName).optional(),
+  // Postfix mydestination: names of this host itself ("$myhostname" is the hostname; the machine's own
+  // name is always one); sendmail and `alias` rewrite their addresses (root@localhost, mailutils'
+  // root@vm) to myorigin, where the aliases of the system's names live.
+  mydestination: list(text('a host name', 'a name of this host, e.g. localhost or $myhostname', (value) => value === '$myhostname' || isHostName(value)), 'host names').default(['$myhostname', 'localhost']),
   // Postfix virtual_transport: where the MTA hands local mail over LMTP; unset means the first listen.lmtp address.
   virtual_transport: text('an LMTP destination', 'lmtp:HOST:PORT or lmtp:unix:/path, e.g. lmtp:127.0.0.1:24', (value) => value.startsWith('lmtp:') && tryParseListenAddress(value.slice(5), true) !== null).optional(),
   store: z.strictObject(storeShape, section('store')).prefault({}),

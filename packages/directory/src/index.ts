@@ -7,3 +7,4 @@ export { DEFAULT_MAILBOXES, ensureDefaultMailboxes } from './mailboxes.js';
 export { AliasLoopError, resolveRecipient, type LocalDelivery, type RecipientResolution, type ResolveOptions } from './recipients.js';
 export { authenticateLogin, type LoginOptions } from './login.js';
 export { LoginGuard, type LoginGuardOptions, type LoginLogger, type LoginResult } from './login-guard.js';
+export { localHostNames, myOrigin, qualifyLocalName, type OriginSettings } from './origin.js';
