@@ -101,6 +101,10 @@ describe('sendmail message completion (what cleanup does to local submissions)',
     assert.match(text, /^To: "Doe, John" <john@example\.com>,\r\n {2}team: a@example\.com, b@example\.com;\r\nCc: c@example\.com\r\nSubject: s\r\n/);
   });
 
+  it('takes bare local names from To and Cc as addresses ("To: root", as mailutils and cron write it)', () => {
+    assert.deepEqual(complete('To: root, Bob <bob@example.com>\nCc: root (Cron Daemon), "Doe, J" <j@example.com>, Ops <ops>\n\nbody\n').recipients, ['root', 'bob@example.com', 'root', 'j@example.com', 'ops']);
+  });
+
   it('puts an empty line before a body that starts without headers, and drops an mbox "From " line', () => {
     assert.match(complete('just a line of text\nand another\n').text, /^From: root@mail\.example\.com\r\nDate: .+\r\nMessage-ID: .+\r\n\r\njust a line of text\r\nand another\r\n$/);
     assert.match(complete('From root Mon Nov 10 09:00:00 2026\nSubject: mbox\n\nbody\n').text, /^Subject: mbox\r\nFrom: root@/);

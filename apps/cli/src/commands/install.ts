@@ -16,10 +16,13 @@ function wrapper(command: string[], what: string): string {
   return `#!/bin/sh\n${MARK}: ${what}\nexec ${command.map(shellWord).join(' ')} "$@"\n`;
 }
 
-function install(path: string, text: string, force: boolean): void {
-  if (existsSync(path) && !force && !readFileSync(path, 'latin1').includes(MARK)) {
+function refuseForeign(path: string): void {
+  if (existsSync(path) && !readFileSync(path, 'latin1').includes(MARK)) {
     throw new UsageFailure(`${path} exists and is not Postern's (another MTA's?): remove that MTA's package, or add --force to replace it`);
   }
+}
+
+function install(path: string, text: string): void {
   writeFileSync(path, text);
   chmodSync(path, 0o755);
 }
@@ -37,8 +40,9 @@ export function registerInstall(program: Command): void {
       const postern = [process.execPath, realpathSync(process.argv[1] ?? ''), '-c', configPath(cmd.optsWithGlobals<GlobalOptions>())];
       const sendmail = join(opts.sbin, 'sendmail');
       const mailq = join(opts.bin, 'mailq');
-      install(sendmail, wrapper([...postern, 'sendmail'], 'sendmail(1), as postern sendmail'), opts.force === true);
-      install(mailq, wrapper([...postern, 'queue', 'list'], 'mailq(1), as postern queue list'), opts.force === true);
+      if (opts.force !== true) [sendmail, mailq].forEach(refuseForeign);
+      install(sendmail, wrapper([...postern, 'sendmail'], 'sendmail(1), as postern sendmail'));
+      install(mailq, wrapper([...postern, 'queue', 'list'], 'mailq(1), as postern queue list'));
       process.stdout.write(`installed ${sendmail} and ${mailq}\n`);
     });
 }

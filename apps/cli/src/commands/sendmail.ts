@@ -1,14 +1,13 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AddressError, parseAddress } from '@postern/address';
-import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { storeOptions, type PosternConfig } from '@postern/config';
 import { localHostNames, myOrigin, qualifyLocalName } from '@postern/directory';
 import { openStore, type Store } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { parseSendmailArgs, SendmailUsageError } from '../sendmail/args.js';
-import { completeMessage, submittedLines } from '../sendmail/message.js';
+import { completeMessage, listAddresses, submittedLines } from '../sendmail/message.js';
 import { describeRefused, postdrop } from '../sendmail/postdrop.js';
 import { localMtaAddress, submitToMta } from '../sendmail/submit.js';
 import { readStdin } from '../stdin.js';
@@ -43,7 +42,7 @@ async function openStoreIfAllowed(config: PosternConfig): Promise<Store | null> 
 /** Recipient arguments may be lists, with or without display names ("a@x, Bob <b@y>"). */
 function argumentRecipients(args: string[]): string[] {
   return args.flatMap((arg) => {
-    const parsed = addressparser(arg, { flatten: true }).map((a) => a.address).filter((a) => a !== '');
+    const parsed = listAddresses(arg);
     return parsed.length > 0 ? parsed : [arg];
   });
 }
