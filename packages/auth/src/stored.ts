@@ -24,6 +24,7 @@ const BARE: readonly [RegExp, VerifiableScheme][] = [
   [/^\$6\$/, 'SHA512-CRYPT'],
   [/^\$5\$/, 'SHA256-CRYPT'],
   [/^\$2[aby]\$/, 'BLF-CRYPT'],
+  [/^\$1\$/, 'MD5-CRYPT'],
 ];
 
 /** Splits a stored password, or returns null for an unknown scheme or encoding. */
