@@ -19,7 +19,9 @@ export type RecipientRoute =
   /** Not one of our domains: relaying (the policy already decided it may). */
   | { kind: 'remote' }
   /** A local domain without such a user, alias or catch-all. */
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  /** Only users that `postern user disable` turned off. */
+  | { kind: 'disabled' };
 
 /** The LMTP recipient for a local delivery: the user's address, keeping the +tag for folder filing. */
 export function mailboxAddress(delivery: LocalDelivery, delimiter: string): string {
@@ -33,7 +35,7 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
   if ((await ctx.store.getDomain(domain)) === null) return { kind: 'remote' };
   const delimiter = ctx.config.smtpd.recipient_delimiter;
   const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
-  if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: 'unknown' };
+  if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: resolution.disabled.length > 0 ? 'disabled' : 'unknown' };
   const mailboxes = resolution.local.map((delivery) => mailboxAddress(delivery, delimiter));
   const forwarded = resolution.remote.length > 0 ? await forwardedByMailstore(ctx.store, mailboxes, delimiter) : new Set<string>();
   return { kind: 'local', mailboxes, remote: resolution.remote.filter((target) => !forwarded.has(target)), unknownTargets: resolution.unknown, forwarded: resolution.remote.length > 0 };

@@ -5,3 +5,4 @@ export { DEFAULT_PASSWORD_SCHEME, PASSWORD_SCHEMES, VERIFIABLE_SCHEMES, parseSch
 export { verifyPassword } from './verify.js';
 export { AuthThrottle, type BanState, type ThrottleOptions } from './throttle.js';
 export { AuthCache, type AuthCacheOptions } from './auth-cache.js';
+export { isStoredPasswordHash } from './stored.js';

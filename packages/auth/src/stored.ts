@@ -44,3 +44,8 @@ export function splitStoredPassword(stored: string): StoredPassword | null {
   }
   return { scheme, encoding, value: stored.slice(whole.length) };
 }
+
+/** True for a value `verifyPassword` can check: a known {SCHEME} prefix, or a bare hash of a known form. */
+export function isStoredPasswordHash(stored: string): boolean {
+  return splitStoredPassword(stored) !== null;
+}

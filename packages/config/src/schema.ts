@@ -182,6 +182,9 @@ const smtpdShape = {
   unknown_client_reject_code: integer(400, 599, 'a reject code').default(450),
   unknown_hostname_reject_code: integer(400, 599, 'a reject code').default(450),
   unknown_local_recipient_reject_code: integer(400, 599, 'a reject code').default(550),
+  // A user `postern user disable` turned off (RFC 3463 X.2.1 mailbox disabled): 550 bounces at once,
+  // 450 makes senders retry for the queue lifetime (a short suspension that must not lose mail).
+  disabled_mailbox_reject_code: integer(400, 599, 'a reject code').default(550),
   non_fqdn_reject_code: integer(400, 599, 'a reject code').default(504),
   invalid_hostname_reject_code: integer(400, 599, 'a reject code').default(501),
   rbl_reject_code: integer(400, 599, 'a reject code').default(554),

@@ -1,6 +1,6 @@
 export { DirectoryError } from './errors.js';
 export { addDomain, deleteDomain, requireLocalDomain } from './domains.js';
-export { addUser, deleteUser, requireUser, setPasswordHash, type NewUserInput } from './users.js';
+export { addUser, deleteUser, requireUser, setPasswordHash, updateUser, type NewUserInput } from './users.js';
 export { addAlias, removeAlias } from './aliases.js';
 export { allowSender, denySender, senderOwners } from './senders.js';
 export { DEFAULT_MAILBOXES, ensureDefaultMailboxes } from './mailboxes.js';
