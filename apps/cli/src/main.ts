@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAlias } from './commands/alias.js';
+import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   registerPw(program);
   registerServe(program);
   registerInstall(program);
+  registerBackup(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

@@ -34,7 +34,9 @@ async function openStoreIfAllowed(config: PosternConfig): Promise<Store | null> 
   try {
     return await openStore(storeOptions(config));
   } catch (err) {
-    if (NO_ACCESS.has(String((err as { code?: unknown }).code))) return null;
+    // The store wraps the driver's error; its code is on the cause.
+    const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+    if (NO_ACCESS.has(String(code))) return null;
     throw err;
   }
 }

@@ -33,6 +33,7 @@ import type {
 } from '../types.js';
 import * as accounts from './accounts.js';
 import * as blobs from './blobs.js';
+import { backupTo } from './backup.js';
 import { SqliteDb } from './db.js';
 import * as dkim from './dkim.js';
 import * as mailboxes from './mailboxes.js';
@@ -71,6 +72,10 @@ export class SqliteStore implements Store {
     const version = this.db.one<{ v: string }>('SELECT sqlite_version() AS v')?.v ?? 'unknown';
     const mode = String(this.db.raw.pragma('journal_mode', { simple: true })).toUpperCase();
     return `sqlite ${version} (${mode}) at ${this.path}`;
+  }
+
+  async backup(destination: string): Promise<void> {
+    await backupTo(this.db.raw, resolve(destination));
   }
 
   async close(): Promise<void> {
