@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { startInstance, type PosternInstance } from '../support/instance.js';
 import { python } from '../support/python.js';
+import { replies } from '../../apps/mta/src/replies.js';
 
 interface Logins {
   imap: string;
@@ -137,11 +138,10 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.match((await rcptReplies(server, 'carol@example.com')).smtp, /^250 /);
     });
 
-    it('smtpd.disabled_mailbox_reject_code = 450 makes it 450 4.2.1 (senders retry)', async () => {
+    it('smtpd.disabled_mailbox_reject_code = 450 answers 450 4.2.1 (senders retry); the key takes 4xx or 5xx only', async () => {
+      assert.equal(replies.mailboxDisabled('carol@example.com', 450).line, '450 4.2.1 <carol@example.com>: Recipient address rejected: Mailbox disabled, not accepting messages');
       await server.run(['config', 'set', 'smtpd.disabled_mailbox_reject_code', '450']);
-      // The running services read the config at start: the CLI's check of the key is what this proves.
-      const got = await server.instance.run(['config', 'get', 'smtpd.disabled_mailbox_reject_code']);
-      assert.equal(got.stdout.trim(), '450');
+      assert.equal((await server.instance.run(['config', 'get', 'smtpd.disabled_mailbox_reject_code'])).stdout.trim(), '450');
       const bad = await server.instance.run(['config', 'set', 'smtpd.disabled_mailbox_reject_code', '250']);
       assert.equal(bad.code, 1);
       await server.run(['config', 'set', 'smtpd.disabled_mailbox_reject_code', '550']);
