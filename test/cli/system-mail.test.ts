@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { startInstance, type PosternInstance, type StoredMessage } from '../support/instance.js';
 import { startPostern } from '../support/postern-process.js';
+import { python } from '../support/python.js';
 import { requireTool, runTool } from '../support/tools.js';
 
 for (const backend of ['sqlite', 'mongodb'] as const) {
@@ -126,6 +127,24 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
         assert.equal(result.code, 0, result.stderr);
         await received(`to ${address}`, 3000);
       }
+    });
+
+    it('SMTP mail from a mynetworks client without Date or Message-ID gets both (Postfix cleanup); a message that has them keeps its own', async () => {
+      await python(
+        `
+import smtplib
+with smtplib.SMTP('127.0.0.1', args['port'], timeout=30) as smtp:
+    smtp.sendmail('app@example.com', ['alice@example.com'], 'From: app@example.com\\r\\nSubject: bare over smtp\\r\\n\\r\\nno date\\r\\n')
+    smtp.sendmail('app@example.com', ['alice@example.com'], 'From: app@example.com\\r\\nDate: Sun, 6 Dec 2026 10:00:00 +0100\\r\\nMessage-ID: <own@example.com>\\r\\nSubject: complete over smtp\\r\\n\\r\\nx\\r\\n')
+`,
+        { port: server.ports.smtp },
+      );
+      const bare = (await received('bare over smtp', 3000)).raw;
+      assert.match(bare, /^Subject: bare over smtp\r\nDate: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000\r\nMessage-ID: <[0-9a-z]+\.[0-9a-f]{16}@mail\.example\.com>\r\n\r\nno date\r\n$/m);
+      const complete = (await received('complete over smtp', 3000)).raw;
+      assert.equal(complete.match(/^Date:/gm)?.length, 1);
+      assert.equal(complete.match(/^Message-ID:/gim)?.length, 1);
+      assert.match(complete, /^Message-ID: <own@example\.com>\r$/m);
     });
 
     it('install sendmail leaves another MTA\'s sendmail alone unless --force, and replaces its own', async () => {
