@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAlias } from './commands/alias.js';
+import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDomain } from './commands/domain.js';
 import { registerInit } from './commands/init.js';
+import { registerInstall } from './commands/install.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
 import { registerReload } from './commands/reload.js';
@@ -43,6 +45,8 @@ function buildProgram(): Command {
   registerPw(program);
   registerServe(program);
   registerReload(program);
+  registerInstall(program);
+  registerBackup(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

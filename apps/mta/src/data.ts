@@ -84,7 +84,8 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const stripping = state.service !== 'smtp' && ctx.config.smtpd.strip_submission_received;
 
   const filter = new BareNewlineFilter(ctx.config.smtpd.forbid_bare_newline);
-  const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping);
+  // Postfix cleanup: Date and Message-ID added only to our own users' mail, never to mail relayed from outside.
+  const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping, mayBeSigned(ctx, session) ? { hostname: ctx.config.hostname, date: new Date() } : null);
   const clientDone = streamOutcome(stream);
   stream.pipe(filter).pipe(rewriter).pipe(spool);
   // The MIME structure of the message as it will be stored (our Received included), followed as the bytes

@@ -95,7 +95,7 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
       let rcpt = address.address;
       const bare = rcpt.toLowerCase() === 'postmaster';
       if (bare) {
-        const postmaster = await postmasterAddress(ctx.store, ctx.config.hostname);
+        const postmaster = await postmasterAddress(ctx.store, ctx.config);
         if (postmaster === null) {
           ctx.logger.error({ event: 'postmaster_missing', ...sessionFields(session) }, 'RCPT TO:<postmaster> but no local domain exists: add one with postern domain add');
           return refuse(ctx, session, 'RCPT', replies.unknownRecipient(rcpt, 550), { from: transaction.sender, to: rcpt }, callback);
@@ -129,6 +129,8 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
             ctx.logger.error({ event: 'postmaster_missing', ...sessionFields(session), to: rcpt }, `${rcpt} does not exist: RFC 5321 requires it; add it with: postern alias add ${rcpt} USER@${domain}`);
           }
           return refuse(ctx, session, 'RCPT', replies.unknownRecipient(rcpt, ctx.config.smtpd.unknown_local_recipient_reject_code), details, callback);
+        case 'disabled':
+          return refuse(ctx, session, 'RCPT', replies.mailboxDisabled(rcpt, ctx.config.smtpd.disabled_mailbox_reject_code), details, callback);
         case 'local':
           if (route.unknownTargets.length > 0) {
             ctx.logger.warn({ event: 'alias_unknown_targets', ...sessionFields(session), to: rcpt, unknown: route.unknownTargets }, `${rcpt}: alias targets lead nowhere: ${route.unknownTargets.join(', ')}`);

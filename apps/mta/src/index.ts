@@ -6,6 +6,7 @@ import { relayTlsWarning } from '@postern/queue';
 import type { Store } from '@postern/store';
 import { createContext, type MtaContext } from './context.js';
 import { startListener, type SmtpListener } from './listeners.js';
+import { watchPickup } from './pickup.js';
 import type { SmtpService } from './session.js';
 
 export interface Mta {
@@ -44,7 +45,9 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   const relayTls = relayTlsWarning(config);
   if (relayTls !== null) logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   const listeners: SmtpListener[] = [];
+  let unwatchPickup = (): void => {};
   const close = async (): Promise<void> => {
+    unwatchPickup();
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
     await context.queue.stop();
     await context.handoff.close();
@@ -68,6 +71,7 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   }
   logger.info({ relay: `lmtp[${context.handoff.destination}]` }, `local delivery over LMTP to ${context.handoff.destination}`);
   context.queue.start();
+  unwatchPickup = watchPickup(config.data_dir, logger, () => context.queue.wake());
   return { context, listeners, close };
 }
 
@@ -77,3 +81,4 @@ export { installCrashPolicy, loginGuardFor } from '@postern/service';
 export { lmtpDestination } from './handoff.js';
 export { checkMtaConfig } from './check-config.js';
 export { MTA_LIVE_KEYS, reconfigureMta } from './reconfigure.js';
+export { notifyPickup } from './pickup.js';

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { rfc5322Date } from '@postern/address';
+import { newMessageId, rfc5322Date } from '@postern/address';
 import type { CipherNameAndProtocol } from 'node:tls';
 
 /** What one Received trace field (RFC 5321 §4.4) says about a message. */
@@ -46,9 +46,20 @@ export const HEADER_LIMIT = 102_400;
 const END_OF_HEADER = Buffer.from('\r\n\r\n');
 
 /**
+ * Postfix cleanup's additions to mail from our own clients (its
+ * always_add_missing_headers = no: only for local_header_rewrite_clients):
+ * our hostname for the Message-ID, the time the message came in for the Date.
+ */
+export interface MissingHeaders {
+  hostname: string;
+  date: Date;
+}
+
+/**
  * Puts our trace fields in front of the message and, when asked, drops every
  * Received field of the client's header (the guides' header_checks for
- * submission, which keep the sender's IP out of the message). Expects CRLF
+ * submission, which keep the sender's IP out of the message) and adds the
+ * Date and Message-ID our own users' mail lacks. Expects CRLF
  * line endings (BareNewlineFilter runs first). Only the header is buffered.
  */
 export class HeaderRewriter extends Transform {
@@ -65,6 +76,7 @@ export class HeaderRewriter extends Transform {
   constructor(
     private readonly prepend: string,
     private readonly stripReceived: boolean,
+    private readonly addMissing: MissingHeaders | null = null,
   ) {
     super();
   }
@@ -110,6 +122,8 @@ export class HeaderRewriter extends Transform {
     let field = '';
     let capturing = false;
     let lineStart = 0;
+    let hasDate = false;
+    let hasMessageId = false;
     while (lineStart < header.length) {
       const lf = header.indexOf(0x0a, lineStart);
       const lineEnd = lf < 0 ? header.length : lf + 1;
@@ -120,6 +134,8 @@ export class HeaderRewriter extends Transform {
         const colon = line.indexOf(0x3a);
         field = colon > 0 ? line.subarray(0, colon).toString('latin1').trim().toLowerCase() : '';
         if (field === 'received') this.received++;
+        if (field === 'date') hasDate = true;
+        if (field === 'message-id') hasMessageId = true;
         if (field === 'received' && this.stripReceived) this.stripped++;
         capturing = field === 'message-id' && this.messageId === null;
         if (capturing) this.messageId = '';
@@ -130,6 +146,16 @@ export class HeaderRewriter extends Transform {
       }
       if (!(field === 'received' && this.stripReceived)) kept.push(line);
       lineStart = lineEnd;
+    }
+    if (this.addMissing !== null) {
+      if (kept.length > 0 && kept.at(-1)?.at(-1) !== 0x0a) kept.push(Buffer.from('\r\n'));
+      // RFC 5322 §3.6: Date is required, Message-ID should be there; RFC 6409 §8.3 lets submission add them.
+      if (!hasDate) kept.push(Buffer.from(`Date: ${rfc5322Date(this.addMissing.date)}\r\n`));
+      if (!hasMessageId) {
+        const id = newMessageId(this.addMissing.hostname, this.addMissing.date);
+        kept.push(Buffer.from(`Message-ID: ${id}\r\n`));
+        this.messageId ??= id;
+      }
     }
     if (kept.length > 0) this.push(Buffer.concat(kept));
   }

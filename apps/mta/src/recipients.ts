@@ -1,4 +1,4 @@
-import { resolveRecipient, type LocalDelivery } from '@postern/directory';
+import { myOrigin, resolveRecipient, type LocalDelivery, type OriginSettings } from '@postern/directory';
 import type { Store } from '@postern/store';
 import type { MtaContext } from './context.js';
 
@@ -19,7 +19,9 @@ export type RecipientRoute =
   /** Not one of our domains: relaying (the policy already decided it may). */
   | { kind: 'remote' }
   /** A local domain without such a user, alias or catch-all. */
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  /** Only users that `postern user disable` turned off. */
+  | { kind: 'disabled' };
 
 /** The LMTP recipient for a local delivery: the user's address, keeping the +tag for folder filing. */
 export function mailboxAddress(delivery: LocalDelivery, delimiter: string): string {
@@ -33,7 +35,7 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
   if ((await ctx.store.getDomain(domain)) === null) return { kind: 'remote' };
   const delimiter = ctx.config.smtpd.recipient_delimiter;
   const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
-  if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: 'unknown' };
+  if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: resolution.disabled.length > 0 ? 'disabled' : 'unknown' };
   const mailboxes = resolution.local.map((delivery) => mailboxAddress(delivery, delimiter));
   const forwarded = resolution.remote.length > 0 ? await forwardedByMailstore(ctx.store, mailboxes, delimiter) : new Set<string>();
   return { kind: 'local', mailboxes, remote: resolution.remote.filter((target) => !forwarded.has(target)), unknownTargets: resolution.unknown, forwarded: resolution.remote.length > 0 };
@@ -55,15 +57,10 @@ async function forwardedByMailstore(store: Store, mailboxes: string[], delimiter
 
 /**
  * RFC 5321 §4.1.1.3: "RCPT TO:<Postmaster>" without a domain must be
- * accepted. It means the postmaster of this server: the host name's domain
- * when that is local (as Postfix appends $myorigin), else the first local domain.
+ * accepted. It means the postmaster of this server: postmaster@myorigin,
+ * as Postfix appends $myorigin; null while there is no local domain at all.
  */
-export async function postmasterAddress(store: Store, hostname: string): Promise<string | null> {
-  const labels = hostname.split('.');
-  for (let i = 0; i < labels.length - 1; i++) {
-    const candidate = labels.slice(i).join('.');
-    if ((await store.getDomain(candidate)) !== null) return `postmaster@${candidate}`;
-  }
-  const first = (await store.listDomains())[0];
-  return first ? `postmaster@${first.name}` : null;
+export async function postmasterAddress(store: Store, settings: OriginSettings): Promise<string | null> {
+  const origin = await myOrigin(store, settings);
+  return (await store.getDomain(origin)) === null ? null : `postmaster@${origin}`;
 }

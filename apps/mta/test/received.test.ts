@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { HeaderRewriter, receivedHeader, withProtocol } from '../src/received.js';
+import { HeaderRewriter, receivedHeader, withProtocol, type MissingHeaders } from '../src/received.js';
 
-async function rewrite(input: string, prepend: string, strip: boolean, chunkSize = input.length || 1): Promise<{ text: string; rewriter: HeaderRewriter }> {
-  const rewriter = new HeaderRewriter(prepend, strip);
+async function rewrite(input: string, prepend: string, strip: boolean, chunkSize = input.length || 1, addMissing: MissingHeaders | null = null): Promise<{ text: string; rewriter: HeaderRewriter }> {
+  const rewriter = new HeaderRewriter(prepend, strip, addMissing);
   const out: Buffer[] = [];
   rewriter.on('data', (chunk: Buffer) => out.push(chunk));
   const done = new Promise((resolve) => rewriter.on('end', resolve));
@@ -51,6 +51,33 @@ describe('HeaderRewriter', () => {
     const header = 'X-Filler: yes\r\n'.repeat(10_000);
     const { text } = await rewrite(`${header}\r\nbody\r\n`, TRACE, true, 4096);
     assert.equal(text, `${TRACE}${header}\r\nbody\r\n`);
+  });
+});
+
+describe('HeaderRewriter adding what our users\' mail lacks (Postfix cleanup, always_add_missing_headers = no)', () => {
+  const ours: MissingHeaders = { hostname: 'mail.example.com', date: new Date(Date.UTC(2026, 11, 7, 1, 2, 3)) };
+
+  it('adds Date and Message-ID at the end of the header (RFC 5322 §3.6, RFC 6409 §8.3), in any chunking', async () => {
+    for (const size of [1, 6, 1000]) {
+      const { text, rewriter } = await rewrite('From: a@example.com\r\nSubject: bare\r\n\r\nbody\r\n', TRACE, false, size, ours);
+      assert.match(text, /^Received: from us\r\nFrom: a@example\.com\r\nSubject: bare\r\nDate: Mon, 7 Dec 2026 01:02:03 \+0000\r\nMessage-ID: <[0-9a-z]+\.[0-9a-f]{16}@mail\.example\.com>\r\n\r\nbody\r\n$/, `chunks of ${size}`);
+      assert.match(rewriter.messageId ?? '', /@mail\.example\.com>$/, 'the log names the added Message-ID');
+    }
+  });
+
+  it('keeps a Date and a Message-ID the message has, whatever their case or folding', async () => {
+    const input = 'DATE: Sun, 6 Dec 2026 10:00:00 +0100\r\nmessage-id:\r\n <own@example.com>\r\n\r\nbody\r\n';
+    assert.equal((await rewrite(input, TRACE, false, 1000, ours)).text, TRACE + input);
+  });
+
+  it('adds only the one that is missing, also to a message without a header or a body', async () => {
+    assert.match((await rewrite('Date: Sun, 6 Dec 2026 10:00:00 +0100\r\n\r\nx\r\n', '', false, 1000, ours)).text, /^Date: Sun, 6 Dec 2026 10:00:00 \+0100\r\nMessage-ID: <[^>]+>\r\n\r\nx\r\n$/);
+    assert.match((await rewrite('\r\nbody only\r\n', '', false, 1000, ours)).text, /^Date: [^\r]+\r\nMessage-ID: <[^>]+>\r\n\r\nbody only\r\n$/);
+    assert.match((await rewrite('Subject: no body\r\n', '', false, 1000, ours)).text, /^Subject: no body\r\nDate: [^\r]+\r\nMessage-ID: <[^>]+>\r\n$/);
+  });
+
+  it('adds nothing to mail from outside (no MissingHeaders)', async () => {
+    assert.equal((await rewrite('Subject: bare\r\n\r\nbody\r\n', TRACE, false)).text, `${TRACE}Subject: bare\r\n\r\nbody\r\n`);
   });
 });
 

@@ -1,3 +1,4 @@
 export * from './address.js';
 export * from './date.js';
 export * from './address-list.js';
+export * from './message-id.js';

@@ -13,6 +13,7 @@ export const VERIFIABLE_SCHEMES = [
   'SHA512-CRYPT',
   'SHA256-CRYPT',
   'BLF-CRYPT',
+  'MD5-CRYPT',
   'CRYPT',
   'SSHA512',
   'SHA512',
@@ -46,5 +47,5 @@ export function parseScheme(name: string): PasswordScheme {
  * therefore run in a password worker; SCRYPT uses crypto.scrypt's threadpool, digests are cheap.
  */
 export function runsInWorker(scheme: VerifiableScheme): boolean {
-  return scheme === 'ARGON2ID' || scheme === 'ARGON2I' || scheme === 'SHA512-CRYPT' || scheme === 'SHA256-CRYPT' || scheme === 'BLF-CRYPT' || scheme === 'CRYPT';
+  return scheme === 'ARGON2ID' || scheme === 'ARGON2I' || scheme === 'SHA512-CRYPT' || scheme === 'SHA256-CRYPT' || scheme === 'BLF-CRYPT' || scheme === 'MD5-CRYPT' || scheme === 'CRYPT';
 }

@@ -24,6 +24,7 @@ const BARE: readonly [RegExp, VerifiableScheme][] = [
   [/^\$6\$/, 'SHA512-CRYPT'],
   [/^\$5\$/, 'SHA256-CRYPT'],
   [/^\$2[aby]\$/, 'BLF-CRYPT'],
+  [/^\$1\$/, 'MD5-CRYPT'],
 ];
 
 /** Splits a stored password, or returns null for an unknown scheme or encoding. */
@@ -42,4 +43,9 @@ export function splitStoredPassword(stored: string): StoredPassword | null {
     if (encoding === undefined) return null;
   }
   return { scheme, encoding, value: stored.slice(whole.length) };
+}
+
+/** True for a value `verifyPassword` can check: a known {SCHEME} prefix, or a bare hash of a known form. */
+export function isStoredPasswordHash(stored: string): boolean {
+  return splitStoredPassword(stored) !== null;
 }

@@ -18,6 +18,7 @@ async function verifyStored(plain: string, { scheme, encoding, value }: StoredPa
     case 'SHA512-CRYPT':
     case 'SHA256-CRYPT':
     case 'BLF-CRYPT':
+    case 'MD5-CRYPT':
     case 'CRYPT':
       return !encoded && verifyCrypt(plain, value);
     case 'SSHA512':

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { PasswordScheme } from '../src/index.js';
-import { hashPassword } from '../src/index.js';
+import { hashPassword, verifyPassword } from '../src/index.js';
 
 function installed(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
@@ -37,6 +37,16 @@ describe('hashes Postern writes, verified by other tools', () => {
       const openssl = spawnSync('openssl', ['passwd', '-6', '-salt', salt, password], { encoding: 'utf8' });
       assert.equal(openssl.status, 0, openssl.stderr);
       assert.equal(openssl.stdout.trim(), stored);
+    }
+  });
+
+  it('verifies the MD5-crypt hashes openssl passwd -1 makes (imported from older Dovecot installs)', { skip: skipUnless('openssl') }, async () => {
+    for (const [index, password] of PASSWORDS.entries()) {
+      const openssl = spawnSync('openssl', ['passwd', '-1', '-salt', `s${index}lt`.slice(0, 8), password], { encoding: 'utf8' });
+      assert.equal(openssl.status, 0, openssl.stderr);
+      const stored = openssl.stdout.trim();
+      assert.equal(await verifyPassword(password, `{CRYPT}${stored}`), true, `${JSON.stringify(password)}: ${stored}`);
+      assert.equal(await verifyPassword(`${password}x`, `{CRYPT}${stored}`), false);
     }
   });
 

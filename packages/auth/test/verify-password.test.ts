@@ -23,6 +23,15 @@ describe('verifyPassword', () => {
     assert.equal(await verifyPassword('secret', SCRYPT), true);
   });
 
+  it('verifies MD5-crypt ($1$) from older Dovecot and /etc/shadow, as {CRYPT}, {MD5-CRYPT} or bare (openssl passwd -1 -salt saltsalt secret)', async () => {
+    for (const stored of ['{CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC//', '{MD5-CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC//', '$1$saltsalt$9xy1btjgzLYfb7hivXtC//']) {
+      assert.equal(await verifyPassword('secret', stored), true, stored);
+      assert.equal(await verifyPassword('Secret', stored), false, stored);
+    }
+    assert.equal(await verifyPassword('', '$1$$LP5.V3ajGqHDdXW6XwZQy.'), false, 'an empty password never matches');
+    assert.equal(await verifyPassword('x', '$1$$LP5.V3ajGqHDdXW6XwZQy.'), true, 'an empty salt (openssl passwd -1 -salt "" x)');
+  });
+
   it('accepts {PLAIN.B64} and {PLAIN.HEX} as Dovecot encodes them', async () => {
     assert.equal(await verifyPassword('secret', '{PLAIN.B64}c2VjcmV0'), true);
     assert.equal(await verifyPassword('secret', '{PLAIN.HEX}736563726574'), true);
@@ -54,7 +63,8 @@ describe('verifyPassword', () => {
     ['a $6$ hash with a character outside crypt64', `${SHA512_CRYPT.slice(0, -1)}!`],
     ['a $6$ salt longer than 16 characters', '$6$0123456789abcdefg$df.dfHB8n4bFPsMvfBfHPaDsMo0Uqqgse9dSusLpRt8/uRMskujdBCR..u10ZnGwPtLpIQAtycfpKBI5SdSxs.'],
     // Real hashes of "secret" in crypt formats Postern does not support: they must fail closed.
-    ['an MD5-crypt hash (openssl passwd -1 -salt saltsalt secret)', '{CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC//'],
+    ['an MD5-crypt hash cut short', '{MD5-CRYPT}$1$saltsalt$9xy1btjgzLYfb7hivXtC/'],
+    ['an MD5-crypt salt longer than 8 characters', '$1$saltsalts$9xy1btjgzLYfb7hivXtC//'],
     ['a DES-crypt hash (python3 crypt.crypt("secret", "ab"))', '{CRYPT}abNANd1rDfiNc'],
     ['a yescrypt hash (python3 crypt.crypt over libxcrypt)', '$y$j9T$F5Jx5fExrKuPp53xLKQ..1$GmcwIgvdUC9qLWcKCi6gklUa1dM3ziD43YxYNURLKy0'],
     ['bcrypt with cost 03', '$2y$03$2HnfXpkW/26VWj9kizvBxe7TfwCS/tS2nSGaewEhQaiYupvZaisXS'],

@@ -198,6 +198,9 @@ const smtpdShape = {
   unknown_client_reject_code: integer(400, 599, 'a reject code').default(450),
   unknown_hostname_reject_code: integer(400, 599, 'a reject code').default(450),
   unknown_local_recipient_reject_code: integer(400, 599, 'a reject code').default(550),
+  // A user `postern user disable` turned off (RFC 3463 X.2.1 mailbox disabled): 550 bounces at once,
+  // 450 makes senders retry for the queue lifetime (a short suspension that must not lose mail).
+  disabled_mailbox_reject_code: integer(400, 599, 'a reject code').default(550),
   non_fqdn_reject_code: integer(400, 599, 'a reject code').default(504),
   invalid_hostname_reject_code: integer(400, 599, 'a reject code').default(501),
   rbl_reject_code: integer(400, 599, 'a reject code').default(554),
@@ -337,6 +340,13 @@ const limitsShape = {
 const rootShape = {
   hostname: text('a fully qualified name', "the server's fully qualified name, e.g. mail.example.com", isFullyQualifiedName),
   data_dir: path('the directory for the store and keys').default('/var/lib/postern'),
+  // Postfix myorigin: the domain a bare local name ("root", from sendmail) is qualified with; unset:
+  // the hostname or its nearest parent that is a local domain, else the first local domain.
+  myorigin: text('a domain', 'a domain for bare local names, e.g. example.com', isHostName).optional(),
+  // Postfix mydestination: names of this host itself ("$myhostname" is the hostname; the machine's own
+  // name is always one); sendmail and `alias` rewrite their addresses (root@localhost, mailutils'
+  // root@vm) to myorigin, where the aliases of the system's names live.
+  mydestination: list(text('a host name', 'a name of this host, e.g. localhost or $myhostname', (value) => value === '$myhostname' || isHostName(value)), 'host names').default(['$myhostname', 'localhost']),
   // Postfix virtual_transport: where the MTA hands local mail over LMTP; unset means the first listen.lmtp address.
   virtual_transport: text('an LMTP destination', 'lmtp:HOST:PORT or lmtp:unix:/path, e.g. lmtp:127.0.0.1:24', (value) => value.startsWith('lmtp:') && tryParseListenAddress(value.slice(5), true) !== null).optional(),
   store: z.strictObject(storeShape, section('store')).prefault({}),

@@ -22,6 +22,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
   assert.deepEqual(config, {
     hostname: 'mail.example.com',
     data_dir: '/var/lib/postern',
+    mydestination: ['$myhostname', 'localhost'],
     store: { backend: 'sqlite' },
     listen: {
       smtp: ['0.0.0.0:25'],
@@ -64,6 +65,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       unknown_client_reject_code: 450,
       unknown_hostname_reject_code: 450,
       unknown_local_recipient_reject_code: 550,
+      disabled_mailbox_reject_code: 550,
       non_fqdn_reject_code: 504,
       invalid_hostname_reject_code: 501,
       rbl_reject_code: 554,

@@ -20,6 +20,8 @@ export interface RecipientResolution {
   remote: string[];
   /** Local addresses that led nowhere (no user, no alias, no catch-all). */
   unknown: string[];
+  /** Users it reached whose account is disabled (`postern user disable`): they get nothing. */
+  disabled: LocalDelivery[];
 }
 
 export interface ResolveOptions {
@@ -43,7 +45,7 @@ export class AliasLoopError extends DirectoryError {
  * classic gotcha). An alias listing itself delivers to that address as well.
  */
 export async function resolveRecipient(store: Store, recipient: string, options: ResolveOptions): Promise<RecipientResolution> {
-  const result: RecipientResolution = { local: [], remote: [], unknown: [] };
+  const result: RecipientResolution = { local: [], remote: [], unknown: [], disabled: [] };
   const seenUsers = new Set<string>();
   const localDomains = new Map<string, boolean>();
   let expansions = 0;
@@ -66,7 +68,7 @@ export async function resolveRecipient(store: Store, recipient: string, options:
   const deliver = (user: User, tag: string | null): void => {
     if (seenUsers.has(user.id)) return;
     seenUsers.add(user.id);
-    result.local.push({ user, tag });
+    (user.disabled ? result.disabled : result.local).push({ user, tag });
   };
 
   const findUser = async (address: string, base: string | null, tag: string | null): Promise<boolean> => {

@@ -1,4 +1,4 @@
-import { StoreConflictError, type Store, type User } from '@postern/store';
+import { StoreConflictError, type Store, type User, type UserPatch } from '@postern/store';
 import { requireLocalDomain } from './domains.js';
 import { DirectoryError } from './errors.js';
 import { ensureDefaultMailboxes } from './mailboxes.js';
@@ -39,6 +39,14 @@ export async function deleteUser(store: Store, input: string): Promise<void> {
   for (const entry of await store.listSenderLogins({ login: user.address })) {
     await store.removeSenderLogin(entry.address, entry.login);
   }
+}
+
+/** Changes what `user disable|enable|quota|set` change; the hash has its own setPasswordHash. */
+export async function updateUser(store: Store, input: string, patch: Pick<UserPatch, 'disabled' | 'quota' | 'name'>): Promise<User> {
+  const user = await requireUser(store, input);
+  const updated = await store.updateUser(user.address, patch);
+  if (!updated) throw new DirectoryError(`no such user: ${user.address}`);
+  return updated;
 }
 
 export async function setPasswordHash(store: Store, input: string, passwordHash: string): Promise<User> {

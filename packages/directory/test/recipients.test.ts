@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore, type Store } from '@postern/store';
-import { addAlias, addDomain, addUser, AliasLoopError, allowSender, resolveRecipient, senderOwners } from '../src/index.js';
+import { addAlias, addDomain, addUser, AliasLoopError, allowSender, localHostNames, myOrigin, qualifyLocalName, resolveRecipient, senderOwners, updateUser } from '../src/index.js';
 
 const options = { recipientDelimiter: '+' };
 let dir: string;
@@ -103,5 +103,41 @@ describe('senderOwners (smtpd_sender_login_maps)', () => {
 
   it('gives nobody an address no one owns', async () => {
     assert.deepEqual(await senderOwners(store, 'stranger@example.com'), []);
+  });
+});
+
+describe('disabled users in recipient resolution', () => {
+  it('puts a disabled user under disabled, never local: directly, through an alias and past the catch-all', async () => {
+    await addUser(store, { address: 'gone@example.com', passwordHash: '{PLAIN}x' });
+    await updateUser(store, 'gone@example.com', { disabled: true });
+    await addAlias(store, 'crew@example.com', ['gone@example.com', 'alice@example.com'], options);
+    const direct = await resolveRecipient(store, 'gone@example.com', options);
+    assert.deepEqual([direct.local, direct.unknown, direct.disabled.map((d) => d.user.address)], [[], [], ['gone@example.com']]);
+    const crew = await resolveRecipient(store, 'crew@example.com', options);
+    assert.deepEqual([crew.local.map((d) => d.user.address), crew.disabled.map((d) => d.user.address)], [['alice@example.com'], ['gone@example.com']]);
+    await updateUser(store, 'gone@example.com', { disabled: false });
+    assert.deepEqual((await resolve('gone@example.com')).local, [['gone@example.com', null]]);
+  });
+});
+
+describe('myOrigin and the local names (Postfix myorigin, mydestination)', () => {
+  const settings = { hostname: 'mail.example.com', mydestination: ['$myhostname', 'localhost'] };
+
+  it('is the hostname\'s nearest local parent, else the first local domain, else a configured one wins', async () => {
+    assert.equal(await myOrigin(store, settings), 'example.com');
+    assert.equal(await myOrigin(store, { ...settings, hostname: 'mx1.mail.example.org' }), 'example.org');
+    assert.equal(await myOrigin(store, { ...settings, hostname: 'host.unrelated.example' }), 'example.com');
+    assert.equal(await myOrigin(store, { ...settings, myorigin: 'Example.ORG' }), 'example.org');
+  });
+
+  it('qualifies bare names and rewrites this host\'s names, leaving other addresses alone', () => {
+    const names = localHostNames(settings, 'vm');
+    assert.deepEqual([...names], ['mail.example.com', 'localhost', 'vm']);
+    assert.equal(qualifyLocalName('root', 'example.com', names), 'root@example.com');
+    assert.equal(qualifyLocalName('root@localhost', 'example.com', names), 'root@example.com');
+    assert.equal(qualifyLocalName('root@VM', 'example.com', names), 'root@example.com');
+    assert.equal(qualifyLocalName('root@mail.example.com', 'example.com', names), 'root@example.com');
+    assert.equal(qualifyLocalName('root@other.example', 'example.com', names), 'root@other.example');
+    assert.equal(qualifyLocalName('@example.com', 'example.com', names), '@example.com');
   });
 });

@@ -1,5 +1,5 @@
 /** What went wrong in a store call, in terms a caller can act on. */
-export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota' | 'journal_pruned' | 'busy';
+export type StoreErrorCode = 'conflict' | 'not_found' | 'invalid' | 'over_quota' | 'journal_pruned' | 'busy' | 'unsupported';
 
 export class StoreError extends Error {
   constructor(

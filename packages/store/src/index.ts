@@ -5,3 +5,4 @@ export { newId, blobHash, newUidValidity } from './ids.js';
 export { normalizeFlags, applyFlagOperation, sameFlags } from './flags.js';
 export { addressKey, domainKey, domainOf } from './normalize.js';
 export { openStore, type StoreOptions } from './open.js';
+export { restoreStore } from './restore.js';

@@ -50,6 +50,12 @@ export interface Store {
   /** One line saying what this store runs on (file path, server and version). */
   describe(): Promise<string>;
   close(): Promise<void>;
+  /**
+   * A consistent copy of the whole store in the file `destination` (mode
+   * 0600), taken while the store serves. StoreError 'unsupported' for a
+   * backend whose own tools do it (MongoDB: mongodump --oplog).
+   */
+  backup(destination: string): Promise<void>;
 
   /* domains ---------------------------------------------------------------- */
   addDomain(name: string): Promise<Domain>;

@@ -1,24 +1,42 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { AddressError, parseAddress } from '@postern/address';
-import addressparser from 'nodemailer/lib/addressparser/index.js';
+import { storeOptions, type PosternConfig } from '@postern/config';
+import { localHostNames, myOrigin, qualifyLocalName } from '@postern/directory';
+import { openStore, type Store } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { parseSendmailArgs, SendmailUsageError } from '../sendmail/args.js';
-import { completeMessage, submittedLines } from '../sendmail/message.js';
+import { completeMessage, listAddresses, submittedLines } from '../sendmail/message.js';
+import { describeRefused, postdrop } from '../sendmail/postdrop.js';
 import { localMtaAddress, submitToMta } from '../sendmail/submit.js';
 import { readStdin } from '../stdin.js';
 
 /**
- * An address from the command line or a header: a bare local part gets our
- * hostname (Postfix append_at_myorigin, myorigin = $myhostname).
+ * An address from the command line or a header, made local where Postfix
+ * would: a bare name gets myorigin (append_at_myorigin), a name of this host
+ * (mydestination: localhost, the hostname) becomes the same name at myorigin.
  */
-function qualify(input: string, hostname: string, what: string): string {
+function qualify(input: string, origin: string, localNames: ReadonlySet<string>, what: string): string {
   const text = input.trim().replace(/^<(.*)>$/, '$1');
   try {
-    return parseAddress(text.includes('@') ? text : `${text}@${hostname}`).address;
+    return parseAddress(qualifyLocalName(text, origin, localNames)).address;
   } catch (err) {
     if (err instanceof AddressError) throw new UsageFailure(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The store's own errors for a database file this user may not open: sendmail then goes through the MTA. */
+const NO_ACCESS = new Set(['EACCES', 'EPERM', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM']);
+
+async function openStoreIfAllowed(config: PosternConfig): Promise<Store | null> {
+  try {
+    return await openStore(storeOptions(config));
+  } catch (err) {
+    // The store wraps the driver's error; its code is on the cause.
+    const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+    if (NO_ACCESS.has(String(code))) return null;
     throw err;
   }
 }
@@ -26,7 +44,7 @@ function qualify(input: string, hostname: string, what: string): string {
 /** Recipient arguments may be lists, with or without display names ("a@x, Bob <b@y>"). */
 function argumentRecipients(args: string[]): string[] {
   return args.flatMap((arg) => {
-    const parsed = addressparser(arg, { flatten: true }).map((a) => a.address).filter((a) => a !== '');
+    const parsed = listAddresses(arg);
     return parsed.length > 0 ? parsed : [arg];
   });
 }
@@ -45,7 +63,7 @@ export function registerSendmail(program: Command): void {
   program
     .command('sendmail')
     .usage('[-t] [-i|-oi] [-f FROM] [-F NAME] [RCPT...] < message')
-    .description('submit a message from standard input to the local MTA (sendmail(1) compatible: cron, mail(1)); other -oX options are ignored')
+    .description('queue a message from standard input for delivery (sendmail(1) compatible: cron, mail(1); works while the MTA is down); bare names like root get myorigin; other -oX options are ignored')
     .argument('[args...]', 'options and recipients, as sendmail takes them')
     .helpOption('--help', 'display help for command')
     .allowUnknownOption()
@@ -59,12 +77,6 @@ export function registerSendmail(program: Command): void {
         throw err;
       }
       const { config } = readConfig(cmd.optsWithGlobals<GlobalOptions>());
-      const hostname = config.hostname;
-      const localUser = `${userInfo().username}@${hostname}`;
-      // -f '' or -f '<>' is the null reverse-path (RFC 5321 §4.5.5).
-      const sender = args.from === null ? localUser : args.from.trim() === '' || args.from.trim() === '<>' ? '' : qualify(args.from, hostname, '-f');
-      const mta = localMtaAddress(config);
-
       const noRecipients = (): never =>
         cmd.error(`error: no recipients (give them as arguments${args.extractRecipients ? ', or in To, Cc or Bcc' : ', or use -t to read To, Cc and Bcc'})`, {
           exitCode: 2,
@@ -73,11 +85,29 @@ export function registerSendmail(program: Command): void {
       // Without -t the command line alone decides: no waiting for a message that cannot be sent.
       if (args.recipients.length === 0 && !args.extractRecipients) noRecipients();
 
-      const input = await readStdin();
-      const completed = completeMessage(submittedLines(input, args.ignoreDots), { from: sender || localUser, fullName: args.fullName, hostname, now: new Date() });
-      const wanted = [...argumentRecipients(args.recipients), ...(args.extractRecipients ? completed.headerRecipients : [])];
-      if (wanted.length === 0) noRecipients();
-      const recipients = unique(wanted.map((r) => qualify(r, hostname, 'recipient')));
-      await submitToMta(mta, hostname, { from: sender, recipients, message: completed.message });
+      // Like postdrop, straight into the queue when this user may write the store; else (a user's
+      // cron job, a 0600 database) through the local MTA over SMTP, as mynetworks.
+      const store = await openStoreIfAllowed(config);
+      try {
+        const origin = store ? await myOrigin(store, config) : (config.myorigin ?? config.hostname);
+        const localNames = localHostNames(config);
+        const localUser = `${userInfo().username}@${origin}`;
+        // -f '' or -f '<>' is the null reverse-path (RFC 5321 §4.5.5).
+        const sender = args.from === null ? localUser : args.from.trim() === '' || args.from.trim() === '<>' ? '' : qualify(args.from, origin, localNames, '-f');
+
+        const input = await readStdin();
+        const completed = completeMessage(submittedLines(input, args.ignoreDots), { from: sender || localUser, fullName: args.fullName, hostname: config.hostname, now: new Date() });
+        const wanted = [...argumentRecipients(args.recipients), ...(args.extractRecipients ? completed.headerRecipients : [])];
+        if (wanted.length === 0) noRecipients();
+        const submission = { from: sender, recipients: unique(wanted.map((r) => qualify(r, origin, localNames, 'recipient'))), message: completed.message };
+        if (store === null) return await submitToMta(localMtaAddress(config), config.hostname, submission);
+        const dropped = await postdrop(store, config, submission);
+        if (dropped.refused.length > 0) {
+          const others = dropped.accepted.length;
+          throw new UsageFailure(`${describeRefused(dropped.refused)} (sent to the other ${others} recipient${others === 1 ? '' : 's'})`);
+        }
+      } finally {
+        await store?.close();
+      }
     });
 }

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
-import { hashPassword } from '@postern/auth';
+import { Option, type Command } from 'commander';
+import { hashPassword, isStoredPasswordHash } from '@postern/auth';
 import { formatSize, parseSize } from '@postern/config';
-import { addUser, deleteUser, requireUser, setPasswordHash } from '@postern/directory';
+import { addUser, deleteUser, requireUser, setPasswordHash, updateUser } from '@postern/directory';
 import type { User } from '@postern/store';
 import { withStore, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
@@ -33,6 +33,15 @@ function quotaArg(value: string | undefined): number {
   }
 }
 
+/** An existing hash to import (Dovecot passdb form): checked here, verified at login, rehashed then. */
+function importedHash(value: string): string {
+  const hash = value.trim();
+  if (!isStoredPasswordHash(hash)) {
+    throw new UsageFailure('--password-hash: not a hash Postern can verify (expected a Dovecot {SCHEME} prefix such as {SHA512-CRYPT}, {BLF-CRYPT}, {ARGON2ID}, {CRYPT}, or a bare $6$, $5$, $2y$, $1$, $argon2id$ hash)');
+  }
+  return hash;
+}
+
 export function registerUser(program: Command): void {
   const user = program.command('user').description('manage mail users (one account for SMTP, IMAP and POP3)');
 
@@ -41,15 +50,19 @@ export function registerUser(program: Command): void {
     .argument('<address>')
     .option('--password-stdin', 'read the password from standard input')
     .option('--quota <size>', 'mailbox quota, e.g. 2G (default: unlimited)')
+    .option('--password-hash <hash>', "an existing hash to keep, e.g. '{SHA512-CRYPT}$6$…' from a Dovecot passwd-file (rehashed at the first login)")
+    .addOption(new Option('--hash <hash>', 'the same as --password-hash').hideHelp())
     .option('--name <name>', 'display name')
     .description('add a user')
-    .action(async (address: string, opts: { passwordStdin?: boolean; quota?: string; name?: string }, cmd: Command) => {
+    .action(async (address: string, opts: { passwordStdin?: boolean; passwordHash?: string; hash?: string; quota?: string; name?: string }, cmd: Command) => {
       const quota = quotaArg(opts.quota);
-      const passwordHash = opts.passwordStdin ? await hashPassword(await readPasswordFromStdin()) : NO_PASSWORD;
+      const given = opts.passwordHash ?? opts.hash;
+      if (given !== undefined && opts.passwordStdin) throw new UsageFailure('give either --password-stdin or --password-hash, not both');
+      const passwordHash = given !== undefined ? importedHash(given) : opts.passwordStdin ? await hashPassword(await readPasswordFromStdin()) : NO_PASSWORD;
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
         const added = await addUser(store, { address, passwordHash, name: opts.name ?? null, quota });
         process.stdout.write(`added user ${added.address}\n`);
-        if (!opts.passwordStdin) process.stderr.write(`note: ${added.address} has no password yet; set one with: postern user passwd ${added.address} --password-stdin\n`);
+        if (!opts.passwordStdin && given === undefined) process.stderr.write(`note: ${added.address} has no password yet; set one with: postern user passwd ${added.address} --password-stdin\n`);
       });
     });
 
@@ -75,6 +88,56 @@ export function registerUser(program: Command): void {
         await requireUser(store, address);
         const updated = await setPasswordHash(store, address, await hashPassword(await readPasswordFromStdin()));
         process.stdout.write(`password changed for ${updated.address}\n`);
+      });
+    });
+
+  user
+    .command('disable')
+    .argument('<address>')
+    .description('refuse the user at every login (IMAP, POP3, SMTP AUTH) and refuse mail to them at RCPT (smtpd.disabled_mailbox_reject_code); mail is kept')
+    .action(async (address: string, _opts, cmd: Command) => {
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
+        const updated = await updateUser(store, address, { disabled: true });
+        process.stdout.write(`disabled user ${updated.address}\n`);
+      });
+    });
+
+  user
+    .command('enable')
+    .argument('<address>')
+    .description('let a disabled user log in and receive mail again')
+    .action(async (address: string, _opts, cmd: Command) => {
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
+        const updated = await updateUser(store, address, { disabled: false });
+        process.stdout.write(`enabled user ${updated.address}\n`);
+      });
+    });
+
+  user
+    .command('quota')
+    .argument('<address>')
+    .argument('<size>', 'e.g. 2G, or 0 for unlimited')
+    .description("change a user's mailbox quota")
+    .action(async (address: string, size: string, _opts, cmd: Command) => {
+      const quota = quotaArg(size);
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
+        const updated = await updateUser(store, address, { quota });
+        process.stdout.write(`quota of ${updated.address}: ${quota ? formatSize(quota) : 'unlimited'}\n`);
+      });
+    });
+
+  user
+    .command('set')
+    .argument('<address>')
+    .option('--quota <size>', 'mailbox quota, e.g. 2G, or 0 for unlimited')
+    .option('--name <name>', 'display name ("" removes it)')
+    .description("change a user's quota or display name")
+    .action(async (address: string, opts: { quota?: string; name?: string }, cmd: Command) => {
+      if (opts.quota === undefined && opts.name === undefined) throw new UsageFailure('nothing to change: give --quota or --name');
+      const patch = { ...(opts.quota !== undefined ? { quota: quotaArg(opts.quota) } : {}), ...(opts.name !== undefined ? { name: opts.name === '' ? null : opts.name } : {}) };
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store) => {
+        const updated = await updateUser(store, address, patch);
+        process.stdout.write(`updated user ${updated.address}\n`);
       });
     });
 

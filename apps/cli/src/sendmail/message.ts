@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { rfc5322Date } from '@postern/address';
-import addressparser from 'nodemailer/lib/addressparser/index.js';
+import { newMessageId, parseAddressList, rfc5322Date } from '@postern/address';
 import mimeFuncs from 'nodemailer/lib/mime-funcs/index.js';
 
 /**
@@ -71,7 +69,7 @@ export function completeMessage(lines: readonly string[], options: CompletionOpt
   const added: string[] = [];
   if (!has('from')) added.push(`From: ${mailbox(options.from, options.fullName)}`);
   if (!has('date')) added.push(`Date: ${rfc5322Date(options.now, 'local')}`);
-  if (!has('message-id')) added.push(`Message-ID: ${messageId(options.hostname, options.now)}`);
+  if (!has('message-id')) added.push(`Message-ID: ${newMessageId(options.hostname, options.now)}`);
 
   const headerRecipients = fields.filter((f) => f.name === 'to' || f.name === 'cc' || f.name === 'bcc').flatMap((f) => fieldAddresses(f));
   const kept = fields.filter((f) => f.name !== 'bcc').flatMap((f) => f.lines);
@@ -83,10 +81,24 @@ export function completeMessage(lines: readonly string[], options: CompletionOpt
 function fieldAddresses(field: HeaderField): string[] {
   // RFC 5322 §2.2.3: unfolding removes the CRLF before each continuation.
   const unfolded = field.lines.join('');
-  const value = Buffer.from(unfolded.slice(unfolded.indexOf(':') + 1), 'latin1').toString('utf8');
-  return addressparser(value, { flatten: true })
-    .map((a) => a.address.trim())
-    .filter((a) => a !== '');
+  return listAddresses(Buffer.from(unfolded.slice(unfolded.indexOf(':') + 1), 'latin1').toString('utf8'));
+}
+
+// RFC 5322 §3.2.3 dot-atom: a local part that needs no quotes.
+const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
+
+/**
+ * The addresses of an RFC 5322 §3.4 address-list as sendmail users write it,
+ * in headers or arguments ("a@x, Bob <b@y>", groups), bare local names
+ * included ("To: root", as mailutils and cron write it): sendmail qualifies
+ * them with myorigin (Postfix append_at_myorigin).
+ */
+export function listAddresses(value: string): string[] {
+  return parseAddressList(value).flatMap((entry) => {
+    if (entry.kind !== 'mailbox' || entry.localPart === null || entry.localPart === '') return [];
+    const local = DOT_ATOM.test(entry.localPart) ? entry.localPart : `"${entry.localPart.replace(/["\\]/g, '\\$&')}"`;
+    return [entry.domain === null ? local : `${local}@${entry.domain}`];
+  });
 }
 
 /** RFC 5322 §3.4 name-addr: the name as atoms, a quoted-string, or RFC 2047 encoded-words beyond ASCII. */
@@ -98,9 +110,4 @@ function mailbox(address: string, fullName: string | null): string {
   else if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) phrase = name;
   else phrase = `"${name.replace(/["\\]/g, '\\$&')}"`;
   return `${phrase} <${address}>`;
-}
-
-/** RFC 5322 §3.6.4: unique by the time and 64 random bits, on the right our hostname. */
-function messageId(hostname: string, now: Date): string {
-  return `<${now.getTime().toString(36)}.${randomBytes(8).toString('hex')}@${hostname}>`;
 }

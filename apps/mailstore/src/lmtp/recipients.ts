@@ -30,7 +30,9 @@ export async function acceptRecipient(ctx: MailstoreContext, rcpt: string, sizeH
     throw err;
   }
   const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: ctx.config.smtpd.recipient_delimiter });
-  if (resolution.local.length === 0 && resolution.remote.length === 0) throw replies.unknownUser(rcpt);
+  if (resolution.local.length === 0 && resolution.remote.length === 0) {
+    throw resolution.disabled.length > 0 ? replies.mailboxDisabled(rcpt, ctx.config.smtpd.disabled_mailbox_reject_code) : replies.unknownUser(rcpt);
+  }
   const users = resolution.local.map((delivery) => delivery.user);
   // RFC 1870 §6.2: a SIZE= that cannot fit is refused at RCPT, before the client sends the message.
   if (sizeHint !== null && users.some((user) => exceedsQuota(user, sizeHint))) throw replies.mailboxFull(rcpt);

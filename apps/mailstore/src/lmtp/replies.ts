@@ -29,6 +29,8 @@ export const replies = {
   /** An alias whose targets are all off-site: the queue entry that forwards it is durable. */
   forwarded: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} Ok: queued as ${queueId} for forwarding`),
   unknownUser: (rcpt: string) => new LmtpReply(550, `${bracket(rcpt)} User unknown in this mailstore`),
+  // RFC 3463 X.2.1 (the code as smtpd.disabled_mailbox_reject_code says, 550 or a 4xx).
+  mailboxDisabled: (rcpt: string, code: number) => new LmtpReply(code, `${code >= 500 ? '5' : '4'}.2.1 ${bracket(rcpt)} Mailbox disabled, not accepting messages`),
   mailboxFull: (rcpt: string) => new LmtpReply(452, `${bracket(rcpt)} Mailbox full: quota exceeded, try again later`),
   badAddress: (rcpt: string, reason: string) => new LmtpReply(501, `${bracket(rcpt)} Bad recipient address syntax: ${reason}`),
   duplicateRecipient: (rcpt: string) => new LmtpReply(503, `${bracket(rcpt)} Duplicate recipient in this transaction`),

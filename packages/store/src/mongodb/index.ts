@@ -45,6 +45,7 @@ import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
 import { QueueStore } from './queue.js';
 import { displayUrl } from './url.js';
+import { StoreError } from '../errors.js';
 
 /**
  * The MongoDB backend. It relies only on single-document atomicity (no
@@ -90,6 +91,11 @@ export class MongoStore implements Store {
       await client.close();
       throw error;
     }
+  }
+
+  async backup(): Promise<void> {
+    // No online copy through the driver is consistent across collections; mongodump --oplog is.
+    throw new StoreError('unsupported', 'the mongodb backend is backed up with MongoDB\'s tools: mongodump --oplog --uri URL --archive=FILE (restore: mongorestore --oplogReplay --archive=FILE)');
   }
 
   async describe(): Promise<string> {

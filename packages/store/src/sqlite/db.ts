@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { createPrivateFile } from './backup.js';
 
 /** What SQLite accepts as a bound parameter (better-sqlite3 refuses booleans and undefined). */
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -26,6 +27,8 @@ export class SqliteDb {
   static open(path: string): SqliteDb {
     let raw: Database.Database;
     try {
+      // The file holds every password hash and DKIM private key: created 0600 (SQLite's -wal and -shm follow it).
+      createPrivateFile(path);
       raw = new Database(path);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);

@@ -35,6 +35,7 @@ import type {
 import * as accounts from './accounts.js';
 import * as authThrottle from './auth-throttle.js';
 import * as blobs from './blobs.js';
+import { backupTo } from './backup.js';
 import { DEFAULT_BUSY_RETRY, retryWhileBusy, type BusyRetry } from './busy.js';
 import { SqliteDb } from './db.js';
 import * as dkim from './dkim.js';
@@ -90,6 +91,10 @@ export class SqliteStore implements Store {
     const version = await this.retry('describe', () => this.db.one<{ v: string }>('SELECT sqlite_version() AS v')?.v ?? 'unknown');
     const mode = String(await this.retry('describe', () => this.db.raw.pragma('journal_mode', { simple: true }))).toUpperCase();
     return `sqlite ${version} (${mode}) at ${this.path}`;
+  }
+
+  async backup(destination: string): Promise<void> {
+    await backupTo(this.db.raw, resolve(destination));
   }
 
   async close(): Promise<void> {
