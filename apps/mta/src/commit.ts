@@ -9,8 +9,9 @@ import type { Transaction } from './session.js';
 /**
  * How long the 250 waits for the first attempt at the local mailboxes, once
  * the message is committed: mail is in its mailbox when the client hears
- * 250, as with the old synchronous LMTP hand-off; a slow or stopped mailstore
- * only delays the answer this long (the queue retries it).
+ * 250. A slow mailstore only delays the answer this long (the delivery goes
+ * on from the queue); a stopped one answers at once (connection refused,
+ * deferred, retried).
  */
 export const LOCAL_DELIVERY_WAIT_MS = 5_000;
 
