@@ -1,4 +1,5 @@
 import { messagesReceived } from '@postern/metrics';
+import type { QueueEntry } from '@postern/store';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
@@ -121,7 +122,7 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   if (mayBeSigned(ctx, session)) message = await sign(ctx, session, transaction, message);
 
   // The one commit point: nothing is delivered anywhere before this write, so a 451 here duplicates nothing.
-  let entry;
+  let entry: QueueEntry;
   try {
     entry = await commitMessage(ctx, session, transaction, message, recipients);
   } catch (err) {
