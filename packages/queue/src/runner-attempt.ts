@@ -49,8 +49,9 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry, r
   const attempts = entry.attempts + (due.length > 0 ? 1 : 0);
   const record = new AttemptRecord(context, entry, meta, attempts, now);
   if (due.length > 0) {
-    await deliverDue(context, entry, meta, due, async (outcomes) => {
-      await record.record(outcomes);
+    await deliverDue(context, entry, meta, due, async (outcomes, last) => {
+      // The last destination's outcomes go with the attempt's own write, which follows at once.
+      await record.record(outcomes, !last);
       if (!record.lost) recorded?.([...outcomes.values()]);
     });
   }
@@ -90,6 +91,17 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry, r
       nextMeta.warned = true;
     } catch (error) {
       logger.error({ event: 'delay_warning_failed', queue_id: entry.id, err: error }, 'could not queue the delay warning; trying again on the next attempt');
+    }
+  }
+
+  // Every recipient delivered and nothing owed: the removal is the record (one write, not two).
+  if (finished && recipients.every((recipient) => recipient.status === 'delivered') && nextMeta.successOwed.length === 0) {
+    try {
+      await store.deleteQueueEntry(entry.id);
+      logger.info({ event: 'removed', queue_id: entry.id, delay: (now.getTime() - entry.createdAt.getTime()) / 1000 }, 'removed');
+      return { state: 'removed' };
+    } catch (error) {
+      logger.warn({ event: 'remove_failed', queue_id: entry.id, err: error }, 'could not remove the delivered entry; recording it instead');
     }
   }
 
@@ -148,7 +160,7 @@ async function deliverDue(
   entry: QueueEntry,
   meta: QueueMeta,
   due: QueueRecipient[],
-  known: (outcomes: ReadonlyMap<string, RecipientOutcome>) => Promise<void>,
+  known: (outcomes: ReadonlyMap<string, RecipientOutcome>, last: boolean) => Promise<void>,
 ): Promise<void> {
   const outcomesOf = (recipients: readonly { address: string }[], outcome: Omit<RecipientOutcome, 'address'>) =>
     new Map(recipients.map((recipient) => [recipient.address.toLowerCase(), { address: recipient.address, ...outcome }]));
@@ -158,7 +170,7 @@ async function deliverDue(
     message = await readQueuedMessage(context.store, entry);
   } catch (error) {
     context.logger.error({ event: 'queue_file_error', queue_id: entry.id, err: error }, 'cannot read the queued message');
-    await known(outcomesOf(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false }));
+    await known(outcomesOf(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false }), true);
     return;
   }
 
@@ -175,7 +187,8 @@ async function deliverDue(
     group.push({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null, origTo: meta.origTo[recipient.address.toLowerCase()] ?? null });
     byDomain.set(domain, group);
   }
-  if (unroutable.length > 0) await known(outcomesOf(unroutable, { status: 'bounced', response: '5.1.3 bad address syntax: no domain', dsn: '5.1.3', relay: null, remote: false }));
+  if (unroutable.length > 0) await known(outcomesOf(unroutable, { status: 'bounced', response: '5.1.3 bad address syntax: no domain', dsn: '5.1.3', relay: null, remote: false }), byDomain.size === 0);
+  let pending = byDomain.size;
 
   await Promise.all(
     [...byDomain].map(async ([domain, recipients]) => {
@@ -204,7 +217,7 @@ async function deliverDue(
         const reason = error instanceof Error ? error.message : String(error);
         outcomes = outcomesOf(recipients, { status: 'deferred', response: `4.3.0 delivery failed: ${reason}`, dsn: '4.3.0', relay: null, remote: false });
       }
-      await known(outcomes);
+      await known(outcomes, --pending === 0);
     }),
   );
 }

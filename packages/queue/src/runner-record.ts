@@ -40,8 +40,11 @@ export class AttemptRecord {
     return { ...this.meta, attempts: [...this.attemptsByAddress.values()], successOwed: this.successOwed };
   }
 
-  /** Applies one destination's outcomes and writes them (resolves once written, or once the lease is known lost). */
-  record(outcomes: ReadonlyMap<string, RecipientOutcome>): Promise<void> {
+  /**
+   * Applies one destination's outcomes and, with `write`, writes them
+   * (resolves once written, or once the lease is known lost).
+   */
+  record(outcomes: ReadonlyMap<string, RecipientOutcome>, write: boolean): Promise<void> {
     const tried = this.recipients.filter((recipient) => isDue(recipient) && outcomes.has(recipient.address.toLowerCase()));
     if (tried.length === 0) return this.writes;
     const at = this.now.toISOString();
@@ -53,6 +56,7 @@ export class AttemptRecord {
     });
     // RFC 3461 §5.2.2, §5.2.3: owed with the delivery in one write, so that a crash cannot lose the report.
     this.successOwed = [...this.successOwed, ...successesOf(tried, outcomes, this.attempts, this.now)];
+    if (!write) return this.writes;
     const patch = { recipients: this.recipients, attempts: this.attempts, meta: { ...(this.entry.meta ?? {}), ...this.nextMeta }, keepLease: true };
     this.writes = this.writes.then(async () => {
       if (this.lost) return;
