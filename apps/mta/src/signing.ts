@@ -1,0 +1,24 @@
+import { dkimSignatureFields } from '@postern/mail-auth';
+import type { SMTPServerSession } from 'smtp-server';
+import type { MtaContext } from './context.js';
+import { sessionFields } from './maillog.js';
+import { sessionState, type Transaction } from './session.js';
+import type { SpooledMessage } from './spooled-message.js';
+
+/** Mail our users send: authenticated submission or a client in mynetworks (OpenDKIM's InternalHosts). */
+export function mayBeSigned(ctx: MtaContext, session: SMTPServerSession): boolean {
+  return sessionState(session).login !== null || ctx.mynetworks(session.remoteAddress);
+}
+
+/** DKIM-signs with the From domain's keys when it is one of ours and has any; logs each signature. */
+export async function sign(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: SpooledMessage): Promise<SpooledMessage> {
+  // The signer hashes the spool as a stream; only the DKIM-Signature fields are new.
+  const signed = await dkimSignatureFields({ header: message.header, content: () => message.stream() }, { store: ctx.store, config: ctx.config, sender: transaction.sender });
+  for (const signature of signed.signatures) {
+    ctx.logger.info(
+      { event: 'dkim_signed', ...sessionFields(session), queue_id: transaction.queueId, domain: signature.domain, selector: signature.selector, algorithm: signature.algorithm },
+      `${transaction.queueId}: DKIM-Signature field added (s=${signature.selector}, d=${signature.domain}, ${signature.algorithm})`,
+    );
+  }
+  return message.prepend(signed.fields);
+}
