@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Random } from '../fuzz/random.js';
 import type { PosternProcess } from '../support/postern-process.js';
 import { startPostern } from '../support/postern-process.js';
-import { LOCAL_USERS, REMOTE_DOMAIN, SENDER, queueDrained, startRig, type Rig } from './rig.js';
+import { BACKENDS, LOCAL_USERS, REMOTE_DOMAIN, SENDER, queueDrained, startRig, type Rig } from './rig.js';
 import { startSenders } from './senders.js';
 import { describeTally, tally } from './tally.js';
 
@@ -28,7 +28,7 @@ const DROP_REPLY_CHANCE = 0.03;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-for (const backend of ['sqlite', 'mongodb'] as const) {
+for (const backend of BACKENDS) {
   describe(`kill -9 of postern start on ${backend}`, { timeout: 300_000 }, () => {
     const kills = new Random(SEED);
     const drops = new Random(SEED + 1);

@@ -13,6 +13,9 @@ export const SENDER = `clients@${LOCAL_DOMAIN}`;
 export const LOCAL_USERS = [0, 1, 2, 3].map((n) => `box${n}@${LOCAL_DOMAIN}`);
 const SINK_HOST = '127.0.0.141';
 
+/** Both store backends; POSTERN_DURABILITY_BACKENDS=sqlite (or mongodb) runs one. */
+export const BACKENDS = (['sqlite', 'mongodb'] as const).filter((backend) => (process.env.POSTERN_DURABILITY_BACKENDS ?? 'sqlite,mongodb').split(',').includes(backend));
+
 export interface Rig {
   mta: MtaInstance;
   sink: RemoteSmtp;
