@@ -4,8 +4,9 @@
 // remote sink now and then drops the connection in the middle of its 250.
 // After the last round the queue drains, then every message that got 250 is
 // in its mailbox / at the sink exactly once, and no other message is there
-// twice (RFC 5321 §4.1.1.4: 250 after the final dot means the server has
-// taken responsibility; §6.1: it must not lose the message).
+// twice. RFC 5321 §6.1: with the 250 after the final dot the server accepts
+// responsibility for the message and MUST NOT lose it, "such as because the
+// host later crashes"; SPEC §4 adds: and delivers none twice.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';

@@ -45,7 +45,9 @@ export interface RemoteOptions {
   /**
    * Asked after each message has arrived in full: true drops the connection in
    * the middle of the 250 (a few octets of it, then a reset), as a peer that
-   * crashes or loses its link does. The message lands in `dropped`, not in `messages`.
+   * crashes or loses its link does — RFC 1047's lost reply, which the client
+   * must treat as a temporary failure and retry. The message lands in
+   * `dropped`, not in `messages`: the peer never took it.
    */
   dropReply?: (message: ReceivedMessage) => boolean;
 }
