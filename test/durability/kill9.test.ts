@@ -26,18 +26,24 @@ const CLIENTS = 10;
 const RUN_MS: [number, number] = [Number(process.env.POSTERN_KILL9_MIN_MS ?? 150), Number(process.env.POSTERN_KILL9_MAX_MS ?? 2500)];
 /** The sink cuts off this share of its 250s. */
 const DROP_REPLY_CHANCE = 0.03;
+/**
+ * What is killed: `start` (one process: MTA and mailstore die together) and,
+ * with POSTERN_KILL9_VICTIMS=start,mta, also `postern mta` alone beside a
+ * `postern mailstore` that stays up (the split deployment of SPEC §1).
+ */
+const VICTIMS = (['start', 'mta'] as const).filter((victim) => (process.env.POSTERN_KILL9_VICTIMS ?? 'start').split(',').includes(victim));
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 for (const backend of BACKENDS) {
-  describe(`kill -9 of postern start on ${backend}`, { timeout: 300_000 }, () => {
+  for (const victim of VICTIMS) describe(`kill -9 of postern ${victim} on ${backend}`, { timeout: 300_000 }, () => {
     const kills = new Random(SEED);
     const drops = new Random(SEED + 1);
     let rig: Rig;
     const killed: PosternProcess[] = [];
 
     before(async () => {
-      rig = await startRig(backend, { mode: 'start', dropReply: () => drops.chance(DROP_REPLY_CHANCE) });
+      rig = await startRig(backend, { mode: victim === 'start' ? 'start' : 'split', dropReply: () => drops.chance(DROP_REPLY_CHANCE) });
     });
     after(async () => {
       await rig?.stop();
@@ -61,11 +67,12 @@ for (const backend of BACKENDS) {
       try {
         for (let round = 1; round <= ROUNDS; round++) {
           await sleep(kills.int(...RUN_MS));
-          const victim = mta.processes.pop()!;
-          victim.child.kill('SIGKILL');
-          if (victim.child.exitCode === null && victim.child.signalCode === null) await new Promise((resolve) => victim.child.once('exit', resolve));
-          killed.push(victim);
-          mta.processes.push(await startPostern(mta.instance.configFile, 'start'));
+          // The last process started is the victim (split mode starts the mailstore first).
+          const run = mta.processes.pop()!;
+          run.child.kill('SIGKILL');
+          if (run.child.exitCode === null && run.child.signalCode === null) await new Promise((resolve) => run.child.once('exit', resolve));
+          killed.push(run);
+          mta.processes.push(await startPostern(mta.instance.configFile, victim));
         }
       } finally {
         await senders.stop();
@@ -75,12 +82,12 @@ for (const backend of BACKENDS) {
       // A runner that took an entry over may still be in DATA with the sink: let it finish.
       await sleep(2000);
       const counts = await tally(senders.ledger, mta, sink, LOCAL_USERS, SENDER);
-      const line = describeTally(`kill -9 ${backend} (${ROUNDS} kills, seed ${SEED}, ${Math.round(sending / 1000)} s of sending, ${sink.dropped.length} sink replies dropped)`, counts);
+      const line = describeTally(`kill -9 of postern ${victim} on ${backend} (${ROUNDS} kills, seed ${SEED}, ${Math.round(sending / 1000)} s of sending, ${sink.dropped.length} sink replies dropped)`, counts);
       t.diagnostic(line);
       console.log(line);
       for (const fault of counts.faults.slice(0, 20)) t.diagnostic(fault);
       // POSTERN_KILL9_LOG=DIR keeps every run's log (the killed ones first) to trace a fault by its queue id.
-      if (process.env.POSTERN_KILL9_LOG) writeFileSync(join(process.env.POSTERN_KILL9_LOG, `kill9-${backend}.log`), [...killed, ...mta.processes].map((run) => run.output()).join('\n--- killed ---\n'));
+      if (process.env.POSTERN_KILL9_LOG) writeFileSync(join(process.env.POSTERN_KILL9_LOG, `kill9-${victim}-${backend}.log`), [...killed, ...mta.processes].map((run) => run.output()).join('\n--- killed ---\n'));
       assert.ok(counts.acknowledged > 0, 'some messages were acknowledged');
       assert.equal(counts.lost, 0, `acknowledged copies lost:\n${counts.faults.join('\n')}`);
       assert.equal(counts.duplicated, 0, `copies delivered twice:\n${counts.faults.join('\n')}`);
