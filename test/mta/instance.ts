@@ -3,7 +3,7 @@ import { startInstance, type PosternInstance, type StoredMessage } from '../supp
 
 export type MtaInstance = PosternInstance<'smtp' | 'submission' | 'submissions' | 'lmtp' | 'imap'> & {
   dns: DnsTestServer;
-  /** Waits until the INBOX holds `count` messages (delivery is synchronous, but IMAP/LMTP may lag a little). */
+  /** Waits until the INBOX holds `count` messages (the 250 waits for the queue's first LMTP attempt, but give it a moment). */
   waitForInbox(address: string, count: number, timeoutMs?: number): Promise<StoredMessage[]>;
 };
 

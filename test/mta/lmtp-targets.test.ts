@@ -1,6 +1,7 @@
-// Where the MTA hands mail over: Dovecot's LMTP (Debian's dovecot-lmtpd) as
-// virtual_transport, `postern mailstore` in its own process over a unix
-// socket, and an LMTP target that is down (451, the client keeps the message).
+// Where the MTA's queue delivers local mail: Dovecot's LMTP (Debian's
+// dovecot-lmtpd) as virtual_transport, `postern mailstore` in its own process
+// over a unix socket, and a stopped mailstore (accepted, deferred, delivered
+// from the queue when it is back).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireTool } from '../support/tools.js';
 import { freePort } from '../support/ports.js';
+import { startPostern } from '../support/postern-process.js';
+import { startRemoteSmtp, type RemoteSmtp } from '../support/remote-smtp.js';
 import { startDovecotLmtp, type DovecotLmtp } from './dovecot.js';
 import { startMtaInstance, type MtaInstance } from './instance.js';
 import { SmtpDialogue, message, sendMail } from './smtp-dialogue.js';
@@ -93,27 +96,66 @@ describe('postern mta and postern mailstore as two processes, LMTP over a unix s
     await smtp.command('QUIT');
     assert.ok((await mta.inbox('alice@example.com')).some((m) => m.raw.includes('Subject: over a unix socket')));
     const delivery = await mta.waitForLog((line) => line.event === 'delivery');
-    assert.equal(delivery.relay, `lmtp[unix:${socketDir}/lmtp.sock]`);
+    assert.equal(delivery.relay, `lmtp[${socketDir}/lmtp.sock]`);
   });
 });
 
-describe('postern mta with its LMTP target down', { timeout: 180_000 }, () => {
-  let mta: MtaInstance;
-  before(async () => {
-    const closedPort = await freePort();
-    mta = await startMtaInstance('sqlite', { mode: 'mta', settings: [['virtual_transport', `"lmtp:127.0.0.1:${closedPort}"`]] });
-    await mta.addUser('alice@example.com', 'pw');
-  });
-  after(() => mta?.stop());
+for (const backend of ['sqlite', 'mongodb'] as const) {
+  describe(`postern mta with postern mailstore stopped (${backend} store)`, { timeout: 180_000 }, () => {
+    const REMOTE_MX = '127.0.0.132';
+    let mta: MtaInstance;
+    let remote: RemoteSmtp;
+    before(async () => {
+      const port = await freePort();
+      remote = await startRemoteSmtp({ host: REMOTE_MX, port });
+      mta = await startMtaInstance(backend, {
+        mode: 'split',
+        settings: [['smtp.port', String(port)], ['queue.queue_run_delay', '"1s"'], ['queue.minimal_backoff_time', '"1s"'], ['queue.maximal_backoff_time', '"1s"']],
+        zone: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: [REMOTE_MX] } },
+      });
+      await mta.addUser('alice@example.com', 'pw');
+    });
+    after(async () => {
+      await mta?.stop();
+      await remote?.stop();
+    });
 
-  it('answers 451 4.3.0 after DATA, so the client keeps the message and retries', async () => {
-    const smtp = await SmtpDialogue.open(mta.ports.smtp);
-    await smtp.ehlo();
-    const reply = await sendMail(smtp, 'someone@example.org', ['alice@example.com'], message('nowhere to go'));
-    assert.match(reply.line, /^451 4\.3\.0 Error: local delivery failed, try again later/);
-    // The session is still usable.
-    assert.equal((await smtp.command('NOOP')).code, 250);
-    await smtp.command('QUIT');
-    await mta.waitForLog((line) => line.event === 'lmtp_error');
+    it('accepts local and remote recipients, sends the remote copy, defers the local one and delivers it once the mailstore is back', async (t) => {
+      const mailstore = mta.processes.splice(0, 1)[0]!;
+      assert.equal(await mailstore.stop(), 0);
+      const smtp = await SmtpDialogue.open(mta.ports.smtp);
+      await smtp.ehlo();
+      const started = Date.now();
+      const reply = await sendMail(smtp, 'someone@example.org', ['alice@example.com', 'bob@remote.test'], message('while the mailstore is down'));
+      const answered = Date.now() - started;
+      assert.match(reply.line, /^250 2\.0\.0 Ok: queued as /, 'the queue is the commit point: a stopped mailstore refuses nothing');
+      await smtp.command('QUIT');
+      const [received] = await remote.waitFor(1, 15_000);
+      assert.deepEqual(received!.recipients, ['bob@remote.test']);
+      const deferral = await mta.waitForLog((line) => line.event === 'delivery' && line.to === 'alice@example.com' && line.status === 'deferred');
+      assert.match(String(deferral.relay), /^(none|lmtp\[)/);
+      // The remote's 250 is recorded as soon as it is known, while alice waits for the mailstore.
+      let [entry] = await mta.store.listQueue();
+      for (const deadline = Date.now() + 5000; entry?.recipients[1]?.status !== 'delivered' && Date.now() < deadline; [entry] = await mta.store.listQueue()) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.deepEqual(
+        entry?.recipients.map((r) => [r.address, r.status]),
+        [
+          ['alice@example.com', 'deferred'],
+          ['bob@remote.test', 'delivered'],
+        ],
+      );
+      assert.deepEqual(await mta.inbox('alice@example.com'), []);
+
+      mta.processes.push(await startPostern(mta.instance.configFile, 'mailstore'));
+      const inbox = await mta.waitForInbox('alice@example.com', 1, 20_000);
+      assert.equal(inbox.length, 1, 'delivered from the queue once the mailstore is back');
+      assert.match(inbox[0]!.raw, /Subject: while the mailstore is down/);
+      for (const deadline = Date.now() + 10_000; (await mta.store.listQueue()).length > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(await mta.store.listQueue(), [], 'the entry leaves the queue');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal((await mta.inbox('alice@example.com')).length, 1, 'one copy in the mailbox');
+      assert.equal(remote.messages.length, 1, 'one copy at the remote');
+      t.diagnostic(`250 after ${answered} ms with the mailstore stopped`);
+    });
   });
-});
+}

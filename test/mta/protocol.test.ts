@@ -135,11 +135,12 @@ describe('SMTP protocol and limits of postern start (sqlite)', { timeout: 180_00
     await smtp.command('QUIT');
     const queueId = /queued as ([0-9a-f]{24})/.exec(reply.line)?.[1];
     assert.ok(queueId);
-    await mta.waitForLog((line) => line.queue_id === queueId && line.event === 'delivery');
+    await mta.waitForLog((line) => line.queue_id === queueId && line.event === 'removed');
     const lines = mta.logLines().filter((line) => line.queue_id === queueId);
+    // Postfix's sequence: smtpd, cleanup, qmgr (queue active), lmtp (status=sent), qmgr (removed).
     assert.deepEqual(
       lines.map((line) => line.event),
-      ['mail', 'received', 'delivery'],
+      ['mail', 'received', 'queued', 'delivery', 'removed'],
     );
     const accepted = lines[1]!;
     assert.equal(accepted.from, 'someone@example.org');
@@ -147,7 +148,7 @@ describe('SMTP protocol and limits of postern start (sqlite)', { timeout: 180_00
     assert.equal(accepted.helo, 'logger.example.org');
     assert.equal(accepted.client, 'unknown[127.0.0.1]');
     assert.equal(typeof accepted.size, 'number');
-    const delivery = lines[2]!;
+    const delivery = lines[3]!;
     assert.equal(delivery.status, 'sent');
     assert.equal(delivery.dsn, '2.0.0');
     assert.equal(delivery.relay, `lmtp[127.0.0.1:${mta.ports.lmtp}]`);

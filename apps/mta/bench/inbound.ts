@@ -57,7 +57,7 @@ async function postern(): Promise<{ seconds: number; delivered: number }> {
     const inbox = (await mta.store.getMailbox(user.id, 'INBOX'))!;
     const started = process.hrtime.bigint();
     await smtpSource(mta.ports.smtp);
-    // Postern answers 250 only after LMTP stored the message: nothing should be left to wait for.
+    // Postern's 250 waits (a few seconds at most) for the queue's first LMTP attempt: little should be left to wait for.
     const delivered = await waitUntil(() => mta.store.countMessages(inbox.id), MESSAGES, 60_000);
     return { seconds: Number(process.hrtime.bigint() - started) / 1e9, delivered };
   } finally {

@@ -10,8 +10,8 @@ export type BareNewlineMode = 'normalize' | 'reject';
  * smtpd_forbid_bare_newline for message content (RFC 5321 §2.3.8: CR and LF
  * only ever travel together as CRLF). smtp-server ends DATA at CRLF.CRLF only,
  * so `\n.\n`, `\r.\n`, `\n.\r\n` cannot end a message here; but the content
- * still holds them, and a later hop (our LMTP client, Dovecot, the outbound
- * queue) must never see a line ending other than CRLF, or the same bytes could
+ * still holds them, and a later hop (the queue's LMTP/SMTP client, Dovecot,
+ * a remote MTA) must never see a line ending other than CRLF, or the same bytes could
  * end the message there (the 2023 SMTP smuggling). So every bare LF and bare
  * CR is either turned into CRLF ("normalize": afterwards every line, including
  * one that starts with a dot, is an ordinary CRLF line that dot-stuffing

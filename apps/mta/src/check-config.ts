@@ -1,6 +1,6 @@
 import type { PosternConfig } from '@postern/config';
 import { compilePolicy } from '@postern/smtp-policy';
-import { lmtpDestination } from './handoff.js';
+import { lmtpDestination } from './virtual-transport.js';
 
 /**
  * What `startMta` refuses before it listens, without listening: the

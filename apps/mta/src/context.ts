@@ -7,7 +7,7 @@ import { ConnectionLimiter, InFlight, loginGuardFor, TlsProvider } from '@poster
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
 import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
-import { Handoff, lmtpDestination } from './handoff.js';
+import { lmtpDestination } from './virtual-transport.js';
 
 /** What every SMTP listener of the MTA shares. */
 export interface MtaContext {
@@ -26,7 +26,6 @@ export interface MtaContext {
   /** Every TLS context (465, STARTTLS on 25 and 587) comes from here; null without a [tls] certificate. */
   tls: TlsProvider | null;
   guard: LoginGuard;
-  handoff: Handoff;
   /** smtpd_client_connection_count_limit: sessions per client address (mynetworks exempt). */
   connections: ConnectionLimiter;
   /** max_connections_per_service: sessions per service (smtp, submission, submissions). */
@@ -51,7 +50,6 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     queue: new QueueRunner({ config, store, resolver, logger, lmtp: lmtpDestination(config) }),
     tls,
     guard: guard ?? loginGuardFor(config, store, logger),
-    handoff: new Handoff(lmtpDestination(config), config.hostname),
     connections: new ConnectionLimiter(config.limits.smtpd_client_connection_count_limit),
     serviceConnections: new ConnectionLimiter(config.limits.max_connections_per_service),
     inFlight: new InFlight(),

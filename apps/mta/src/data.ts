@@ -1,16 +1,16 @@
 import { messagesReceived } from '@postern/metrics';
+import type { QueueEntry } from '@postern/store';
 import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
+import { commitMessage, LOCAL_DELIVERY_WAIT_MS, localRecipients, remoteRecipients } from './commit.js';
 import { verdictReply } from './envelope.js';
-import { smtpReplyFor } from './handoff.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
 import { checkInbound } from './inbound-checks.js';
-import { deliverLocally, retriedLocally } from './local-delivery.js';
-import { enqueue, mayBeSigned, remoteRecipients, sign } from './outbound.js';
 import { HeaderRewriter, receivedHeader, withProtocol } from './received.js';
 import { SmtpReply, replies } from './replies.js';
 import { sessionFacts, sessionState, type Transaction } from './session.js';
+import { mayBeSigned, sign } from './signing.js';
 import { MessageSpool } from './spool.js';
 
 /** The DATA command itself: data restrictions (e.g. reject_unauth_pipelining) before the 354. */
@@ -64,13 +64,13 @@ function spooled(spool: MessageSpool): Promise<void> {
 /**
  * Receives the message into memory (bounded by message_size_limit): client
  * bytes → bare CR/LF handling → our Received (and the submission strip) →
- * the spool. Nothing is delivered before the whole message is in, within the
+ * the spool. Nothing is committed before the whole message is in, within the
  * size limit, free of bare newlines in "reject" mode and accepted by the
- * end-of-data restrictions, the DMARC policy and the content scanner. Then
- * local mailboxes get it over LMTP and remote recipients through the queue
- * (DKIM-signed when our users sent it); 250 only after both committed.
- * Mailboxes LMTP refuses after others took the message are queued for
- * retry rather than making the client send everyone a second copy.
+ * end-of-data restrictions, the DMARC policy and the content scanner. Then,
+ * DKIM-signed when our users sent it, it is written once into the queue with
+ * every recipient, local mailboxes and remote addresses alike (Postfix's
+ * cleanup), and only then answered 250; this process's queue runner delivers
+ * it at once, and the 250 waits a few seconds for the local mailboxes.
  */
 async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
   const state = sessionState(session);
@@ -109,8 +109,9 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   }
   if (filter.bareCount > 0) ctx.logger.info({ event: 'bare_newline', ...fields, count: filter.bareCount }, `${transaction.queueId}: normalized ${filter.bareCount} bare <CR>/<LF> in message content`);
 
-  const remote = remoteRecipients(transaction);
-  const nrcpt = new Set([...transaction.recipients.values()].flatMap((recipient) => recipient.mailboxes)).size + remote.length;
+  const local = localRecipients(transaction);
+  const recipients = [...local, ...remoteRecipients(transaction)];
+  const nrcpt = recipients.length;
   messagesReceived.inc({ service: state.service });
   ctx.logger.info(
     { event: 'received', ...fields, from: transaction.sender, to: [...transaction.recipients.values()].map((r) => r.address), size, nrcpt, message_id: rewriter.messageId ?? undefined },
@@ -120,26 +121,15 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   let message = await checkInbound(ctx, session, transaction, spool.content());
   if (mayBeSigned(ctx, session)) message = await sign(ctx, session, transaction, message);
 
-  const local = await deliverLocally(ctx, session, transaction, message);
-  const failedLocal = local.filter((result) => result.reply.code !== 250);
-  if (failedLocal.length > 0 && failedLocal.length === local.length && remote.length === 0) {
-    // Nothing was delivered and nothing is queued: the client keeps the message, with the mailstore's answer.
-    const outcome = smtpReplyFor(local, transaction.queueId);
-    if (!outcome.ok) {
-      logReject(ctx.logger, session, 'END-OF-MESSAGE', outcome.reply, { from: transaction.sender });
-      throw outcome.reply;
-    }
+  // The one commit point: nothing is delivered anywhere before this write, so a 451 here duplicates nothing.
+  let entry: QueueEntry;
+  try {
+    entry = await commitMessage(ctx, session, transaction, message, recipients);
+  } catch (err) {
+    ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
+    throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
   }
-  // Once any copy is stored, the message is ours: mailboxes that failed are retried (or bounced) from the queue.
-  const queued = [...remote, ...retriedLocally(transaction, failedLocal)];
-  if (queued.length > 0) {
-    try {
-      await enqueue(ctx, session, transaction, message, queued);
-    } catch (err) {
-      ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
-      throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
-    }
-  }
+  await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
 }
 

@@ -2,16 +2,17 @@ import { parseListenAddress, type PosternConfig } from '@postern/config';
 import type { LoginGuard } from '@postern/directory';
 import type { TlsProvider } from '@postern/service';
 import type { Logger } from '@postern/log';
-import { relayTlsWarning } from '@postern/queue';
+import { lmtpRelay, relayTlsWarning } from '@postern/queue';
 import type { Store } from '@postern/store';
 import { createContext, type MtaContext } from './context.js';
 import { startListener, type SmtpListener } from './listeners.js';
 import type { SmtpService } from './session.js';
+import { lmtpDestination } from './virtual-transport.js';
 
 export interface Mta {
   context: MtaContext;
   listeners: SmtpListener[];
-  /** SIGTERM: stop accepting, let messages in DATA finish (their LMTP hand-off included), close every session. */
+  /** SIGTERM: stop accepting, let messages in DATA finish (their commit to the queue included), close every session. */
   close(): Promise<void>;
 }
 
@@ -19,9 +20,10 @@ const SERVICES: SmtpService[] = ['smtp', 'submission', 'submissions'];
 
 /**
  * Starts the SMTP listeners of the config (the Postfix role): `smtp` (25),
- * `submission` (587, STARTTLS) and `submissions` (465, implicit TLS). Local
- * mail goes over LMTP to virtual_transport or the first listen.lmtp address,
- * other mail into the outbound queue, whose delivery runs start here too.
+ * `submission` (587, STARTTLS) and `submissions` (465, implicit TLS). Every
+ * message is committed to the queue, whose runner starts here too and
+ * delivers it at once: local mail over LMTP to virtual_transport or the first
+ * listen.lmtp address, other mail over SMTP.
  * Throws ConfigError for a bad restriction list (naming the key).
  */
 export async function startMta(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard; tls?: TlsProvider | null } = {}): Promise<Mta> {
@@ -41,7 +43,6 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   const close = async (): Promise<void> => {
     await Promise.all(listeners.splice(0).map((listener) => listener.close()));
     await context.queue.stop();
-    await context.handoff.close();
     if (ownTls) context.tls?.close();
   };
   try {
@@ -58,7 +59,8 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
     await close();
     throw err;
   }
-  logger.info({ relay: `lmtp[${context.handoff.destination}]` }, `local delivery over LMTP to ${context.handoff.destination}`);
+  const relay = lmtpRelay(lmtpDestination(config));
+  logger.info({ relay }, `local delivery from the queue over LMTP to ${relay}`);
   context.queue.start();
   return { context, listeners, close };
 }
@@ -66,5 +68,5 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
 export type { MtaContext } from './context.js';
 export type { SmtpListener } from './listeners.js';
 export { installCrashPolicy, loginGuardFor } from '@postern/service';
-export { lmtpDestination } from './handoff.js';
+export { lmtpDestination } from './virtual-transport.js';
 export { checkMtaConfig } from './check-config.js';

@@ -41,9 +41,9 @@ export async function routeRecipient(ctx: MtaContext, address: string, domain: s
 
 /**
  * The remote targets the mailstore's LMTP queues itself when it expands the
- * mailbox addresses we hand it (an alias that lists itself: "keep a copy and
- * forward"). They are left to it, so that each target gets one copy, and
- * the forward follows the mailbox delivery (retried with it from the queue).
+ * mailbox addresses the queue delivers to it (an alias that lists itself:
+ * "keep a copy and forward"). They are left to it, so that each target gets
+ * one copy, and the forward follows the mailbox delivery (retried with it).
  */
 async function forwardedByMailstore(store: Store, mailboxes: string[], delimiter: string): Promise<Set<string>> {
   const targets = new Set<string>();

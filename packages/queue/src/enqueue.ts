@@ -17,6 +17,8 @@ export interface OutboundMessage {
   id?: string;
   /** The message is itself a DSN: it lives bounce_queue_lifetime and never causes a DSN. */
   bounce?: boolean;
+  /** Enqueued leased to this runner, which delivers it at once (QueueRunner.deliverNow); others wait for the lease to end. */
+  lease?: { owner: string; until: Date };
 }
 
 /** What the runner remembers of a recipient's last attempt (for the DSN's Remote-MTA and dates). */
@@ -60,8 +62,10 @@ export interface QueueMeta {
   bounce: boolean;
   /** The last attempt of each recipient tried so far. */
   attempts: RecipientAttempt[];
-  /** Success DSNs owed to the sender that a store error kept from the queue. */
+  /** Success DSNs owed to the sender, recorded with the delivery and cleared once queued. */
   successOwed: OwedSuccess[];
+  /** Postfix's orig_to: the RCPT address that reached a recipient through an alias, by lower-cased recipient. */
+  origTo: Record<string, string>;
 }
 
 /**
@@ -78,6 +82,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     bounce: message.bounce ?? false,
     attempts: [],
     successOwed: [],
+    origTo: Object.fromEntries(message.recipients.flatMap((r) => (r.origTo != null && r.origTo.toLowerCase() !== r.address.toLowerCase() ? [[r.address.toLowerCase(), r.origTo]] : []))),
   };
   return store.enqueue({
     ...(message.id === undefined ? {} : { id: message.id as QueueId }),
@@ -86,6 +91,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     parts: [message.message],
     nextAttemptAt: new Date(),
     meta: { ...meta },
+    ...(message.lease === undefined ? {} : { lease: message.lease }),
   });
 }
 
@@ -95,6 +101,7 @@ export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
   const ret = meta['ret'];
   const attempts = Array.isArray(meta['attempts']) ? (meta['attempts'] as unknown[]).filter(isRecipientAttempt) : [];
   const successOwed = Array.isArray(meta['successOwed']) ? (meta['successOwed'] as unknown[]).filter(isOwedSuccess) : [];
+  const origTo = typeof meta['origTo'] === 'object' && meta['origTo'] !== null ? Object.fromEntries(Object.entries(meta['origTo']).filter((pair): pair is [string, string] => typeof pair[1] === 'string')) : {};
   return {
     envid: typeof meta['envid'] === 'string' ? meta['envid'] : null,
     ret: ret === 'FULL' || ret === 'HDRS' ? ret : null,
@@ -104,6 +111,7 @@ export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
     bounce: meta['bounce'] === true,
     attempts,
     successOwed,
+    origTo,
   };
 }
 

@@ -1,6 +1,6 @@
 // @postern/queue: the outbound queue (Postfix qmgr), its delivery agent (smtp/lmtp) and bounces (bounce).
 export type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, DeliveryStatus, RecipientOutcome } from './types.js';
-export { deliver, nextHopKey, relayTlsWarning } from './delivery/index.js';
+export { deliver, lmtpRelay, nextHopKey, relayTlsWarning, SessionCache } from './delivery/index.js';
 export { enqueueMessage, queueMeta, readQueuedMessage } from './enqueue.js';
 export type { OutboundMessage, OwedSuccess, QueueMeta, RecipientAttempt } from './enqueue.js';
 export { QueueRunner } from './runner.js';

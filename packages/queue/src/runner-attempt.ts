@@ -4,10 +4,11 @@ import type { Logger } from '@postern/log';
 import { domainOf, type QueueEntry, type QueueRecipient, type Store } from '@postern/store';
 import { EXPIRED_STATUS, returnToSender } from './bounce-send.js';
 import { nextHopKey } from './delivery/index.js';
-import { queueMeta, readQueuedMessage, type QueueMeta, type RecipientAttempt } from './enqueue.js';
+import { queueMeta, readQueuedMessage, type QueueMeta } from './enqueue.js';
 import type { KeyedLimit, Limit } from './runner-limits.js';
 import { delayWarningDue, isExpired, nextAttemptAfterDeferral } from './schedule.js';
-import { sendSuccesses, successesOf } from './success-notice.js';
+import { AttemptRecord } from './runner-record.js';
+import { sendSuccesses } from './success-notice.js';
 import type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, RecipientOutcome } from './types.js';
 
 export interface AttemptContext {
@@ -36,28 +37,30 @@ export type AttemptResult =
 
 const isDue = (recipient: QueueRecipient): boolean => recipient.status === 'pending' || recipient.status === 'deferred';
 
+/** Called once a destination's outcomes are recorded in the store (the MTA waits for its local recipients). */
+export type RecordedObserver = (outcomes: readonly RecipientOutcome[]) => void;
+
 /** Runs one attempt; resolves once the outcome is written (the lease is freed then). */
-export async function attemptEntry(context: AttemptContext, entry: QueueEntry): Promise<AttemptResult> {
+export async function attemptEntry(context: AttemptContext, entry: QueueEntry, recorded?: RecordedObserver): Promise<AttemptResult> {
   const { config, store, logger } = context;
   const meta = queueMeta(entry);
   const due = entry.recipients.filter(isDue);
-  const outcomes = due.length > 0 ? await deliverDue(context, entry, meta, due) : new Map<string, RecipientOutcome>();
-
   const now = new Date();
-  const attemptsByAddress = new Map(meta.attempts.map((attempt) => [attempt.address.toLowerCase(), attempt]));
-  let recipients = entry.recipients.map((recipient): QueueRecipient => {
-    const outcome = outcomes.get(recipient.address.toLowerCase());
-    if (!outcome || !isDue(recipient)) return recipient;
-    attemptsByAddress.set(recipient.address.toLowerCase(), {
-      address: recipient.address,
-      dsn: outcome.dsn,
-      relay: outcome.relay,
-      remote: outcome.remote,
-      at: now.toISOString(),
-    });
-    return { ...recipient, status: outcome.status, lastResponse: outcome.response };
-  });
   const attempts = entry.attempts + (due.length > 0 ? 1 : 0);
+  const record = new AttemptRecord(context, entry, meta, attempts, now);
+  if (due.length > 0) {
+    await deliverDue(context, entry, meta, due, async (outcomes) => {
+      await record.record(outcomes);
+      if (!record.lost) recorded?.([...outcomes.values()]);
+    });
+  }
+  await record.settled();
+  if (record.lost) {
+    logger.warn({ event: 'lease_lost', queue_id: entry.id, owner: context.owner }, 'the delivery lease expired and another runner took the entry; the rest of this attempt is not recorded');
+    return { state: 'lost' };
+  }
+  const { attemptsByAddress } = record;
+  let recipients = record.recipients;
 
   // Postfix qmgr: what still fails once the lifetime is over is returned, not retried.
   const expired = recipients.some(isDue) && isExpired(config.queue, entry, meta.bounce, now);
@@ -71,12 +74,12 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry): 
     });
   }
   const finished = !recipients.some(isDue);
-  const nextMeta: QueueMeta = { ...meta, attempts: [...attemptsByAddress.values()] };
+  const nextMeta: QueueMeta = { ...record.nextMeta, attempts: [...attemptsByAddress.values()] };
   const current: QueueEntry = { ...entry, recipients, attempts, meta: { ...(entry.meta ?? {}), ...nextMeta } };
 
-  // NOTIFY=SUCCESS reports go before the outcome is written: a crash after the write would lose them,
-  // one before it repeats the attempt, whose DSN id is the same. What the store refused waits in meta.
-  const successes = await sendSuccesses(context, current, [...meta.successOwed, ...successesOf(due, outcomes, attempts, now)], now);
+  // NOTIFY=SUCCESS reports were recorded as owed with their deliveries; a crash before the final write
+  // repeats them, under the same DSN id. What the store refused waits in meta.
+  const successes = await sendSuccesses(context, current, record.successOwed, now);
   nextMeta.successOwed = successes.left;
   if (successes.queued) context.queued();
 
@@ -135,34 +138,44 @@ export async function attemptEntry(context: AttemptContext, entry: QueueEntry): 
   return { state: 'removed' };
 }
 
-/** Delivers the due recipients, one request per domain, within the concurrency limits. Every due recipient gets an outcome. */
-async function deliverDue(context: AttemptContext, entry: QueueEntry, meta: QueueMeta, due: QueueRecipient[]): Promise<Map<string, RecipientOutcome>> {
-  const outcomes = new Map<string, RecipientOutcome>();
-  const settle = (recipients: readonly { address: string }[], outcome: Omit<RecipientOutcome, 'address'>) => {
-    for (const recipient of recipients) outcomes.set(recipient.address.toLowerCase(), { address: recipient.address, ...outcome });
-  };
+/**
+ * Delivers the due recipients, one request per domain, within the concurrency
+ * limits. Every due recipient gets an outcome, handed to `known` (and awaited)
+ * as soon as its domain's delivery ends, not when the slowest domain's does.
+ */
+async function deliverDue(
+  context: AttemptContext,
+  entry: QueueEntry,
+  meta: QueueMeta,
+  due: QueueRecipient[],
+  known: (outcomes: ReadonlyMap<string, RecipientOutcome>) => Promise<void>,
+): Promise<void> {
+  const outcomesOf = (recipients: readonly { address: string }[], outcome: Omit<RecipientOutcome, 'address'>) =>
+    new Map(recipients.map((recipient) => [recipient.address.toLowerCase(), { address: recipient.address, ...outcome }]));
 
   let message: Buffer;
   try {
     message = await readQueuedMessage(context.store, entry);
   } catch (error) {
     context.logger.error({ event: 'queue_file_error', queue_id: entry.id, err: error }, 'cannot read the queued message');
-    settle(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false });
-    return outcomes;
+    await known(outcomesOf(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false }));
+    return;
   }
 
   const byDomain = new Map<string, DeliveryRecipient[]>();
+  const unroutable: QueueRecipient[] = [];
   for (const recipient of due) {
     const domain = domainOf(recipient.address);
+    // RFC 5321 §4.1.2: a mailbox needs a domain; nothing can route this one.
     if (domain === '') {
-      // RFC 5321 §4.1.2: a mailbox needs a domain; nothing can route this one.
-      settle([recipient], { status: 'bounced', response: '5.1.3 bad address syntax: no domain', dsn: '5.1.3', relay: null, remote: false });
+      unroutable.push(recipient);
       continue;
     }
     const group = byDomain.get(domain) ?? [];
-    group.push({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null });
+    group.push({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null, origTo: meta.origTo[recipient.address.toLowerCase()] ?? null });
     byDomain.set(domain, group);
   }
+  if (unroutable.length > 0) await known(outcomesOf(unroutable, { status: 'bounced', response: '5.1.3 bad address syntax: no domain', dsn: '5.1.3', relay: null, remote: false }));
 
   await Promise.all(
     [...byDomain].map(async ([domain, recipients]) => {
@@ -176,26 +189,22 @@ async function deliverDue(context: AttemptContext, entry: QueueEntry, meta: Queu
         smtputf8: meta.smtputf8,
         eightBit: meta.eightBit,
       };
+      let outcomes: Map<string, RecipientOutcome>;
       try {
         // The destination's slot first, then a global one: a busy destination holds no global slot while it waits.
         const results = await context.hops.run(nextHopKey(context.config, domain), () =>
           context.deliveries.run(() => context.deliver(context.delivery, request)),
         );
-        for (const result of results) {
-          if (recipients.some((recipient) => recipient.address.toLowerCase() === result.address.toLowerCase())) {
-            outcomes.set(result.address.toLowerCase(), result);
-          }
-        }
+        const asked = new Set(recipients.map((recipient) => recipient.address.toLowerCase()));
+        outcomes = new Map(results.filter((result) => asked.has(result.address.toLowerCase())).map((result) => [result.address.toLowerCase(), result]));
         const missing = recipients.filter((recipient) => !outcomes.has(recipient.address.toLowerCase()));
-        if (missing.length > 0) {
-          settle(missing, { status: 'deferred', response: '4.3.0 the delivery agent reported no result', dsn: '4.3.0', relay: null, remote: false });
-        }
+        for (const [key, outcome] of outcomesOf(missing, { status: 'deferred', response: '4.3.0 the delivery agent reported no result', dsn: '4.3.0', relay: null, remote: false })) outcomes.set(key, outcome);
       } catch (error) {
         context.logger.error({ event: 'delivery_error', queue_id: entry.id, domain, err: error }, 'delivery agent failed');
         const reason = error instanceof Error ? error.message : String(error);
-        settle(recipients, { status: 'deferred', response: `4.3.0 delivery failed: ${reason}`, dsn: '4.3.0', relay: null, remote: false });
+        outcomes = outcomesOf(recipients, { status: 'deferred', response: `4.3.0 delivery failed: ${reason}`, dsn: '4.3.0', relay: null, remote: false });
       }
+      await known(outcomes);
     }),
   );
-  return outcomes;
 }

@@ -5,8 +5,8 @@ import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import type { QueueEntry, QueueId, Store } from '@postern/store';
-import { deliver as realDeliver } from './delivery/index.js';
-import { attemptEntry, type AttemptContext } from './runner-attempt.js';
+import { deliver as realDeliver, SessionCache } from './delivery/index.js';
+import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
 import type { Deliver } from './types.js';
 
@@ -37,6 +37,8 @@ export class QueueRunner {
   private readonly options: QueueRunnerOptions;
   private readonly context: AttemptContext;
   private readonly inFlight = new Map<QueueId, Promise<void>>();
+  /** The LMTP transport's connection cache (Postfix scache), shared by every delivery of this runner. */
+  private readonly lmtpSessions = new SessionCache();
   private pollTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
@@ -62,6 +64,7 @@ export class QueueRunner {
         resolver: options.resolver,
         logger,
         lmtp: options.lmtp,
+        lmtpSessions: this.lmtpSessions,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
       hops: new KeyedLimit(config.smtp.destination_concurrency_limit),
@@ -96,6 +99,42 @@ export class QueueRunner {
     });
   }
 
+  /**
+   * The lease an entry gets when it is enqueued for deliverNow: this runner
+   * delivers it at once; should the process die first, any runner takes it
+   * over once the lease ends.
+   */
+  leaseForNow(): { owner: string; until: Date } {
+    return { owner: this.owner, until: new Date(Date.now() + this.options.config.queue.lease_time) };
+  }
+
+  /**
+   * Delivers an entry enqueued with leaseForNow() at once, without waiting for
+   * a scan (the MTA's commit point: local mail reaches its mailbox now).
+   * Resolves when each of `awaited` has an outcome recorded in the store, when
+   * the attempt ends, or after `waitMs`, whichever comes first.
+   */
+  deliverNow(entry: QueueEntry, awaited: readonly string[], waitMs: number): Promise<void> {
+    if (this.stopped) {
+      // Shutting down: give the lease back so that the next runner delivers it without waiting for it to end.
+      return this.release(entry);
+    }
+    const waiting = new Set(awaited.map((address) => address.toLowerCase()));
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, waitMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (waiting.size === 0) done();
+      const recorded: RecordedObserver = (outcomes) => {
+        for (const outcome of outcomes) waiting.delete(outcome.address.toLowerCase());
+        if (waiting.size === 0) done();
+      };
+      void this.track(entry, recorded).finally(done);
+    });
+  }
+
   /** Deliveries in flight now (entries being attempted). */
   get active(): number {
     return this.inFlight.size;
@@ -117,6 +156,7 @@ export class QueueRunner {
     // The scan first: it may still add entries to inFlight.
     if (this.scanning !== null) await settleBefore([this.scanning], deadline);
     const left = await settleBefore([...this.inFlight.values()], deadline);
+    await this.lmtpSessions.close();
     if (left > 0) {
       this.options.logger.warn(
         { event: 'runner_stopped', owner: this.owner, in_flight: this.inFlight.size },
@@ -147,9 +187,9 @@ export class QueueRunner {
   }
 
   /** Runs an entry's attempt in the background, tracked for stop() and the process limit. */
-  private track(entry: QueueEntry): void {
+  private track(entry: QueueEntry, recorded?: RecordedObserver): Promise<void> {
     const { logger } = this.options;
-    const attempt = attemptEntry(this.context, entry)
+    const attempt = attemptEntry(this.context, entry, recorded)
       .then((result) => {
         if (result.state === 'deferred' || result.state === 'unfinished') this.wakeAt(result.nextAttemptAt);
       })
@@ -164,6 +204,7 @@ export class QueueRunner {
         }
       });
     this.inFlight.set(entry.id, attempt);
+    return attempt;
   }
 
   /** Extends the lease of every entry in flight; one another runner took over is logged (its delivery cannot be recalled). */

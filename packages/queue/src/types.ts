@@ -1,10 +1,17 @@
 import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
+import type { SessionCache } from './delivery/session-cache.js';
 
 // Shared between the delivery agent and the queue runner.
 
-export interface DeliveryRecipient { address: string; notify?: string[] | null; orcpt?: string | null }
+export interface DeliveryRecipient {
+  address: string;
+  notify?: string[] | null;
+  orcpt?: string | null;
+  /** The RCPT address that led here through an alias (Postfix's orig_to), when it differs. */
+  origTo?: string | null;
+}
 
 export interface DeliveryRequest {
   queueId: string;
@@ -49,6 +56,8 @@ export interface DeliveryContext {
   logger: Logger;
   /** virtual_transport: where local domains are delivered */
   lmtp: ListenAddress;
+  /** The LMTP transport's connection cache; none: one session per delivery. */
+  lmtpSessions?: SessionCache;
   isLocalDomain(domain: string): Promise<boolean>;
 }
 

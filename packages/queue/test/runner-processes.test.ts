@@ -185,6 +185,41 @@ if (childJob !== undefined) {
         assert.equal(w.remote.received.length, 1);
         t.diagnostic(`delivered ${deliveredAt - killedAt} ms after the kill (lease_time 2 s)`);
       });
+
+      test('outcomes are recorded as each destination answers: killed (SIGKILL) while one domain stalls in DATA, the next runner sends only to that one', { timeout: 120_000 }, async (t) => {
+        const queue = { lease_time: '2s' };
+        const w = await open({ remote: { stall: 'once' }, queue });
+        const entry = await enqueueMessage(w.store, {
+          from: SENDER,
+          recipients: [{ address: 'fast1@sender.test' }, { address: 'stall1@dest.test' }],
+          message: testMessage('mrecord'),
+        });
+        const doomed = await startChild(w, 'process-doomed', queue);
+        children.push(doomed);
+        doomed.process.send('go');
+        // The fast domain's 250 is in the store while the other domain's transaction still waits in DATA.
+        const recorded = await waitFor('the fast domain recorded as delivered', async () => {
+          const current = await w.store.getQueueEntry(entry.id);
+          return current?.recipients.find((r) => r.address === 'fast1@sender.test')?.status === 'delivered' ? current : undefined;
+        });
+        assert.equal(receivedBy(w.remote, 'fast1@sender.test').length, 1);
+        doomed.process.kill('SIGKILL');
+        assert.equal(await doomed.exited, 'SIGKILL');
+        assert.equal(recorded.leaseOwner, 'process-doomed', 'recorded under the lease, which the attempt kept');
+        assert.equal(recorded.recipients.find((r) => r.address === 'stall1@dest.test')?.status, 'pending');
+        assert.match(recorded.recipients.find((r) => r.address === 'fast1@sender.test')?.lastResponse ?? '', /^250 /);
+        assert.equal(receivedBy(w.remote, 'stall1@dest.test').length, 0, 'the stalled transaction never completed');
+
+        w.runner({ owner: 'survivor' }).start();
+        await waitFor('the stalled recipient delivered', () => receivedBy(w.remote, 'stall1@dest.test')[0], 30_000);
+        await waitFor('an empty queue', () => queueEmpty(w.store));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(receivedBy(w.remote, 'fast1@sender.test').length, 1, 'the domain that had accepted gets no second copy');
+        assert.equal(receivedBy(w.remote, 'stall1@dest.test').length, 1);
+        const resent = w.remote.received.filter((message) => message.from === SENDER).at(-1);
+        assert.deepEqual(resent?.to, ['stall1@dest.test'], 'the second attempt names only the recipient without a recorded outcome');
+        t.diagnostic(`second attempt sent to ${JSON.stringify(resent?.to)}`);
+      });
     });
   }
 }

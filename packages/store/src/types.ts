@@ -226,6 +226,8 @@ export interface NewQueueEntry {
   parts: Buffer[];
   nextAttemptAt?: Date;
   meta?: Record<string, unknown> | null;
+  /** Enqueued already leased: the writer delivers it itself at once, and no other worker takes it before `until`. */
+  lease?: { owner: string; until: Date };
 }
 
 export interface QueueEntryPatch {
@@ -233,6 +235,8 @@ export interface QueueEntryPatch {
   nextAttemptAt?: Date;
   attempts?: number;
   meta?: Record<string, unknown> | null;
+  /** With an owner: record progress and keep holding the lease (outcomes written as they become known). */
+  keepLease?: boolean;
 }
 
 /* ---- DKIM ---------------------------------------------------------------- */

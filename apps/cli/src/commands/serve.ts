@@ -48,7 +48,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   let http: HttpSide | null = null;
   // /readyz: every listener bound, and not yet stopping.
   let ready = false;
-  // The MTA goes first so that its last LMTP hand-offs still find the mailstore.
+  // The MTA goes first so that its queue's last local deliveries still find the mailstore.
   const stopAll = async (): Promise<void> => {
     ready = false;
     await http?.close();

@@ -5,6 +5,7 @@ import type { Credentials } from './credentials.js';
 import { envelopeFor } from './envelope.js';
 import { everyone, fromReply, ownFailure, replyFailure, type HostFailure, type HostResult } from './outcome.js';
 import type { Route } from './routes.js';
+import type { SessionCache } from './session-cache.js';
 import { atLeast, type TlsPolicy } from './tls-policy.js';
 
 /** How to talk to every server of one delivery. */
@@ -21,6 +22,8 @@ export interface AttemptPlan {
   connectTimeoutMs: number;
   replyTimeoutMs: number;
   localAddress: string | undefined;
+  /** Sessions kept between deliveries (the LMTP transport's connection cache); none: one session per delivery. */
+  cache?: SessionCache | undefined;
 }
 
 /** Connection trouble in Postfix's DSN codes: 4.4.1 no answer, 4.4.2 bad connection, 4.7.5 TLS, 4.5.0 protocol. */
@@ -44,11 +47,17 @@ const done = (outcomes: RecipientOutcome[]): HostResult => ({ kind: 'done', outc
  * One server, Postfix smtp(8)'s way: greeting, EHLO, STARTTLS as the level
  * says, AUTH for the relay host, then the transaction. Trouble before any
  * recipient is decided lets the next server try ('failed'); replies to RCPT,
- * DATA and the final "." decide this attempt ('done').
+ * DATA and the final "." decide this attempt ('done'). With a session cache,
+ * a cached session is tried first; one the server closed meanwhile fails
+ * before the final "." and the delivery goes on over a fresh session.
  */
 export async function attemptRoute(request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls = true): Promise<HostResult> {
+  const cached = plan.cache?.take(route.relay) ?? null;
+  if (cached !== null) {
+    const result = await onSession(cached, request, route, plan, startTls, true);
+    if (result.kind === 'done') return result;
+  }
   const tcp = 'port' in route.endpoint ? route.endpoint : null;
-  const servername = tcp !== null && isIP(route.name) === 0 ? route.name : null;
   let session: SmtpSession;
   try {
     session = await SmtpSession.open({
@@ -57,7 +66,7 @@ export async function attemptRoute(request: DeliveryRequest, route: Route, plan:
       localAddress: plan.localAddress,
       // RFC 8314 §3.3: port 465 is TLS from the first octet.
       implicitTls: plan.protocol === 'smtp' && tcp?.port === 465,
-      servername,
+      servername: serverName(route),
       timeoutMs: plan.connectTimeoutMs,
       replyTimeoutMs: plan.replyTimeoutMs,
       peer: route.relay,
@@ -67,18 +76,37 @@ export async function attemptRoute(request: DeliveryRequest, route: Route, plan:
     if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
     throw error;
   }
+  return onSession(session, request, route, plan, startTls, false);
+}
+
+/** SNI: the host name of a TCP route; none for an IP literal (RFC 6066 §3) or a unix socket. */
+function serverName(route: Route): string | null {
+  return 'port' in route.endpoint && isIP(route.name) === 0 ? route.name : null;
+}
+
+/** Runs the delivery on an open session, then caches it (a clean end, a cache) or closes it. */
+async function onSession(session: SmtpSession, request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls: boolean, ready: boolean): Promise<HostResult> {
+  let clean = false;
   try {
-    return await converse(session, request, route, plan, startTls, servername);
+    if (!ready) {
+      const refused = await setUp(session, route, plan, startTls, serverName(route));
+      if (refused !== null) return refused;
+    }
+    const transaction = await transact(session, request, route.relay);
+    clean = transaction.clean;
+    return transaction.result;
   } catch (error) {
     if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
     throw error;
   } finally {
-    if (session.connection.usable) await session.quit();
+    if (clean && plan.cache !== undefined) plan.cache.keep(route.relay, session);
+    else if (session.connection.usable) await session.quit();
     else session.abort();
   }
 }
 
-async function converse(session: SmtpSession, request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls: boolean, servername: string | null): Promise<HostResult> {
+/** Greeting, EHLO/LHLO, TLS and AUTH: null when the session is ready for a transaction, else why this server is skipped. */
+async function setUp(session: SmtpSession, route: Route, plan: AttemptPlan, startTls: boolean, servername: string | null): Promise<HostResult | null> {
   const { relay } = route;
   // Postfix smtp_skip_5xx_greeting: a server that will not talk is skipped, 4xx or 5xx.
   if (replyClass(session.greeting) !== 2) return failed(replyFailure(session.greeting, relay));
@@ -122,30 +150,37 @@ async function converse(session: SmtpSession, request: DeliveryRequest, route: R
     // Postfix defers on a refused login: the credentials may be fixed before the message expires.
     if (replyClass(reply) !== 2) return failed(replyFailure(reply, relay));
   }
+  return null;
+}
 
+/** One mail transaction; `clean` when it ended with every reply read, so that the session can carry another. */
+async function transact(session: SmtpSession, request: DeliveryRequest, relay: string): Promise<{ result: HostResult; clean: boolean }> {
+  const unclean = (result: HostResult) => ({ result, clean: false });
   const { recipients } = request;
   // RFC 6531 §3.5: a message that needs SMTPUTF8 is not downgraded: it bounces.
   if (request.smtputf8 && !session.capabilities.has('SMTPUTF8')) {
-    return done(everyone(recipients, 'bounced', ownFailure('5.6.7', `SMTPUTF8 is required, but was not offered by host ${relay}`, relay)));
+    return { result: done(everyone(recipients, 'bounced', ownFailure('5.6.7', `SMTPUTF8 is required, but was not offered by host ${relay}`, relay))), clean: true };
   }
   const limit = session.capabilities.sizeLimit;
   // RFC 1870 §4: a message over the server's declared limit would only be refused.
   if (limit !== null && request.message.length > limit) {
-    return done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.length} exceeds size limit ${limit} of server ${relay}`, relay)));
+    return { result: done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.length} exceeds size limit ${limit} of server ${relay}`, relay))), clean: true };
   }
 
   const result = await session.send(envelopeFor(request, session.capabilities));
-  if (result.mail === null) return failed(clientFailure(result.failure ?? new SmtpClientError('lost', `lost connection with ${relay}`), relay));
+  if (result.mail === null) return unclean(failed(clientFailure(result.failure ?? new SmtpClientError('lost', `lost connection with ${relay}`), relay)));
   const mailClass = replyClass(result.mail);
   // A 4xx to MAIL FROM is this server's trouble; a 5xx refuses the sender everywhere.
-  if (mailClass === 4) return failed(replyFailure(result.mail, relay));
-  if (mailClass !== 2) return done(recipients.map(({ address }) => fromReply(address, result.mail!, relay)));
+  if (mailClass === 4) return unclean(failed(replyFailure(result.mail, relay)));
+  if (mailClass !== 2) return unclean(done(recipients.map(({ address }) => fromReply(address, result.mail!, relay))));
   const undecided = result.recipients.every((reply) => reply === null);
-  if (result.failure !== null && undecided && !result.endOfDataSent) return failed(clientFailure(result.failure, relay));
+  if (result.failure !== null && undecided && !result.endOfDataSent) return unclean(failed(clientFailure(result.failure, relay)));
   const trouble = result.failure === null ? null : clientFailure(result.failure, relay);
   // RFC 3461 §5.2.1: NOTIFY went on with the RCPT, so success notifications are the server's to send.
   const dsnPassedOn = session.capabilities.has('DSN');
-  return done(
+  // Only a transaction that reached its final replies leaves the server ready for the next MAIL (RFC 5321 §4.1.1.4).
+  const clean = result.endOfDataSent && result.failure === null;
+  const outcomes = done(
     recipients.map(({ address }, i) => {
       const reply = result.recipients[i];
       if (reply != null) return { ...fromReply(address, reply.reply, relay), dsnPassedOn };
@@ -153,4 +188,5 @@ async function converse(session: SmtpSession, request: DeliveryRequest, route: R
       return { address, status: 'deferred', response: failure.response, dsn: failure.dsn, relay: failure.relay, remote: false };
     }),
   );
+  return { result: outcomes, clean };
 }

@@ -8,6 +8,7 @@ export { nextHopFor, nextHopKey, parseNextHop } from './next-hop.js';
 export type { NextHop } from './next-hop.js';
 export { isLmtpRelay, lmtpRelay } from './lmtp.js';
 export { xtext } from './envelope.js';
+export { SessionCache } from './session-cache.js';
 export { relayTlsWarning } from './tls-policy.js';
 
 /**
@@ -26,6 +27,6 @@ export const deliver: Deliver = async (ctx: DeliveryContext, request: DeliveryRe
     ctx.logger.error({ event: 'delivery_error', queue_id: request.queueId, err: error }, `${request.queueId}: delivery failed: ${(error as Error).message}`);
     outcomes = everyone(request.recipients, 'deferred', ownFailure('4.3.0', `delivery failed: ${(error as Error).message}`, null));
   }
-  logOutcomes(ctx.logger, request.queueId, outcomes, Date.now() - started);
+  logOutcomes(ctx.logger, request.queueId, request.recipients, outcomes, Date.now() - started);
   return outcomes;
 };

@@ -17,8 +17,9 @@ export function isLmtpRelay(relay: string | null): boolean {
 
 /**
  * Delivery to a local domain (Postfix lmtp(8), virtual_transport): one LMTP
- * session to the mailstore, one reply per recipient after the data (RFC 2033
- * §4.2). Any trouble reaching it defers: there is no other host to try.
+ * session to the mailstore (reused from the connection cache when the
+ * context has one), one reply per recipient after the data (RFC 2033 §4.2).
+ * Any trouble reaching it defers: there is no other host to try.
  */
 export async function deliverLmtp(ctx: DeliveryContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {
   const { config } = ctx;
@@ -37,6 +38,7 @@ export async function deliverLmtp(ctx: DeliveryContext, request: DeliveryRequest
     connectTimeoutMs: config.smtp.connect_timeout,
     replyTimeoutMs: config.smtp.timeout,
     localAddress: undefined,
+    cache: ctx.lmtpSessions,
   });
   return result.kind === 'done' ? result.outcomes : everyone(request.recipients, 'deferred', result.failure);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@postern/log';
 import { countDelivery } from '@postern/metrics';
-import type { RecipientOutcome } from '../types.js';
+import type { DeliveryRecipient, RecipientOutcome } from '../types.js';
+import { isLmtpRelay } from './lmtp.js';
 
 const STATUS_WORD = { delivered: 'sent', deferred: 'deferred', bounced: 'bounced' } as const;
 
@@ -11,17 +12,20 @@ function formatDelay(seconds: number): string {
 
 /**
  * One maillog line per recipient, as Postfix's smtp(8)/lmtp(8) write it:
- * "QUEUEID: to=<bob@example.net>, relay=mx[…]:25, delay=0.42, dsn=2.0.0, status=sent (250 2.0.0 Ok)".
+ * "QUEUEID: to=<bob@example.net>, orig_to=<alias@example.net>, relay=mx[…]:25, delay=0.42, dsn=2.0.0, status=sent (250 2.0.0 Ok)".
  */
-export function logOutcomes(logger: Logger, queueId: string, outcomes: readonly RecipientOutcome[], delayMs: number): void {
+export function logOutcomes(logger: Logger, queueId: string, recipients: readonly DeliveryRecipient[], outcomes: readonly RecipientOutcome[], delayMs: number): void {
   const delay = formatDelay(delayMs / 1000);
+  const origins = new Map(recipients.map((recipient) => [recipient.address.toLowerCase(), recipient.origTo ?? null]));
   for (const outcome of outcomes) {
     const status = STATUS_WORD[outcome.status];
     const relay = outcome.relay ?? 'none';
-    countDelivery('smtp', status, outcome.dsn);
+    const origTo = origins.get(outcome.address.toLowerCase()) ?? null;
+    const orig = origTo === null ? '' : `, orig_to=<${origTo}>`;
+    countDelivery(isLmtpRelay(outcome.relay) ? 'lmtp' : 'smtp', status, outcome.dsn);
     logger.info(
-      { event: 'delivery', queue_id: queueId, to: outcome.address, relay, delay: Number(delay), dsn: outcome.dsn, status, reply: outcome.response },
-      `${queueId}: to=<${outcome.address}>, relay=${relay}, delay=${delay}, dsn=${outcome.dsn}, status=${status} (${outcome.response})`,
+      { event: 'delivery', queue_id: queueId, to: outcome.address, ...(origTo === null ? {} : { orig_to: origTo }), relay, delay: Number(delay), dsn: outcome.dsn, status, reply: outcome.response },
+      `${queueId}: to=<${outcome.address}>${orig}, relay=${relay}, delay=${delay}, dsn=${outcome.dsn}, status=${status} (${outcome.response})`,
     );
   }
 }

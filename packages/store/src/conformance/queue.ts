@@ -184,6 +184,42 @@ export function registerQueueTests(fresh: FreshStore): void {
       assert.equal(nth(stored?.recipients ?? [], 0).status, 'deferred');
     });
 
+    it('enqueues an entry already leased to its writer, which no other worker takes before the lease ends', async () => {
+      const { store } = await fresh();
+      const entry = await store.enqueue({ from: 'alice@example.com', recipients: [{ address: 'bob@example.org' }], parts: [bytes('x\r\n')], nextAttemptAt: at(-1000), lease: { owner: 'mta-1', until: at(60_000) } });
+      assert.equal(entry.leaseOwner, 'mta-1');
+      assert.equal(entry.leaseUntil?.getTime(), T + 60_000);
+      assert.equal((await store.leaseQueueEntries('worker-2', at(0), 30_000, 10)).length, 0, 'the lease keeps other workers out');
+      assert.equal(await store.renewQueueLease(entry.id, 'mta-1', at(120_000)), true, 'its writer holds the lease');
+      assert.deepEqual((await store.leaseQueueEntries('worker-2', at(120_001), 30_000, 10)).map((e) => e.id), [entry.id], 'taken over once it has expired');
+    });
+
+    it('records progress under a lease it keeps (keepLease), and refuses it from a worker who lost the lease', async () => {
+      const { store } = await fresh();
+      const entry = await store.enqueue({
+        from: 'alice@example.com',
+        recipients: [{ address: 'bob@example.org' }, { address: 'carol@example.net' }],
+        parts: [bytes('x\r\n')],
+        nextAttemptAt: at(-1000),
+      });
+      await store.leaseQueueEntries('worker-1', at(0), 30_000, 1);
+      const recipients = [
+        { address: 'bob@example.org', status: 'delivered' as const, lastResponse: '250 2.0.0 Ok' },
+        { address: 'carol@example.net', status: 'pending' as const, lastResponse: null },
+      ];
+      const progress = await store.updateQueueEntry(entry.id, { recipients, meta: { step: 1 }, keepLease: true }, 'worker-1');
+      assert.equal(progress?.leaseOwner, 'worker-1');
+      assert.equal(progress?.leaseUntil?.getTime(), T + 30_000);
+      assert.deepEqual(progress?.recipients.map((r) => r.status), ['delivered', 'pending']);
+      assert.deepEqual(progress?.meta, { step: 1 });
+      assert.equal((await store.leaseQueueEntries('worker-2', at(1000), 30_000, 1)).length, 0, 'still leased');
+      assert.equal((await store.updateQueueEntry(entry.id, { keepLease: true }, 'worker-1'))?.leaseOwner, 'worker-1', 'an empty patch changes nothing');
+      assert.equal(await store.updateQueueEntry(entry.id, { attempts: 9, keepLease: true }, 'worker-2'), null, 'another worker writes nothing');
+      const done = await store.updateQueueEntry(entry.id, { attempts: 1 }, 'worker-1');
+      assert.equal(done?.leaseOwner, null, 'the final write frees the lease');
+      assert.equal(done?.attempts, 1);
+    });
+
     it('refuses an update from a worker whose lease was lost, writing nothing', async () => {
       const { store } = await fresh();
       const entry = await enqueueAt(store, -1000);

@@ -30,8 +30,8 @@ export class QueueStore {
       nextAttemptAt: entry.nextAttemptAt ?? now,
       attempts: 0,
       held: false,
-      leaseOwner: null,
-      leaseUntil: null,
+      leaseOwner: entry.lease?.owner ?? null,
+      leaseUntil: entry.lease?.until ?? null,
       meta: storeMeta(entry.meta),
     };
     try {
@@ -101,13 +101,15 @@ export class QueueStore {
   }
 
   async update(id: string, patch: QueueEntryPatch, owner: string | null): Promise<QueueEntry | null> {
-    const set: Partial<QueueDoc> = { leaseOwner: null, leaseUntil: null };
+    // keepLease: progress written under a lease the worker goes on holding.
+    const set: Partial<QueueDoc> = patch.keepLease === true && owner !== null ? {} : { leaseOwner: null, leaseUntil: null };
     if (patch.recipients !== undefined) set.recipients = patch.recipients.map((r) => ({ ...r }));
     if (patch.nextAttemptAt !== undefined) set.nextAttemptAt = patch.nextAttemptAt;
     if (patch.attempts !== undefined) set.attempts = patch.attempts;
     if (patch.meta !== undefined) set.meta = storeMeta(patch.meta);
     // A worker whose lease was taken over writes nothing.
     const filter: Filter<QueueDoc> = owner === null ? { _id: id } : { _id: id, leaseOwner: owner };
+    if (Object.keys(set).length === 0) return this.c.queue.findOne(filter).then((doc) => doc && toQueueEntry(doc));
     const result = await this.c.queue.updateOne(filter, { $set: set });
     return result.matchedCount === 1 ? this.get(id) : null;
   }

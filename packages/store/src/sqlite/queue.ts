@@ -24,8 +24,8 @@ export function enqueue(db: SqliteDb, entry: NewQueueEntry): QueueEntry {
     next_attempt_at: entry.nextAttemptAt?.getTime() ?? now,
     attempts: 0,
     held: 0,
-    lease_owner: null,
-    lease_until: null,
+    lease_owner: entry.lease?.owner ?? null,
+    lease_until: entry.lease?.until.getTime() ?? null,
     meta: metaJson(entry.meta),
   };
   return db.write(() => {
@@ -93,21 +93,22 @@ export function renewQueueLease(db: SqliteDb, id: QueueId, owner: string, until:
   return db.write(() => db.run('UPDATE queue SET lease_until = ? WHERE id = ? AND lease_owner = ?', until.getTime(), id, owner) === 1);
 }
 
-/** Writes a delivery attempt's outcome and frees the lease, unless another owner has taken the lease since. */
+/** Writes a delivery attempt's outcome and frees the lease (keeps it with keepLease), unless another owner has taken the lease since. */
 export function updateQueueEntry(db: SqliteDb, id: QueueId, patch: QueueEntryPatch, owner: string | null): QueueEntry | null {
+  const freeLease = !(patch.keepLease === true && owner !== null);
   const set = setClause({
     recipients: patch.recipients === undefined ? undefined : JSON.stringify(patch.recipients),
     next_attempt_at: patch.nextAttemptAt?.getTime(),
     attempts: patch.attempts,
     meta: patch.meta === undefined ? undefined : metaJson(patch.meta),
-    lease_owner: null,
-    lease_until: null,
+    lease_owner: freeLease ? null : undefined,
+    lease_until: freeLease ? null : undefined,
   });
   return db.write(() => {
     const current = db.one<{ lease_owner: string | null }>('SELECT lease_owner FROM queue WHERE id = ?', id);
     if (!current) return null;
     if (owner !== null && current.lease_owner !== owner) return null;
-    db.run(`UPDATE queue SET ${set.sql} WHERE id = ?`, ...set.values, id);
+    if (set.sql !== '') db.run(`UPDATE queue SET ${set.sql} WHERE id = ?`, ...set.values, id);
     return getQueueEntry(db, id);
   });
 }
