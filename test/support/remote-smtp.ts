@@ -42,6 +42,14 @@ export interface RemoteOptions {
   lmtpReplies?: Record<string, Refusal>;
   /** Logins accepted by AUTH: username → password. */
   logins?: Record<string, string>;
+  /**
+   * Asked after each message has arrived in full: true drops the connection in
+   * the middle of the 250 (a few octets of it, then a reset), as a peer that
+   * crashes or loses its link does — RFC 1047's lost reply, which the client
+   * must treat as a temporary failure and retry. The message lands in
+   * `dropped`, not in `messages`: the peer never took it.
+   */
+  dropReply?: (message: ReceivedMessage) => boolean;
 }
 
 export interface RemoteSmtp {
@@ -49,6 +57,8 @@ export interface RemoteSmtp {
   port: number;
   /** Messages answered 250 after the data (or refused there: refuseData, lmtpReplies). */
   readonly messages: ReceivedMessage[];
+  /** Messages received in full whose reply was cut off by dropReply (the client never saw a 250). */
+  readonly dropped: ReceivedMessage[];
   /** While true, a message is read to its final dot and never answered (a remote hanging in DATA). */
   stallData: boolean;
   /** How many messages arrived in full but were left unanswered by stallData. */
@@ -67,6 +77,9 @@ function refusal([code, text]: Refusal): Error {
 
 export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmtp> {
   const messages: ReceivedMessage[] = [];
+  const dropped: ReceivedMessage[] = [];
+  /** Client sockets by remote port, so that a reply can be cut off in the middle. */
+  const socketsByPort = new Map<number, Socket>();
   const connections: RawConnection[] = [];
   const logins: RemoteSmtp['logins'] = [];
   const sockets = new Set<Socket>();
@@ -102,7 +115,7 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
         }
         const envelope = session.envelope;
         const from = envelope.mailFrom === false ? { address: '', args: {} } : envelope.mailFrom;
-        messages.push({
+        const received: ReceivedMessage = {
           mailFrom: from.address,
           mailArgs: (from.args ?? {}) as Record<string, unknown>,
           recipients: envelope.rcptTo.map((rcpt) => rcpt.address),
@@ -111,7 +124,15 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
           secure: session.secure,
           user: typeof session.user === 'string' ? session.user : null,
           helo: session.hostNameAppearsAs,
-        });
+        };
+        const socket = socketsByPort.get(session.remotePort);
+        if (socket && options.dropReply?.(received)) {
+          dropped.push(received);
+          // Half a reply and a reset: the client cannot tell whether the message was taken.
+          socket.write('250 2.0', () => socket.resetAndDestroy());
+          return;
+        }
+        messages.push(received);
         if (options.lmtpReplies !== undefined) {
           const replies = envelope.rcptTo.map((rcpt) => {
             const refused = options.lmtpReplies?.[rcpt.address.toLowerCase()];
@@ -130,7 +151,12 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
     const record: RawConnection = { clientAddress: socket.remoteAddress ?? '', chunks: [] };
     connections.push(record);
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const port = socket.remotePort ?? 0;
+    socketsByPort.set(port, socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (socketsByPort.get(port) === socket) socketsByPort.delete(port);
+    });
     socket.on('data', (chunk: Buffer) => record.chunks.push(chunk.toString('latin1')));
   });
   await new Promise<void>((resolve, reject) => {
@@ -143,6 +169,7 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
     host: options.host,
     port: options.port,
     messages,
+    dropped,
     connections,
     logins,
     get stallData() {
