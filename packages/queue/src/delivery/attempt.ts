@@ -100,7 +100,9 @@ async function onSession(session: SmtpSession, request: DeliveryRequest, route: 
     throw error;
   } finally {
     if (clean && plan.cache !== undefined) plan.cache.keep(route.relay, session);
-    else if (session.connection.usable) await session.quit();
+    // Not awaited: the replies to the final "." decide the outcome, and it is recorded at once
+    // (Postfix marks a recipient done before QUIT); a crash while QUIT is pending re-sends nothing.
+    else if (session.connection.usable) void session.quit();
     else session.abort();
   }
 }
