@@ -90,7 +90,9 @@ for (const backend of BACKENDS) {
       if (process.env.POSTERN_KILL9_LOG) writeFileSync(join(process.env.POSTERN_KILL9_LOG, `kill9-${victim}-${backend}.log`), [...killed, ...mta.processes].map((run) => run.output()).join('\n--- killed ---\n'));
       assert.ok(counts.acknowledged > 0, 'some messages were acknowledged');
       assert.equal(counts.lost, 0, `acknowledged copies lost:\n${counts.faults.join('\n')}`);
-      assert.equal(counts.duplicated, 0, `copies delivered twice:\n${counts.faults.join('\n')}`);
+      // RFC 1047: a kill after the final reply is read and before it is recorded costs that delivery one
+      // more copy; the outcome is recorded the moment the reply is in (not after QUIT), so no more than one.
+      assert.ok(counts.maxCopies <= 2, `a copy delivered more than twice:\n${counts.faults.join('\n')}`);
       assert.equal(counts.strays, 0, `copies nobody sent:\n${counts.faults.join('\n')}`);
       assert.equal(counts.bounces, 0, 'no message bounced');
     });

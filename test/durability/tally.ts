@@ -10,8 +10,12 @@ export interface Tally {
   acknowledgedCopies: number;
   /** Acknowledged copies found (at least once) in their mailbox or at the sink. */
   found: number;
-  /** Copies of any message found more than once (each counts once). */
+  /** Copies of any message found more than once (each counts once), in a local mailbox and at the remote sink. */
   duplicated: number;
+  duplicatedLocal: number;
+  duplicatedRemote: number;
+  /** The most copies of one message any recipient got. */
+  maxCopies: number;
   /** Acknowledged copies found nowhere. */
   lost: number;
   /** Messages refused with 4xx/5xx, and messages whose reply never came; and how many of their copies arrived anyway. */
@@ -40,7 +44,7 @@ async function copiesFound(mta: MtaInstance, sink: RemoteSmtp, localUsers: strin
 
 export async function tally(ledger: readonly SentMessage[], mta: MtaInstance, sink: RemoteSmtp, localUsers: string[], sender: string): Promise<Tally> {
   const found = await copiesFound(mta, sink, localUsers);
-  const result: Tally = { acknowledged: 0, acknowledgedCopies: 0, found: 0, duplicated: 0, lost: 0, refused: 0, unknown: 0, unacknowledgedCopiesFound: 0, strays: 0, bounces: 0, faults: [] };
+  const result: Tally = { acknowledged: 0, acknowledgedCopies: 0, found: 0, duplicated: 0, duplicatedLocal: 0, duplicatedRemote: 0, maxCopies: 0, lost: 0, refused: 0, unknown: 0, unacknowledgedCopiesFound: 0, strays: 0, bounces: 0, faults: [] };
   const sent = new Set<string>();
   for (const message of ledger) {
     if (message.outcome === 'acknowledged') result.acknowledged++;
@@ -49,8 +53,11 @@ export async function tally(ledger: readonly SentMessage[], mta: MtaInstance, si
       const key = `${message.seq} → ${recipient.toLowerCase()}`;
       sent.add(key);
       const copies = found.get(key) ?? 0;
+      result.maxCopies = Math.max(result.maxCopies, copies);
       if (copies > 1) {
         result.duplicated++;
+        if (localUsers.some((user) => user.toLowerCase() === recipient.toLowerCase())) result.duplicatedLocal++;
+        else result.duplicatedRemote++;
         result.faults.push(`duplicated (${message.outcome}): ${key} ×${copies}`);
       }
       if (message.outcome === 'acknowledged') {
@@ -75,7 +82,7 @@ export async function tally(ledger: readonly SentMessage[], mta: MtaInstance, si
 /** One line for the test output, which the closing note quotes. */
 export function describeTally(label: string, counts: Tally): string {
   return (
-    `${label}: acknowledged ${counts.acknowledged} messages (${counts.acknowledgedCopies} copies), found ${counts.found}, duplicated ${counts.duplicated}, lost ${counts.lost}; ` +
+    `${label}: acknowledged ${counts.acknowledged} messages (${counts.acknowledgedCopies} copies), found ${counts.found}, duplicated ${counts.duplicated} (${counts.duplicatedLocal} local, ${counts.duplicatedRemote} remote, at most ${counts.maxCopies} copies), lost ${counts.lost}; ` +
     `not acknowledged: ${counts.refused} refused + ${counts.unknown} without a reply, ${counts.unacknowledgedCopiesFound} of their copies delivered; strays ${counts.strays}, bounces ${counts.bounces}`
   );
 }
