@@ -101,6 +101,8 @@ out['pop3'] = pop_plain(m)
     assert.match(out.imap!, /^NO .*\[AUTHORIZATIONFAILED\] Authorization as another user is not allowed/);
     assert.match(out.smtp!, /^535 5\.7\.8 /);
     assert.match(out.pop3!, /^-ERR \[AUTH\] Authorization as another user is not allowed/);
+    // The log line follows the failure's record in the store, which the client's answer need not wait for.
+    for (const protocol of ['imap', 'pop3', 'submission']) await mail.waitForLog((line) => line.event === 'auth_authzid_refused' && line.protocol === protocol);
     const refused = mail.logLines().filter((line) => line.event === 'auth_authzid_refused');
     assert.deepEqual(refused.map((line) => line.protocol).sort(), ['imap', 'pop3', 'submission']);
     assert.ok(refused.every((line) => String(line.msg).startsWith('auth failure from 127.0.0.1')), 'the fail2ban line');

@@ -9,6 +9,7 @@ import { deliver } from '../src/delivery/index.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startSmtpSink } from './support/smtp-sink.js';
+import { waitFor } from './runner-world.js';
 
 // This file's servers live on 127.0.0.80-89 and on unix sockets.
 describe('delivery: local domains over LMTP (RFC 2033)', () => {
@@ -61,7 +62,11 @@ describe('delivery: local domains over LMTP (RFC 2033)', () => {
   test('speaks LHLO, never STARTTLS, to the LMTP server', async () => {
     const { ctx } = testContext({ config: config(), dns: dns.address, localDomains: ['local.test'], lmtp: { kind: 'tcp', host: '127.0.0.80', port } });
     await deliver(ctx, testRequest(['carol@local.test']));
-    const raw = lmtp.connections.at(-1)?.chunks.join('') ?? '';
+    // QUIT goes out after the outcome is returned (it is recorded at the final replies).
+    const raw = await waitFor('QUIT', () => {
+      const chunks = lmtp.connections.at(-1)?.chunks.join('') ?? '';
+      return chunks.endsWith('QUIT\r\n') && chunks;
+    }, 5000);
     assert.match(raw, /^LHLO mail\.test\.example\r\nMAIL FROM:<alice@test\.example>\r\nRCPT TO:<carol@local\.test>\r\nDATA\r\n/);
     assert.match(raw, /\r\n\.\r\nQUIT\r\n$/);
     assert.equal(lmtp.messages.at(-1)?.secure, false);
