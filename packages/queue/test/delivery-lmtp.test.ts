@@ -8,6 +8,7 @@ import { freePort } from '../../../test/support/ports.js';
 import { deliver } from '../src/delivery/index.js';
 import { xforwardAttributes } from '../src/delivery/envelope.js';
 import { Capabilities } from '../src/smtp-client/index.js';
+import { waitFor } from './runner-world.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startSmtpSink } from './support/smtp-sink.js';
@@ -63,7 +64,8 @@ describe('delivery: local domains over LMTP (RFC 2033)', () => {
   test('speaks LHLO, never STARTTLS, to the LMTP server', async () => {
     const { ctx } = testContext({ config: config(), dns: dns.address, localDomains: ['local.test'], lmtp: { kind: 'tcp', host: '127.0.0.80', port } });
     await deliver(ctx, testRequest(['carol@local.test']));
-    const raw = lmtp.connections.at(-1)?.chunks.join('') ?? '';
+    // QUIT goes out after the outcomes are recorded, not awaited by deliver().
+    const raw = await waitFor('QUIT', () => [lmtp.connections.at(-1)?.chunks.join('') ?? ''].find((text) => text.endsWith('QUIT\r\n')));
     assert.match(raw, /^LHLO mail\.test\.example\r\nMAIL FROM:<alice@test\.example>\r\nRCPT TO:<carol@local\.test>\r\nDATA\r\n/);
     assert.match(raw, /\r\n\.\r\nQUIT\r\n$/);
     assert.equal(lmtp.messages.at(-1)?.secure, false);

@@ -9,6 +9,7 @@ import { Capabilities, dotStuffed, formatReply, ReplyParser, SmtpClientError, ty
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startScriptedServer } from './support/scripted-server.js';
+import { waitFor } from './runner-world.js';
 
 function parseAll(...chunks: string[]): SmtpReply[] {
   const parser = new ReplyParser();
@@ -139,6 +140,8 @@ describe('SMTP client against scripted servers', () => {
       const [outcome] = await deliver(ctx, testRequest(['a@d101.test']));
       assert.equal(outcome?.status, 'delivered');
       assert.equal(outcome?.response, '250 2.0.0 Ok queued as X1');
+      // QUIT goes out after the outcomes are recorded, not awaited by deliver().
+      await waitFor('QUIT', () => server.received.includes('QUIT'));
       assert.deepEqual(server.received, ['EHLO mail.test.example', 'MAIL FROM:<alice@test.example>', 'RCPT TO:<a@d101.test>', 'DATA', '.', 'QUIT']);
     } finally {
       await server.stop();
@@ -158,6 +161,7 @@ describe('SMTP client against scripted servers', () => {
       const { ctx } = testContext({ config: config(), dns: dns.address });
       const outcomes = await deliver(ctx, testRequest(['a@d102.test', 'b@d102.test']));
       assert.deepEqual(outcomes.map((o) => [o.status, o.response]), [['bounced', '550 5.1.1 unknown'], ['bounced', '550 5.1.1 unknown']]);
+      await waitFor('QUIT', () => server.received.includes('QUIT'));
       assert.deepEqual(server.received.slice(1), ['MAIL FROM:<alice@test.example>', 'RCPT TO:<a@d102.test>', 'RCPT TO:<b@d102.test>', 'DATA', '.', 'QUIT']);
     } finally {
       await server.stop();
