@@ -106,6 +106,23 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal((await subjects('alice@example.com')).filter((s) => s === subject).length, 2);
     });
 
+    it('delivers, without an identity, a message whose IDENT is not a queue id, and logs it', async () => {
+      const subject = `bad ident ${backend}`;
+      const lmtp = await SmtpDialogue.open(mta.ports.lmtp);
+      try {
+        await lmtp.command('LHLO mta.example.net');
+        assert.equal((await lmtp.command('XFORWARD IDENT=not/a:queue*id')).code, 250);
+        assert.equal((await lmtp.command('MAIL FROM:<sender@outside.test>')).code, 250);
+        assert.equal((await lmtp.command('RCPT TO:<bob@example.com>')).code, 250);
+        assert.equal((await lmtp.command('DATA')).code, 354);
+        assert.equal((await lmtp.command(`Subject: ${subject}\r\n\r\nodd label\r\n.`)).line, '250 2.0.0 <bob@example.com> Saved');
+      } finally {
+        lmtp.close();
+      }
+      assert.equal((await subjects('bob@example.com')).filter((s) => s === subject).length, 1);
+      await mta.waitForLog((line) => line['service'] === 'lmtp' && /XFORWARD IDENT "not\/a:queue\*id" is not a queue id: ignored/.test(String(line['msg'])));
+    });
+
     it('still delivers from Python smtplib.LMTP, which sends no XFORWARD: each transaction stored', async () => {
       const subject = `smtplib ${backend}`;
       const out = await python<{ lhlo: [number, string]; data: [number, string][] }>(LMTP_SEND_TWICE, {
