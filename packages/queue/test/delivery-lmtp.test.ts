@@ -6,10 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import { startDnsServer, type DnsTestServer } from '../../../test/support/dns-server.js';
 import { freePort } from '../../../test/support/ports.js';
 import { deliver } from '../src/delivery/index.js';
+import { xforwardAttributes } from '../src/delivery/envelope.js';
+import { Capabilities } from '../src/smtp-client/index.js';
+import { waitFor } from './runner-world.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startSmtpSink } from './support/smtp-sink.js';
-import { waitFor } from './runner-world.js';
 
 // This file's servers live on 127.0.0.80-89 and on unix sockets.
 describe('delivery: local domains over LMTP (RFC 2033)', () => {
@@ -70,6 +72,30 @@ describe('delivery: local domains over LMTP (RFC 2033)', () => {
     assert.match(raw, /^LHLO mail\.test\.example\r\nMAIL FROM:<alice@test\.example>\r\nRCPT TO:<carol@local\.test>\r\nDATA\r\n/);
     assert.match(raw, /\r\n\.\r\nQUIT\r\n$/);
     assert.equal(lmtp.messages.at(-1)?.secure, false);
+  });
+
+  test('sends XFORWARD IDENT=<queue id> before MAIL FROM when the LHLO lists XFORWARD with IDENT (Postfix XFORWARD_README)', async () => {
+    const xport = await freePort();
+    const server = await startRemoteSmtp({ host: '127.0.0.83', port: xport, server: { lmtp: true, useXForward: true }, lmtpReplies: {} });
+    try {
+      const { ctx } = testContext({ config: config(), dns: dns.address, localDomains: ['local.test'], lmtp: { kind: 'tcp', host: '127.0.0.83', port: xport } });
+      const request = testRequest(['ivy@local.test']);
+      const [outcome] = await deliver(ctx, request);
+      assert.equal(outcome?.status, 'delivered');
+      const raw = server.connections.at(-1)?.chunks.join('') ?? '';
+      assert.ok(raw.startsWith(`LHLO mail.test.example\r\nXFORWARD IDENT=${request.queueId}\r\nMAIL FROM:<alice@test.example>\r\n`), raw);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('puts IDENT in XFORWARD only over LMTP and only when the server lists IDENT', () => {
+    const request = testRequest(['ivy@local.test'], { queueId: 'Q+1=' });
+    const hello = (keywords: string[]) => Capabilities.fromHello({ code: 250, enhanced: null, lines: ['mailstore.example', ...keywords] });
+    assert.deepEqual(xforwardAttributes(request, hello(['PIPELINING', 'XFORWARD NAME ADDR PROTO HELO IDENT']), 'lmtp'), ['IDENT=Q+2B1+3D'], 'xtext');
+    assert.deepEqual(xforwardAttributes(request, hello(['XFORWARD NAME ADDR PROTO HELO IDENT']), 'smtp'), []);
+    assert.deepEqual(xforwardAttributes(request, hello(['XFORWARD NAME ADDR']), 'lmtp'), []);
+    assert.deepEqual(xforwardAttributes(request, hello(['PIPELINING']), 'lmtp'), []);
   });
 
   test('delivers over a unix socket', async () => {

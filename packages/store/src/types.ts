@@ -132,12 +132,21 @@ export interface NewMessage {
   internalDate?: Date;
   headers?: MessageHeaders;
   meta?: Record<string, unknown> | null;
+  /**
+   * The delivery identity (the MTA's queue id, sent as XFORWARD IDENT): a
+   * mailbox holds at most one message per identity, so a delivery repeated
+   * after a crash stores nothing and gets the first copy back as a duplicate.
+   * Copies and moves do not carry it.
+   */
+  deliveryId?: string;
 }
 
 export interface AppendResult {
   message: MessageRecord;
   /** The mailbox after the append (uidNext and highestModseq moved on). */
   mailbox: Mailbox;
+  /** True when the mailbox already held a message with this deliveryId: nothing was stored, `message` is that one. */
+  duplicate?: boolean;
 }
 
 export type FlagOperation = 'add' | 'remove' | 'set';

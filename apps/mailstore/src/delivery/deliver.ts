@@ -12,6 +12,8 @@ export interface InboundMessage {
   raw: Buffer;
   /** INTERNALDATE of every copy. */
   receivedAt: Date;
+  /** The client's queue id (XFORWARD IDENT): each mailbox keeps one copy per id, so a repeated delivery stores nothing. */
+  deliveryId?: string | undefined;
 }
 
 /** One accepted RCPT TO and the local users it expands to. */
@@ -32,6 +34,8 @@ export interface StoredCopy {
   size: number;
   /** True when an earlier recipient of the same message already put this copy there. */
   shared: boolean;
+  /** True when an earlier delivery of the same queue entry (deliveryId) stored this copy: nothing new was stored. */
+  alreadyDelivered: boolean;
 }
 
 export type RecipientOutcome =
@@ -41,13 +45,18 @@ export type RecipientOutcome =
 
 type CopyResult = { ok: true; copy: StoredCopy } | { ok: false; error: unknown };
 
-async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Date, spam: boolean): Promise<CopyResult> {
+async function storeCopy(store: Store, user: User, full: Buffer, message: InboundMessage, spam: boolean): Promise<CopyResult> {
   try {
     const mailbox = spam ? await junkOf(store, user) : await inboxOf(store, user);
     // Header and body become separate blobs: only the header (with this copy's
     // Delivered-To) differs between users, so the body is stored once.
-    const { message } = await store.appendMessage(mailbox.id, prepareMessage(full, { internalDate: receivedAt }));
-    return { ok: true, copy: { user, mailboxId: mailbox.id, mailbox: mailbox.path, uid: message.uid, size: message.size, shared: false } };
+    const prepared = prepareMessage(full, { internalDate: message.receivedAt });
+    const appended = await store.appendMessage(mailbox.id, message.deliveryId === undefined ? prepared : { ...prepared, deliveryId: message.deliveryId });
+    const stored = appended.message;
+    return {
+      ok: true,
+      copy: { user, mailboxId: mailbox.id, mailbox: mailbox.path, uid: stored.uid, size: stored.size, shared: false, alreadyDelivered: appended.duplicate === true },
+    };
   } catch (error) {
     return { ok: false, error };
   }
@@ -58,9 +67,10 @@ async function storeCopy(store: Store, user: User, full: Buffer, receivedAt: Dat
  * flagged it X-Spam-Flag: YES) and says, per recipient and
  * in order, what became of it. A user reached through several recipients
  * gets one copy. Recipients are checked against quota before anything is
- * stored for them, so a 452 leaves nothing that a retry would duplicate; a
- * store failure after some copies were made may duplicate those on retry,
- * which is the safe side (never lose mail).
+ * stored for them, so a 452 leaves nothing that a retry would duplicate. With a
+ * deliveryId (the client's queue id) a retry after a partial failure, or after
+ * the client lost the replies, finds the copies already made and stores none of
+ * them again; without one it may duplicate them, the safe side (never lose mail).
  */
 export async function deliverMessage(store: Store, message: InboundMessage, recipients: DeliveryRecipient[]): Promise<RecipientOutcome[]> {
   const copies = new Map<UserId, Promise<CopyResult>>();
@@ -83,7 +93,7 @@ export async function deliverMessage(store: Store, message: InboundMessage, reci
     let failure: RecipientOutcome | null = null;
     for (const user of recipient.users) {
       const earlier = copies.get(user.id);
-      const pending = earlier ?? storeCopy(store, user, full, message.receivedAt, spam);
+      const pending = earlier ?? storeCopy(store, user, full, message, spam);
       if (!earlier) copies.set(user.id, pending);
       const result = await pending;
       if (!result.ok) {

@@ -29,6 +29,10 @@ export const startLmtp: StartService = async (ctx, address, options) => {
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     hideSTARTTLS: true,
+    // Postfix XFORWARD (IDENT: the client's queue id, the delivery identity; see session.ts). LMTP trusts every
+    // client that can reach it (loopback or a unix socket), so XFORWARD is trusted from the same clients; the MTA's
+    // public listeners never enable it.
+    useXForward: true,
     closeTimeout: CLOSE_GRACE_MS,
     logger: false,
     ...lmtpHandlers(ctx, { closing: () => closing, inFlight }),

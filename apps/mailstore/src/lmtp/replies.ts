@@ -26,6 +26,8 @@ const bracket = (address: string): string => `<${address}>`;
 
 export const replies = {
   saved: (rcpt: string) => new LmtpReply(250, `${bracket(rcpt)} Saved`),
+  /** Every copy was stored by an earlier delivery of the same queue entry (XFORWARD IDENT): nothing stored twice. */
+  alreadyDelivered: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} already delivered (queue id ${queueId})`),
   /** An alias whose targets are all off-site: the queue entry that forwards it is durable. */
   forwarded: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} Ok: queued as ${queueId} for forwarding`),
   unknownUser: (rcpt: string) => new LmtpReply(550, `${bracket(rcpt)} User unknown in this mailstore`),

@@ -23,6 +23,29 @@ const transactions = new WeakMap<SMTPServerSession, Map<string, AcceptedRecipien
 
 const recipientKey = (address: string): string => address.toLowerCase();
 
+/** The XFORWARD IDENT of the current transaction (the client's queue id), taken at MAIL FROM. */
+const deliveryIds = new WeakMap<SMTPServerSession, string>();
+
+/** smtp-server fills session.xForward (its types do not declare it). */
+type XForwardSession = SMTPServerSession & { xForward?: Map<string, string | number | false> };
+
+// A queue id as Postfix and our queue write them: letters, digits and a few separators, bounded.
+const QUEUE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * Postfix XFORWARD_README: IDENT is the client's local queue id. It is taken off the session at
+ * MAIL FROM, so that it names this one transaction (Postfix resets the XFORWARD attributes at the
+ * end of each transaction; smtp-server would keep them for the whole connection).
+ */
+function takeIdent(session: SMTPServerSession): { ident: string | null; refused: string | null } {
+  const xforward = (session as XForwardSession).xForward;
+  const value = xforward?.get('IDENT');
+  xforward?.delete('IDENT');
+  if (value === undefined || value === false) return { ident: null, refused: null };
+  const text = String(value);
+  return QUEUE_ID.test(text) ? { ident: text, refused: null } : { ident: null, refused: text };
+}
+
 /** The queue entry holding the transaction's remote alias targets (null: none, or its write failed). */
 interface Forwarding {
   queueId: string | null;
@@ -48,7 +71,12 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
   };
 
   const onMailFrom: Handlers['onMailFrom'] = (_address, session, callback) => {
+    const { ident, refused } = takeIdent(session);
+    deliveryIds.delete(session);
     if (hooks.closing()) return callback(replies.shuttingDown());
+    // Not a queue id: delivered without the identity (never refused: the message must not be held up by a label).
+    if (refused !== null) log.warn({ session: session.id, ident: refused }, `XFORWARD IDENT ${JSON.stringify(refused.slice(0, 80))} is not a queue id: ignored`);
+    if (ident !== null) deliveryIds.set(session, ident);
     transactions.set(session, new Map());
     callback();
   };
@@ -80,12 +108,18 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
       log.warn({ ...base, unknown: recipient.unknown }, `${recipient.address}: alias targets that lead nowhere: ${recipient.unknown.join(', ')}`);
     }
     if (!outcome) return replies.localError(recipient.address);
+    const ident = deliveryIds.get(session);
     switch (outcome.status) {
       case 'delivered':
         for (const copy of outcome.copies) {
-          log.info({ ...base, user: copy.user.address, mailbox: copy.mailbox, uid: copy.uid, size: copy.size, shared: copy.shared }, `delivered ${recipient.address} to ${copy.user.address} ${copy.mailbox} uid ${copy.uid}`);
+          const fields = { ...base, user: copy.user.address, mailbox: copy.mailbox, uid: copy.uid, size: copy.size, shared: copy.shared, queue_id: ident };
+          if (copy.alreadyDelivered) log.info({ ...fields, duplicate: true }, `${recipient.address}: already delivered to ${copy.user.address} ${copy.mailbox} uid ${copy.uid} (queue id ${ident}): nothing stored`);
+          else log.info(fields, `delivered ${recipient.address} to ${copy.user.address} ${copy.mailbox} uid ${copy.uid}`);
         }
-        if (recipient.remote.length === 0) return replies.saved(recipient.address);
+        if (recipient.remote.length === 0) {
+          const repeated = ident !== undefined && outcome.copies.length > 0 && outcome.copies.every((copy) => copy.alreadyDelivered);
+          return repeated ? replies.alreadyDelivered(recipient.address, ident) : replies.saved(recipient.address);
+        }
         // The local copies are stored; the remote targets count only once their queue entry is durable.
         if (forward.queueId === null) return replies.localError(recipient.address);
         log.info({ ...base, remote: recipient.remote, queue_id: forward.queueId }, `${recipient.address}: forwarded to ${recipient.remote.join(', ')} (queued as ${forward.queueId})`);
@@ -142,7 +176,7 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     let outcomes = new Map<AcceptedRecipient, RecipientOutcome>();
     try {
-      const results = await deliverMessage(ctx.store, { sender, raw, receivedAt: new Date() }, known);
+      const results = await deliverMessage(ctx.store, { sender, raw, receivedAt: new Date(), deliveryId: deliveryIds.get(session) }, known);
       outcomes = new Map(known.map((recipient, i) => [recipient, results[i]!]));
     } catch (err) {
       log.error({ session: session.id, messageId, err }, 'delivery failed');
@@ -178,6 +212,7 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
 
   const onClose: Handlers['onClose'] = (session, callback) => {
     transactions.delete(session);
+    deliveryIds.delete(session);
     log.debug({ session: session.id }, 'disconnect');
     callback();
   };

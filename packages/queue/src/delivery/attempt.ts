@@ -169,7 +169,7 @@ async function transact(session: SmtpSession, request: DeliveryRequest, relay: s
     return { result: done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.length} exceeds size limit ${limit} of server ${relay}`, relay))), clean: true };
   }
 
-  const result = await session.send(envelopeFor(request, session.capabilities));
+  const result = await session.send(envelopeFor(request, session.capabilities, session.protocol));
   if (result.mail === null) return unclean(failed(clientFailure(result.failure ?? new SmtpClientError('lost', `lost connection with ${relay}`), relay)));
   const mailClass = replyClass(result.mail);
   // A 4xx to MAIL FROM is this server's trouble; a 5xx refuses the sender everywhere.

@@ -1,4 +1,4 @@
-import type { Capabilities, Envelope } from '../smtp-client/index.js';
+import type { Capabilities, Envelope, Protocol } from '../smtp-client/index.js';
 import type { DeliveryRecipient, DeliveryRequest } from '../types.js';
 
 /** RFC 3461 §4: xtext: "+" and "=", controls, space and non-ASCII octets as "+HH". */
@@ -41,8 +41,19 @@ export function rcptParameters(recipient: DeliveryRecipient, capabilities: Capab
   return params;
 }
 
-export function envelopeFor(request: DeliveryRequest, capabilities: Capabilities): Envelope {
+/**
+ * Postfix XFORWARD_README: IDENT is the local queue id. Sent over LMTP only, and only to a
+ * server whose LHLO lists XFORWARD with IDENT: the mailstore keeps one copy per queue id and
+ * mailbox, so a delivery repeated after a crash (the 250 not yet recorded) stores nothing twice.
+ */
+export function xforwardAttributes(request: DeliveryRequest, capabilities: Capabilities, protocol: Protocol): string[] {
+  if (protocol !== 'lmtp' || !capabilities.params('XFORWARD').some((name) => name.toUpperCase() === 'IDENT')) return [];
+  return [`IDENT=${xtext(request.queueId)}`];
+}
+
+export function envelopeFor(request: DeliveryRequest, capabilities: Capabilities, protocol: Protocol): Envelope {
   return {
+    xforward: xforwardAttributes(request, capabilities, protocol),
     from: request.from,
     mailParams: mailParameters(request, capabilities),
     recipients: request.recipients.map((recipient) => ({ address: recipient.address, params: rcptParameters(recipient, capabilities) })),

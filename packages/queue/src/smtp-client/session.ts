@@ -2,7 +2,7 @@ import { Capabilities } from './capabilities.js';
 import { SmtpConnection, type ConnectOptions } from './connection.js';
 import { dotStuffed } from './dot-stuffing.js';
 import { SmtpClientError } from './errors.js';
-import { replyClass, type SmtpReply } from './reply.js';
+import { formatReply, replyClass, type SmtpReply } from './reply.js';
 
 export type Protocol = 'smtp' | 'lmtp';
 
@@ -14,6 +14,8 @@ export interface SessionOptions extends ConnectOptions {
 
 /** One mail transaction: parameters are already chosen from the server's capabilities. */
 export interface Envelope {
+  /** Postfix XFORWARD attributes ("IDENT=…") sent before MAIL FROM; empty: no XFORWARD command. */
+  xforward: string[];
   from: string;
   mailParams: string[];
   recipients: { address: string; params: string[] }[];
@@ -144,6 +146,15 @@ export class SmtpSession {
     const mailLine = ['MAIL FROM:<' + envelope.from + '>', ...envelope.mailParams].join(' ');
     const rcptLines = envelope.recipients.map(({ address, params }) => ['RCPT TO:<' + address + '>', ...params].join(' '));
     try {
+      if (envelope.xforward.length > 0) {
+        // Postfix XFORWARD_README: sent before MAIL, one round trip of its own, so that a refusal ends the
+        // transaction before it starts. The server advertised it, so a refusal is a protocol error: a deferral.
+        const reply = await this.command(['XFORWARD', ...envelope.xforward].join(' '), 'sending XFORWARD');
+        if (replyClass(reply) !== 2) {
+          result.failure = new SmtpClientError('protocol', `host ${this.peer} refused XFORWARD: ${formatReply(reply)}`);
+          return result;
+        }
+      }
       let dataReply: SmtpReply | null = null;
       const accepted: number[] = [];
       if (pipelined) {

@@ -9,6 +9,7 @@ import { registerBlobTests } from './blobs.js';
 import { registerConcurrencyTests } from './concurrency.js';
 import { registerConnectionTests } from './connection.js';
 import { registerCopyMoveTests } from './copy-move.js';
+import { registerDeliveryIdentityTests } from './delivery-identity.js';
 import { registerDkimTests } from './dkim.js';
 import { registerDomainAndUserTests } from './domains-users.js';
 import { registerFlagAndJournalTests } from './flags-journal.js';
@@ -80,6 +81,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerAliasAndSenderTests(fresh);
     registerMailboxTests(fresh);
     registerMessageTests(fresh);
+    registerDeliveryIdentityTests(fresh);
     registerFlagAndJournalTests(fresh);
     registerJournalRetentionTests(fresh);
     registerCopyMoveTests(fresh);

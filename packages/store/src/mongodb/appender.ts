@@ -80,16 +80,34 @@ export class Appender {
     this.running = false;
   }
 
-  /** The next batch, in arrival order: at least one append, then up to the bounds. */
+  /**
+   * The next batch, in arrival order: at least one append, then up to the bounds.
+   * A second append of a (mailbox, deliveryId) already in the batch waits for the
+   * next one, where it finds the first stored (one insertMany never holds both).
+   */
   private take(): Pending[] {
     let bytes = 0;
     let count = 0;
-    for (const pending of this.queue) {
-      if (count > 0 && (count >= MAX_BATCH_MESSAGES || bytes + pending.size > MAX_BATCH_BYTES)) break;
+    const batch: Pending[] = [];
+    const later: Pending[] = [];
+    const deliveries = new Set<string>();
+    for (const [i, pending] of this.queue.entries()) {
+      if (count > 0 && (count >= MAX_BATCH_MESSAGES || bytes + pending.size > MAX_BATCH_BYTES)) {
+        later.push(...this.queue.slice(i));
+        break;
+      }
+      const key = deliveryKey(pending.mailboxId, pending.message.deliveryId);
+      if (key !== null && deliveries.has(key)) {
+        later.push(pending);
+        continue;
+      }
+      if (key !== null) deliveries.add(key);
+      batch.push(pending);
       bytes += pending.size;
       count++;
     }
-    return this.queue.splice(0, count);
+    this.queue = later;
+    return batch;
   }
 
   /** Writes one batch and settles every append in it. */
@@ -102,6 +120,7 @@ export class Appender {
       if (mailbox) live.push({ pending, mailbox, parts: [] });
       else pending.reject(new StoreNotFoundError(`mailbox ${pending.mailboxId} does not exist`));
     }
+    live = await this.settleDelivered(live);
     if (live.length === 0) return;
 
     // Blobs first: referenced before any message uses them.
@@ -141,7 +160,9 @@ export class Appender {
     if (failed.length > 0) {
       await this.journal.fill(failed.map((item) => item.doc!));
       await this.blobs.releaseAll(failed.flatMap((item) => item.parts));
-      for (const item of failed) item.pending.reject(error);
+      // A delivery that lost the race on the unique (mailboxId, deliveryId) index to another writer is a duplicate, not a failure.
+      const undelivered = await this.settleDelivered(failed);
+      for (const item of undelivered) item.pending.reject(error);
       live = live.filter((item) => stored.has(item.doc!._id));
     }
     if (live.length === 0) return;
@@ -168,6 +189,26 @@ export class Appender {
     }
   }
 
+  /**
+   * Resolves, as duplicates, the appends whose mailbox already holds a message
+   * with their deliveryId (NewMessage.deliveryId); returns the others.
+   */
+  private async settleDelivered(items: Live[]): Promise<Live[]> {
+    const keyed = items.filter((item) => item.pending.message.deliveryId !== undefined);
+    if (keyed.length === 0) return items;
+    const found = await this.c.messages
+      .find({ $or: keyed.map((item) => ({ mailboxId: item.pending.mailboxId, deliveryId: item.pending.message.deliveryId! })) })
+      .toArray();
+    const delivered = new Map(found.map((doc) => [deliveryKey(doc.mailboxId, doc.deliveryId), doc]));
+    return items.filter((item) => {
+      const key = deliveryKey(item.pending.mailboxId, item.pending.message.deliveryId);
+      const earlier = key === null ? undefined : delivered.get(key);
+      if (earlier === undefined) return true;
+      item.pending.resolve({ message: toMessage(earlier), mailbox: toMailbox(item.grant?.mailbox ?? item.mailbox), duplicate: true });
+      return false;
+    });
+  }
+
   /** insertMany; when it fails, which of the documents made it in anyway, and the error for the others. */
   private async insert(docs: MessageDoc[]): Promise<{ stored: Set<string>; error: unknown }> {
     try {
@@ -178,6 +219,11 @@ export class Appender {
       return { stored: new Set(found.map((doc) => doc._id)), error };
     }
   }
+}
+
+/** The unique (mailboxId, deliveryId) pair as one string; null without a deliveryId. */
+function deliveryKey(mailboxId: string, deliveryId: string | undefined): string | null {
+  return deliveryId === undefined ? null : `${mailboxId}\n${deliveryId}`;
 }
 
 function messageDoc(item: Live): MessageDoc {
@@ -194,6 +240,7 @@ function messageDoc(item: Live): MessageDoc {
     headers: definedHeaders(message.headers),
     parts: item.parts,
     meta: storeMeta(message.meta),
+    ...(message.deliveryId === undefined ? {} : { deliveryId: message.deliveryId }),
   };
 }
 

@@ -71,6 +71,8 @@ export interface MessageDoc {
   headers: MessageHeaders;
   parts: string[];
   meta: string | null;
+  /** The delivery identity (NewMessage.deliveryId); absent for appended and copied messages. */
+  deliveryId?: string;
 }
 
 export interface JournalDoc {
@@ -167,6 +169,8 @@ const INDEXES: IndexDef[] = [
   ['mailboxes', { userId: 1, path: 1 }, unique],
   ['messages', { mailboxId: 1, uid: 1 }, unique],
   ['messages', { mailboxId: 1, modseq: 1 }],
+  // One message per delivery identity and mailbox: a repeated LMTP delivery cannot store a second copy.
+  ['messages', { mailboxId: 1, deliveryId: 1 }, { unique: true, partialFilterExpression: { deliveryId: { $exists: true } } }],
   ['journal', { mailboxId: 1, modseq: 1 }, unique],
   ['journal', { mailboxId: 1, at: 1 }],
   ['dkimKeys', { domain: 1, selector: 1 }, unique],

@@ -164,8 +164,9 @@ export class MessageStore {
       await this.blobs.releaseAll(originals.flatMap((doc) => doc.parts));
       throw error;
     }
+    // A copy does not carry the delivery identity: it belongs to the delivered message only.
     const copies = originals.map(
-      (doc, i): MessageDoc => ({
+      ({ deliveryId: _delivered, ...doc }, i): MessageDoc => ({
         ...doc,
         _id: newId(),
         mailboxId: to,

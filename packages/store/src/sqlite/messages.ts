@@ -79,7 +79,7 @@ function journal(db: SqliteDb, row: JournalRow): void {
 }
 
 /** Inserts a message with the next UID, journals `append` and charges the owner's storage. */
-function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent): MessageRecord {
+function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent, deliveryId: string | null = null): MessageRecord {
   const { uid, modseq } = allocateUid(db, mailbox.id);
   const flags = JSON.stringify(content.flags);
   const row: MessageRow = {
@@ -91,10 +91,11 @@ function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent):
     modseq,
     flags,
     seen: hasSeen(content.flags),
+    delivery_id: deliveryId,
   };
   db.run(
-    `INSERT INTO messages (id, mailbox_id, user_id, uid, modseq, flags, seen, internal_date, size, headers, parts, meta)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, mailbox_id, user_id, uid, modseq, flags, seen, internal_date, size, headers, parts, meta, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     row.id,
     row.mailbox_id,
     row.user_id,
@@ -107,6 +108,7 @@ function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent):
     row.headers,
     row.parts,
     row.meta,
+    deliveryId,
   );
   journal(db, { mailbox_id: mailbox.id, modseq, kind: 'append', uid, message_id: row.id, flags });
   db.run('UPDATE users SET storage_used = storage_used + ? WHERE id = ?', row.size, row.user_id);
@@ -135,8 +137,12 @@ export function appendMessage(db: SqliteDb, mailboxId: MailboxId, message: NewMe
   };
   return db.write(() => {
     const mailbox = requireMailbox(db, mailboxId);
+    const deliveryId = message.deliveryId ?? null;
+    // The check and the insert share one write transaction; the UNIQUE index messages_by_delivery backs it.
+    const earlier = deliveryId === null ? null : db.one<MessageRow>('SELECT * FROM messages WHERE mailbox_id = ? AND delivery_id = ?', mailboxId, deliveryId);
+    if (earlier) return { message: toMessage(earlier), mailbox, duplicate: true };
     for (const part of parts) putBlob(db, part);
-    const stored = insertMessage(db, mailbox, content);
+    const stored = insertMessage(db, mailbox, content, deliveryId);
     return { message: stored, mailbox: requireMailbox(db, mailboxId) };
   });
 }

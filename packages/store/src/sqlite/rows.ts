@@ -75,6 +75,8 @@ export interface MessageRow {
   headers: string;
   parts: string;
   meta: string | null;
+  /** The delivery identity (NewMessage.deliveryId); null for appended and copied messages. */
+  delivery_id?: string | null;
 }
 
 export interface JournalRow {

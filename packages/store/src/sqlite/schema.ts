@@ -145,6 +145,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX auth_throttle_by_age ON auth_throttle (window_start);
   `,
+  /* 5: the delivery identity (queue id) of a message delivered over LMTP: one copy per mailbox */ `
+  ALTER TABLE messages ADD COLUMN delivery_id TEXT;
+  CREATE UNIQUE INDEX messages_by_delivery ON messages (mailbox_id, delivery_id) WHERE delivery_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
