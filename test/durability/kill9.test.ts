@@ -3,8 +3,9 @@
 // messages to local and remote recipients, and restarted each time; the
 // remote sink now and then drops the connection in the middle of its 250.
 // After the last round the queue drains, then every message that got 250 is
-// in its mailbox / at the sink exactly once, and no other message is there
-// twice. RFC 5321 §6.1: with the 250 after the final dot the server accepts
+// in its mailbox / at the sink; a local mailbox holds each message once; a
+// remote copy is repeated at most once, only where the final reply was lost
+// (the sink's drop, or a kill before the reply was recorded: RFC 1047). RFC 5321 §6.1: with the 250 after the final dot the server accepts
 // responsibility for the message and MUST NOT lose it, "such as because the
 // host later crashes"; SPEC §4 adds: and delivers none twice.
 import assert from 'node:assert/strict';
@@ -90,6 +91,8 @@ for (const backend of BACKENDS) {
       if (process.env.POSTERN_KILL9_LOG) writeFileSync(join(process.env.POSTERN_KILL9_LOG, `kill9-${victim}-${backend}.log`), [...killed, ...mta.processes].map((run) => run.output()).join('\n--- killed ---\n'));
       assert.ok(counts.acknowledged > 0, 'some messages were acknowledged');
       assert.equal(counts.lost, 0, `acknowledged copies lost:\n${counts.faults.join('\n')}`);
+      // A local mailbox holds each queued message once (XFORWARD IDENT, a unique delivery id per mailbox).
+      assert.equal(counts.duplicatedLocal, 0, `local copies stored twice:\n${counts.faults.join('\n')}`);
       // RFC 1047: a kill after the final reply is read and before it is recorded costs that delivery one
       // more copy; the outcome is recorded the moment the reply is in (not after QUIT), so no more than one.
       assert.ok(counts.maxCopies <= 2, `a copy delivered more than twice:\n${counts.faults.join('\n')}`);
