@@ -9,6 +9,7 @@ import { checkDns } from '../doctor/dns-checks.js';
 import { doctorLines, doctorReport, finding, type DoctorFinding } from '../doctor/finding.js';
 import { checkClock, checkDisk } from '../doctor/host-checks.js';
 import { checkPorts } from '../doctor/port-checks.js';
+import { checkOpenRelay } from '../doctor/relay-checks.js';
 import { checkDkimKeys, checkQueue, checkStore } from '../doctor/store-checks.js';
 import { printJson, printLines } from '../output.js';
 import { runningServices } from '../reload/pid-file.js';
@@ -53,14 +54,14 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .option('--json', 'print JSON')
-    .description('check the whole installation: config, certificates, ports, store, DKIM keys, queue, DNS, disk and clock (exit 1 on any ✗)')
+    .description('check the whole installation: config, certificates, ports, open relay, store, DKIM keys, queue, DNS, disk and clock (exit 1 on any ✗)')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const path = configPath(cmd.optsWithGlobals<GlobalOptions>());
       const now = new Date();
       const { config, finding: configChecked } = configFinding(path);
       const findings = [configChecked];
       if (config !== null) {
-        findings.push(...checkCertificates(config, now), ...(await checkPorts(config, { singleProcess: runningServices(config.data_dir).some((s) => s.role === 'start') })), ...(await storeFindings(config, now)), checkDisk(config.data_dir));
+        findings.push(...checkCertificates(config, now), ...(await checkPorts(config, { singleProcess: runningServices(config.data_dir).some((s) => s.role === 'start') })), await checkOpenRelay(config), ...(await storeFindings(config, now)), checkDisk(config.data_dir));
       }
       findings.push(checkClock(now));
       const report = doctorReport(config?.hostname ?? '?', findings);
