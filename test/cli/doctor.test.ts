@@ -84,9 +84,40 @@ describe('postern doctor (sqlite)', { timeout: 180_000 }, () => {
     const tls = one(report, 'tls');
     assert.equal(tls.status, 'warn');
     assert.match(tls.detail, /self-signed/);
+    // A self-addressed message through submission → queue → LMTP, judged as a receiver judges it.
+    const [spf, dkim, dmarc] = ['SPF', 'DKIM', 'DMARC'].map((method) => one(report, 'auth', `${method} ${DOMAIN}`));
+    assert.equal(spf!.status, 'ok', spf!.detail);
+    assert.match(spf!.detail, /^spf=pass .*smtp\.mailfrom=postern-doctor-[0-9a-f]{8}@example\.com/);
+    assert.equal(dkim!.status, 'ok', dkim!.detail);
+    assert.match(dkim!.detail, /^dkim=pass .*header\.[id]=@?example\.com/);
+    assert.equal(dmarc!.status, 'ok', dmarc!.detail);
+    assert.match(dmarc!.detail, /^dmarc=pass .*header\.from=example\.com/);
+    assert.match(stdout, /^✓ auth {3}DKIM example\.com: dkim=pass/m);
+    // The temporary mailboxes are gone again.
+    assert.deepEqual((await mail.store.listUsers()).filter((u) => u.address.startsWith('postern-doctor-')), []);
     assert.match(stdout, /^✓ port {3}smtp 127\.0\.0\.1:\d+: 220 /m);
     assert.match(stdout, /^! tls {4}.*self-signed/m);
     assert.match(stdout, /^ {4}fix: get a certificate from a CA/m);
+  });
+
+  it('judges the self-addressed message\'s DKIM signature ✗ when the zone lacks the DKIM TXT, naming the record to add', async () => {
+    const dkimName = Object.keys(zone).find((name) => name.includes('._domainkey.'))!;
+    const { [dkimName]: _dkim, ...withoutDkim } = zone;
+    dns.set(withoutDkim);
+    try {
+      const { code, report } = await doctor();
+      assert.equal(code, 1);
+      const dkim = one(report, 'auth', `DKIM ${DOMAIN}`);
+      assert.equal(dkim.status, 'fail');
+      // RFC 6376 §6.1.2: no key record is a permanent failure (mailauth: "no key").
+      assert.match(dkim.detail, /^dkim=(neutral|fail|permerror|temperror)/);
+      assert.match(dkim.fix ?? '', new RegExp(`^publish ${dkimName.replace(/\./g, '\\.')}\\.  IN TXT   "v=DKIM1; k=`));
+      // SPF still passes and is aligned, so DMARC passes (RFC 7489 §4.2: either one aligned suffices).
+      assert.equal(one(report, 'auth', `SPF ${DOMAIN}`).status, 'ok');
+      assert.equal(one(report, 'auth', `DMARC ${DOMAIN}`).status, 'ok');
+    } finally {
+      dns.set(zone);
+    }
   });
 
   it('names a missing DKIM record, a certificate for another name, stopped services and a stuck queue; exit 1', async () => {
