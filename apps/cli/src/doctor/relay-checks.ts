@@ -24,11 +24,11 @@ function isLoopback(ip: string): boolean {
   return ip === '::1' || (isIPv4(ip) && ip.startsWith('127.'));
 }
 
-/** This host's addresses of the listener's family; link-local IPv6 ones need a scope and are left out. */
-function hostAddresses(ipv4: boolean): string[] {
+/** This host's addresses of the families the listener accepts; link-local IPv6 ones need a scope and are left out. */
+function hostAddresses(families: { ipv4: boolean; ipv6: boolean }): string[] {
   return Object.values(networkInterfaces())
     .flatMap((list) => list ?? [])
-    .filter((iface) => (iface.family === 'IPv4') === ipv4 && !iface.address.toLowerCase().startsWith('fe80:'))
+    .filter((iface) => (iface.family === 'IPv4' ? families.ipv4 : families.ipv6) && !iface.address.toLowerCase().startsWith('fe80:'))
     .map((iface) => iface.address);
 }
 
@@ -45,8 +45,10 @@ function chooseProbe(config: PosternConfig): RelayProbe | { none: string } {
   if (address.kind !== 'tcp') return { none: `listen.smtp ${first} is not a TCP address` };
   const trusted = mynetworksMatcher(config.smtpd.mynetworks);
   const wildcard = address.host === '' || address.host === '0.0.0.0' || address.host === '::';
-  const ipv4 = address.host === '' || address.host === '0.0.0.0' || isIPv4(address.host);
-  const candidates = [...(ipv4 && (wildcard || isLoopback(address.host)) ? LOOPBACK_SOURCES : []), ...hostAddresses(ipv4)];
+  // A "::" listener is dual-stack on Linux: it takes IPv4 clients too.
+  const ipv4 = address.host === '' || address.host === '0.0.0.0' || address.host === '::' || isIPv4(address.host);
+  const ipv6 = address.host === '::' || (address.host.includes(':') && !wildcard);
+  const candidates = [...(ipv4 && (wildcard || isLoopback(address.host)) ? LOOPBACK_SOURCES : []), ...hostAddresses({ ipv4, ipv6 })];
   for (const source of candidates.filter((ip) => !trusted(ip))) {
     // A loopback listener is reached from loopback; a listener on an interface from that interface's addresses.
     if (!wildcard && isLoopback(address.host) !== isLoopback(source)) continue;
