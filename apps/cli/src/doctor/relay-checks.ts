@@ -36,7 +36,7 @@ function hostAddresses(families: { ipv4: boolean; ipv6: boolean }): string[] {
  * A connection the MTA sees as coming from outside smtpd.mynetworks: from a
  * loopback address mynetworks leaves out to a loopback listener, or from one
  * of the host's addresses to a listener on it (a wildcard listener is reached
- * on that same address). Null with the reason when there is none.
+ * on that same address). { none } with the reason when there is none.
  */
 function chooseProbe(config: PosternConfig): RelayProbe | { none: string } {
   const first = config.listen.smtp[0];
