@@ -76,13 +76,48 @@ describe('postern doctor (sqlite)', { timeout: 180_000 }, () => {
     assert.notEqual(one(report, 'dns', DOMAIN).status, 'fail');
     assert.equal(one(report, 'disk').status, 'ok');
     assert.notEqual(one(report, 'clock').status, 'fail');
+    // The default mynetworks (127.0.0.0/8) trusts every source that reaches a loopback listener.
+    const relay = one(report, 'relay');
+    assert.equal(relay.status, 'warn');
+    assert.match(relay.detail, /^not run: every address of this host that can reach 127\.0\.0\.1:\d+ is in smtpd\.mynetworks \(127\.0\.0\.0\/8/);
     // init's certificate is self-signed: a warning with the way out, not a failure.
     const tls = one(report, 'tls');
     assert.equal(tls.status, 'warn');
     assert.match(tls.detail, /self-signed/);
+    // A self-addressed message through submission → queue → LMTP, judged as a receiver judges it.
+    const [spf, dkim, dmarc] = ['SPF', 'DKIM', 'DMARC'].map((method) => one(report, 'auth', `${method} ${DOMAIN}`));
+    assert.equal(spf!.status, 'ok', spf!.detail);
+    assert.match(spf!.detail, /^spf=pass .*smtp\.mailfrom=postern-doctor-[0-9a-f]{8}@example\.com/);
+    assert.equal(dkim!.status, 'ok', dkim!.detail);
+    assert.match(dkim!.detail, /^dkim=pass .*header\.[id]=@?example\.com/);
+    assert.equal(dmarc!.status, 'ok', dmarc!.detail);
+    assert.match(dmarc!.detail, /^dmarc=pass .*header\.from=example\.com/);
+    assert.match(stdout, /^✓ auth {3}DKIM example\.com: dkim=pass/m);
+    // The temporary mailboxes are gone again.
+    assert.deepEqual((await mail.store.listUsers()).filter((u) => u.address.startsWith('postern-doctor-')), []);
     assert.match(stdout, /^✓ port {3}smtp 127\.0\.0\.1:\d+: 220 /m);
     assert.match(stdout, /^! tls {4}.*self-signed/m);
     assert.match(stdout, /^ {4}fix: get a certificate from a CA/m);
+  });
+
+  it('judges the self-addressed message\'s DKIM signature ✗ when the zone lacks the DKIM TXT, naming the record to add', async () => {
+    const dkimName = Object.keys(zone).find((name) => name.includes('._domainkey.'))!;
+    const { [dkimName]: _dkim, ...withoutDkim } = zone;
+    dns.set(withoutDkim);
+    try {
+      const { code, report } = await doctor();
+      assert.equal(code, 1);
+      const dkim = one(report, 'auth', `DKIM ${DOMAIN}`);
+      assert.equal(dkim.status, 'fail');
+      // RFC 6376 §6.1.2: no key record is a permanent failure (mailauth: "no key").
+      assert.match(dkim.detail, /^dkim=(neutral|fail|permerror|temperror)/);
+      assert.match(dkim.fix ?? '', new RegExp(`^publish ${dkimName.replace(/\./g, '\\.')}\\.  IN TXT   "v=DKIM1; k=`));
+      // SPF still passes and is aligned, so DMARC passes (RFC 7489 §4.2: either one aligned suffices).
+      assert.equal(one(report, 'auth', `SPF ${DOMAIN}`).status, 'ok');
+      assert.equal(one(report, 'auth', `DMARC ${DOMAIN}`).status, 'ok');
+    } finally {
+      dns.set(zone);
+    }
   });
 
   it('names a missing DKIM record, a certificate for another name, stopped services and a stuck queue; exit 1', async () => {
@@ -127,5 +162,48 @@ describe('postern doctor (sqlite)', { timeout: 180_000 }, () => {
     const config = one(report, 'config');
     assert.equal(config.status, 'fail');
     assert.match(config.detail, /permit_everything|smtpd/);
+  });
+});
+
+describe('postern doctor: open-relay self-test (sqlite)', { timeout: 120_000 }, () => {
+  let mail: PosternInstance<'smtp' | 'lmtp'>;
+  const relayFinding = async (): Promise<{ code: number; stdout: string; relay: DoctorFinding }> => {
+    const json = await mail.instance.run(['doctor', '--json']);
+    const text = await mail.instance.run(['doctor']);
+    const relay = (JSON.parse(json.stdout) as DoctorReport).findings.find((f) => f.check === 'relay');
+    assert.ok(relay, json.stdout);
+    return { code: text.code, stdout: text.stdout, relay };
+  };
+
+  before(async () => {
+    // Only 127.0.0.1 is trusted: the doctor's probe comes from another loopback address.
+    mail = await startInstance('sqlite', { listen: ['smtp', 'lmtp'], settings: [['smtpd.mynetworks', '["127.0.0.1/32"]']] });
+  });
+  after(() => mail?.stop());
+
+  it('is refused from outside mynetworks without AUTH: ✓ with the MTA\'s reply', async () => {
+    const { relay, stdout } = await relayFinding();
+    assert.equal(relay.status, 'ok', relay.detail);
+    assert.equal(relay.subject, `smtp 127.0.0.1:${mail.ports.smtp} from 127.0.0.2`);
+    // RFC 5321 §3.6.2 / Postfix reject_unauth_destination: 554 5.7.1 Relay access denied.
+    assert.match(relay.detail, /^relaying refused without AUTH: RCPT TO → 554 5\.7\.1 <postern-relay-test@relay-test\.invalid>: Relay access denied/);
+    assert.match(stdout, /^✓ relay {2}smtp 127\.0\.0\.1:\d+ from 127\.0\.0\.2: relaying refused/m);
+    // The MTA saw the session from the non-mynetworks address, and no message was queued.
+    await mail.waitForLog((line) => JSON.stringify(line).includes('127.0.0.2'));
+    assert.deepEqual(await mail.store.listQueue(), []);
+  });
+
+  it('reports an open relay as ✗ OPEN RELAY with the fix and exits 1, never sending DATA', async () => {
+    // The config check refuses a list without reject_unauth_destination; a permit before it passes and relays anything.
+    await mail.run(['config', 'set', 'smtpd.relay_restrictions', '["permit", "reject_unauth_destination"]']);
+    await mail.run(['reload']);
+    await mail.waitForLog((line) => line.event === 'config_reload' && line.outcome === 'applied');
+    const { code, relay, stdout } = await relayFinding();
+    assert.equal(code, 1, stdout);
+    assert.equal(relay.status, 'fail');
+    assert.match(relay.detail, /^OPEN RELAY: accepted RCPT TO:<postern-relay-test@relay-test\.invalid> from 127\.0\.0\.2 \(outside mynetworks\) without AUTH/);
+    assert.match(relay.fix ?? '', /smtpd\.relay_restrictions '\["permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination"\]'/);
+    assert.match(stdout, /^✗ relay {2}.*OPEN RELAY/m);
+    assert.deepEqual(await mail.store.listQueue(), [], 'the probe never sends DATA: nothing queued');
   });
 });

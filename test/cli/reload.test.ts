@@ -7,7 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startInstance, type PosternInstance } from '../support/instance.js';
-import { SmtpDialogue } from '../mta/smtp-dialogue.js';
+import { SmtpDialogue, message, sendMail } from '../mta/smtp-dialogue.js';
+import { freePort } from '../support/ports.js';
+import { startRemoteSmtp, type RemoteSmtp } from '../support/remote-smtp.js';
 
 /** RCPT's reply for a session whose MAIL FROM names a non-FQDN sender (judged at RCPT: smtpd_delay_reject). */
 async function rcptFromBareHost(port: number): Promise<string> {
@@ -60,6 +62,38 @@ describe('reload without restart (sqlite)', { timeout: 120_000 }, () => {
     assert.equal(refused.level, 'error');
     assert.match(await rcptFromBareHost(mail.ports.smtp), /^504 5\.5\.2 /);
     writeFileSync(file, good);
+  });
+
+  it('routes the next delivery through a relay host changed by `postern reload` (Postfix relayhost), without a restart', async () => {
+    const relays: RemoteSmtp[] = [];
+    try {
+      for (let i = 0; i < 2; i++) relays.push(await startRemoteSmtp({ host: '127.0.0.1', port: await freePort() }));
+      const [first, second] = relays as [RemoteSmtp, RemoteSmtp];
+      const appliedRelayhost = (): number => mail.logLines().filter((line) => line.event === 'config_reload' && (line.applied as string[] | undefined)?.includes('smtp.relayhost')).length;
+      const relayThrough = async (relay: RemoteSmtp, subject: string): Promise<void> => {
+        const seen = appliedRelayhost();
+        await mail.run(['config', 'set', 'smtp.relayhost', `"[127.0.0.1]:${relay.port}"`]);
+        await mail.run(['reload']);
+        await mail.waitForLog(() => appliedRelayhost() > seen);
+        // From 127.0.0.1 (mynetworks) to a remote domain: relayed, through smtp.relayhost.
+        const smtp = await SmtpDialogue.open(mail.ports.smtp);
+        await smtp.ehlo('client.example.org');
+        const reply = await sendMail(smtp, 'alice@example.com', ['bob@far-away.test'], message(subject));
+        smtp.close();
+        assert.equal(reply.code, 250, reply.line);
+      };
+      await relayThrough(first, 'through the first relay');
+      const [viaFirst] = await first.waitFor(1, 15_000);
+      assert.match(viaFirst!.message.toString(), /Subject: through the first relay/);
+      await relayThrough(second, 'through the second relay');
+      const [viaSecond] = await second.waitFor(1, 15_000);
+      assert.match(viaSecond!.message.toString(), /Subject: through the second relay/);
+      assert.deepEqual(viaSecond!.recipients, ['bob@far-away.test']);
+      assert.equal(first.messages.length, 1, 'nothing more went to the old relay host');
+      assert.ok(!mail.logLines().some((line) => line.outcome === 'restart_needed' && JSON.stringify(line.restart_needed).includes('smtp.relayhost')), 'the relay host is not logged as needing a restart');
+    } finally {
+      await Promise.all(relays.map((relay) => relay.stop()));
+    }
   });
 
   it('logs a setting that cannot change live as needing a restart and keeps its running value', async () => {

@@ -3,7 +3,7 @@ export type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, Deli
 export { deliver, lmtpRelay, nextHopKey, relayTlsWarning, SessionCache } from './delivery/index.js';
 export { enqueueMessage, queueMeta, readQueuedMessage } from './enqueue.js';
 export type { OutboundMessage, OwedSuccess, QueueMeta, RecipientAttempt } from './enqueue.js';
-export { QueueRunner } from './runner.js';
+export { QueueRunner, QUEUE_LIVE_KEYS } from './runner.js';
 export type { QueueRunnerOptions } from './runner.js';
 export { retryDelay, queueLifetime, isExpired, delayWarningDue, willRetryUntil } from './schedule.js';
 export { buildBounce, headerOf, FULL_RETURN_LIMIT } from './bounce.js';

@@ -5,7 +5,7 @@ import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import { isTemporaryStoreError, type QueueEntry, type QueueId, type Store } from '@postern/store';
-import { deliver as realDeliver, SessionCache } from './delivery/index.js';
+import { deliver as realDeliver, relayTlsWarning, SessionCache } from './delivery/index.js';
 import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
 import type { Deliver } from './types.js';
@@ -31,10 +31,17 @@ export interface QueueRunnerOptions {
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * The keys reconfigure() applies from the next delivery attempt on: the relay
+ * host (Postfix relayhost), its login (smtp_sasl_password_maps) and its TLS
+ * level. The others (limits, timers, lease time) need a restart.
+ */
+export const QUEUE_LIVE_KEYS: readonly string[] = ['smtp.relayhost', 'smtp.relayhost_username', 'smtp.relayhost_password', 'smtp.relayhost_password_file', 'smtp.relayhost_tls_security_level'];
+
 export class QueueRunner {
   /** The lease owner this runner writes as. */
   readonly owner: string;
-  private readonly options: QueueRunnerOptions;
+  private options: QueueRunnerOptions;
   private readonly context: AttemptContext;
   private readonly inFlight = new Map<QueueId, Promise<void>>();
   /** The LMTP transport's connection cache (Postfix scache), shared by every delivery of this runner. */
@@ -71,6 +78,20 @@ export class QueueRunner {
       deliveries: new Limit(config.smtp.process_limit),
       queued: () => this.wake(),
     };
+  }
+
+  /**
+   * A reload (SIGHUP): the next attempt routes with this config (next hop,
+   * relay login and TLS level are read per delivery). Attempts in flight
+   * finish with the config they started with. The caller passes a config whose
+   * keys outside QUEUE_LIVE_KEYS are the running ones.
+   */
+  reconfigure(config: PosternConfig): void {
+    this.options = { ...this.options, config };
+    this.context.config = config;
+    this.context.delivery = { ...this.context.delivery, config };
+    const relayTls = relayTlsWarning(config);
+    if (relayTls !== null) this.options.logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   }
 
   /** Looks for due entries now and then every queue.queue_run_delay (entries other processes queued or deferred). */

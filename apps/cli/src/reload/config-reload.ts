@@ -2,6 +2,7 @@ import { changedKeys, loadConfig, type PosternConfig } from '@postern/config';
 import type { Logger } from '@postern/log';
 import { MAILSTORE_LIVE_KEYS, reconfigureMailstore, type Mailstore, type TlsProvider } from '@postern/mailstore';
 import { checkMtaConfig, MTA_LIVE_KEYS, reconfigureMta, type Mta } from '@postern/mta';
+import { QUEUE_LIVE_KEYS } from '@postern/queue';
 
 /** What one process runs; absent parts are not reconfigured. */
 export interface RunningParts {
@@ -18,7 +19,7 @@ export interface ReloadResult {
   refused: string | null;
 }
 
-const LIVE_KEYS = [...MTA_LIVE_KEYS, ...MAILSTORE_LIVE_KEYS];
+const LIVE_KEYS = [...MTA_LIVE_KEYS, ...QUEUE_LIVE_KEYS, ...MAILSTORE_LIVE_KEYS];
 
 function isLive(key: string): boolean {
   return LIVE_KEYS.some((live) => (live.endsWith('.') ? key.startsWith(live) : key === live));
@@ -28,7 +29,8 @@ function isLive(key: string): boolean {
  * SIGHUP (systemd's ExecReload, `postern reload`): reads the config file
  * again and validates it as `start` does; a file that fails is refused with
  * one log line and the old config keeps serving. Otherwise the keys the
- * services read at each command take effect now, the others (listeners, the
+ * services read at each command (and the relay host, at the next
+ * delivery attempt) take effect now, the others (listeners, the
  * store, the queue's settings) are logged as needing a restart, and the TLS
  * certificates are read again.
  */
@@ -47,7 +49,11 @@ export function reloadConfig(path: string, current: PosternConfig, parts: Runnin
   const restartNeeded = changed.filter((key) => !isLive(key));
   // The live keys come from `next`; for the others the services keep reading what they started with.
   const serving = applied.length === changed.length ? next : withLiveKeys(current, next, applied);
-  if (parts.mta) reconfigureMta(parts.mta.context, serving);
+  if (parts.mta) {
+    reconfigureMta(parts.mta.context, serving);
+    // The MTA's queue runner: the relay host and its login for the next attempt.
+    parts.mta.context.queue.reconfigure(serving);
+  }
   if (parts.mailstore) reconfigureMailstore(parts.mailstore.context, serving);
   logger.info({ event: 'config_reload', outcome: 'applied', applied }, applied.length > 0 ? `SIGHUP: applied ${applied.join(', ')}` : 'SIGHUP: no setting that applies live changed');
   if (restartNeeded.length > 0) {
