@@ -123,6 +123,9 @@ describe('postern trace (sqlite)', { timeout: 180_000 }, () => {
     const raw = 'From: someone@outside.test\r\nTo: alice@example.com\r\nSubject: from outside\r\nMessage-ID: <inbound.1@outside.test>\r\nDate: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n';
     assert.equal((await sendFromOutside(mta, 'someone@outside.test', raw)).code, 250);
     await mta.waitForLog((line) => String(line.messageId).includes('inbound.1@outside.test') && line.user === 'alice@example.com');
+    // The mailstore logs the stored copy before the MTA has read its LMTP reply and logged the delivery.
+    const queueId = await queueIdOf('inbound.1@outside.test');
+    await mta.waitForLog((line) => line.event === 'delivery' && line.queue_id === queueId);
     const { code, json } = await trace('inbound.1@outside.test');
     assert.equal(code, 0);
     const events = json.lines.map((line) => line.event ?? (line.rcpt !== undefined ? 'lmtp' : line.msg));
