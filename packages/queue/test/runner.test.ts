@@ -1,7 +1,7 @@
 // The queue runner against real remotes (smtp-server on 127.0.0.x found through a local DNS server), on both store backends.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
-import { dsnId, enqueueMessage, queueMeta, returnToSender } from '../src/index.js';
+import { dsnId, enqueueMessage, queueMeta, QUEUE_PART_BYTES, returnToSender } from '../src/index.js';
 import { parseReport, statusGroups } from './bounce-parse.js';
 import {
   BACKENDS,
@@ -129,6 +129,27 @@ for (const backend of BACKENDS) {
       await waitFor('the delivery', () => receivedBy(w.remote, 'ok2@dest.test')[0], 3000);
       const elapsed = Date.now() - started;
       t.diagnostic(`enqueue → remote 250 in ${elapsed} ms`);
+      await waitFor('an empty queue', () => queueEmpty(w.store));
+    });
+
+    test('a message over one queue part is stored in parts and sent part by part, byte for byte (RFC 5321 §4.5.2 dots across part boundaries)', async () => {
+      const w = await open();
+      // Lines of 78 octets; then, at the first part boundary, a line that begins with "." (the octet before is the
+      // LF that ends the previous part), and a CRLF cut in two by the second boundary.
+      const message = Buffer.alloc(2 * QUEUE_PART_BYTES + 1000, 'x');
+      const head = testMessage('mparts');
+      head.copy(message);
+      for (let at = head.length + 76; at < message.length - 2; at += 78) message.write('\r\n', at, 'latin1');
+      message.write('\r\n', QUEUE_PART_BYTES - 2, 'latin1');
+      message.write('.. dot line\r\n', QUEUE_PART_BYTES, 'latin1');
+      message.write('\r\n.', 2 * QUEUE_PART_BYTES - 1, 'latin1');
+      message.write('\r\n', message.length - 2, 'latin1');
+      const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'ok6@dest.test' }], message });
+      assert.equal(entry.parts.length, 3, 'three parts of at most QUEUE_PART_BYTES');
+      assert.equal(entry.size, message.length);
+      w.runner().start();
+      const received = await waitFor('the delivery', () => receivedBy(w.remote, 'ok6@dest.test')[0]);
+      assert.ok(received.message.equals(message), 'the remote got the queued bytes exactly (its dot-unstuffing undoes ours)');
       await waitFor('an empty queue', () => queueEmpty(w.store));
     });
 
