@@ -23,6 +23,16 @@ import {
 const dsns = (world: World): RemoteMessage[] => world.remote.received.filter((message) => message.from === '');
 const subjectOf = (message: RemoteMessage): string | undefined => parseReport(message.message).top.headers.get('subject');
 
+/** A message of `size` octets in 78-octet CRLF lines after testMessage's header, ending with CRLF. */
+function longMessage(id: string, size: number): Buffer {
+  const message = Buffer.alloc(size, 'x');
+  const head = testMessage(id);
+  head.copy(message);
+  for (let at = head.length + 76; at < size - 2; at += 78) message.write('\r\n', at, 'latin1');
+  message.write('\r\n', size - 2, 'latin1');
+  return message;
+}
+
 for (const backend of BACKENDS) {
   describe(`queue runner on ${backend}`, () => {
     const host = new StoreHost(backend);
@@ -136,14 +146,10 @@ for (const backend of BACKENDS) {
       const w = await open();
       // Lines of 78 octets; then, at the first part boundary, a line that begins with "." (the octet before is the
       // LF that ends the previous part), and a CRLF cut in two by the second boundary.
-      const message = Buffer.alloc(2 * QUEUE_PART_BYTES + 1000, 'x');
-      const head = testMessage('mparts');
-      head.copy(message);
-      for (let at = head.length + 76; at < message.length - 2; at += 78) message.write('\r\n', at, 'latin1');
+      const message = longMessage('mparts', 2 * QUEUE_PART_BYTES + 1000);
       message.write('\r\n', QUEUE_PART_BYTES - 2, 'latin1');
       message.write('.. dot line\r\n', QUEUE_PART_BYTES, 'latin1');
       message.write('\r\n.', 2 * QUEUE_PART_BYTES - 1, 'latin1');
-      message.write('\r\n', message.length - 2, 'latin1');
       const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'ok6@dest.test' }], message });
       assert.equal(entry.parts.length, 3, 'three parts of at most QUEUE_PART_BYTES');
       assert.equal(entry.size, message.length);
@@ -151,6 +157,20 @@ for (const backend of BACKENDS) {
       const received = await waitFor('the delivery', () => receivedBy(w.remote, 'ok6@dest.test')[0]);
       assert.ok(received.message.equals(message), 'the remote got the queued bytes exactly (its dot-unstuffing undoes ours)');
       await waitFor('an empty queue', () => queueEmpty(w.store));
+    });
+
+    test('a queued part missing from the store ends the delivery in DATA without the final ".": the remote keeps nothing, the recipient is deferred (4.3.0)', async () => {
+      const w = await open();
+      const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'ok7@dest.test' }], message: longMessage('mlost', QUEUE_PART_BYTES + 1000) });
+      assert.equal(entry.parts.length, 2);
+      await w.store.releaseBlob(entry.parts[1]!);
+      w.runner().start();
+      await waitFor('the deferral', () => w.logs.find((line) => line.event === 'deferred' && line.queue_id === entry.id));
+      // RFC 5321 §4.1.1.4: data without its final "." is no message; the session is dropped, not ended with QUIT.
+      assert.equal(receivedBy(w.remote, 'ok7@dest.test').length, 0);
+      const [queued] = await w.store.listQueue();
+      assert.equal(queued?.recipients[0]?.status, 'deferred');
+      assert.match(queued?.recipients[0]?.lastResponse ?? '', /^4\.3\.0 .*missing from the store/);
     });
 
     test('a failure of mail from the null sender is never bounced', async () => {
