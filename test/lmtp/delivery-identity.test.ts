@@ -42,8 +42,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
 
     it('delivers the same queue entry twice: both 250, the second "already delivered (queue id …)", one copy per mailbox', async () => {
       const subject = `twice ${backend}`;
-      const request = testRequest(['alice@example.com', 'bob@example.com']);
-      request.message = Buffer.from(request.message.toString('latin1').replace('Subject: test', `Subject: ${subject}`), 'latin1');
+      const request = testRequest(['alice@example.com', 'bob@example.com'], { subject });
       const { ctx } = queueDelivery();
       const first = await deliver(ctx, request);
       assert.deepEqual(first.map((o) => [o.status, o.response]), [
@@ -63,8 +62,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
 
     it('stores a recipient the first delivery did not reach, and not the one it did (a retry for the deferred recipient only)', async () => {
       const subject = `partial ${backend}`;
-      const request = testRequest(['alice@example.com', 'bob@example.com']);
-      request.message = Buffer.from(request.message.toString('latin1').replace('Subject: test', `Subject: ${subject}`), 'latin1');
+      const request = testRequest(['alice@example.com', 'bob@example.com'], { subject });
       const { ctx } = queueDelivery();
       const [alice] = await deliver(ctx, { ...request, recipients: [request.recipients[0]!] });
       assert.equal(alice?.response, '250 2.0.0 <alice@example.com> Saved');
@@ -76,8 +74,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
 
     it('gives different queue entries with identical bytes a copy each', async () => {
       const subject = `two entries ${backend}`;
-      const first = testRequest(['alice@example.com']);
-      const message = Buffer.from(first.message.toString('latin1').replace('Subject: test', `Subject: ${subject}`), 'latin1');
+      const first = testRequest(['alice@example.com'], { subject });
+      const { message } = first;
       const { ctx } = queueDelivery();
       await deliver(ctx, { ...first, message });
       const [second] = await deliver(ctx, { ...testRequest(['alice@example.com']), message });

@@ -1,5 +1,6 @@
 // Committing outbound mail to the queue, and the delivery state the runner keeps in an entry's meta.
 import type { QueueEntry, QueueId, Store } from '@postern/store';
+import { queuedContent, queueParts } from './message-content.js';
 import type { DeliveryRecipient } from './types.js';
 
 export interface OutboundMessage {
@@ -88,7 +89,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     ...(message.id === undefined ? {} : { id: message.id as QueueId }),
     from: message.from,
     recipients: message.recipients.map((recipient) => ({ address: recipient.address, notify: recipient.notify ?? null, orcpt: recipient.orcpt ?? null })),
-    parts: [message.message],
+    parts: queueParts(message.message),
     nextAttemptAt: new Date(),
     meta: { ...meta },
     ...(message.lease === undefined ? {} : { lease: message.lease }),
@@ -134,12 +135,8 @@ function isOwedSuccess(value: unknown): value is OwedSuccess {
 }
 
 /** The queued message's bytes (its parts concatenated); throws when the store has lost a part. */
-export async function readQueuedMessage(store: Store, entry: Pick<QueueEntry, 'id' | 'parts'>): Promise<Buffer> {
+export async function readQueuedMessage(store: Store, entry: Pick<QueueEntry, 'id' | 'parts' | 'size'>): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (const hash of entry.parts) {
-    const part = await store.getBlob(hash);
-    if (part === null) throw new Error(`queue entry ${entry.id}: message part ${hash} is missing from the store`);
-    parts.push(part);
-  }
+  for await (const part of queuedContent(store, entry).chunks()) parts.push(part);
   return Buffer.concat(parts);
 }

@@ -2,6 +2,8 @@
 export type { Deliver, DeliveryContext, DeliveryRecipient, DeliveryRequest, DeliveryStatus, RecipientOutcome } from './types.js';
 export { deliver, lmtpRelay, nextHopKey, relayTlsWarning, SessionCache } from './delivery/index.js';
 export { enqueueMessage, queueMeta, readQueuedMessage } from './enqueue.js';
+export { contentOf, queuedContent, queueParts, QUEUE_PART_BYTES } from './message-content.js';
+export type { MessageContent } from './message-content.js';
 export type { OutboundMessage, OwedSuccess, QueueMeta, RecipientAttempt } from './enqueue.js';
 export { QueueRunner, QUEUE_LIVE_KEYS } from './runner.js';
 export type { QueueRunnerOptions } from './runner.js';

@@ -4,7 +4,8 @@ import type { Logger } from '@postern/log';
 import { domainOf, type QueueEntry, type QueueRecipient, type Store } from '@postern/store';
 import { EXPIRED_STATUS, returnToSender } from './bounce-send.js';
 import { nextHopKey } from './delivery/index.js';
-import { queueMeta, readQueuedMessage, type QueueMeta } from './enqueue.js';
+import { queueMeta, type QueueMeta } from './enqueue.js';
+import { queuedContent } from './message-content.js';
 import type { KeyedLimit, Limit } from './runner-limits.js';
 import { delayWarningDue, isExpired, nextAttemptAfterDeferral } from './schedule.js';
 import { AttemptRecord } from './runner-record.js';
@@ -165,14 +166,9 @@ async function deliverDue(
   const outcomesOf = (recipients: readonly { address: string }[], outcome: Omit<RecipientOutcome, 'address'>) =>
     new Map(recipients.map((recipient) => [recipient.address.toLowerCase(), { address: recipient.address, ...outcome }]));
 
-  let message: Buffer;
-  try {
-    message = await readQueuedMessage(context.store, entry);
-  } catch (error) {
-    context.logger.error({ event: 'queue_file_error', queue_id: entry.id, err: error }, 'cannot read the queued message');
-    await known(outcomesOf(due, { status: 'deferred', response: '4.3.0 the queued message cannot be read', dsn: '4.3.0', relay: null, remote: false }), true);
-    return;
-  }
+  // Read part by part while each destination's delivery sends it: no delivery holds the whole message.
+  // A part missing from the store fails that delivery (deferred, 4.3.0), as a store outage does.
+  const message = queuedContent(context.store, entry);
 
   const byDomain = new Map<string, DeliveryRecipient[]>();
   const unroutable: QueueRecipient[] = [];

@@ -2,6 +2,7 @@ import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import type { SessionCache } from './delivery/session-cache.js';
+import type { MessageContent } from './message-content.js';
 
 // Shared between the delivery agent and the queue runner.
 
@@ -20,8 +21,8 @@ export interface DeliveryRequest {
   /** every recipient is in this domain (lower case) */
   domain: string;
   recipients: DeliveryRecipient[];
-  /** CRLF lines, not dot-stuffed, final as sent */
-  message: Buffer;
+  /** CRLF lines, not dot-stuffed, final as sent; read while it is sent (queued: part by part from the store) */
+  message: MessageContent;
   dsn: { envid: string | null; ret: 'FULL' | 'HDRS' | null };
   /** the message/envelope needs SMTPUTF8 */
   smtputf8: boolean;

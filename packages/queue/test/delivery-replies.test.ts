@@ -90,7 +90,7 @@ describe('delivery: what the remote server answers', () => {
     const chunks = server.connections.at(-1)?.chunks ?? [];
     const envelope = chunks.find((chunk) => chunk.startsWith('MAIL FROM:'));
     // RFC 1870 §6: the SIZE the server advertised is answered with the message size.
-    assert.equal(envelope, `MAIL FROM:<alice@test.example> SIZE=${request.message.length}\r\n` + 'RCPT TO:<a@plain.test>\r\nRCPT TO:<b@plain.test>\r\nRCPT TO:<c@plain.test>\r\nDATA\r\n');
+    assert.equal(envelope, `MAIL FROM:<alice@test.example> SIZE=${request.message.size}\r\n` + 'RCPT TO:<a@plain.test>\r\nRCPT TO:<b@plain.test>\r\nRCPT TO:<c@plain.test>\r\nDATA\r\n');
   });
 
   test('sends one command at a time to a server without PIPELINING', async () => {

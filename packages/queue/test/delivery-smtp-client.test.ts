@@ -5,7 +5,7 @@ import { freePort } from '../../../test/support/ports.js';
 import { deliver } from '../src/delivery/index.js';
 import { xtext } from '../src/delivery/envelope.js';
 import { parseNextHop } from '../src/delivery/next-hop.js';
-import { Capabilities, dotStuffed, formatReply, ReplyParser, SmtpClientError, type SmtpReply } from '../src/smtp-client/index.js';
+import { Capabilities, dotStuffed, dotStuffedChunks, formatReply, ReplyParser, SmtpClientError, type SmtpReply } from '../src/smtp-client/index.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startScriptedServer } from './support/scripted-server.js';
@@ -78,6 +78,23 @@ describe('SMTP client: dot-stuffing (RFC 5321 §4.5.2)', () => {
     const chunks = [...dotStuffed(Buffer.from(message, 'latin1'))];
     assert.ok(chunks.length > 1);
     assert.equal(Buffer.concat(chunks).toString('latin1'), expected);
+  });
+
+  test('stuffs a message read in chunks the same, wherever the chunks are cut (a line start may begin a chunk)', async () => {
+    const message = '.a\r\n.\r\nb.c\r\n..d\r\n\r\n.e\r\nlast';
+    const whole = stuff(message);
+    for (let cut = 0; cut <= message.length; cut++) {
+      for (let second = cut; second <= message.length; second++) {
+        async function* pieces() {
+          yield Buffer.from(message.slice(0, cut), 'latin1');
+          yield Buffer.from(message.slice(cut, second), 'latin1');
+          yield Buffer.from(message.slice(second), 'latin1');
+        }
+        const out: Buffer[] = [];
+        for await (const chunk of dotStuffedChunks(pieces())) out.push(chunk);
+        assert.equal(Buffer.concat(out).toString('latin1'), whole, `cut at ${cut} and ${second}`);
+      }
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 // The queue runner against real remotes (smtp-server on 127.0.0.x found through a local DNS server), on both store backends.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
-import { dsnId, enqueueMessage, queueMeta, returnToSender } from '../src/index.js';
+import { dsnId, enqueueMessage, queueMeta, QUEUE_PART_BYTES, returnToSender } from '../src/index.js';
 import { parseReport, statusGroups } from './bounce-parse.js';
 import {
   BACKENDS,
@@ -22,6 +22,16 @@ import {
 /** DSNs the remote received (mail from the null sender), oldest first. */
 const dsns = (world: World): RemoteMessage[] => world.remote.received.filter((message) => message.from === '');
 const subjectOf = (message: RemoteMessage): string | undefined => parseReport(message.message).top.headers.get('subject');
+
+/** A message of `size` octets in 78-octet CRLF lines after testMessage's header, ending with CRLF. */
+function longMessage(id: string, size: number): Buffer {
+  const message = Buffer.alloc(size, 'x');
+  const head = testMessage(id);
+  head.copy(message);
+  for (let at = head.length + 76; at < size - 2; at += 78) message.write('\r\n', at, 'latin1');
+  message.write('\r\n', size - 2, 'latin1');
+  return message;
+}
 
 for (const backend of BACKENDS) {
   describe(`queue runner on ${backend}`, () => {
@@ -130,6 +140,37 @@ for (const backend of BACKENDS) {
       const elapsed = Date.now() - started;
       t.diagnostic(`enqueue → remote 250 in ${elapsed} ms`);
       await waitFor('an empty queue', () => queueEmpty(w.store));
+    });
+
+    test('a message over one queue part is stored in parts and sent part by part, byte for byte (RFC 5321 §4.5.2 dots across part boundaries)', async () => {
+      const w = await open();
+      // Lines of 78 octets; then, at the first part boundary, a line that begins with "." (the octet before is the
+      // LF that ends the previous part), and a CRLF cut in two by the second boundary.
+      const message = longMessage('mparts', 2 * QUEUE_PART_BYTES + 1000);
+      message.write('\r\n', QUEUE_PART_BYTES - 2, 'latin1');
+      message.write('.. dot line\r\n', QUEUE_PART_BYTES, 'latin1');
+      message.write('\r\n.', 2 * QUEUE_PART_BYTES - 1, 'latin1');
+      const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'ok6@dest.test' }], message });
+      assert.equal(entry.parts.length, 3, 'three parts of at most QUEUE_PART_BYTES');
+      assert.equal(entry.size, message.length);
+      w.runner().start();
+      const received = await waitFor('the delivery', () => receivedBy(w.remote, 'ok6@dest.test')[0]);
+      assert.ok(received.message.equals(message), 'the remote got the queued bytes exactly (its dot-unstuffing undoes ours)');
+      await waitFor('an empty queue', () => queueEmpty(w.store));
+    });
+
+    test('a queued part missing from the store ends the delivery in DATA without the final ".": the remote keeps nothing, the recipient is deferred (4.3.0)', async () => {
+      const w = await open();
+      const entry = await enqueueMessage(w.store, { from: SENDER, recipients: [{ address: 'ok7@dest.test' }], message: longMessage('mlost', QUEUE_PART_BYTES + 1000) });
+      assert.equal(entry.parts.length, 2);
+      await w.store.releaseBlob(entry.parts[1]!);
+      w.runner().start();
+      await waitFor('the deferral', () => w.logs.find((line) => line.event === 'deferred' && line.queue_id === entry.id));
+      // RFC 5321 §4.1.1.4: data without its final "." is no message; the session is dropped, not ended with QUIT.
+      assert.equal(receivedBy(w.remote, 'ok7@dest.test').length, 0);
+      const [queued] = await w.store.listQueue();
+      assert.equal(queued?.recipients[0]?.status, 'deferred');
+      assert.match(queued?.recipients[0]?.lastResponse ?? '', /^4\.3\.0 .*missing from the store/);
     });
 
     test('a failure of mail from the null sender is never bounced', async () => {

@@ -165,8 +165,8 @@ async function transact(session: SmtpSession, request: DeliveryRequest, relay: s
   }
   const limit = session.capabilities.sizeLimit;
   // RFC 1870 §4: a message over the server's declared limit would only be refused.
-  if (limit !== null && request.message.length > limit) {
-    return { result: done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.length} exceeds size limit ${limit} of server ${relay}`, relay))), clean: true };
+  if (limit !== null && request.message.size > limit) {
+    return { result: done(everyone(recipients, 'bounced', ownFailure('5.3.4', `message size ${request.message.size} exceeds size limit ${limit} of server ${relay}`, relay))), clean: true };
   }
 
   const result = await session.send(envelopeFor(request, session.capabilities, session.protocol));

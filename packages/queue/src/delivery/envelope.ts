@@ -14,7 +14,7 @@ export function xtext(value: string): string {
 export function mailParameters(request: DeliveryRequest, capabilities: Capabilities): string[] {
   const params: string[] = [];
   // RFC 1870 §6: the size up front lets the server refuse before the data.
-  if (capabilities.has('SIZE')) params.push(`SIZE=${request.message.length}`);
+  if (capabilities.has('SIZE')) params.push(`SIZE=${request.message.size}`);
   // RFC 6152 §3: BODY=8BITMIME only to a server that offers it.
   if (request.eightBit && capabilities.has('8BITMIME')) params.push('BODY=8BITMIME');
   // RFC 6531 §3.4: SMTPUTF8 only when the message needs it (a server without it was refused before).

@@ -4,35 +4,56 @@ const CHUNK = 64 * 1024;
 
 /**
  * RFC 5321 §4.5.2 transparency: every line of the message that begins with
- * "." is sent with one more. Yields the message in chunks of about 64 KiB,
- * ending with CRLF so that the terminator "." is a line of its own; the
- * caller writes the terminator. The message has CRLF line ends.
+ * "." is sent with one more. Takes the message in chunks of any size (a line
+ * may span two) and gives it back in chunks of about 64 KiB; end() adds a
+ * CRLF when the content does not end with one, so that the terminator "."
+ * is a line of its own (the caller writes the terminator). The message has
+ * CRLF line ends.
  */
-export function* dotStuffed(message: Buffer): Generator<Buffer> {
-  let pieces: Buffer[] = [];
-  let size = 0;
-  const add = (piece: Buffer) => {
-    pieces.push(piece);
-    size += piece.length;
-  };
-  let start = 0;
-  let dot = message[0] === 0x2e ? 0 : nextLineDot(message, 0);
-  while (dot >= 0) {
-    add(message.subarray(start, dot));
-    add(DOT);
-    start = dot;
-    if (size >= CHUNK) {
-      yield Buffer.concat(pieces, size);
-      pieces = [];
-      size = 0;
+export class DotStuffer {
+  /** The last octet pushed so far (the start of the message counts as a line start). */
+  private last = 0x0a;
+  private empty = true;
+
+  *push(chunk: Buffer): Generator<Buffer> {
+    if (chunk.length === 0) return;
+    const pieces: Buffer[] = [];
+    let start = 0;
+    let dot = this.last === 0x0a && chunk[0] === 0x2e ? 0 : nextLineDot(chunk, 0);
+    while (dot >= 0) {
+      pieces.push(chunk.subarray(start, dot), DOT);
+      start = dot;
+      dot = nextLineDot(chunk, dot + 1);
     }
-    dot = nextLineDot(message, dot + 1);
+    // The rest holds no line beginning with ".", so it goes in plain slices.
+    for (let offset = start; offset < chunk.length; offset += CHUNK) pieces.push(chunk.subarray(offset, Math.min(offset + CHUNK, chunk.length)));
+    this.last = chunk[chunk.length - 1]!;
+    this.empty = false;
+    yield* gathered(pieces);
   }
-  // The rest holds no line beginning with ".", so it goes in plain slices.
-  for (let offset = start; offset < message.length; offset += CHUNK) add(message.subarray(offset, Math.min(offset + CHUNK, message.length)));
-  if (message.length > 0 && message[message.length - 1] !== 0x0a) add(CRLF);
+
+  *end(): Generator<Buffer> {
+    if (!this.empty && this.last !== 0x0a) yield CRLF;
+  }
+}
+
+/** The whole message in memory, stuffed (see DotStuffer). */
+export function* dotStuffed(message: Buffer): Generator<Buffer> {
+  const stuffer = new DotStuffer();
+  yield* stuffer.push(message);
+  yield* stuffer.end();
+}
+
+/** A message read in chunks, stuffed as it is read: only one chunk is held at a time. */
+export async function* dotStuffedChunks(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const stuffer = new DotStuffer();
+  for await (const chunk of chunks) yield* stuffer.push(chunk);
+  yield* stuffer.end();
+}
+
+/** Gathers small pieces so the socket is not written a few octets at a time; a piece of CHUNK octets goes as it is. */
+function* gathered(pieces: readonly Buffer[]): Generator<Buffer> {
   for (let offset = 0; offset < pieces.length; ) {
-    // Gathers small pieces so the socket is not written a few octets at a time.
     let end = offset;
     let total = 0;
     while (end < pieces.length && (end === offset || total + pieces[end]!.length <= CHUNK)) total += pieces[end++]!.length;

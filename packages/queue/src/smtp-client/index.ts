@@ -1,7 +1,7 @@
 export { Capabilities } from './capabilities.js';
 export { SmtpConnection } from './connection.js';
 export type { ConnectOptions, Endpoint } from './connection.js';
-export { dotStuffed } from './dot-stuffing.js';
+export { DotStuffer, dotStuffed, dotStuffedChunks } from './dot-stuffing.js';
 export { SmtpClientError } from './errors.js';
 export type { SmtpFailureKind } from './errors.js';
 export { formatReply, replyClass, ReplyParser, MAX_REPLY_LINE } from './reply.js';

@@ -1,6 +1,7 @@
 import { Capabilities } from './capabilities.js';
 import { SmtpConnection, type ConnectOptions } from './connection.js';
-import { dotStuffed } from './dot-stuffing.js';
+import type { MessageContent } from '../message-content.js';
+import { dotStuffedChunks } from './dot-stuffing.js';
 import { SmtpClientError } from './errors.js';
 import { formatReply, replyClass, type SmtpReply } from './reply.js';
 
@@ -19,7 +20,7 @@ export interface Envelope {
   from: string;
   mailParams: string[];
   recipients: { address: string; params: string[] }[];
-  message: Buffer;
+  message: MessageContent;
 }
 
 /** The command a recipient's final reply answered (Postfix: "(in reply to RCPT TO command)"). */
@@ -189,7 +190,7 @@ export class SmtpSession {
         for (const i of accepted) result.recipients[i] = { reply: dataReply, stage: 'DATA' };
         return result;
       }
-      for (const chunk of dotStuffed(envelope.message)) await this.connection.write(chunk, 'sending message content', this.replyTimeoutMs);
+      await this.sendContent(envelope.message);
       await this.connection.write('.\r\n', 'sending message content', this.replyTimeoutMs);
       result.endOfDataSent = true;
       const stage = 'sending end of data -- message may be sent more than once';
@@ -204,6 +205,27 @@ export class SmtpSession {
       if (!(error instanceof SmtpClientError)) throw error;
       result.failure = error;
       return result;
+    }
+  }
+
+  /**
+   * The message, dot-stuffed, read while it is sent. Should reading fail (a
+   * store error) the connection is dropped: without the final "." the server
+   * discards the partial message (RFC 5321 §4.1.1.4), and nothing else may be
+   * written into the data.
+   */
+  private async sendContent(message: MessageContent): Promise<void> {
+    const chunks = dotStuffedChunks(message.chunks());
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        this.connection.destroy();
+        throw error;
+      }
+      if (next.done === true) return;
+      await this.connection.write(next.value, 'sending message content', this.replyTimeoutMs);
     }
   }
 

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { parseConfigText, type ListenAddress, type PosternConfig } from '@postern/config';
 import { createResolver } from '@postern/dns';
 import { createLogger } from '@postern/log';
+import { contentOf } from '../../src/message-content.js';
 import type { DeliveryContext, DeliveryRecipient, DeliveryRequest } from '../../src/types.js';
 
 export const TEST_HOSTNAME = 'mail.test.example';
@@ -41,17 +42,17 @@ export function testContext(options: { config: PosternConfig; dns: string; local
 
 let counter = 0;
 
-/** A delivery request for recipients of one domain, with a small CRLF message. */
-export function testRequest(recipients: (string | DeliveryRecipient)[], overrides: Partial<DeliveryRequest> = {}): DeliveryRequest {
+/** A delivery request for recipients of one domain, with a small CRLF message (Subject: test, or the one given). */
+export function testRequest(recipients: (string | DeliveryRecipient)[], { subject = 'test', ...overrides }: Partial<DeliveryRequest> & { subject?: string } = {}): DeliveryRequest {
   const list = recipients.map((recipient) => (typeof recipient === 'string' ? { address: recipient } : recipient));
   const domain = (list[0]?.address.split('@')[1] ?? '').toLowerCase();
-  const message = Buffer.from(`From: alice@test.example\r\nTo: ${list.map((r) => r.address).join(', ')}\r\nSubject: test\r\nMessage-ID: <t${++counter}@test.example>\r\n\r\nHello.\r\n.leading dot\r\n`);
+  const message = Buffer.from(`From: alice@test.example\r\nTo: ${list.map((r) => r.address).join(', ')}\r\nSubject: ${subject}\r\nMessage-ID: <t${++counter}@test.example>\r\n\r\nHello.\r\n.leading dot\r\n`);
   return {
     queueId: `TESTQ${String(counter).padStart(4, '0')}`,
     from: 'alice@test.example',
     domain,
     recipients: list,
-    message,
+    message: contentOf(message),
     dsn: { envid: null, ret: null },
     smtputf8: false,
     eightBit: false,
