@@ -14,11 +14,12 @@ import { SmtpDialogue, type Reply } from './smtp-dialogue.js';
 const CLIENTS = 20;
 const MESSAGE_BYTES = 50_000_000;
 // The budget the docs give for the defaults (packages/config/src/render.ts, README):
-// 100 MiB + 1.5 MiB × message_concurrency_limit (20) + 3 × in_flight_bytes_limit (150 MiB),
-// about 600 MiB: the idle process, each message's in-memory spool and stream
-// buffers while it arrives, and up to three copies of the bytes in flight after
-// their final dots (the assembled message, the store's copy, the delivery's).
-const BUDGET_MIB = Number(process.env['POSTERN_RSS_BUDGET_MIB'] ?? 600);
+// 100 MiB + 1.5 MiB × message_concurrency_limit (20) + 2 × in_flight_bytes_limit (150 MiB),
+// about 430 MiB: the idle process, each message's in-memory spool and stream
+// buffers while it arrives, and up to two copies of the bytes in flight after
+// their final dots (the assembled message, the store's copy while the queue
+// writes it); deliveries read the queue 1 MiB at a time.
+const BUDGET_MIB = Number(process.env['POSTERN_RSS_BUDGET_MIB'] ?? 430);
 const RETRY_DELAY_MS = 1000;
 const ATTEMPTS = 30;
 

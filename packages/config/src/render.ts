@@ -104,10 +104,10 @@ recipient_limit = 100
 # for room without a 354 (the client sends nothing meanwhile), then 451 4.3.1;
 # SIZE= above in_flight_bytes_limit gets 452 4.3.1 at MAIL. A message is held
 # in memory up to 1 MiB while it arrives, then in a file under data_dir/spool;
-# after its final dot it is in memory about three times over (the message,
-# the store's copy while the queue writes it, the delivery). The MTA's peak
-# memory is about 100 MiB + message_concurrency_limit x 1.5 MiB
-# + 3 x in_flight_bytes_limit: 600 MiB with these values.
+# after its final dot it is in memory about twice over (the message and the
+# store's copy while the queue writes it; deliveries read the queue 1 MiB at a
+# time). The MTA's peak memory is about 100 MiB + message_concurrency_limit x
+# 1.5 MiB + 2 x in_flight_bytes_limit: 430 MiB with these values.
 message_concurrency_limit = 20
 in_flight_bytes_limit = "150M"
 in_flight_wait_time = "60s"
