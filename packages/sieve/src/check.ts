@@ -119,8 +119,9 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
       fail(`bad variable name "${n.args[0]}"`, positionalPos(item, 0));
     }
     if (n.name === 'envelope') {
-      for (const part of n.args[0] as string[] | string) {
-        if (typeof part === 'string' && !part.includes('${') && !['from', 'to', 'auth'].includes(part.toLowerCase())) {
+      const parts = n.args[0];
+      for (const part of typeof parts === 'string' ? [parts] : (parts as string[])) {
+        if (!part.includes('${') && !['from', 'to', 'auth'].includes(part.toLowerCase())) {
           fail(`unknown envelope part "${part}"`, positionalPos(item, 0));
         }
       }
