@@ -72,4 +72,4 @@ export interface SieveResult {
 }
 
 /** Steps: commands and tests evaluated plus string work weighted by length. Actions: actions emitted. */
-export const DEFAULT_BUDGET = { steps: 1_000_000, actions: 64 } as const;
+export const DEFAULT_BUDGET = { steps: 10_000_000, actions: 64 } as const;
