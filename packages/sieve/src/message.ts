@@ -1,8 +1,11 @@
 // The message as Sieve tests see it: header fields (RFC 5228 §2.7.2: unfolded, RFC 2047-decoded for
 // comparison) and the body's text parts for the body test (RFC 5173 §5), editable by editheader (RFC 5293).
 import { headerEnd, mimeEntity, multipartParts, parseContentType, parseHeaderFields } from '@postern/mime';
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
 import type { Budget } from './budget.js';
+
+// libmime ships no types; the one function used here, typed where it is loaded.
+const libmime = createRequire(import.meta.url)('libmime') as { decodeWords(value: string): string };
 
 export interface HeaderField {
   /** Lower-case field name. */
