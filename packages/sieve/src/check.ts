@@ -105,7 +105,7 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
     }
     // RFC 5228 §5.9: size needs :over or :under.
     if (n.name === 'size' && !n.tags.over && !n.tags.under) fail('size needs :over or :under', item.pos);
-    if (n.tags.last && n.tags.index === undefined) fail(':last needs :index', posOf('last'));
+    if (n.tags.last && n.name !== 'addheader' && n.tags.index === undefined) fail(':last needs :index', posOf('last'));
     if (typeof n.tags.index === 'number' && n.tags.index < 1) fail(':index counts from 1', posOf('index'));
     if (typeof n.tags.zone === 'string' && !/^[+-]\d{4}$/.test(n.tags.zone)) fail(`:zone needs "+hhmm" or "-hhmm", not "${n.tags.zone}"`, posOf('zone'));
     const datePart = n.name === 'date' ? n.args[1] : n.name === 'currentdate' ? n.args[0] : undefined;

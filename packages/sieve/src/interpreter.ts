@@ -166,9 +166,9 @@ class Run {
     }
   }
 
-  // RFC 5232 §3: flags are a space-separated set kept in a variable ("" is the internal one).
+  // RFC 5232 §3: flags are a space-separated set kept in a variable (with variables, the same ${name}), or in the internal one.
   private flagVariable(name: string): string[] {
-    return normalizeFlags([this.variables.get(`flags:${name.toLowerCase()}`) ?? '']);
+    return normalizeFlags([this.variables.get(flagKey(name)) ?? '']);
   }
 
   private flagCommand(c: Node): void {
@@ -182,7 +182,7 @@ class Run {
       const drop = new Set(flags.map((f) => f.toLowerCase()));
       next = current.filter((f) => !drop.has(f.toLowerCase()));
     }
-    this.variables.set(`flags:${variable.toLowerCase()}`, next.join(' '));
+    this.variables.set(flagKey(variable), next.join(' ').slice(0, MAX_VARIABLE_LENGTH));
   }
 
   /** RFC 5232 §5: :flags replaces the internal flags for this action; without it the internal flags apply. */
@@ -273,13 +273,13 @@ class Run {
       case 'anyof':
         return t.tests.some((x) => this.test(x));
       case 'exists':
-        return this.list(t.args[0]).every((name) => this.message.fields.some((f) => f.name === name.toLowerCase()));
+        return this.list(t.args[0]).every((name) => this.values(name).length > 0);
       case 'size': {
         const limit = t.args[0] as number;
         return t.tags.over ? this.input.message.length > limit : this.input.message.length < limit;
       }
       case 'header':
-        return this.compare(t, this.indexed(t, this.list(t.args[0]).flatMap((name) => this.message.values(name))), this.list(t.args[1]));
+        return this.compare(t, this.indexed(t, this.list(t.args[0]).flatMap((name) => this.values(name))), this.list(t.args[1]));
       case 'address':
         return this.compare(t, this.addressValues(t), this.list(t.args[1]));
       case 'envelope':
@@ -308,6 +308,14 @@ class Run {
     }
   }
 
+  /** The values of a header field, charged by the number of fields scanned and the text decoded. */
+  private values(name: string, raw = false): string[] {
+    this.budget.spend(this.message.fields.length);
+    const values = raw ? this.message.rawValues(name) : this.message.values(name);
+    for (const value of values) this.budget.spend(value.length);
+    return values;
+  }
+
   /** Runs the match and, for a successful :matches with variables, sets ${0}..${N} (RFC 5229 §3.2). */
   private compare(t: Node, values: string[], keys: string[]): boolean {
     return matchAny(values, keys, matchSpecOf(t.tags), this.budget, (groups) => {
@@ -329,7 +337,7 @@ class Run {
   }
 
   private addressValues(t: Node): string[] {
-    const fields = this.indexed(t, this.list(t.args[0]).flatMap((name) => this.message.rawValues(name)));
+    const fields = this.indexed(t, this.list(t.args[0]).flatMap((name) => this.values(name, true)));
     const out: string[] = [];
     for (const raw of fields) {
       this.budget.spend(raw.length);
@@ -370,8 +378,10 @@ class Run {
   // RFC 5260 §4: date [:zone z | :originalzone] [:index] <header-name> <date-part> <key-list>.
   private dateTest(t: Node): boolean {
     const part = this.str(t.args[1]);
-    const dates = this.indexed(t, this.message.values(this.str(t.args[0])))
-      .map(parseRfc5322DateTime)
+    const field = this.str(t.args[0]).toLowerCase();
+    const dates = this.indexed(t, this.values(field))
+      // RFC 5260 §4: in Received the date-time is what follows the last ";" (RFC 5321 §4.4).
+      .map((value) => parseRfc5322DateTime(field === 'received' ? value.slice(value.lastIndexOf(';') + 1) : value))
       .filter((d): d is ZonedDate => d !== null);
     const values: string[] = [];
     for (const date of dates) {
@@ -441,6 +451,11 @@ function normalizeFlags(lists: string[]): string[] {
     out.push(flag);
   }
   return out;
+}
+
+/** The variable holding a flag list: the named one (case-insensitive, RFC 5229 §3), or the internal one, which no name can reach. */
+function flagKey(name: string): string {
+  return name === '' ? '\0imap4flags' : name.toLowerCase();
 }
 
 function localOffset(date: Date): number {

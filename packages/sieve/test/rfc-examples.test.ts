@@ -258,3 +258,10 @@ describe('RFC 5228 §2.4.2.4 encoded-character', () => {
     ]);
   });
 });
+
+describe('RFC 5232 with variables', () => {
+  it('§3: a flag variable is an ordinary variable', () => {
+    const script = 'require ["imap4flags","variables"]; set "mine" "\\\\Seen"; addflag "mine" "$Work"; if string :is "${mine}" "\\\\Seen $Work" { discard; }';
+    assert.deepEqual(actions(script, { message: COYOTE }), [{ type: 'discard' }]);
+  });
+});
