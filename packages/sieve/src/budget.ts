@@ -1,4 +1,5 @@
-// The per-run CPU and action budget: a hostile script ends with an error (and implicit keep) instead of stalling delivery.
+// The per-run CPU and action budget (RFC 5228 §2.10.4 limits on numbers of actions, §2.10.7 limits on
+// execution): a hostile script ends with an error, and so the implicit keep, instead of stalling delivery.
 import { DEFAULT_BUDGET } from './types.js';
 
 export class BudgetExceeded extends Error {}

@@ -7,6 +7,8 @@ import { datePart, parseRfc5322DateTime, zoneMinutes, type ZonedDate } from './d
 import { matchAny, matchSpecOf, quoteWildcards } from './match.js';
 import { decodeHeader, SieveMessage } from './message.js';
 import type { SieveAction, SieveResult, SieveRunInput, SieveScript } from './types.js';
+import { resolveActions } from './action-list.js';
+import { normalizeFlags } from './flags.js';
 import { defaultHandle, vacationPeriodSeconds, vacationRefusal } from './vacation.js';
 
 /** RFC 5229 §6: implementations may limit variable length; longer values are cut here. */
@@ -392,6 +394,11 @@ class Run {
     return this.compare(t, values, this.list(t.args[2]));
   }
 
+  /** The action list to hand back (see resolveActions). */
+  finish(): SieveAction[] {
+    return resolveActions(this.actions, this.implicitKeep, this.caps.has('imap4flags') ? this.flagVariable('') : []);
+  }
+
   /** RFC 5260 §4.1: :zone converts, :originalzone keeps the field's zone, neither converts to local time. */
   private zoned(date: ZonedDate, t: Node): ZonedDate {
     if (typeof t.tags.zone === 'string') {
@@ -402,55 +409,6 @@ class Run {
     if (t.tags.originalzone) return date;
     return { utc: date.utc, offset: localOffset(new Date(date.utc)) };
   }
-
-  /**
-   * The final action list: duplicates collapsed (RFC 5228 §2.10.3), reject's incompatibilities
-   * (RFC 5429 §2.1), and the implicit keep (§2.10.2) with the internal flags (RFC 5232 §5).
-   */
-  finish(): SieveAction[] {
-    const out: SieveAction[] = [];
-    const hasKeep = this.actions.some((a) => a.type === 'keep');
-    for (const action of this.actions) {
-      if (action.type === 'keep') {
-        const earlier = out.find((a) => a.type === 'keep');
-        if (earlier && earlier.type === 'keep') earlier.flags = normalizeFlags([...earlier.flags, ...action.flags]);
-        else out.push(action);
-      } else if (action.type === 'fileinto') {
-        const earlier = out.find((a) => a.type === 'fileinto' && a.mailbox === action.mailbox);
-        if (earlier && earlier.type === 'fileinto') {
-          earlier.flags = normalizeFlags([...earlier.flags, ...action.flags]);
-          earlier.create ||= action.create;
-          earlier.copy &&= action.copy;
-        } else out.push(action);
-      } else if (action.type === 'redirect') {
-        const earlier = out.find((a) => a.type === 'redirect' && a.address.toLowerCase() === action.address.toLowerCase());
-        if (earlier && earlier.type === 'redirect') earlier.copy &&= action.copy;
-        else out.push(action);
-      } else if (action.type === 'discard' && out.some((a) => a.type === 'discard')) {
-        continue;
-      } else out.push(action);
-    }
-    const rejects = out.filter((a) => a.type === 'reject');
-    if (rejects.length > 1) throw new RuntimeError('reject: only one reject or ereject per run (RFC 5429 §2.1)');
-    if (rejects.length === 1) {
-      const conflict = out.find((a) => a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect' || a.type === 'vacation');
-      if (conflict) throw new RuntimeError(`reject cannot be combined with ${conflict.type} (RFC 5429 §2.1)`);
-    }
-    if (this.implicitKeep && !hasKeep) out.unshift({ type: 'keep', flags: this.caps.has('imap4flags') ? this.flagVariable('') : [] });
-    return out;
-  }
-}
-
-/** RFC 5232 §3: flags split on spaces, duplicates (case-insensitive) dropped, first spelling kept. */
-function normalizeFlags(lists: string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const flag of lists.flatMap((l) => l.split(' '))) {
-    if (flag === '' || seen.has(flag.toLowerCase())) continue;
-    seen.add(flag.toLowerCase());
-    out.push(flag);
-  }
-  return out;
 }
 
 /** The variable holding a flag list: the named one (case-insensitive, RFC 5229 §3), or the internal one, which no name can reach. */
