@@ -265,3 +265,9 @@ describe('RFC 5232 with variables', () => {
     assert.deepEqual(actions(script, { message: COYOTE }), [{ type: 'discard' }]);
   });
 });
+
+describe('RFC 5260 §4.2 std11', () => {
+  it('renders the date as RFC 5322 text', () => {
+    assert.deepEqual(actions('require "date"; if date :originalzone "date" "std11" "Tue, 01 Apr 1997 09:06:31 -0800" { discard; }', { message: COYOTE }), [{ type: 'discard' }]);
+  });
+});
