@@ -2,6 +2,8 @@
 // execution): a hostile script ends with an error, and so the implicit keep, instead of stalling delivery.
 import { DEFAULT_BUDGET } from './types.js';
 
+const BYTES_PER_STEP = 8;
+
 export class BudgetExceeded extends Error {}
 
 export class Budget {
@@ -19,6 +21,14 @@ export class Budget {
   spend(steps: number): void {
     this.steps += steps;
     if (this.steps > this.maxSteps) throw new BudgetExceeded(`script exceeded its budget of ${this.maxSteps} steps`);
+  }
+
+  /**
+   * Counts text scanned by native string operations (indexOf, decoding, case folding), which cost
+   * about an eighth of a step per byte: a 1 MB body can be searched, a 100 MB loop cannot.
+   */
+  spendBytes(bytes: number): void {
+    this.spend(1 + Math.ceil(bytes / BYTES_PER_STEP));
   }
 
   /** Whether `steps` more would fit, without spending them. */

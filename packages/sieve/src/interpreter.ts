@@ -88,12 +88,12 @@ class Run {
   // RFC 5229 §3: "${name}" and "${N}" expanded in strings once variables is required.
   private expand(text: string): string {
     if (!this.caps.has('variables') || !text.includes('${')) return text;
-    this.budget.spend(text.length);
+    this.budget.spendBytes(text.length);
     const out = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}/g, (_, name: string) => {
       if (/^[0-9]/.test(name)) return this.matchGroups[Number(name)] ?? '';
       return this.variables.get(name.toLowerCase()) ?? '';
     });
-    this.budget.spend(out.length);
+    this.budget.spendBytes(out.length);
     return out;
   }
 
@@ -233,8 +233,7 @@ class Run {
     if (PROTECTED_FIELDS.has(name.toLowerCase())) return;
     const last = c.tags.last === true;
     const field = { name: name.toLowerCase(), raw: value.replace(/\r?\n/g, ' ').trim() };
-    if (last) this.message.fields.push(field);
-    else this.message.fields.unshift(field);
+    this.message.add(field, last);
     this.emit({ type: 'addheader', name, value, last });
   }
 
@@ -244,16 +243,16 @@ class Run {
     if (PROTECTED_FIELDS.has(name.toLowerCase())) return;
     const patterns = c.args.length === 2 ? this.list(c.args[1]) : undefined;
     const spec = matchSpecOf(c.tags);
-    const lower = name.toLowerCase();
-    const positions = this.message.fields.map((f, i) => (f.name === lower ? i : -1)).filter((i) => i >= 0);
-    let chosen = positions;
+    this.budget.spend(this.message.fields.length);
+    const same = this.message.named(name);
+    let chosen = same;
     const index = typeof c.tags.index === 'number' ? c.tags.index : undefined;
     if (index !== undefined) {
-      const at = c.tags.last ? positions[positions.length - index] : positions[index - 1];
+      const at = c.tags.last ? same[same.length - index] : same[index - 1];
       chosen = at === undefined ? [] : [at];
     }
-    if (patterns) chosen = chosen.filter((i) => matchAny([decodeHeader(this.message.fields[i]!.raw)], patterns, spec, this.budget));
-    for (const i of [...chosen].reverse()) this.message.fields.splice(i, 1);
+    if (patterns) chosen = chosen.filter((field) => matchAny([decodeHeader(field.raw)], patterns, spec, this.budget));
+    this.message.remove(new Set(chosen));
     const action: SieveAction = { type: 'deleteheader', name };
     if (index !== undefined) action.index = index;
     if (c.tags.last) action.last = true;
@@ -310,11 +309,11 @@ class Run {
     }
   }
 
-  /** The values of a header field, charged by the number of fields scanned and the text decoded. */
+  /** The values of a header field, charged by the fields found and the text decoded. */
   private values(name: string, raw = false): string[] {
-    this.budget.spend(this.message.fields.length);
     const values = raw ? this.message.rawValues(name) : this.message.values(name);
-    for (const value of values) this.budget.spend(value.length);
+    this.budget.spend(1 + values.length);
+    for (const value of values) this.budget.spendBytes(value.length);
     return values;
   }
 
@@ -370,7 +369,7 @@ class Run {
 
   private bodyValues(t: Node): string[] {
     if (t.tags.raw) {
-      this.budget.spend(this.input.message.length);
+      this.budget.spendBytes(this.input.message.length);
       return [this.message.rawBody()];
     }
     const types = t.tags.content !== undefined ? this.list(t.tags.content) : ['text'];

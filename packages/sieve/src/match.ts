@@ -134,7 +134,8 @@ function starMatch(text: string, subject: string, tokens: PatternToken[], budget
     if (token.kind === '*') segments.push('');
     else segments[segments.length - 1] += (token as { c: string }).c;
   }
-  budget.spend(subject.length * segments.length + tokens.length);
+  budget.spend(tokens.length);
+  budget.spendBytes(subject.length * segments.length);
   const first = segments[0]!;
   if (segments.length === 1) return subject === first ? [text] : null;
   const last = segments[segments.length - 1]!;
@@ -164,7 +165,7 @@ export function matchAny(values: string[], keys: string[], spec: MatchSpec, budg
   }
   for (const value of values) {
     for (const key of keys) {
-      budget.spend(1 + value.length + key.length);
+      budget.spendBytes(value.length + key.length);
       switch (spec.type) {
         case 'is':
           if (order(value, key, spec.comparator) === 0) return true;
