@@ -87,8 +87,8 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
   // Values that must be valid when constant; those built from variables are checked at run time.
   const checkTagValues = (n: Node, item: Command | Test): void => {
     const posOf = (tag: string): Position => item.args.find((a) => a.kind === 'tag' && a.name === tag)?.pos ?? item.pos;
-    const comparator = n.tags.comparator;
-    if (typeof comparator === 'string') {
+    const comparator = typeof n.tags.comparator === 'string' ? n.tags.comparator.toLowerCase() : undefined;
+    if (comparator !== undefined) {
       if (!(comparator in COMPARATORS)) fail(`unknown comparator "${comparator}"`, posOf('comparator'));
       const needs = COMPARATORS[comparator];
       if (needs && !capabilities.has(needs)) fail(`comparator "${comparator}" needs require "${needs}"`, posOf('comparator'));

@@ -63,3 +63,9 @@ describe('compile errors with line and column', () => {
     assert.equal(compileSieve('/* a\r\n comment */\r\nif size :over 1G { discard; }\r\n# end\r\n').ok, true);
   });
 });
+
+describe('case-insensitive names', () => {
+  it('commands, tests, tags and comparator names', () => {
+    assert.equal(compileSieve('IF HEADER :CONTAINS :COMPARATOR "I;OCTET" "Subject" "x" { KEEP; } ELSE { DISCARD; }').ok, true);
+  });
+});
