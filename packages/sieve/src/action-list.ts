@@ -36,5 +36,12 @@ export function resolveActions(actions: SieveAction[], implicitKeep: boolean, im
     if (conflict) throw new Error(`reject cannot be combined with ${conflict.type} (RFC 5429 §2.1)`);
   }
   if (implicitKeep && !hasKeep) out.unshift({ type: 'keep', flags: implicitFlags });
+  // RFC 5228 §2.10.3: keep files into INBOX, so a fileinto "INBOX" beside a keep is the same delivery.
+  const keep = out.find((a) => a.type === 'keep');
+  const inbox = out.findIndex((a) => a.type === 'fileinto' && a.mailbox.toUpperCase() === 'INBOX');
+  if (keep && keep.type === 'keep' && inbox >= 0) {
+    keep.flags = normalizeFlags([...keep.flags, ...(out[inbox] as { flags: string[] }).flags]);
+    out.splice(inbox, 1);
+  }
   return out;
 }

@@ -271,3 +271,11 @@ describe('RFC 5260 §4.2 std11', () => {
     assert.deepEqual(actions('require "date"; if date :originalzone "date" "std11" "Tue, 01 Apr 1997 09:06:31 -0800" { discard; }', { message: COYOTE }), [{ type: 'discard' }]);
   });
 });
+
+describe('RFC 5228 §2.10.3 keep and fileinto "INBOX"', () => {
+  it('are one delivery', () => {
+    assert.deepEqual(actions('require ["fileinto","copy"]; fileinto :copy "INBOX";', { message: COYOTE }), [KEEP]);
+    assert.deepEqual(actions('require ["fileinto"]; fileinto "inbox"; keep;', { message: COYOTE }), [KEEP]);
+    assert.deepEqual(actions('require ["fileinto"]; fileinto "INBOX";', { message: COYOTE }), [fileinto('INBOX')], 'alone it stays a fileinto');
+  });
+});
