@@ -22,7 +22,8 @@ export function matchSpecOf(tags: Record<string, unknown>): MatchSpec {
 }
 
 // i;ascii-casemap folds a-z only (RFC 4790 §9.2), so lengths and positions are kept for match variables.
-const fold = (s: string): string => s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+// Pure-ASCII text takes the native toUpperCase; other text folds a-z runs only ("ß" must stay one character).
+const fold = (s: string): string => (/^[\x00-\x7f]*$/.test(s) ? s.toUpperCase() : s.replace(/[a-z]+/g, (m) => m.toUpperCase()));
 
 /** RFC 4790 §9.1: the number its leading digits spell; no leading digit is positive infinity. */
 function numericValue(s: string): number {
@@ -163,7 +164,10 @@ export function matchAny(values: string[], keys: string[], spec: MatchSpec, budg
     const count = String(values.length);
     return keys.some((key) => relates(order(count, key, spec.comparator), spec.relation!));
   }
+  const caseFold = spec.comparator === 'i;ascii-casemap';
   for (const value of values) {
+    // :contains folds each value once, not once per key.
+    const haystack = spec.type === 'contains' && caseFold ? fold(value) : value;
     for (const key of keys) {
       budget.spendBytes(value.length + key.length);
       switch (spec.type) {
@@ -173,13 +177,11 @@ export function matchAny(values: string[], keys: string[], spec: MatchSpec, budg
         case 'value':
           if (relates(order(value, key, spec.comparator), spec.relation!)) return true;
           break;
-        case 'contains': {
-          const folded = spec.comparator === 'i;ascii-casemap';
-          if ((folded ? fold(value) : value).includes(folded ? fold(key) : key)) return true;
+        case 'contains':
+          if (haystack.includes(caseFold ? fold(key) : key)) return true;
           break;
-        }
         case 'matches': {
-          const groups = globMatch(value, key, spec.comparator === 'i;ascii-casemap', budget);
+          const groups = globMatch(value, key, caseFold, budget);
           if (groups) {
             onMatch?.(groups);
             return true;

@@ -12,6 +12,8 @@ export interface HeaderField {
   name: string;
   /** The unfolded value, leading and trailing whitespace removed, not decoded. */
   raw: string;
+  /** The RFC 2047-decoded value, kept once a test has asked for it. */
+  decoded?: string;
 }
 
 /** Most MIME parts and nesting the body test walks; deeper or further parts are not searched. */
@@ -48,7 +50,7 @@ export class SieveMessage {
 
   /** Decoded values of every field with this name, in order (RFC 5228 §2.7.2, §5.7). */
   values(name: string): string[] {
-    return this.named(name).map((f) => decodeHeader(f.raw));
+    return this.named(name).map((f) => (f.decoded ??= decodeHeader(f.raw)));
   }
 
   /** Raw values of every field with this name, in order (for address parsing). */
