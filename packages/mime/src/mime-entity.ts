@@ -1,6 +1,6 @@
 // MIME entities located in a message's bytes (RFC 2045 §3, RFC 2046 §5.1.1), found without copying or rebuilding anything.
-import { parseContentType } from '@postern/mime';
-import { headerEnd, parseHeaderFields } from './headers.js';
+import { parseContentType } from './content-type.js';
+import { headerEnd, parseHeaderFields } from './header-fields.js';
 
 /** An entity (a message or a body part) inside the message: its header is raw[start, bodyStart), its body raw[bodyStart, end). */
 export interface MimeEntity {
