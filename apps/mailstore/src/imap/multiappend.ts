@@ -19,6 +19,8 @@ function isLiteral(node: CommandNode | undefined): node is Exclude<Node, Command
 }
 
 function literalBytes(node: Exclude<Node, CommandNode[]>): Buffer {
+  // A zero-length literal {0} carries no value.
+  if (node.value === undefined || node.value === null) return Buffer.alloc(0);
   return Buffer.isBuffer(node.value) ? node.value : Buffer.from(String(node.value), 'binary');
 }
 
