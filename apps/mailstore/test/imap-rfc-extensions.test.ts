@@ -248,6 +248,13 @@ describeOnBackends('IMAP extensions after their RFCs', {}, (suite) => {
     const lock = await client.getMailboxLock('Flow');
     try {
       assert.deepEqual(await client.search({ flagged: true }, { uid: true }), [1]);
+      // imapflow words RETURN options as ESEARCH (RFC 4731) when the server advertises it.
+      const esearch = (await client.search({ all: true }, { uid: true, returnOptions: ['MIN', 'MAX', 'COUNT', 'ALL'] })) as unknown as Record<string, unknown>;
+      assert.deepEqual({ min: esearch['min'], max: esearch['max'], count: esearch['count'], all: esearch['all'] }, { min: 1, max: 2, count: 2, all: '1:2' });
+      // imapflow's BINARY fetch (RFC 3516) of part 1.
+      const fetched = await client.fetchOne('2', { bodyParts: ['1'] }, { uid: true, binary: true } as never);
+      assert.ok(fetched);
+      assert.equal(fetched.bodyParts?.get('1')?.toString(), 'Hello.\r\n');
       const { content } = await client.download('2', '1', { uid: true, binary: true } as never);
       const chunks: Buffer[] = [];
       assert.ok(content);
