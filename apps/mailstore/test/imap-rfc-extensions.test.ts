@@ -1,4 +1,4 @@
-// LITERAL+, MULTIAPPEND, ESEARCH, LIST-EXTENDED, LIST-STATUS, CREATE-SPECIAL-USE and BINARY: dialogues after each RFC's examples.
+// LITERAL+, MULTIAPPEND, ESEARCH, LIST-EXTENDED, LIST-STATUS, CREATE-SPECIAL-USE, BINARY and SORT: dialogues after each RFC's examples.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
@@ -31,10 +31,10 @@ describeOnBackends('IMAP extensions after their RFCs', {}, (suite) => {
     ({ fx } = suite);
   });
 
-  test('CAPABILITY advertises LITERAL+ MULTIAPPEND ESEARCH LIST-EXTENDED LIST-STATUS CREATE-SPECIAL-USE BINARY', async () => {
+  test('CAPABILITY advertises LITERAL+ MULTIAPPEND ESEARCH LIST-EXTENDED LIST-STATUS CREATE-SPECIAL-USE BINARY SORT', async () => {
     const wire = await loginWire(fx);
     const caps = (await wire.command('CAPABILITY')).untagged.find((line) => line.startsWith('* CAPABILITY'))!.split(' ');
-    for (const name of ['LITERAL+', 'MULTIAPPEND', 'ESEARCH', 'LIST-EXTENDED', 'LIST-STATUS', 'CREATE-SPECIAL-USE', 'BINARY']) assert.ok(caps.includes(name), name);
+    for (const name of ['LITERAL+', 'MULTIAPPEND', 'ESEARCH', 'LIST-EXTENDED', 'LIST-STATUS', 'CREATE-SPECIAL-USE', 'BINARY', 'SORT']) assert.ok(caps.includes(name), name);
     wire.close();
   });
 
@@ -232,6 +232,49 @@ describeOnBackends('IMAP extensions after their RFCs', {}, (suite) => {
     await wire.command('SELECT Binary8');
     const fetched = await wire.command('FETCH 1 (BINARY.PEEK[1] RFC822.SIZE)');
     assert.equal(fetched.untagged[0], `* 1 FETCH (BINARY[1] ~{5}\r\nA\x00B\r\n RFC822.SIZE ${raw.length})`);
+    wire.close();
+  });
+
+  test('RFC 5256: SORT and UID SORT by base subject, dates, addresses and size, REVERSE, ties by sequence number', async () => {
+    const wire = await loginWire(fx);
+    await wire.command('CREATE Sorted');
+    const mail = (from: string, to: string, cc: string, subject: string, date: string, body = 'x\r\n'): Buffer =>
+      Buffer.from(`From: ${from}\r\nTo: ${to}\r\nCc: ${cc}\r\nSubject: ${subject}\r\nDate: ${date}\r\n\r\n${body}`);
+    // Arrival order (APPEND date-time) differs from the sent dates.
+    const messages: [Buffer, string][] = [
+      [mail('Carol <carol@example.com>', 'zed@example.com', 'bob@example.com', 'Re: [list] Gamma (fwd)', 'Mon, 3 Feb 2025 10:00:00 +0000', 'xxxxxxxxxxxxxxxxxxxxx\r\n'), '"05-Feb-2025 10:00:00 +0000"'],
+      [mail('alice@example.com', 'Yan <yan@example.com>', '', '[fwd: Alpha]', 'Mon, 3 Feb 2025 11:00:00 +0200', 'xx\r\n'), '"04-Feb-2025 10:00:00 +0000"'],
+      [mail('"Bob" <BOB@example.com>', 'xavier@example.com', 'alice@example.com', 'beta', 'no date at all', 'xxxxxxxxxxx\r\n'), '"01-Feb-2025 10:00:00 +0000"'],
+      [mail('alice@example.com', 'anne@example.com', '', 'Fwd: ALPHA', 'Sun, 2 Feb 2025 10:00:00 -0500'), '"06-Feb-2025 10:00:00 +0000"'],
+    ];
+    for (const [raw, date] of messages) assert.equal((await wire.append('Sorted', raw, date)).status, 'OK');
+    await wire.command('SELECT Sorted');
+    const sort = async (command: string): Promise<string[]> => {
+      const result = await wire.command(command);
+      assert.equal(result.status, 'OK', result.tagged);
+      return result.untagged.filter((line) => line.startsWith('* SORT'));
+    };
+    // SUBJECT: "Alpha" (2 and 4, tie kept in sequence order), "beta", "Gamma"; case-insensitive.
+    assert.deepEqual(await sort('SORT (SUBJECT) UTF-8 ALL'), ['* SORT 2 4 3 1']);
+    assert.deepEqual(await sort('SORT (REVERSE SUBJECT) UTF-8 ALL'), ['* SORT 1 3 2 4']);
+    // ARRIVAL: INTERNALDATE; DATE: the Date field in UTC (11:00 +0200 is before 10:00 +0000), INTERNALDATE when it is unreadable (message 3).
+    assert.deepEqual(await sort('SORT (ARRIVAL) UTF-8 ALL'), ['* SORT 3 2 1 4']);
+    assert.deepEqual(await sort('SORT (DATE) UTF-8 ALL'), ['* SORT 3 4 2 1']);
+    // FROM/TO/CC: the first address's mailbox, case-insensitive; an empty Cc sorts first.
+    assert.deepEqual(await sort('SORT (FROM) UTF-8 ALL'), ['* SORT 2 4 3 1']);
+    assert.deepEqual(await sort('SORT (TO) UTF-8 ALL'), ['* SORT 4 3 2 1']);
+    assert.deepEqual(await sort('SORT (CC) UTF-8 ALL'), ['* SORT 2 4 3 1']);
+    assert.deepEqual(await sort('SORT (SIZE) UTF-8 ALL'), ['* SORT 4 2 3 1']);
+    // Several keys: FROM, then REVERSE DATE among alice's messages.
+    assert.deepEqual(await sort('SORT (FROM REVERSE DATE) UTF-8 ALL'), ['* SORT 2 4 3 1']);
+    assert.deepEqual(await sort('SORT (FROM DATE) UTF-8 ALL'), ['* SORT 4 2 3 1']);
+    // The search keys select; UID SORT answers UIDs.
+    assert.deepEqual(await sort('SORT (SUBJECT) UTF-8 FROM alice'), ['* SORT 2 4']);
+    assert.deepEqual(await sort('UID SORT (REVERSE ARRIVAL) US-ASCII NOT FROM alice'), ['* SORT 1 3']);
+    assert.deepEqual(await sort('SORT (SUBJECT) UTF-8 SUBJECT nothing-matches'), ['* SORT']);
+    assert.equal((await wire.command('SORT (THREAD) UTF-8 ALL')).status, 'BAD');
+    assert.equal((await wire.command('SORT (SUBJECT) ALL')).status, 'BAD');
+    assert.match((await wire.command('SORT (SUBJECT) KOI8-R ALL')).tagged, /NO \[BADCHARSET/);
     wire.close();
   });
 

@@ -11,8 +11,7 @@ import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
 import { guardCommands } from './command-guard.js';
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
-import { takeSearchReturn } from './esearch.js';
-import { EXTENSION_CAPABILITIES, installExtensionCommands } from './extensions.js';
+import { EXTENSION_CAPABILITIES, installExtensionCommands, searchAnswer } from './extensions.js';
 import { createFolder, deleteFolder, listFolders, listMailboxes, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
 import { announceWithUpdates } from './unilateral.js';
@@ -162,7 +161,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   hook('Status', (path: string, session: ImapSession) => mailboxStatus(ctx, path, session));
   hook('ListMailboxes', (session: ImapSession) => listMailboxes(ctx, session));
   hook('Append', (path: string, messages: AppendedMessage[], session: ImapSession) => appendMessages(ctx, notifier, path, messages, session));
-  core.onSearchReturn = takeSearchReturn;
+  core.onSearchReturn = searchAnswer;
   hook('Fetch', (mailbox: string, request: FetchOptions, session: ImapSession) => fetchMessages(ctx, notifier, mailbox, request, session));
   hook('Store', (mailbox: string, update: StoreUpdate, session: ImapSession) => storeFlags(ctx, notifier, mailbox, update, session));
   hook('Search', (mailbox: string, request: SearchRequest, session: ImapSession) => searchMessages(ctx, mailbox, request, session));

@@ -3,6 +3,7 @@ import type { Logger } from '@postern/log';
 import type { SessionSlots } from '@postern/service';
 import { isTemporaryStoreError, type Mailbox, type MailboxId, type SpecialUse, type Store, type UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
+import type { SortCriterion } from './sort.js';
 
 export interface SessionState {
   ip: string;
@@ -26,12 +27,14 @@ export interface SessionState {
   slots: SessionSlots | null;
   /** The special use the CREATE being run asked for (RFC 6154 §3), read by the create hook. */
   createUse: SpecialUse | null;
+  /** The sort criteria of the SORT being run (RFC 5256), read by the search hook. */
+  sortCriteria: SortCriterion[] | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null };
   states.set(session, state);
   return state;
 }
