@@ -157,6 +157,8 @@ describeOnBackends('IMAP extensions after their RFCs', {}, (suite) => {
       '* LIST (\\HasNoChildren) "/" "Fruit/Banana"',
       '* LIST (\\NonExistent \\HasChildren) "/" "Vegetable"',
     ]);
+    // RFC 3501 §6.3.8: the empty name still asks for the delimiter.
+    assert.deepEqual((await wire.command('LIST () "" "" RETURN (CHILDREN)')).untagged, ['* LIST (\\Noselect) "/" ""']);
     // The RFC 3501 form is unchanged.
     const basic = await wire.command('LIST "" "Fruit/%"');
     assert.equal(basic.untagged.length, 2);

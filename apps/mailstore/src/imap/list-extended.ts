@@ -184,6 +184,11 @@ export function listExtendedCommand(basic: CommandHandler): CommandHandler {
       } catch (err) {
         return callback(err as Error);
       }
+      // RFC 3501 §6.3.8: an empty name asks for the hierarchy delimiter (RFC 5258 §3 keeps it for a single pattern).
+      if (request.patterns.length === 1 && request.patterns[0] === '') {
+        this.send(imapHandler.compiler({ tag: '*', command: 'LIST', attributes: [[{ type: 'ATOM', value: '\\Noselect' }], '/', ''] }));
+        return callback(null, { response: 'OK', message: 'LIST completed' });
+      }
       const session = this.session;
       const run = async (): Promise<void> => {
         const [mailboxes] = (await callHook(this._server.onListMailboxes, session)) as [Mailbox[]];
