@@ -1,15 +1,11 @@
 // CREATE-SPECIAL-USE (RFC 6154 §3): `CREATE name (USE (\Sent))` makes a mailbox with that special use.
 import type { SpecialUse } from '@postern/store';
+import { nodeText as word } from './command-args.js';
 import type { CommandHandler, CommandNode } from './imap-core.js';
 import { sessionState } from './session.js';
 
 /** RFC 6154 §2: the special-use attributes; the store keeps one per mailbox. */
 const SPECIAL_USES: readonly SpecialUse[] = ['\\All', '\\Archive', '\\Drafts', '\\Flagged', '\\Junk', '\\Sent', '\\Trash'];
-
-function word(node: CommandNode | undefined): string | null {
-  if (!node || Array.isArray(node)) return null;
-  return Buffer.isBuffer(node.value) ? node.value.toString('binary') : String(node.value);
-}
 
 /**
  * RFC 6154 §6 (create-param = "USE" SP "(" [use-attr *(SP use-attr)] ")"):

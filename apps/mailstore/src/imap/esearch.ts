@@ -1,4 +1,5 @@
 // ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) is answered with one ESEARCH response.
+import { nodeWord } from './command-args.js';
 import { imapHandler, type CommandNode, type ParsedCommand } from './imap-core.js';
 import { uidSet } from './uid-sets.js';
 
@@ -13,10 +14,6 @@ function atom(value: string | number): CommandNode {
   return { type: 'ATOM', value: String(value) };
 }
 
-function isAtom(node: CommandNode | undefined, value?: string): node is { type: string; value: string } {
-  return !!node && !Array.isArray(node) && node.type === 'ATOM' && (value === undefined || String(node.value).toUpperCase() === value);
-}
-
 /**
  * Takes `RETURN (…)` off the front of a SEARCH command (RFC 4731 §3.1:
  * search-return-opts come before the charset and the keys). Returns false for
@@ -24,12 +21,12 @@ function isAtom(node: CommandNode | undefined, value?: string): node is { type: 
  * else the function that words the ESEARCH answer.
  */
 export function takeSearchReturn(command: ParsedCommand, isUid: boolean): EsearchResponse | Error | false {
-  if (!isAtom(command.attributes[0], 'RETURN')) return false;
+  if (nodeWord(command.attributes[0]) !== 'RETURN') return false;
   const list = command.attributes[1];
   if (!Array.isArray(list)) return new Error('SEARCH RETURN needs a list of result options');
   const options = new Set<ResultOption>();
   for (const node of list) {
-    const name = isAtom(node) ? String(node.value).toUpperCase() : '';
+    const name = nodeWord(node) ?? '';
     if (!(RESULT_OPTIONS as readonly string[]).includes(name)) return new Error(`Unknown SEARCH result option ${name || '(none)'}`);
     options.add(name as ResultOption);
   }

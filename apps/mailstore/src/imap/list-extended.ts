@@ -1,5 +1,6 @@
 // LIST-EXTENDED (RFC 5258) with LIST-STATUS (RFC 5819) and the SPECIAL-USE selection and return options (RFC 6154 §3).
 import type { Mailbox } from '@postern/store';
+import { nodeText, nodeWord as word } from './command-args.js';
 import { imapHandler, imapTools, type CommandHandler, type CommandNode, type HookCallback, type ImapSession } from './imap-core.js';
 
 /** RFC 5258 §3.1 selection options (REMOTE is accepted: this server has no remote mailboxes). */
@@ -33,15 +34,11 @@ export interface ListEntry {
   mailbox: Mailbox | null;
 }
 
-function word(node: CommandNode | undefined): string | null {
-  if (!node || Array.isArray(node)) return null;
-  return (Buffer.isBuffer(node.value) ? node.value.toString('binary') : String(node.value)).toUpperCase();
-}
-
+/** A mailbox name or pattern (RFC 3501 §9 astring; NIL read as empty) as UTF-8 text. */
 function astring(node: CommandNode | undefined): string | null {
   if (node === null) return '';
-  if (!node || Array.isArray(node)) return null;
-  return Buffer.from(Buffer.isBuffer(node.value) ? node.value.toString('binary') : String(node.value), 'binary').toString();
+  const text = nodeText(node);
+  return text === null ? null : Buffer.from(text, 'binary').toString();
 }
 
 /** True for the forms only LIST-EXTENDED has: selection options, several patterns, or RETURN. */

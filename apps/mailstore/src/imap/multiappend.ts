@@ -1,5 +1,6 @@
 // The APPEND command with MULTIAPPEND (RFC 3502): one or more messages, each with its own flags and date-time.
 import type { AppendedMessage } from './append.js';
+import { nodeText as text } from './command-args.js';
 import { imapTools, type CommandHandler, type CommandNode, type HookCallback, type ImapSession } from './imap-core.js';
 import { uidSet } from './uid-sets.js';
 
@@ -7,11 +8,6 @@ type Node = Exclude<CommandNode, null>;
 
 function isList(node: CommandNode | undefined): node is CommandNode[] {
   return Array.isArray(node);
-}
-
-function text(node: CommandNode | undefined): string | null {
-  if (!node || isList(node)) return null;
-  return Buffer.isBuffer(node.value) ? node.value.toString('binary') : String(node.value);
 }
 
 function isLiteral(node: CommandNode | undefined): node is Exclude<Node, CommandNode[]> {

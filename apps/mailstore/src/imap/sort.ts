@@ -1,6 +1,7 @@
 // SORT and UID SORT (RFC 5256): the messages a search selects, in the order of the sort keys.
 import { parseAddressList } from '@postern/address';
 import type { MessageRecord } from '@postern/store';
+import { nodeWord as word } from './command-args.js';
 import type { CommandHandler, CommandNode, ParsedCommand } from './imap-core.js';
 import { sessionState } from './session.js';
 
@@ -11,11 +12,6 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export interface SortCriterion {
   key: SortKey;
   reverse: boolean;
-}
-
-function word(node: CommandNode | undefined): string | null {
-  if (!node || Array.isArray(node)) return null;
-  return (Buffer.isBuffer(node.value) ? node.value.toString('binary') : String(node.value)).toUpperCase();
 }
 
 /** RFC 5256 §5: `sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"`, `sort-criterion = ["REVERSE" SP] sort-key`. */
