@@ -139,6 +139,39 @@ s.logout()
       assert.match(out.status[0]!, /MESSAGES \d+/);
     });
 
+    test('Python imaplib raw commands: ESEARCH, LIST-STATUS, CREATE-SPECIAL-USE and BINARY as a separate process sees them', async () => {
+      const out = await imaplib<{ caps: string; esearch: string[]; list: string[]; status: string[]; create: string; special: string[]; binary: string[] }>(
+        `
+m = imaplib.IMAP4('127.0.0.1', args['imap'])
+m.starttls(ssl_context=tls)
+m.login('bob@example.com', args['password'])
+out['caps'] = ' '.join(m.capabilities)
+m.create('Py')
+for n in range(3):
+    m.append('Py', None, None, args['message'].encode())
+m.select('Py')
+typ, data = m._simple_command('SEARCH', 'RETURN', '(MIN MAX COUNT ALL)', 'ALL')
+out['esearch'] = text(m._untagged_response(typ, data, 'ESEARCH')[1])
+typ, data = m._simple_command('LIST', '""', '"Py"', 'RETURN', '(STATUS (MESSAGES UNSEEN))')
+out['list'] = text(m.untagged_responses.pop('LIST', []))
+out['status'] = text(m.untagged_responses.pop('STATUS', []))
+out['create'] = m._simple_command('CREATE', 'PyArchive', '(USE (\\\\Archive))')[0]
+typ, data = m._simple_command('LIST', '(SPECIAL-USE)', '""', '"*"')
+out['special'] = text(m.untagged_responses.pop('LIST', []))
+out['binary'] = text(m.fetch('1', '(BINARY.PEEK[1] BINARY.SIZE[1])')[1])
+m.logout()
+`,
+        { imap: imap.ports.imap, password: PASSWORD, message: testMessage(3, 'imaplib extensions') },
+      );
+      for (const name of ['LITERAL+', 'MULTIAPPEND', 'ESEARCH', 'LIST-EXTENDED', 'LIST-STATUS', 'CREATE-SPECIAL-USE', 'BINARY']) assert.ok(out.caps.split(' ').includes(name), name);
+      assert.match(out.esearch[0]!, /^\(TAG "\w+"\) MIN 1 MAX 3 ALL 1:3 COUNT 3$/);
+      assert.deepEqual(out.list, ['(\\HasNoChildren) "/" "Py"']);
+      assert.deepEqual(out.status, ['"Py" (MESSAGES 3 UNSEEN 3)']);
+      assert.equal(out.create, 'OK');
+      assert.ok(out.special.includes('(\\HasNoChildren \\Archive) "/" "PyArchive"'), out.special.join('\n'));
+      assert.match(JSON.stringify(out.binary), /BINARY\[1\] \{\d+\}.*Body of e2e message 3\..*BINARY\.SIZE\[1\] \d+/);
+    });
+
     test('IDLE receives EXISTS within a second of an LMTP delivery by swaks, a separate process', async (t) => {
       if (!requireTool(t, 'swaks', 'swaks')) return;
       const client = flowClient(imap.ports.imap, 'alice@example.com');

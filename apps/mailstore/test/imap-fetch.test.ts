@@ -176,11 +176,12 @@ describeOnBackends('IMAP APPEND and FETCH', { config: { smtpd: { message_size_li
     limited.close();
   });
 
-  test('BINARY is not offered by imap-core and gets BAD without ending the session', async () => {
+  test('BINARY without a section or with a non-part section gets BAD without ending the session (RFC 3516 §6)', async () => {
     const wire = await loginWire(fx);
     await wire.command('SELECT INBOX');
-    const binary = await wire.command('FETCH 1 (BINARY[1])');
-    assert.equal(binary.status, 'BAD');
+    assert.equal((await wire.command('FETCH 1 (BINARY)')).status, 'BAD');
+    assert.equal((await wire.command('FETCH 1 (BINARY.SIZE)')).status, 'BAD');
+    assert.equal((await wire.command('FETCH 1 (BINARY[HEADER])')).status, 'BAD');
     assert.equal((await wire.command('NOOP')).status, 'OK');
     wire.close();
   });

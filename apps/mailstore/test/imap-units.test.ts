@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pageSelector } from '../src/imap/uid-sets.js';
+import { baseSubject, parseSortCriteria } from '../src/imap/sort.js';
 import { invalidMailboxName } from '../src/imap/mailboxes.js';
 import { searchDay, searchText, unsupportedCharset } from '../src/imap/search-match.js';
 import { cachedStructure, computeStructure, structureMeta } from '../src/imap/structure.js';
@@ -47,4 +48,41 @@ test('BODYSTRUCTURE and ENVELOPE survive the JSON cache in message meta byte for
   assert.equal(structure.envelope[1], 'Grüße aus Köln');
   assert.equal(cachedStructure({ meta: { imap: { v: 0 } } }), null, 'an old cache version is recomputed');
   assert.equal(cachedStructure({ meta: null }), null);
+});
+
+test('RFC 5256 §2.1 base subject: leaders, blobs, trailers and the [fwd: …] wrapper go; case and inner text stay', () => {
+  const table: [string, string][] = [
+    ['Hello', 'Hello'],
+    ['Re: Hello', 'Hello'],
+    ['RE:   Hello', 'Hello'],
+    ['re: Re: fwd: Hello', 'Hello'],
+    ['Fw: Hello', 'Hello'],
+    ['Re[2]: Hello', 'Hello'],
+    ['Re [2]: Hello', 'Hello'],
+    ['[list] Re: Hello', 'Hello'],
+    ['[list] [other] Hello', 'Hello'],
+    ['Re: [list] Re: Hello (fwd)', 'Hello'],
+    ['Hello (fwd) (FWD)  ', 'Hello'],
+    ['[fwd: Re: Hello]', 'Hello'],
+    ['[Fwd: [fwd: Hello]]', 'Hello'],
+    ['Hello\t  world', 'Hello world'],
+    // A blob is removed only when text remains after it (step 4).
+    ['[only a blob]', '[only a blob]'],
+    ['Re: [only a blob]', '[only a blob]'],
+    // "Re" inside a word or without its colon is text.
+    ['Regarding: x', 'Regarding: x'],
+    ['Re Hello', 'Re Hello'],
+    ['', ''],
+  ];
+  for (const [subject, base] of table) assert.equal(baseSubject(subject), base, JSON.stringify(subject));
+});
+
+test('SORT criteria: REVERSE qualifies the next key; an unknown key, a lone REVERSE or an empty list is refused', () => {
+  const atom = (value: string) => ({ type: 'ATOM', value });
+  assert.deepEqual(parseSortCriteria([atom('REVERSE'), atom('date'), atom('SUBJECT')]), [
+    { key: 'DATE', reverse: true },
+    { key: 'SUBJECT', reverse: false },
+  ]);
+  for (const bad of [[], [atom('REVERSE')], [atom('THREAD')], [atom('REVERSE'), atom('REVERSE'), atom('DATE')]]) assert.throws(() => parseSortCriteria(bad));
+  assert.throws(() => parseSortCriteria(atom('DATE')));
 });

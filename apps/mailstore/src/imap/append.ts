@@ -1,5 +1,5 @@
-// APPEND (RFC 3501 §6.3.11, RFC 4315 APPENDUID, RFC 7889 APPENDLIMIT, RFC 9208 OVERQUOTA).
-import { normalizeFlags } from '@postern/store';
+// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID, RFC 7889 APPENDLIMIT, RFC 9208 OVERQUOTA).
+import { normalizeFlags, type Uid } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { prepareMessage } from '../message/index.js';
 import type { ImapSession } from './imap-core.js';
@@ -7,53 +7,72 @@ import type { JournalNotifier } from './notifier.js';
 import { sessionUserId } from './session.js';
 import { computeStructure, structureMeta } from './structure.js';
 
+/** One message of an APPEND command: its literal, flags and INTERNALDATE. */
+export interface AppendedMessage {
+  raw: Buffer;
+  flags: string[];
+  internalDate: Date | null;
+}
+
 /**
- * imap-core has already read the whole literal, checked the flags and the
- * date-time syntax; a client that drops the connection mid-literal never gets
- * here, so nothing partial is ever stored.
+ * imap-core has already read every literal, and the APPEND command has
+ * checked the flags and the date-time syntax; a client that drops the
+ * connection mid-literal never gets here, so nothing partial is ever stored.
+ * RFC 3502 §6.3.11: with several messages, either all are appended or none:
+ * every check runs before the first message is stored, and a store failure
+ * part way expunges the ones already stored before the NO.
  */
-export async function appendMessage(
+export async function appendMessages(
   ctx: MailstoreContext,
   notifier: JournalNotifier,
   path: string,
-  flags: string[],
-  internalDate: string | false,
-  raw: Buffer,
+  messages: AppendedMessage[],
   session: ImapSession,
 ): Promise<unknown[]> {
   const userId = sessionUserId(session);
   const mailbox = await ctx.store.getMailbox(userId, path);
   // RFC 3501 §6.3.11: a missing mailbox is NO [TRYCREATE].
   if (!mailbox) return ['TRYCREATE'];
-  if (raw.length > ctx.config.smtpd.message_size_limit) return ['TOOBIG'];
-  if (raw.length === 0) return ['CANNOT'];
+  if (messages.some((message) => message.raw.length > ctx.config.smtpd.message_size_limit)) return ['TOOBIG'];
+  if (messages.some((message) => message.raw.length === 0)) return ['CANNOT'];
   const user = await ctx.store.getUserById(userId);
   if (!user) return ['NONEXISTENT'];
-  if (user.quota > 0 && user.storageUsed + raw.length > user.quota) {
-    ctx.logger.info({ service: 'imap', session: session.id, user: user.address, mailbox: path, size: raw.length, event: 'append_over_quota' }, `imap append refused: ${user.address} over quota`);
+  const size = messages.reduce((sum, message) => sum + message.raw.length, 0);
+  if (user.quota > 0 && user.storageUsed + size > user.quota) {
+    ctx.logger.info({ service: 'imap', session: session.id, user: user.address, mailbox: path, size, event: 'append_over_quota' }, `imap append refused: ${user.address} over quota`);
     return ['OVERQUOTA'];
   }
-  const message = prepareMessage(raw, {
-    flags: normalizeFlags(flags).filter((flag) => flag !== '\\Recent'),
-    internalDate: internalDate ? new Date(internalDate) : new Date(),
+  const prepared = messages.map((message) => {
+    const ready = prepareMessage(message.raw, {
+      flags: normalizeFlags(message.flags).filter((flag) => flag !== '\\Recent'),
+      internalDate: message.internalDate ?? new Date(),
+    });
+    ready.meta = structureMeta(computeStructure(message.raw), ready.meta ?? null);
+    return ready;
   });
-  message.meta = structureMeta(computeStructure(raw), message.meta ?? null);
-  const stored = await ctx.store.appendMessage(mailbox.id, message);
-  notifier.changed(mailbox.id);
+  const uids: Uid[] = [];
+  let uidValidity = mailbox.uidValidity;
+  try {
+    for (const message of prepared) {
+      const stored = await ctx.store.appendMessage(mailbox.id, message);
+      uids.push(stored.message.uid);
+      uidValidity = stored.mailbox.uidValidity;
+      ctx.logger.info(
+        { service: 'imap', session: session.id, user: user.address, mailbox: path, uid: stored.message.uid, size: stored.message.size, messageId: stored.message.headers.messageId, event: 'append' },
+        `imap append to ${path} uid ${stored.message.uid}`,
+      );
+    }
+  } catch (err) {
+    // RFC 3502 §6.3.11: "If the server does not return OK, then none of the messages are appended."
+    if (uids.length > 0) {
+      await ctx.store.expungeMessages(mailbox.id, uids);
+      ctx.logger.warn({ service: 'imap', session: session.id, user: user.address, mailbox: path, uids, event: 'append_undone' }, `imap append to ${path} undone after a store failure`);
+    }
+    throw err;
+  } finally {
+    if (uids.length > 0) notifier.changed(mailbox.id);
+  }
   // RFC 3501 §6.3.11: appended to the selected mailbox, the client hears EXISTS before the tagged OK.
   await notifier.catchUp(session, mailbox.id);
-  ctx.logger.info(
-    {
-      service: 'imap',
-      session: session.id,
-      user: user.address,
-      mailbox: path,
-      uid: stored.message.uid,
-      size: stored.message.size,
-      messageId: stored.message.headers.messageId,
-      event: 'append',
-    },
-    `imap append to ${path} uid ${stored.message.uid}`,
-  );
-  return [true, { uidValidity: stored.mailbox.uidValidity, uid: stored.message.uid }];
+  return [true, { uidValidity, uids }];
 }

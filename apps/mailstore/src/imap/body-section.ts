@@ -54,7 +54,7 @@ function part(raw: Buffer, at: Located, n: number): Located | null {
 }
 
 /** Follows the part numbers one by one (a loop: the path comes from the client). */
-function locate(raw: Buffer, path: string): Located | null {
+export function locate(raw: Buffer, path: string): Located | null {
   let at: Located | null = { entity: mimeEntity(raw, 0, raw.length), message: true, depth: 0 };
   if (path === '') return at;
   for (const number of path.split('.')) {

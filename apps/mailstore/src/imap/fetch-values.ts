@@ -2,6 +2,7 @@
 import { domainToASCII } from 'node:url';
 import libmime from 'libmime';
 import type { MessageRecord, Store } from '@postern/store';
+import { binaryBytes } from './binary-section.js';
 import { sectionBytes } from './body-section.js';
 import type { FetchQueryItem } from './imap-core.js';
 import { messageStructure, type MessageStructure } from './structure.js';
@@ -101,6 +102,18 @@ export async function fetchValues(message: FetchedMessage, query: readonly Fetch
       case 'body':
         if (item.type === undefined) values.push(clientTree((await message.parsed()).body, utf8));
         else values.push(partial(sectionBytes(await message.raw(), item), item));
+        break;
+      case 'binary': {
+        // RFC 3516 §4.2: decoded content; literal8 when it holds a NUL, which a literal may not carry.
+        const bytes = partial(binaryBytes(await message.raw(), item.path ?? ''), item);
+        item.literal8 = bytes.includes(0);
+        values.push(bytes);
+        break;
+      }
+      case 'binary.size':
+        // RFC 3516 §4.2: the size of the decoded section, a number, not a literal.
+        item.isLiteral = false;
+        values.push(binaryBytes(await message.raw(), item.path ?? '').length);
         break;
       case 'rfc822':
         values.push(await message.raw());

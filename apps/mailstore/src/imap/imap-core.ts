@@ -66,6 +66,8 @@ export interface FetchQueryItem {
   headers?: string[];
   partial?: { startFrom: number; maxLength: number };
   isLiteral?: boolean;
+  /** Sent as a literal8 `~{n}` (Postern's imap-core patch, RFC 3516 §4.2). */
+  literal8?: boolean;
 }
 
 /** The connection object (internal to imap-core; used for limits that it does not offer). */
@@ -134,6 +136,45 @@ const core = require('wildduck/imap-core') as {
 
 export const IMAPServer = core.IMAPServer;
 export const imapHandler = core.imapHandler;
+
+/** One node of a parsed command line: atoms, strings, literals and sequences; a list is an array; NIL is null. */
+export type CommandNode = { type: string; value: string | Buffer } | CommandNode[] | null;
+
+/** A command as imap-core's parser hands it to a command handler. */
+export interface ParsedCommand {
+  tag: string;
+  command: string;
+  attributes: CommandNode[];
+}
+
+/** What a command handler answers: a tagged OK/NO/BAD with an optional response code. */
+export interface CommandResult {
+  response: 'OK' | 'NO' | 'BAD';
+  code?: string | false;
+  message?: string;
+}
+
+/** A command handler runs with the connection as `this`. */
+export interface CommandHandler {
+  state: string | string[];
+  schema: unknown[] | false;
+  disableNotifications?: boolean;
+  handler(this: ImapConnection & { _server: ImapCoreServer; acceptUTF8Enabled?: boolean }, command: ParsedCommand, callback: (error: Error | null, result?: CommandResult) => void): void;
+}
+
+/** imap-core's command table (exported by Postern's patch, so that extensions can add or wrap commands). */
+export const commandTable = (require('wildduck/imap-core/lib/imap-command.js') as { commands: Map<string, CommandHandler> }).commands;
+
+/** imap-core's mailbox-name and FETCH helpers. */
+export const imapTools = require('wildduck/imap-core/lib/imap-tools.js') as {
+  normalizeMailbox(path: string, utf7Encoded: boolean): string;
+  utf7encode(path: string): string;
+  utf7decode(path: string): string;
+  filterFolders<T extends { path: string }>(folders: T[], query: string): T[];
+  validateInternalDate(date: string): boolean;
+  systemFlags: string[];
+  fetchSchema: Record<string, unknown>;
+};
 
 const IndexerClass = require('wildduck/imap-core/lib/indexer/indexer.js') as new (options?: Record<string, unknown>) => Indexer;
 

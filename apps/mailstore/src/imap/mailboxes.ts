@@ -3,7 +3,7 @@ import { StoreConflictError, StoreNotFoundError, type Mailbox } from '@postern/s
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import type { JournalNotifier } from './notifier.js';
-import { sessionUserId } from './session.js';
+import { sessionState, sessionUserId } from './session.js';
 
 /** Longest mailbox name accepted, in characters, and deepest hierarchy. */
 const MAX_PATH_LENGTH = 512;
@@ -35,6 +35,11 @@ export async function listFolders(ctx: MailstoreContext, session: ImapSession): 
   return [mailboxes.map(folder)];
 }
 
+/** The user's mailboxes as the store has them, for LIST-EXTENDED (RFC 5258). */
+export async function listMailboxes(ctx: MailstoreContext, session: ImapSession): Promise<unknown[]> {
+  return [await ctx.store.listMailboxes(sessionUserId(session))];
+}
+
 export async function listSubscribed(ctx: MailstoreContext, session: ImapSession): Promise<unknown[]> {
   const mailboxes = await ctx.store.listMailboxes(sessionUserId(session));
   return [mailboxes.filter((mailbox) => mailbox.subscribed).map(folder)];
@@ -42,11 +47,17 @@ export async function listSubscribed(ctx: MailstoreContext, session: ImapSession
 
 export async function createFolder(ctx: MailstoreContext, path: string, session: ImapSession): Promise<unknown[]> {
   const userId = sessionUserId(session);
+  // RFC 6154 §3: CREATE … (USE (\Sent)); the command left it in the session state just before this hook.
+  const specialUse = sessionState(session)?.createUse ?? null;
   const problem = invalidMailboxName(path);
   if (problem) return ['CANNOT'];
+  if (specialUse && (await ctx.store.listMailboxes(userId)).some((mailbox) => mailbox.specialUse === specialUse)) {
+    // RFC 6154 §3: the server may refuse a special use it cannot give (here: one mailbox per use) with NO [USE-ATTR].
+    return ['USE-ATTR'];
+  }
   try {
-    const mailbox = await ctx.store.createMailbox(userId, path, { subscribed: false });
-    ctx.logger.info({ service: 'imap', session: session.id, user: session.user?.username, mailbox: path, event: 'mailbox_create' }, `imap create ${path}`);
+    const mailbox = await ctx.store.createMailbox(userId, path, { subscribed: false, specialUse });
+    ctx.logger.info({ service: 'imap', session: session.id, user: session.user?.username, mailbox: path, specialUse, event: 'mailbox_create' }, `imap create ${path}`);
     return [true, mailbox.id];
   } catch (err) {
     if (err instanceof StoreConflictError) return ['ALREADYEXISTS'];

@@ -1,9 +1,11 @@
 // SEARCH and UID SEARCH over the selected mailbox (RFC 3501 §6.4.4, RFC 7162 §3.1.5 MODSEQ).
+import type { MessageRecord } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
 import { flagsWithRecent } from './recent.js';
-import { ownMailbox } from './session.js';
+import { ownMailbox, sessionState } from './session.js';
+import { sortRecords } from './sort.js';
 
 export interface SearchRequest {
   query: SearchNode[];
@@ -21,6 +23,8 @@ const YIELD_EVERY = 256;
  * headers, BODY and TEXT read from the store only when asked for).
  */
 export async function searchMessages(ctx: MailstoreContext, mailboxId: string, request: SearchRequest, session: ImapSession): Promise<unknown[]> {
+  // RFC 5256: a SORT runs as this search with its criteria in the session (read before the first wait).
+  const sortCriteria = sessionState(session)?.sortCriteria ?? null;
   const mailbox = await ownMailbox(ctx.store, session, mailboxId);
   if (!mailbox) return [{ uidList: 'NONEXISTENT' }];
   const charset = unsupportedCharset(request.query);
@@ -28,7 +32,7 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   if (charset) return [{ uidList: 'BADCHARSET (UTF-8 US-ASCII)' }];
   const known = session.selected && session.selected.mailbox === mailbox.id ? new Set(session.selected.uidList) : null;
   const records = await ctx.store.listMessages(mailbox.id);
-  const found: number[] = [];
+  const found: MessageRecord[] = [];
   let highestModseq = 0;
   for (const [index, record] of records.entries()) {
     // Keys answered from memory resolve without a real wait; yield now and then so other sessions are served meanwhile.
@@ -37,9 +41,10 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
     // RECENT, NEW and OLD (RFC 3501 §6.4.4) test this session's \Recent.
     const flags = flagsWithRecent(session, record.uid, record.flags);
     if (await matches(request.query, new SearchSubject(ctx.store, { ...record, flags }))) {
-      found.push(record.uid);
+      found.push(record);
       highestModseq = Math.max(highestModseq, record.modseq);
     }
   }
-  return [{ uidList: found, highestModseq }];
+  if (sortCriteria) return [{ uidList: sortRecords(found, sortCriteria).map((record) => record.uid), highestModseq, ordered: true }];
+  return [{ uidList: found.map((record) => record.uid), highestModseq }];
 }

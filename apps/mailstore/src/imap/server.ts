@@ -2,7 +2,7 @@
 import type { Socket } from 'node:net';
 import { limitText } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
-import { appendMessage } from './append.js';
+import { appendMessages, type AppendedMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
 import { copyMessages, expungeDeleted, moveMessages, type CopyRequest, type ExpungeRequest } from './copy-move.js';
 import { fetchMessages, type FetchOptions } from './fetch.js';
@@ -11,7 +11,8 @@ import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
 import { guardCommands } from './command-guard.js';
 import { endIdleOnClose, guardStartTls, limitLineLength } from './input-guards.js';
-import { createFolder, deleteFolder, listFolders, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
+import { EXTENSION_CAPABILITIES, installExtensionCommands, searchAnswer } from './extensions.js';
+import { createFolder, deleteFolder, listFolders, listMailboxes, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
 import { announceWithUpdates } from './unilateral.js';
 import { quota, quotaRoot } from './quota.js';
@@ -87,7 +88,9 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
     }
   }
 
+  installExtensionCommands();
   const core = new Server({
+    capabilities: EXTENSION_CAPABILITIES,
     ...tls,
     secure: options.implicitTls,
     needsUpgrade: false,
@@ -156,9 +159,9 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
   hook('Unsubscribe', (path: string, session: ImapSession) => subscribe(ctx, path, false, session));
   hook('Open', (path: string, session: ImapSession) => openMailbox(ctx, path, session));
   hook('Status', (path: string, session: ImapSession) => mailboxStatus(ctx, path, session));
-  hook('Append', (path: string, flags: string[], date: string | false, raw: Buffer, session: ImapSession) =>
-    appendMessage(ctx, notifier, path, flags, date, raw, session),
-  );
+  hook('ListMailboxes', (session: ImapSession) => listMailboxes(ctx, session));
+  hook('Append', (path: string, messages: AppendedMessage[], session: ImapSession) => appendMessages(ctx, notifier, path, messages, session));
+  core.onSearchReturn = searchAnswer;
   hook('Fetch', (mailbox: string, request: FetchOptions, session: ImapSession) => fetchMessages(ctx, notifier, mailbox, request, session));
   hook('Store', (mailbox: string, update: StoreUpdate, session: ImapSession) => storeFlags(ctx, notifier, mailbox, update, session));
   hook('Search', (mailbox: string, request: SearchRequest, session: ImapSession) => searchMessages(ctx, mailbox, request, session));

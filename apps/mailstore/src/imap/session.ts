@@ -1,8 +1,9 @@
 // What Postern keeps per IMAP session, and the checks every hook makes on it.
 import type { Logger } from '@postern/log';
 import type { SessionSlots } from '@postern/service';
-import { isTemporaryStoreError, type Mailbox, type MailboxId, type Store, type UserId } from '@postern/store';
+import { isTemporaryStoreError, type Mailbox, type MailboxId, type SpecialUse, type Store, type UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
+import type { SortCriterion } from './sort.js';
 
 export interface SessionState {
   ip: string;
@@ -24,12 +25,16 @@ export interface SessionState {
   keywords: Map<string, string>;
   /** The connection-limit slots it holds (moved from per-address to per-user+address at login). */
   slots: SessionSlots | null;
+  /** The special use the CREATE being run asked for (RFC 6154 §3), read by the create hook. */
+  createUse: SpecialUse | null;
+  /** The sort criteria of the SORT being run (RFC 5256), read by the search hook. */
+  sortCriteria: SortCriterion[] | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null };
   states.set(session, state);
   return state;
 }
