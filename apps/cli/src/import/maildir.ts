@@ -108,10 +108,8 @@ export async function importMaildir(store: Store, address: string, dir: string, 
     return;
   }
   for (const folder of folders) {
-    // Without a subscriptions file, keep whatever Postern has (its default folders are subscribed).
-    const existing = await store.getMailbox(user.id, folder.path);
-    const subscribed = subscriptions ? subscriptions.has(folder.path) : (existing?.subscribed ?? true);
-    await importFolder(store, user, folder, subscribed, report);
+    // Without a subscriptions file Dovecot lists no folder as subscribed (RFC 3501 §6.3.9 LSUB).
+    await importFolder(store, user, folder, subscriptions?.has(folder.path) ?? false, report);
   }
 }
 
