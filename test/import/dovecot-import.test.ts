@@ -278,8 +278,9 @@ describe('postern import from a guide-built Postfix + Dovecot + OpenDKIM server'
         assert.equal(readFileSync(server.instance.configFile, 'utf8'), config);
       });
 
-      it('imports everything, lists each setting it cannot carry over, and a second run changes nothing', async () => {
+      it('imports everything, lists each setting it cannot carry over, and a second run changes nothing', async (t) => {
         const first = await server.instance.run(['import', 'all', ...sources()]);
+        t.diagnostic(first.stdout);
         assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
         for (const line of [
           /^not imported: main\.cf biff = no \(no Postern equivalent\)$/m,
