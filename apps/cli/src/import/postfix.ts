@@ -186,7 +186,12 @@ export async function importPostfix(store: Store, dir: string, edits: ConfigEdit
   const mainCf = join(dir, 'main.cf');
   if (!existsSync(mainCf)) throw new Error(`${mainCf} does not exist (give the Postfix configuration directory)`);
   const settings = parseMainCf(readFileSync(mainCf, 'utf8'));
-  const handled = new Set(['virtual_alias_maps', 'smtpd_sender_login_maps', 'transport_maps', 'smtp_sasl_password_maps', 'smtp_sasl_auth_enable', 'mydomain']);
+  // Read below (maps) or only through other settings: still listed unless imported as such.
+  const handled = new Set(['virtual_alias_maps', 'smtpd_sender_login_maps', 'transport_maps', 'smtp_sasl_password_maps']);
+  const throughOthers: Record<string, string> = {
+    mydomain: 'used to expand $mydomain in the settings imported here',
+    smtp_sasl_auth_enable: 'Postern logs in to the relay host whenever smtp.relayhost_username is set',
+  };
   for (const [name, value] of settings) {
     const mapping = SETTINGS[name];
     if (mapping) {
@@ -199,6 +204,7 @@ export async function importPostfix(store: Store, dir: string, edits: ConfigEdit
       }
       edits.set(mapping.key, converted, `main.cf ${name}`);
     } else if (OWN_JOB[name] !== undefined) report.notImported(`main.cf ${name} = ${value} (${OWN_JOB[name]})`);
+    else if (throughOthers[name] !== undefined) report.notImported(`main.cf ${name} = ${value} (${throughOthers[name]})`);
     else if (!handled.has(name)) report.notImported(`main.cf ${name} = ${value} (no Postern equivalent)`);
   }
   const table = transports(settings, dir, report);
