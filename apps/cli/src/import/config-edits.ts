@@ -1,7 +1,7 @@
 // Setting Postern config keys from an import: each edit is tried on a working copy of the config
 // file and checked as `start` would check it; the copy replaces the file at the end (not on a dry run).
-import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { loadConfig, setConfigValue } from '@postern/config';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadConfig, setConfigValue, writeFileAtomically } from '@postern/config';
 import { validateAsStart } from '../config-validation.js';
 import type { ImportReport } from './report.js';
 
@@ -43,10 +43,11 @@ export class ConfigEdits {
     else this.report.change(`set ${key} = ${shown} (from ${source})`);
   }
 
-  /** Replaces the config file with the edited copy; a dry run only removes the copy. */
+  /** Writes the edited copy's content into the config file (keeping its mode and symlink); a dry run only removes the copy. */
   finish(): void {
-    if (this.report.dryRun || readFileSync(this.work, 'utf8') === readFileSync(this.file, 'utf8')) rmSync(this.work, { force: true });
-    else renameSync(this.work, this.file);
+    const edited = readFileSync(this.work, 'utf8');
+    rmSync(this.work, { force: true });
+    if (!this.report.dryRun && edited !== readFileSync(this.file, 'utf8')) writeFileAtomically(this.file, edited);
   }
 
   discard(): void {

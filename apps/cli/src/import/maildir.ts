@@ -49,7 +49,8 @@ async function targetMailbox(store: Store, user: User, folder: MaildirFolder, su
 
 /** Appends one message with its Dovecot UID; one file is read at a time, so a large Maildir never sits in memory. */
 async function appendWithUid(store: Store, mailbox: Mailbox, message: MaildirMessage, uid: number): Promise<Mailbox> {
-  await store.raiseUidNext(mailbox.id, uid as Uid);
+  // Contiguous UIDs (the common case) need no raise: the append takes UIDNEXT itself.
+  if (mailbox.uidNext < uid) await store.raiseUidNext(mailbox.id, uid as Uid);
   const prepared = prepareMessage(toCrlf(readFileSync(message.file)), { flags: message.flags, internalDate: message.internalDate });
   const { message: stored, mailbox: after } = await store.appendMessage(mailbox.id, prepared);
   // Another writer (a delivery while importing) took the UID first: the message is in, under another UID.
@@ -108,8 +109,10 @@ export async function importMaildir(store: Store, address: string, dir: string, 
     return;
   }
   for (const folder of folders) {
-    // Without a subscriptions file Dovecot lists no folder as subscribed (RFC 3501 §6.3.9 LSUB).
-    await importFolder(store, user, folder, subscriptions?.has(folder.path) ?? false, report);
+    // Without a subscriptions file Dovecot lists no folder as subscribed (RFC 3501 §6.3.9 LSUB). INBOX
+    // is always subscribed in Postern: imap-core lists it in LSUB and refuses UNSUBSCRIBE INBOX (§6.3.7 allows NO).
+    const subscribed = folder.path === 'INBOX' || (subscriptions?.has(folder.path) ?? false);
+    await importFolder(store, user, folder, subscribed, report);
   }
 }
 
