@@ -21,10 +21,18 @@ function account(name: string): { uid: number; gid: number } | null {
   return found.status === 0 && group.status === 0 ? { uid: Number(found.stdout.trim()), gid: Number(group.stdout.trim()) } : null;
 }
 
+/** The guides' conf.d/15-mailboxes.conf: the special-use folders, created and subscribed at first login. */
+const GUIDE_MAILBOXES = `namespace inbox {
+  inbox = yes
+${['Drafts', 'Junk', 'Trash', 'Sent'].map((name) => `  mailbox ${name} {\n    auto = subscribe\n    special_use = \\${name}\n  }\n`).join('')}}
+`;
+
 /** A login for Dovecot's passwd-file passdb: the address and its `{SCHEME}hash`. */
 export interface DovecotUser {
   address: string;
   passwordHash: string;
+  /** The rest of the passwd-file line after the hash, e.g. `::::::userdb_quota_rule=*:storage=1G`. */
+  fields?: string;
 }
 
 /**
@@ -33,9 +41,10 @@ export interface DovecotUser {
  * Maildirs in a temp dir. As root it runs its processes as the package's
  * dovecot/dovenull users; otherwise everything runs as the current user.
  * With `imapUsers` (needs dovecot-imapd) it also serves cleartext IMAP to those
- * logins from a passwd-file, with Dovecot's auth cache on (auth_cache_ttl 1h).
+ * logins from a passwd-file, with Dovecot's auth cache on (auth_cache_ttl 1h);
+ * with `guideMailboxes`, the special-use folders as the guides configure them.
  */
-export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[]): Promise<DovecotLmtp> {
+export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[], options: { guideMailboxes?: boolean } = {}): Promise<DovecotLmtp> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   // The mail user (dovecot, when run as root) must reach the Maildirs below it.
   chmodSync(dir, 0o755);
@@ -69,7 +78,7 @@ service imap-login {
   }
 }
 `;
-  if (imapUsers !== undefined) writeFileSync(join(dir, 'passwd'), imapUsers.map((u) => `${u.address}:${u.passwordHash}\n`).join(''));
+  if (imapUsers !== undefined) writeFileSync(join(dir, 'passwd'), imapUsers.map((u) => `${u.address}:${u.passwordHash}${u.fields ?? ''}\n`).join(''));
   writeFileSync(
     conf,
     `base_dir = ${dir}/run
@@ -89,7 +98,7 @@ userdb {
   args = uid=${mailUser.uid} gid=${mailUser.gid} home=${dir}/mail/%d/%n
 }
 mail_location = maildir:~/Maildir
-service lmtp {
+${options.guideMailboxes ? GUIDE_MAILBOXES : ''}service lmtp {
   inet_listener lmtp {
     address = 127.0.0.1
     port = ${port}

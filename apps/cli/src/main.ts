@@ -7,6 +7,7 @@ import { registerDkim } from './commands/dkim.js';
 import { registerDns } from './commands/dns.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDomain } from './commands/domain.js';
+import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerPw } from './commands/pw.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerReload(program);
   registerInstall(program);
   registerBackup(program);
+  registerImport(program);
   // Every subcommand reports usage errors through the same exit path.
   const override = (cmd: Command): void => {
     for (const sub of cmd.commands) {

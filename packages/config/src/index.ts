@@ -11,6 +11,7 @@ export { storeOptions } from './store-options.js';
 export type { ConfiguredStore } from './store-options.js';
 export { getConfigValue, setConfigValue, formatConfigValue, parseConfigValue } from './edit.js';
 export { renderInitialConfig } from './render.js';
+export { writeFileAtomically } from './atomic-write.js';
 export type { InitialConfigOptions } from './render.js';
 export { closestName } from './suggest.js';
 export { changedKeys } from './diff.js';

@@ -1,2 +1,2 @@
-export { datedSelector, generateDkimKey, type DkimAlgorithm, type GeneratedDkimKey } from './keys.js';
+export { datedSelector, dkimKeyFromPem, generateDkimKey, type DkimAlgorithm, type GeneratedDkimKey } from './keys.js';
 export { dkimTxtRecord, zoneTxt } from './records.js';

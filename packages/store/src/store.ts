@@ -103,6 +103,12 @@ export interface Store {
    * are \Recent for the caller's session alone. Throws StoreNotFoundError for a missing mailbox.
    */
   claimRecent(id: MailboxId, upTo: Uid): Promise<Uid>;
+  /**
+   * RFC 3501 §2.3.1.1: raises UIDNEXT to `uidNext` (never lowers it), atomically with the UID
+   * allocation, so the next append gets that UID: how an import keeps another server's UIDs
+   * (UIDs need not be contiguous). Returns the mailbox; throws StoreNotFoundError if missing.
+   */
+  raiseUidNext(id: MailboxId, uidNext: Uid): Promise<Mailbox>;
   /** Deletes the mailbox and its messages (releasing blobs and user storage). */
   deleteMailbox(id: MailboxId): Promise<boolean>;
 

@@ -90,6 +90,11 @@ export interface Mailbox {
 export interface NewMailbox {
   specialUse?: SpecialUse | null;
   subscribed?: boolean;
+  /**
+   * The UIDVALIDITY to keep (RFC 3501 §2.3.1.1), for a mailbox moved here from another server
+   * whose clients cache its UIDs; unset: a fresh one.
+   */
+  uidValidity?: number;
 }
 
 /** Header fields kept apart from the body so that SEARCH and ENVELOPE need no parse. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../ids.js';
-import type { MailboxId, UserId } from '../types.js';
+import type { MailboxId, ModSeq, UserId } from '../types.js';
 import type { FreshStore } from './harness.js';
 import { appendText, assertDate, assertJournalGone, bytes, ID_PATTERN, rejectsWithConflict, rejectsWithNotFound, seedUser, sorted, storageUsed } from './support.js';
 
@@ -30,6 +30,28 @@ export function registerMailboxTests(fresh: FreshStore): void {
       const mailbox = await store.getMailbox(user.id, 'Sent Messages');
       assert.equal(mailbox?.specialUse, '\\Sent');
       assert.equal(mailbox?.subscribed, true);
+    });
+
+    it('keeps a given UIDVALIDITY, and raiseUidNext makes the next append take that UID (an import keeping UIDs)', async () => {
+      const { store } = await fresh();
+      const user = await seedUser(store);
+      const mailbox = await store.createMailbox(user.id, 'Imported', { uidValidity: 1733520000 });
+      assert.equal(mailbox.uidValidity, 1733520000);
+      assert.equal((await store.raiseUidNext(mailbox.id, 5)).uidNext, 5);
+      const first = await appendText(store, mailbox.id, 'Subject: five\r\n\r\n');
+      assert.equal(first.message.uid, 5);
+      assert.equal(first.mailbox.uidNext, 6);
+      // never lowered: RFC 3501 §2.3.1.1 UIDs only ascend
+      assert.equal((await store.raiseUidNext(mailbox.id, 3)).uidNext, 6);
+      await store.raiseUidNext(mailbox.id, 9);
+      const second = await appendText(store, mailbox.id, 'Subject: nine\r\n\r\n');
+      assert.equal(second.message.uid, 9);
+      assert.ok(second.message.modseq > first.message.modseq, 'each append still takes a new MODSEQ');
+      const journal = await store.readJournal(mailbox.id, 0 as ModSeq);
+      assert.deepEqual(journal.map((entry) => [entry.kind, entry.uid]), [['append', 5], ['append', 9]]);
+      await store.raiseUidNext(mailbox.id, 20);
+      assert.equal((await store.getMailboxById(mailbox.id))?.uidNext, 20);
+      await rejectsWithNotFound(store.raiseUidNext(newId<MailboxId>(), 2));
     });
 
     it('refuses a duplicate mailbox path for the same user with StoreConflictError', async () => {

@@ -197,6 +197,9 @@ export class MongoStore implements Store {
   async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
     return (await this.mailboxes.claimRecent(id, upTo)) as Uid;
   }
+  raiseUidNext(id: MailboxId, uidNext: Uid): Promise<Mailbox> {
+    return this.mailboxes.raiseUidNext(id, uidNext);
+  }
   deleteMailbox(id: MailboxId): Promise<boolean> {
     return this.mailboxes.delete(id);
   }

@@ -24,7 +24,7 @@ export class MailboxStore {
       path,
       specialUse: options.specialUse ?? null,
       subscribed: options.subscribed ?? false,
-      uidValidity: newUidValidity(),
+      uidValidity: options.uidValidity ?? newUidValidity(),
       uidNext: 1,
       highestModseq: 0,
       recentUid: 0,
@@ -107,6 +107,20 @@ export class MailboxStore {
       const unchanged = { _id: id, recentUid: current.recentUid ?? null } as Filter<MailboxDoc>;
       const result = await this.c.mailboxes.updateOne(unchanged, { $set: { recentUid: upTo } });
       if (result.matchedCount === 1) return mark;
+    }
+  }
+
+  /**
+   * See Store.raiseUidNext: compare-and-set on the uidNext just read, as the UID allocator does,
+   * so an allocation in flight either sees the raised value or makes this retry.
+   */
+  async raiseUidNext(id: string, uidNext: number): Promise<Mailbox> {
+    for (;;) {
+      const current = await this.c.mailboxes.findOne({ _id: id });
+      if (!current) throw new StoreNotFoundError(`mailbox ${id} does not exist`);
+      if (current.uidNext >= uidNext) return toMailbox(current);
+      const result = await this.c.mailboxes.updateOne({ _id: id, uidNext: current.uidNext }, { $set: { uidNext } });
+      if (result.matchedCount === 1) return toMailbox({ ...current, uidNext });
     }
   }
 

@@ -188,6 +188,9 @@ export class SqliteStore implements Store {
   async claimRecent(id: MailboxId, upTo: Uid): Promise<Uid> {
     return this.retry('claimRecent', () => mailboxes.claimRecent(this.db, id, upTo) as Uid);
   }
+  async raiseUidNext(id: MailboxId, uidNext: Uid): Promise<Mailbox> {
+    return this.retry('raiseUidNext', () => mailboxes.raiseUidNext(this.db, id, uidNext));
+  }
   async deleteMailbox(id: MailboxId): Promise<boolean> {
     return this.retry('deleteMailbox', () => mailboxes.deleteMailbox(this.db, id));
   }

@@ -14,7 +14,7 @@ export function createMailbox(db: SqliteDb, userId: UserId, path: string, option
     path,
     special_use: options.specialUse ?? null,
     subscribed: bool(options.subscribed ?? false),
-    uid_validity: newUidValidity(),
+    uid_validity: options.uidValidity ?? newUidValidity(),
     uid_next: 1,
     highest_modseq: 0,
     recent_uid: 0,
@@ -100,6 +100,15 @@ export function claimRecent(db: SqliteDb, id: MailboxId, upTo: number): number {
     const mailbox = requireMailbox(db, id);
     if (upTo > mailbox.recentUid) db.run('UPDATE mailboxes SET recent_uid = ? WHERE id = ?', upTo, id);
     return mailbox.recentUid;
+  });
+}
+
+/** See Store.raiseUidNext: one UPDATE under the write lock that allocateUid also takes. */
+export function raiseUidNext(db: SqliteDb, id: MailboxId, uidNext: number): Mailbox {
+  return db.write(() => {
+    requireMailbox(db, id);
+    db.run('UPDATE mailboxes SET uid_next = ? WHERE id = ? AND uid_next < ?', uidNext, id, uidNext);
+    return requireMailbox(db, id);
   });
 }
 
