@@ -31,6 +31,8 @@ export interface RecipientAttempt {
   at: string;
   /** Returned because the entry outlived its lifetime (RFC 3463 X.4.7). */
   expired?: boolean;
+  /** The policy the attempt went under ("mta-sts:enforce", "tls:may", "plain"); absent for LMTP. */
+  policy?: string;
 }
 
 /**

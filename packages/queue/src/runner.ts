@@ -72,6 +72,7 @@ export class QueueRunner {
         logger,
         lmtp: options.lmtp,
         lmtpSessions: this.lmtpSessions,
+        store,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
       hops: new KeyedLimit(config.smtp.destination_concurrency_limit),

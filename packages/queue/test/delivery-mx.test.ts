@@ -64,7 +64,7 @@ describe('delivery: next hop and MX routing (RFC 5321 §5.1)', () => {
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!['status'], 'sent');
     assert.equal(lines[0]!['queue_id'], request.queueId);
-    assert.match(String(lines[0]!['msg']), new RegExp(`^${request.queueId}: to=<bob@pref\\.test>, relay=mx-b\\.pref\\.test\\[127\\.0\\.0\\.22\\]:${port}, delay=\\d+\\.\\d\\d, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 Ok: queued as REMOTE1\\)$`));
+    assert.match(String(lines[0]!['msg']), new RegExp(`^${request.queueId}: to=<bob@pref\\.test>, relay=mx-b\\.pref\\.test\\[127\\.0\\.0\\.22\\]:${port}, policy=tls:may, delay=\\d+\\.\\d\\d, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 Ok: queued as REMOTE1\\)$`));
   });
 
   test('uses the MX with the lowest preference value when it answers', async () => {
