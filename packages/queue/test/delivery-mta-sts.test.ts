@@ -44,6 +44,7 @@ const ZONE: ZoneRecords = {
   ...domain('nofetch.test', 'mx.nofetch.test', IP.good, 'f1'),
   ...domain('redirect.test', 'mx.redirect.test', IP.good, 'r1'),
   ...domain('cached.test', 'mx.cached.test', IP.good, 'c1'),
+  ...domain('huge.test', 'mx.huge.test', IP.good, 'h1'),
   '_smtp._tls.testing.test': { TXT: ['v=TLSRPTv1; rua=mailto:tls-reports@reports.test'] },
   '_smtp._tls.nofetch.test': { TXT: ['v=TLSRPTv1;rua=mailto:tlsrpt%2Bnofetch@reports.test,https://reports.test/tlsrpt'] },
 };
@@ -64,7 +65,7 @@ for (const backend of BACKENDS) {
       port = await freePort();
       ca = createTestCa(await mkdtemp(join(tmpdir(), 'postern-mta-sts-')));
       dns = await startDnsServer(ZONE);
-      const mxLeaf = issueLeaf(ca, ['mx.enforce.test', 'mx1.wild.test', 'mx.unlisted.test', 'mx.nofetch.test', 'mx.redirect.test', 'mx.cached.test']);
+      const mxLeaf = issueLeaf(ca, ['mx.enforce.test', 'mx1.wild.test', 'mx.unlisted.test', 'mx.nofetch.test', 'mx.redirect.test', 'mx.cached.test', 'mx.huge.test']);
       good = await startRemoteSmtp({ host: IP.good, port, server: { key: mxLeaf.key, cert: mxLeaf.fullchain } });
       const otherLeaf = issueLeaf(ca, ['somewhere-else.test']);
       misnamed = await startRemoteSmtp({ host: IP.misnamed, port, server: { key: otherLeaf.key, cert: otherLeaf.fullchain } });
@@ -81,6 +82,8 @@ for (const backend of BACKENDS) {
       policyHost.answers.set('mta-sts.none.test', 'version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n');
       policyHost.answers.set('mta-sts.redirect.test', { status: 301, headers: { location: 'https://mta-sts.enforce.test/.well-known/mta-sts.txt' } });
       policyHost.answers.set('mta-sts.cached.test', policy('enforce', ['mx.cached.test']));
+      // A valid enforce policy padded past 64 KB with extension lines: refused for its size alone.
+      policyHost.answers.set('mta-sts.huge.test', policy('enforce', ['mx.elsewhere.test']) + `padding: ${'x'.repeat(70 * 1024)}\r\n`);
       stores = new StoreHost(backend);
       store = (await stores.open()).store;
     });
@@ -202,6 +205,15 @@ for (const backend of BACKENDS) {
       assert.equal(outcome?.policy, 'tls:may');
       assert.equal(policyHost.count('mta-sts.enforce.test'), target);
       assert.match(String(logs().find((entry) => entry['event'] === 'mta_sts_fetch_failed')?.['msg']), /HTTP status 301/);
+    });
+
+    test('a policy over 64 KB is not read past the limit: no policy (RFC 8461 §3.3 size limit)', async () => {
+      const { ctx, logs } = context();
+      const [outcome] = await deliver(ctx, testRequest(['p@huge.test']));
+      assert.equal(outcome?.status, 'delivered', outcome?.response);
+      assert.equal(outcome?.policy, 'tls:may');
+      assert.match(String(logs().find((entry) => entry['event'] === 'mta_sts_fetch_failed')?.['msg']), /policy larger than 65536 bytes/);
+      assert.equal(await store.getMtaStsPolicy('huge.test'), null);
     });
 
     test('a new TXT id fetches again; when that fetch fails, the cached unexpired policy still governs (RFC 8461 §5.1)', async () => {
