@@ -159,6 +159,8 @@ tls_security_level = "may"
 # RFC 8461: honour the MTA-STS policies of recipient domains ("enforce": only a
 # listed MX with a valid certificate, else the mail waits; "testing": reported).
 mta_sts = true
+# The policy host's port (RFC 8461: 443); only tests change it.
+# mta_sts_port = 443
 
 [tlsrpt]
 # RFC 8460: daily TLS reports to each domain that publishes _smtp._tls (rua=mailto:).
