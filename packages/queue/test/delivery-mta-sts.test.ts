@@ -45,6 +45,8 @@ const ZONE: ZoneRecords = {
   ...domain('redirect.test', 'mx.redirect.test', IP.good, 'r1'),
   ...domain('cached.test', 'mx.cached.test', IP.good, 'c1'),
   ...domain('huge.test', 'mx.huge.test', IP.good, 'h1'),
+  // The policy host's certificate does not name mta-sts.webpki.test.
+  ...domain('webpki.test', 'mx.webpki.test', IP.good, 'x1'),
   '_smtp._tls.testing.test': { TXT: ['v=TLSRPTv1; rua=mailto:tls-reports@reports.test'] },
   '_smtp._tls.nofetch.test': { TXT: ['v=TLSRPTv1;rua=mailto:tlsrpt%2Bnofetch@reports.test,https://reports.test/tlsrpt'] },
 };
@@ -70,7 +72,7 @@ for (const backend of BACKENDS) {
       const otherLeaf = issueLeaf(ca, ['somewhere-else.test']);
       misnamed = await startRemoteSmtp({ host: IP.misnamed, port, server: { key: otherLeaf.key, cert: otherLeaf.fullchain } });
       plain = await startRemoteSmtp({ host: IP.plain, port, server: { hideSTARTTLS: true } });
-      const names = Object.keys(ZONE).filter((name) => name.startsWith('mta-sts.'));
+      const names = Object.keys(ZONE).filter((name) => name.startsWith('mta-sts.') && name !== 'mta-sts.webpki.test');
       const webLeaf = issueLeaf(ca, names);
       policyHost = await startMtaStsHost({ host: IP.policyHost, port: 0, key: webLeaf.key, cert: webLeaf.fullchain });
       policyHost.answers.set('mta-sts.enforce.test', policy('enforce', ['mx.enforce.test']));
@@ -82,6 +84,7 @@ for (const backend of BACKENDS) {
       policyHost.answers.set('mta-sts.none.test', 'version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n');
       policyHost.answers.set('mta-sts.redirect.test', { status: 301, headers: { location: 'https://mta-sts.enforce.test/.well-known/mta-sts.txt' } });
       policyHost.answers.set('mta-sts.cached.test', policy('enforce', ['mx.cached.test']));
+      policyHost.answers.set('mta-sts.webpki.test', policy('enforce', ['mx.elsewhere.test']));
       // A valid enforce policy padded past 64 KB with extension lines: refused for its size alone.
       policyHost.answers.set('mta-sts.huge.test', policy('enforce', ['mx.elsewhere.test']) + `padding: ${'x'.repeat(70 * 1024)}\r\n`);
       stores = new StoreHost(backend);
@@ -195,6 +198,30 @@ for (const backend of BACKENDS) {
       assert.equal(outcome?.policy, 'tls:may');
       const rows = (await store.listTlsResults(utcDay(new Date()))).filter((row) => row.policyDomain === 'nofetch.test');
       assert.deepEqual(rows.map((row) => [row.resultType, row.policyType, row.count]).sort(), [['sts-policy-fetch-error', 'no-policy-found', 1], ['success', 'no-policy-found', 1]]);
+    });
+
+    test('a policy host whose certificate does not name it is not trusted: no policy, counted as sts-webpki-invalid (RFC 8460 §4.3.2)', async () => {
+      const { ctx } = context();
+      const [outcome] = await deliver(ctx, testRequest(['q@webpki.test']));
+      assert.equal(outcome?.status, 'delivered', outcome?.response);
+      assert.equal(outcome?.policy, 'tls:may');
+      assert.equal(policyHost.count('mta-sts.webpki.test'), 0, 'no request went over the untrusted connection');
+      const rows = (await store.listTlsResults(utcDay(new Date()))).filter((row) => row.policyDomain === 'webpki.test');
+      assert.ok(rows.some((row) => row.resultType === 'sts-webpki-invalid' && row.policyType === 'no-policy-found'), JSON.stringify(rows));
+    });
+
+    test('a cached policy close to expiry is used at once and refreshed in the background (RFC 8461 §5.1)', async () => {
+      const { ctx } = context();
+      const fetchedAt = new Date(Date.now() - 86_000_000);
+      await store.putMtaStsPolicy({ domain: 'enforce.test', id: '1', policy: policy('enforce', ['mx.enforce.test']), fetchedAt, expiresAt: new Date(fetchedAt.getTime() + 86_400_000) });
+      const fetches = policyHost.count('mta-sts.enforce.test');
+      const [outcome] = await deliver(ctx, testRequest(['r@enforce.test']));
+      assert.equal(outcome?.status, 'delivered', outcome?.response);
+      assert.equal(outcome?.policy, 'mta-sts:enforce');
+      for (let i = 0; i < 50 && (await store.getMtaStsPolicy('enforce.test'))!.fetchedAt.getTime() === fetchedAt.getTime(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(policyHost.count('mta-sts.enforce.test'), fetches + 1);
+      const refreshed = await store.getMtaStsPolicy('enforce.test');
+      assert.ok(refreshed!.expiresAt.getTime() > Date.now() + 86_000_000, 'a fresh max_age from now');
     });
 
     test('a redirect is not followed (RFC 8461 §3.3)', async () => {
