@@ -28,6 +28,8 @@ export interface DeliveryRequest {
   smtputf8: boolean;
   /** BODY=8BITMIME */
   eightBit: boolean;
+  /** A TLS-RPT report: no MTA-STS policy holds it back, and its sessions are not counted (RFC 8460 §5.3). */
+  tlsReport?: boolean;
 }
 
 export type DeliveryStatus = 'delivered' | 'deferred' | 'bounced';

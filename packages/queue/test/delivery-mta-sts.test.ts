@@ -14,7 +14,7 @@ import { createTestCa, issueLeaf, type TestCa } from '../../../test/support/pki.
 import { freePort } from '../../../test/support/ports.js';
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { deliver } from '../src/delivery/index.js';
-import { readQueuedMessage, sendTlsReportsForDay, utcDay } from '../src/index.js';
+import { queueMeta, readQueuedMessage, sendTlsReportsForDay, utcDay } from '../src/index.js';
 import type { DeliveryContext } from '../src/types.js';
 import { BACKENDS, StoreHost } from './runner-world.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
@@ -264,6 +264,16 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('a TLS report is delivered despite the policy and its session is not counted (RFC 8460 §5.3)', async () => {
+      const { ctx } = context();
+      const counted = async () => (await store.listTlsResults()).filter((row) => row.policyDomain === 'badcert.test').reduce((sum, row) => sum + row.count, 0);
+      const before = await counted();
+      const [outcome] = await deliver(ctx, testRequest(['tlsrpt@badcert.test'], { tlsReport: true }));
+      assert.equal(outcome?.status, 'delivered', outcome?.response);
+      assert.equal(outcome?.policy, 'tls:may');
+      assert.equal(await counted(), before);
+    });
+
     test('smtp.mta_sts = false ignores every policy', async () => {
       const { ctx } = context();
       const off = { ...ctx, config: { ...ctx.config, smtp: { ...ctx.config.smtp, mta_sts: false } } };
@@ -287,6 +297,7 @@ for (const backend of BACKENDS) {
       const entry = await store.getQueueEntry(testing!.queueId! as QueueId);
       assert.ok(entry);
       assert.deepEqual(entry.recipients.map((r) => r.address), ['tls-reports@reports.test']);
+      assert.equal(queueMeta(entry).tlsReport, true, 'the runner delivers it despite TLS policy failures');
       const message = (await readQueuedMessage(store, entry)).toString('utf8');
       assert.match(message, /^TLS-Report-Domain: testing\.test\r$/m);
       assert.match(message, /^TLS-Report-Submitter: mail\.test\.example\r$/m);

@@ -6,7 +6,7 @@ import { relayCredentials, type Credentials } from './credentials.js';
 import { nextHopFor } from './next-hop.js';
 import { everyone, ownFailure, type HostFailure } from './outcome.js';
 import { resolveRoutes } from './routes.js';
-import { policyName, splitRoutes, stsDecision, stsTlsPolicy } from './sts-policy.js';
+import { NO_POLICY, policyName, splitRoutes, stsDecision, stsTlsPolicy } from './sts-policy.js';
 import { tlsPolicyFor, trustedCas } from './tls-policy.js';
 
 /**
@@ -39,12 +39,14 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
     return everyone(request.recipients, 'deferred', ownFailure('4.3.5', (error as Error).message, null));
   }
 
-  const sts = await stsDecision(ctx, hop, ca);
+  // RFC 8460 §5.3: a report is delivered despite TLS-related failures, so that it can tell of them.
+  const sts = request.tlsReport === true ? NO_POLICY : await stsDecision(ctx, hop, ca);
   const tls = stsTlsPolicy(sts, configured);
   const policy = policyName(sts, tls);
   const named = (outcomes: RecipientOutcome[]) => outcomes.map((outcome) => ({ ...outcome, policy }));
 
-  const reporting = config.tlsrpt.enabled && ctx.store !== undefined && hop.source === 'domain';
+  // RFC 8460 §5.3: the report's own sessions are not counted in the next report.
+  const reporting = config.tlsrpt.enabled && ctx.store !== undefined && hop.source === 'domain' && request.tlsReport !== true;
   const counted: Promise<void>[] = [];
   const count = (observation: Omit<TlsObservation, 'detail'>) => {
     if (reporting) counted.push(recordTlsSession(ctx.store!, ctx.logger, request.domain, sts.governing, observation));

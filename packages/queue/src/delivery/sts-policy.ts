@@ -16,7 +16,7 @@ export interface StsDecision {
   failure: { resultType: 'sts-policy-fetch-error' | 'sts-webpki-invalid' | 'sts-policy-invalid'; detail: string } | null;
 }
 
-const NO_POLICY: StsDecision = { governing: null, failure: null };
+export const NO_POLICY: StsDecision = { governing: null, failure: null };
 
 /** RFC 8461 applies to delivery to a domain's MX hosts; a relay host or transport_maps next hop is the operator's choice. */
 export async function stsDecision(ctx: DeliveryContext, hop: NextHop, ca: Buffer | undefined): Promise<StsDecision> {

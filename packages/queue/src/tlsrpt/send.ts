@@ -72,7 +72,7 @@ export async function sendTlsReportsForDay(deps: ReportDeps, day: string): Promi
     const reportId = `${day}.${randomBytes(8).toString('hex')}@${config.hostname}`;
     const report = buildTlsReport(day, domain, domainRows, { organizationName: config.tlsrpt.organization_name ?? config.hostname, contactInfo: contact, reportId });
     const message = composeReportMail({ submitter: config.hostname, domain, from, to: destinations.mailto, report });
-    const entry = await enqueueMessage(store, { from, recipients: destinations.mailto.map((address) => ({ address })), message });
+    const entry = await enqueueMessage(store, { from, recipients: destinations.mailto.map((address) => ({ address })), message, tlsReport: true });
     logger.info({ event: 'tlsrpt_sent', queue_id: entry.id, domain, day, to: destinations.mailto, report_id: reportId }, `${entry.id}: TLS report for ${domain} (${day}) to ${destinations.mailto.join(', ')}`);
     runs.push({ day, domain, queueId: entry.id, recipients: destinations.mailto });
   }
