@@ -45,6 +45,7 @@ const ZONE: ZoneRecords = {
   ...domain('redirect.test', 'mx.redirect.test', IP.good, 'r1'),
   ...domain('cached.test', 'mx.cached.test', IP.good, 'c1'),
   ...domain('huge.test', 'mx.huge.test', IP.good, 'h1'),
+  ...domain('loose.test', 'mx.loose.test', IP.good, 'l1'),
   // The policy host's certificate does not name mta-sts.webpki.test.
   ...domain('webpki.test', 'mx.webpki.test', IP.good, 'x1'),
   '_smtp._tls.testing.test': { TXT: ['v=TLSRPTv1; rua=mailto:tls-reports@reports.test'] },
@@ -84,6 +85,7 @@ for (const backend of BACKENDS) {
       policyHost.answers.set('mta-sts.none.test', 'version: STSv1\r\nmode: none\r\nmax_age: 86400\r\n');
       policyHost.answers.set('mta-sts.redirect.test', { status: 301, headers: { location: 'https://mta-sts.enforce.test/.well-known/mta-sts.txt' } });
       policyHost.answers.set('mta-sts.cached.test', policy('enforce', ['mx.cached.test']));
+      policyHost.answers.set('mta-sts.loose.test', policy('testing', ['mx.elsewhere.test']));
       policyHost.answers.set('mta-sts.webpki.test', policy('enforce', ['mx.elsewhere.test']));
       // A valid enforce policy padded past 64 KB with extension lines: refused for its size alone.
       policyHost.answers.set('mta-sts.huge.test', policy('enforce', ['mx.elsewhere.test']) + `padding: ${'x'.repeat(70 * 1024)}\r\n`);
@@ -181,6 +183,15 @@ for (const backend of BACKENDS) {
         { resultType: 'certificate-host-mismatch', policyType: 'sts', mxHost: 'mx.testing.test', receivingIp: IP.misnamed, count: 1 },
       ]);
       assert.deepEqual(rows[0]?.policyString, ['version: STSv1', 'mode: testing', 'mx: mx.testing.test', 'max_age: 86400']);
+    });
+
+    test('testing: an MX host the policy does not list is still delivered to, counted once as a validation-failure', async () => {
+      const { ctx } = context();
+      const [outcome] = await deliver(ctx, testRequest(['s@loose.test']));
+      assert.equal(outcome?.status, 'delivered', outcome?.response);
+      assert.equal(outcome?.policy, 'mta-sts:testing');
+      const rows = (await store.listTlsResults(utcDay(new Date()))).filter((row) => row.policyDomain === 'loose.test');
+      assert.deepEqual(rows.map((row) => [row.resultType, row.mxHost, row.count]), [['validation-failure', 'mx.loose.test', 1]]);
     });
 
     test('mode none is as if there were no policy: delivered at the configured level, even in plaintext', async () => {

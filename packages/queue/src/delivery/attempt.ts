@@ -140,6 +140,7 @@ async function setUp(session: SmtpSession, route: Route, plan: AttemptPlan, star
         hello = await session.hello(plan.heloName);
         if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
       } else if (required) {
+        observe('starttls-not-supported', `host ${relay} refused STARTTLS: ${reply.code}`);
         return failed(replyFailure(reply, relay));
       }
     }

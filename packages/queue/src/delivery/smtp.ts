@@ -82,12 +82,15 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
       localAddress: config.smtp.bind_address,
       observeTls: reporting ? count : undefined,
     };
+    // "testing" still tries an unlisted MX host: its session was counted as the validation failure above.
+    const uncounted: AttemptPlan = { ...plan, observeTls: undefined };
     let last: HostFailure | null = null;
     for (const route of routes) {
-      let result = await attemptRoute(request, route, plan);
+      const routePlan = unlisted.includes(route) ? uncounted : plan;
+      let result = await attemptRoute(request, route, routePlan);
       if (result.kind === 'failed' && result.retryPlaintext === true) {
         ctx.logger.info({ event: 'tls_fallback', queue_id: request.queueId, relay: route.relay, reason: result.failure.response }, `${request.queueId}: ${result.failure.response}; trying ${route.relay} again without TLS`);
-        result = await attemptRoute(request, route, plan, false);
+        result = await attemptRoute(request, route, routePlan, false);
       }
       if (result.kind === 'done') return named(result.outcomes);
       last = result.failure;
