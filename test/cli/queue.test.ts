@@ -117,6 +117,20 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.ok(whole.stdout.endsWith(MESSAGE), 'the message follows the entry, byte for byte');
     });
 
+    it('shows the policy each recipient\'s last attempt went under (MTA-STS mode or TLS level), as the runner records it', async () => {
+      const at = new Date().toISOString();
+      const attempts = [{ address: 'bob@example.net', dsn: '4.7.5', relay: 'mx.example.net[127.0.0.5]:25', remote: false, at, policy: 'mta-sts:enforce' }];
+      const patched = await store.updateQueueEntry(deferred.id, { meta: { ...(deferred.meta ?? {}), attempts } }, null);
+      assert.ok(patched);
+      deferred = patched;
+      const shown = await run(['queue', 'show', deferred.id]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^recipients: bob@example\.net {2}deferred {2}policy=mta-sts:enforce {2}\(421 4\.4\.2 .*timeout after DATA\)$/m);
+      assert.match(shown.stdout, /^ +carol@example\.org {2}pending$/m);
+      const json = JSON.parse((await run(['queue', 'show', deferred.id, '--json'])).stdout) as { meta: { attempts: { policy?: string }[] } };
+      assert.equal(json.meta.attempts[0]?.policy, 'mta-sts:enforce');
+    });
+
     it('shows one entry as JSON with its headers, or the whole message with --body', async () => {
       const shown = JSON.parse((await run(['queue', 'show', deferred.id, '--json'])).stdout) as ListedEntry & { headers: string; message?: string };
       assert.equal(shown.id, deferred.id);

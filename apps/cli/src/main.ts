@@ -12,6 +12,7 @@ import { registerInit } from './commands/init.js';
 import { registerInstall } from './commands/install.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
+import { registerTlsRpt } from './commands/tlsrpt.js';
 import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
@@ -41,6 +42,7 @@ function buildProgram(): Command {
   registerDns(program);
   registerDoctor(program);
   registerQueue(program);
+  registerTlsRpt(program);
   registerTrace(program);
   registerSendmail(program);
   registerPw(program);

@@ -156,6 +156,18 @@ tls_security_level = "may"
 # The relay host login goes only over a verified connection ("verify") unless
 # this says otherwise, e.g. "encrypt" for a relay without a trusted certificate.
 # relayhost_tls_security_level = "verify"
+# RFC 8461: honour the MTA-STS policies of recipient domains ("enforce": only a
+# listed MX with a valid certificate, else the mail waits; "testing": reported).
+mta_sts = true
+# The policy host's port (RFC 8461: 443); only tests change it.
+# mta_sts_port = 443
+
+[tlsrpt]
+# RFC 8460: daily TLS reports to each domain that publishes _smtp._tls (rua=mailto:).
+enabled = false
+# organization_name = "Example Inc."    # unset: the hostname
+# contact_info = "tlsrpt@example.com"    # unset: postmaster@hostname
+# from = "tlsrpt-noreply@example.com"   # unset: postmaster@hostname
 
 [mta_sts]
 # The MTA-STS policy served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (RFC 8461):

@@ -250,6 +250,10 @@ const smtpShape = {
   destination_concurrency_limit: integer(1, 1000, 'a concurrency limit').default(20),
   // Parallel deliveries in all (Postfix default_process_limit).
   process_limit: integer(1, 10000, 'a process limit').default(100),
+  // RFC 8461: honour the MTA-STS policies recipient domains publish (enforce: verified TLS to a listed MX, or wait).
+  mta_sts: bool(true),
+  // The port of https://mta-sts.DOMAIN/ (RFC 8461 §3.3: 443); only tests change it.
+  mta_sts_port: integer(1, 65535, 'a port').default(443),
 };
 
 const queueShape = {
@@ -298,6 +302,17 @@ const mtaStsShape = {
   max_age: integer(1, 31557600, 'a max_age').default(604800),
   // The policy's mx: patterns (e.g. "mail.example.com", "*.example.net"); [] lists the hostname.
   mx: list(text('an MX pattern', 'a host name or *.domain, e.g. mail.example.com', (value) => isHostName(value.replace(/^\*\./, ''))), 'MX host names').default([]),
+};
+
+const tlsrptShape = {
+  // RFC 8460: count every outbound TLS session per policy domain and send each domain that publishes
+  // a _smtp._tls TXT record (rua=mailto:) a daily aggregate report.
+  enabled: bool(false),
+  // The report's organization-name (RFC 8460 §4.4); unset: the hostname.
+  organization_name: text('an organization name', 'who sends the reports, e.g. "Example Inc."').optional(),
+  // The report's contact-info and its From: address; unset: postmaster@hostname.
+  contact_info: text('a contact', 'an address or URL, e.g. tlsrpt@example.com').optional(),
+  from: text('an address', 'the From: of the reports, e.g. tlsrpt-noreply@example.com', (value) => /^[^\s@]+@[^\s@]+$/.test(value)).optional(),
 };
 
 const loginShape = { allow_cleartext_auth: bool(false) };
@@ -360,6 +375,7 @@ const rootShape = {
   inbound: z.strictObject(inboundShape, section('inbound')).prefault({}),
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
+  tlsrpt: z.strictObject(tlsrptShape, section('tlsrpt')).prefault({}),
   imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   auth: z.strictObject(authShape, section('auth')).prefault({}),
@@ -380,6 +396,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   inbound: Object.keys(inboundShape),
   content_filter: Object.keys(contentFilterShape),
   mta_sts: Object.keys(mtaStsShape),
+  tlsrpt: Object.keys(tlsrptShape),
   imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
   auth: Object.keys(authShape),

@@ -83,7 +83,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       data_restrictions: [],
       end_of_data_restrictions: [],
     },
-    smtp: { tls_security_level: 'may', transport_maps: {}, port: 25, connect_timeout: 30_000, timeout: 300_000, destination_concurrency_limit: 20, process_limit: 100 },
+    smtp: { tls_security_level: 'may', transport_maps: {}, port: 25, connect_timeout: 30_000, timeout: 300_000, destination_concurrency_limit: 20, process_limit: 100, mta_sts: true, mta_sts_port: 443 },
     queue: {
       maximal_queue_lifetime: 5 * 86_400_000,
       bounce_queue_lifetime: 5 * 86_400_000,
@@ -97,6 +97,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     inbound: { authenticate: true, dmarc_reject: true, dmarc_quarantine: true },
     content_filter: { scanner: 'none', timeout: 30_000, max_size: 2 * 1024 * 1024 },
     mta_sts: { mode: 'testing', max_age: 604_800, mx: [] },
+    tlsrpt: { enabled: false },
     imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
     auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000, account_throttle_delay: 5_000 },

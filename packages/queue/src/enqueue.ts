@@ -18,6 +18,8 @@ export interface OutboundMessage {
   id?: string;
   /** The message is itself a DSN: it lives bounce_queue_lifetime and never causes a DSN. */
   bounce?: boolean;
+  /** A TLS-RPT report (RFC 8460 §5.3): delivered despite TLS policy failures, and not counted in the next report. */
+  tlsReport?: boolean;
   /** Enqueued leased to this runner, which delivers it at once (QueueRunner.deliverNow); others wait for the lease to end. */
   lease?: { owner: string; until: Date };
 }
@@ -32,6 +34,8 @@ export interface RecipientAttempt {
   at: string;
   /** Returned because the entry outlived its lifetime (RFC 3463 X.4.7). */
   expired?: boolean;
+  /** The policy the attempt went under ("mta-sts:enforce", "tls:may", "plain"); absent for LMTP. */
+  policy?: string;
 }
 
 /**
@@ -67,6 +71,8 @@ export interface QueueMeta {
   successOwed: OwedSuccess[];
   /** Postfix's orig_to: the RCPT address that reached a recipient through an alias, by lower-cased recipient. */
   origTo: Record<string, string>;
+  /** A TLS-RPT report (RFC 8460 §5.3); absent means false. */
+  tlsReport?: boolean;
 }
 
 /**
@@ -84,6 +90,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     attempts: [],
     successOwed: [],
     origTo: Object.fromEntries(message.recipients.flatMap((r) => (r.origTo != null && r.origTo.toLowerCase() !== r.address.toLowerCase() ? [[r.address.toLowerCase(), r.origTo]] : []))),
+    ...(message.tlsReport === true ? { tlsReport: true } : {}),
   };
   return store.enqueue({
     ...(message.id === undefined ? {} : { id: message.id as QueueId }),
@@ -113,6 +120,7 @@ export function queueMeta(entry: Pick<QueueEntry, 'meta'>): QueueMeta {
     attempts,
     successOwed,
     origTo,
+    ...(meta['tlsReport'] === true ? { tlsReport: true } : {}),
   };
 }
 

@@ -13,3 +13,7 @@ export type { ComposedDsn, DsnKind, DsnRecipient, DsnReport } from './bounce.js'
 export { returnToSender, reportSuccess, dsnId, EXPIRED_STATUS, EXPIRED_TEXT } from './bounce-send.js';
 export { wantsNotification } from './dsn.js';
 export type { NotifyCondition } from './dsn.js';
+export { sendTlsReportsForDay, sendDueTlsReports } from './tlsrpt/send.js';
+export type { ReportRun } from './tlsrpt/send.js';
+export { TlsReportScheduler } from './tlsrpt/scheduler.js';
+export { utcDay } from './tlsrpt/recorder.js';

@@ -198,6 +198,7 @@ async function deliverDue(
         smtputf8: meta.smtputf8,
         eightBit: meta.eightBit,
       };
+      if (meta.tlsReport === true) request.tlsReport = true;
       let outcomes: Map<string, RecipientOutcome>;
       try {
         // The destination's slot first, then a global one: a busy destination holds no global slot while it waits.

@@ -51,7 +51,7 @@ export class AttemptRecord {
     this.recipients = this.recipients.map((recipient) => {
       const outcome = outcomes.get(recipient.address.toLowerCase());
       if (!outcome || !isDue(recipient)) return recipient;
-      this.attemptsByAddress.set(recipient.address.toLowerCase(), { address: recipient.address, dsn: outcome.dsn, relay: outcome.relay, remote: outcome.remote, at });
+      this.attemptsByAddress.set(recipient.address.toLowerCase(), { address: recipient.address, dsn: outcome.dsn, relay: outcome.relay, remote: outcome.remote, at, ...(outcome.policy === undefined ? {} : { policy: outcome.policy }) });
       return { ...recipient, status: outcome.status, lastResponse: outcome.response };
     });
     // RFC 3461 §5.2.2, §5.2.3: owed with the delivery in one write, so that a crash cannot lose the report.

@@ -6,6 +6,7 @@ import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import { isTemporaryStoreError, type QueueEntry, type QueueId, type Store } from '@postern/store';
 import { deliver as realDeliver, relayTlsWarning, SessionCache } from './delivery/index.js';
+import { TlsReportScheduler } from './tlsrpt/scheduler.js';
 import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
 import type { Deliver } from './types.js';
@@ -46,6 +47,8 @@ export class QueueRunner {
   private readonly inFlight = new Map<QueueId, Promise<void>>();
   /** The LMTP transport's connection cache (Postfix scache), shared by every delivery of this runner. */
   private readonly lmtpSessions = new SessionCache();
+  /** The TLS-RPT daily job (RFC 8460 §5), idle unless tlsrpt.enabled. */
+  private readonly tlsReports: TlsReportScheduler;
   private pollTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
@@ -72,12 +75,14 @@ export class QueueRunner {
         logger,
         lmtp: options.lmtp,
         lmtpSessions: this.lmtpSessions,
+        store,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
       hops: new KeyedLimit(config.smtp.destination_concurrency_limit),
       deliveries: new Limit(config.smtp.process_limit),
       queued: () => this.wake(),
     };
+    this.tlsReports = new TlsReportScheduler({ config, store, resolver: options.resolver, logger });
   }
 
   /**
@@ -90,6 +95,7 @@ export class QueueRunner {
     this.options = { ...this.options, config };
     this.context.config = config;
     this.context.delivery = { ...this.context.delivery, config };
+    this.tlsReports.reconfigure(config);
     const relayTls = relayTlsWarning(config);
     if (relayTls !== null) this.options.logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   }
@@ -100,6 +106,7 @@ export class QueueRunner {
     this.pollTimer = setInterval(() => this.wake(), this.options.config.queue.queue_run_delay);
     // A delivery may outlast its lease (slow remotes, many MX hosts): keep renewing what is in flight.
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.options.config.queue.lease_time / 3)));
+    this.tlsReports.start();
     this.renewTimer.unref();
     this.wake();
   }
@@ -167,6 +174,7 @@ export class QueueRunner {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.tlsReports.stop();
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     if (this.renewTimer !== null) clearInterval(this.renewTimer);

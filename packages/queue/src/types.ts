@@ -1,6 +1,7 @@
 import type { ListenAddress, PosternConfig } from '@postern/config';
 import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
+import type { Store } from '@postern/store';
 import type { SessionCache } from './delivery/session-cache.js';
 import type { MessageContent } from './message-content.js';
 
@@ -28,6 +29,8 @@ export interface DeliveryRequest {
   smtputf8: boolean;
   /** BODY=8BITMIME */
   eightBit: boolean;
+  /** A TLS-RPT report: no MTA-STS policy holds it back, and its sessions are not counted (RFC 8460 §5.3). */
+  tlsReport?: boolean;
 }
 
 export type DeliveryStatus = 'delivered' | 'deferred' | 'bounced';
@@ -49,6 +52,8 @@ export interface RecipientOutcome {
    * notification is its job, not ours (RFC 3461 §5.2.1). Absent means false.
    */
   dsnPassedOn?: boolean;
+  /** The policy the delivery went under: "mta-sts:enforce", "mta-sts:testing", "tls:may", "plain", … (absent for LMTP). */
+  policy?: string;
 }
 
 export interface DeliveryContext {
@@ -59,6 +64,8 @@ export interface DeliveryContext {
   lmtp: ListenAddress;
   /** The LMTP transport's connection cache; none: one session per delivery. */
   lmtpSessions?: SessionCache;
+  /** The MTA-STS policy cache and TLS-RPT counts (RFC 8461 §5.1, RFC 8460); none: no MTA-STS, no TLS-RPT. */
+  store?: Store;
   isLocalDomain(domain: string): Promise<boolean>;
 }
 

@@ -58,13 +58,13 @@ describe('delivery: next hop and MX routing (RFC 5321 §5.1)', () => {
     const { ctx, logs } = testContext({ config: config(), dns: dns.address });
     const request = testRequest(['bob@pref.test']);
     const [outcome] = await deliver(ctx, request);
-    assert.deepEqual(outcome, { address: 'bob@pref.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay: `mx-b.pref.test[127.0.0.22]:${port}`, remote: true, dsnPassedOn: false });
+    assert.deepEqual(outcome, { address: 'bob@pref.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay: `mx-b.pref.test[127.0.0.22]:${port}`, remote: true, dsnPassedOn: false, policy: 'tls:may' });
     assert.equal(mxB.messages.at(-1)?.recipients[0], 'bob@pref.test');
     const lines = logs().filter((line) => line['event'] === 'delivery');
     assert.equal(lines.length, 1);
     assert.equal(lines[0]!['status'], 'sent');
     assert.equal(lines[0]!['queue_id'], request.queueId);
-    assert.match(String(lines[0]!['msg']), new RegExp(`^${request.queueId}: to=<bob@pref\\.test>, relay=mx-b\\.pref\\.test\\[127\\.0\\.0\\.22\\]:${port}, delay=\\d+\\.\\d\\d, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 Ok: queued as REMOTE1\\)$`));
+    assert.match(String(lines[0]!['msg']), new RegExp(`^${request.queueId}: to=<bob@pref\\.test>, relay=mx-b\\.pref\\.test\\[127\\.0\\.0\\.22\\]:${port}, policy=tls:may, delay=\\d+\\.\\d\\d, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 Ok: queued as REMOTE1\\)$`));
   });
 
   test('uses the MX with the lowest preference value when it answers', async () => {

@@ -68,9 +68,9 @@ describe('delivery: what the remote server answers', () => {
     const relay = `mx.rcpt.test[127.0.0.40]:${port}`;
     const outcomes = await deliver(ctx, testRequest(['alice@rcpt.test', 'bob@rcpt.test', 'carol@rcpt.test']));
     assert.deepEqual(outcomes, [
-      { address: 'alice@rcpt.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay, remote: true, dsnPassedOn: false },
-      { address: 'bob@rcpt.test', status: 'bounced', response: '550 5.1.1 <bob@rcpt.test>: Recipient address rejected: User unknown', dsn: '5.1.1', relay, remote: true, dsnPassedOn: false },
-      { address: 'carol@rcpt.test', status: 'deferred', response: '450 4.2.1 <carol@rcpt.test>: Mailbox busy, try later', dsn: '4.2.1', relay, remote: true, dsnPassedOn: false },
+      { address: 'alice@rcpt.test', status: 'delivered', response: '250 2.0.0 Ok: queued as REMOTE1', dsn: '2.0.0', relay, remote: true, dsnPassedOn: false, policy: 'plain' },
+      { address: 'bob@rcpt.test', status: 'bounced', response: '550 5.1.1 <bob@rcpt.test>: Recipient address rejected: User unknown', dsn: '5.1.1', relay, remote: true, dsnPassedOn: false, policy: 'plain' },
+      { address: 'carol@rcpt.test', status: 'deferred', response: '450 4.2.1 <carol@rcpt.test>: Mailbox busy, try later', dsn: '4.2.1', relay, remote: true, dsnPassedOn: false, policy: 'plain' },
     ]);
     assert.equal(server.messages.length, 1);
     assert.deepEqual(server.messages[0]?.recipients, ['alice@rcpt.test']);

@@ -116,6 +116,8 @@ for (const backend of BACKENDS) {
       });
       assert.equal(deferred.attempts, 1);
       assert.match(deferred.recipients[0]?.lastResponse ?? '', /^451 .*greylisted/);
+      // The attempt records the policy it went under (`postern queue show` prints it): no MTA-STS policy, and this world's TLS level "none".
+      assert.equal(queueMeta(deferred).attempts[0]?.policy, 'plain');
       const wait = deferred.nextAttemptAt.getTime() - Date.now();
       assert.ok(wait > 500 && wait <= 1000, `next attempt in ${wait} ms (minimal_backoff_time 1s)`);
 

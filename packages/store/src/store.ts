@@ -1,6 +1,9 @@
 import type {
   Alias,
   AuthThrottleState,
+  MtaStsCacheEntry,
+  TlsResult,
+  TlsResultCount,
   AppendResult,
   BlobHash,
   CopyResult,
@@ -196,4 +199,18 @@ export interface Store {
   clearAuthFailures(key: string): Promise<void>;
   /** Lifts the key's ban and forgets its failures (an administrator's unban). */
   liftAuthBan(key: string): Promise<void>;
+
+  /* MTA-STS policy cache and TLS-RPT results (RFC 8461 §5.1, RFC 8460 §4) */
+  /** The policy cached for a domain (expired or not), or null. */
+  getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null>;
+  /** Replaces the domain's cached policy. */
+  putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void>;
+  /** Counts one session with this result (an atomic add: concurrent writers are each counted). */
+  recordTlsResult(result: TlsResult): Promise<void>;
+  /** Every count of a day, or of every day when day is omitted. */
+  listTlsResults(day?: string): Promise<TlsResultCount[]>;
+  /** The days with counts, oldest first. */
+  listTlsResultDays(): Promise<string[]>;
+  /** Forgets a day's counts (its report is sent). Returns how many rows went. */
+  deleteTlsResults(day: string): Promise<number>;
 }

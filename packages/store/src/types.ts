@@ -292,3 +292,57 @@ export interface AuthThrottleState {
   /** When the ban on the key ends; null when it is not banned. */
   bannedUntil: Date | null;
 }
+
+/**
+ * An MTA-STS policy as a sender caches it (RFC 8461 §5.1): the policy text
+ * fetched for a domain, the TXT record id it was fetched under, and when its
+ * max_age runs out.
+ */
+export interface MtaStsCacheEntry {
+  /** The policy domain, lower case. */
+  domain: string;
+  /** The `id=` of the `_mta-sts` TXT record the policy was fetched under. */
+  id: string;
+  /** The policy file as served (RFC 8461 §3.2). */
+  policy: string;
+  fetchedAt: Date;
+  /** fetchedAt + max_age. */
+  expiresAt: Date;
+}
+
+/** RFC 8460 §4.3 result types, and "success" for a session that met its policy. */
+export type TlsResultType =
+  | 'success'
+  | 'starttls-not-supported'
+  | 'certificate-host-mismatch'
+  | 'certificate-expired'
+  | 'certificate-not-trusted'
+  | 'validation-failure'
+  | 'tlsa-invalid'
+  | 'dnssec-invalid'
+  | 'dane-required'
+  | 'sts-policy-fetch-error'
+  | 'sts-policy-invalid'
+  | 'sts-webpki-invalid';
+
+/** One outbound TLS session outcome, counted per day (RFC 8460 §4.4: what a report aggregates). */
+export interface TlsResult {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The policy domain (the recipient domain). */
+  policyDomain: string;
+  /** RFC 8460 §4.4 policy-type. */
+  policyType: 'sts' | 'tlsa' | 'no-policy-found';
+  /** The policy as RFC 8460 §4.4 policy-string lists it, one line each; [] for no-policy-found. */
+  policyString: string[];
+  /** The MX host name the session was with; '' when none was reached (a policy fetch error). */
+  mxHost: string;
+  resultType: TlsResultType;
+  sendingIp: string;
+  receivingIp: string;
+}
+
+/** TlsResult with how many sessions came to it. */
+export interface TlsResultCount extends TlsResult {
+  count: number;
+}

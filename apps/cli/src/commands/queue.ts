@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { QueueEntry, QueueId, Store } from '@postern/store';
+import { queueMeta, type RecipientAttempt } from '@postern/queue';
 import { withStore, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
@@ -38,6 +39,11 @@ function shortDuration(ms: number): string {
   return `${seconds}s`;
 }
 
+/** The policy the recipient's last attempt went under (MTA-STS mode or TLS level), as "  policy=mta-sts:enforce". */
+function policyText(attempt: RecipientAttempt | undefined): string {
+  return attempt?.policy === undefined ? '' : `  policy=${attempt.policy}`;
+}
+
 function entryState(entry: QueueEntry, now: Date): string {
   if (entry.held) return 'on hold (postern queue release to deliver it)';
   if (isBeingDelivered(entry, now)) return `being delivered (lease until ${entry.leaseUntil?.toISOString()})`;
@@ -72,6 +78,7 @@ export function registerQueue(program: Command): void {
         const entry = await requireEntry(store, id);
         const message = await queuedMessage(store, entry);
         const shown = opts.body ? message : headerSection(message);
+        const attempts = new Map(queueMeta(entry).attempts.map((attempt) => [attempt.address.toLowerCase(), attempt]));
         if (opts.json) {
           const text = shown.toString('utf8');
           return printJson({ ...queueEntryJson(entry, now), meta: entry.meta, ...(opts.body ? { message: text } : { headers: text }) });
@@ -83,7 +90,7 @@ export function registerQueue(program: Command): void {
           `arrival:    ${entry.createdAt.toISOString()}`,
           `attempts:   ${entry.attempts}`,
           `state:      ${entryState(entry, now)}`,
-          ...entry.recipients.map((r, i) => `${i === 0 ? 'recipients: ' : '            '}${r.address}  ${r.status}${r.lastResponse ? `  (${r.lastResponse})` : ''}`),
+          ...entry.recipients.map((r, i) => `${i === 0 ? 'recipients: ' : '            '}${r.address}  ${r.status}${policyText(attempts.get(r.address.toLowerCase()))}${r.lastResponse ? `  (${r.lastResponse})` : ''}`),
           '',
         ]);
         process.stdout.write(shown);

@@ -6,6 +6,7 @@ import { envelopeFor } from './envelope.js';
 import { everyone, fromReply, ownFailure, replyFailure, type HostFailure, type HostResult } from './outcome.js';
 import type { Route } from './routes.js';
 import type { SessionCache } from './session-cache.js';
+import { certificateResultType, type TlsObservation } from '../tlsrpt/session-result.js';
 import { atLeast, type TlsPolicy } from './tls-policy.js';
 
 /** How to talk to every server of one delivery. */
@@ -24,6 +25,8 @@ export interface AttemptPlan {
   localAddress: string | undefined;
   /** Sessions kept between deliveries (the LMTP transport's connection cache); none: one session per delivery. */
   cache?: SessionCache | undefined;
+  /** Told each SMTP session's TLS outcome (TLS-RPT, RFC 8460 §4.3). */
+  observeTls?: ((observation: TlsObservation) => void) | undefined;
 }
 
 /** Connection trouble in Postfix's DSN codes: 4.4.1 no answer, 4.4.2 bad connection, 4.7.5 TLS, 4.5.0 protocol. */
@@ -117,6 +120,8 @@ async function setUp(session: SmtpSession, route: Route, plan: AttemptPlan, star
 
   const { level } = plan.tls;
   const required = atLeast(level, 'encrypt');
+  const observe = (resultType: TlsObservation['resultType'], detail: string) =>
+    plan.observeTls?.({ resultType, detail, mxHost: route.name, receivingIp: 'host' in route.endpoint ? route.endpoint.host : '', sendingIp: session.connection.localAddress });
   if (plan.protocol === 'smtp' && level !== 'none' && !session.secure) {
     if (startTls && session.capabilities.has('STARTTLS')) {
       let reply: SmtpReply;
@@ -124,22 +129,32 @@ async function setUp(session: SmtpSession, route: Route, plan: AttemptPlan, star
         reply = await session.startTls(servername, plan.ca);
       } catch (error) {
         // Postfix "may": a failed handshake is retried once in plaintext on the same host.
-        if (error instanceof SmtpClientError && error.kind === 'tls') return { kind: 'failed', failure: clientFailure(error, relay), retryPlaintext: level === 'may' };
+        if (error instanceof SmtpClientError && error.kind === 'tls') {
+          // RFC 8460 §4.3.1: a handshake that fails is a validation-failure.
+          observe('validation-failure', error.message);
+          return { kind: 'failed', failure: clientFailure(error, relay), retryPlaintext: level === 'may' };
+        }
         throw error;
       }
       if (reply.code === 220) {
         hello = await session.hello(plan.heloName);
         if (replyClass(hello) !== 2) return failed(replyFailure(hello, relay));
       } else if (required) {
+        observe('starttls-not-supported', `host ${relay} refused STARTTLS: ${reply.code}`);
         return failed(replyFailure(reply, relay));
       }
     }
-    if (required && !session.secure) return failed(ownFailure('4.7.4', `TLS is required, but was not offered by host ${relay}`, relay));
+    if (required && !session.secure) {
+      observe('starttls-not-supported', `host ${relay} did not offer STARTTLS`);
+      return failed(ownFailure('4.7.4', `TLS is required, but was not offered by host ${relay}`, relay));
+    }
   }
   // Postfix "verify" matches the MX host name (the relay host's for a relay), "secure" the next hop itself.
   const certificateNames = level === 'secure' ? plan.tls.secureNames : [route.name];
   const problem = plan.protocol === 'smtp' && session.secure ? session.connection.certificateProblem(certificateNames) : 'no TLS';
-  if (atLeast(level, 'verify') && problem !== null) return failed(ownFailure('4.7.5', `${problem} for host ${relay} at smtp.tls_security_level = "${level}"`, relay));
+  // A plaintext retry after a failed handshake was counted as that failure.
+  if (plan.protocol === 'smtp' && level !== 'none' && startTls) observe(problem === null ? 'success' : certificateResultType(problem), problem ?? '');
+  if (atLeast(level, 'verify') && problem !== null) return failed(ownFailure('4.7.5', `${problem} for host ${relay} ${plan.tls.requiredBy ?? `at smtp.tls_security_level = "${level}"`}`, relay));
 
   // RFC 4954: the relay host login; a server that offers no AUTH is used without it, as Postfix does.
   if (plan.credentials !== null && session.capabilities.has('AUTH')) {

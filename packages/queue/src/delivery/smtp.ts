@@ -1,16 +1,21 @@
 import type { DeliveryContext, DeliveryRequest, RecipientOutcome } from '../types.js';
+import { recordTlsSession } from '../tlsrpt/recorder.js';
+import type { TlsObservation } from '../tlsrpt/session-result.js';
 import { attemptRoute, type AttemptPlan } from './attempt.js';
 import { relayCredentials, type Credentials } from './credentials.js';
 import { nextHopFor } from './next-hop.js';
 import { everyone, ownFailure, type HostFailure } from './outcome.js';
 import { resolveRoutes } from './routes.js';
+import { NO_POLICY, policyName, splitRoutes, stsDecision, stsTlsPolicy } from './sts-policy.js';
 import { tlsPolicyFor, trustedCas } from './tls-policy.js';
 
 /**
  * Delivery to a remote domain (Postfix smtp(8)): the next hop from
  * transport_maps, relayhost or the domain's MX; each address in turn until
  * one server decides the recipients; when none does, every recipient is
- * deferred with the last server's reason.
+ * deferred with the last server's reason. A recipient domain's MTA-STS policy
+ * (RFC 8461) narrows the MX hosts and raises the TLS level; every outcome
+ * names the policy it went under.
  */
 export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest): Promise<RecipientOutcome[]> {
   const { config } = ctx;
@@ -26,37 +31,73 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
     }
   }
 
-  const tls = tlsPolicyFor(config, hop, credentials !== null);
+  const configured = tlsPolicyFor(config, hop, credentials !== null);
   let ca: Buffer | undefined;
   try {
-    ca = tls.level === 'none' ? undefined : await trustedCas(config);
+    ca = configured.level === 'none' && !config.smtp.mta_sts ? undefined : await trustedCas(config);
   } catch (error) {
     return everyone(request.recipients, 'deferred', ownFailure('4.3.5', (error as Error).message, null));
   }
 
-  const routing = await resolveRoutes(config, ctx.resolver, hop);
-  if (routing.kind === 'failed') return everyone(request.recipients, routing.status, routing.failure);
+  // RFC 8460 §5.3: a report is delivered despite TLS-related failures, so that it can tell of them.
+  const sts = request.tlsReport === true ? NO_POLICY : await stsDecision(ctx, hop, ca);
+  const tls = stsTlsPolicy(sts, configured);
+  const policy = policyName(sts, tls);
+  const named = (outcomes: RecipientOutcome[]) => outcomes.map((outcome) => ({ ...outcome, policy }));
 
-  const plan: AttemptPlan = {
-    protocol: 'smtp',
-    heloName: config.smtp.helo_name ?? config.hostname,
-    tls,
-    ca,
-    credentials,
-    connectTimeoutMs: config.smtp.connect_timeout,
-    replyTimeoutMs: config.smtp.timeout,
-    localAddress: config.smtp.bind_address,
+  // RFC 8460 §5.3: the report's own sessions are not counted in the next report.
+  const reporting = config.tlsrpt.enabled && ctx.store !== undefined && hop.source === 'domain' && request.tlsReport !== true;
+  const counted: Promise<void>[] = [];
+  const count = (observation: Omit<TlsObservation, 'detail'>) => {
+    if (reporting) counted.push(recordTlsSession(ctx.store!, ctx.logger, request.domain, sts.governing, observation));
   };
-  let last: HostFailure | null = null;
-  for (const route of routing.routes) {
-    let result = await attemptRoute(request, route, plan);
-    if (result.kind === 'failed' && result.retryPlaintext === true) {
-      ctx.logger.info({ event: 'tls_fallback', queue_id: request.queueId, relay: route.relay, reason: result.failure.response }, `${request.queueId}: ${result.failure.response}; trying ${route.relay} again without TLS`);
-      result = await attemptRoute(request, route, plan, false);
+  // RFC 8460 §4.3.2: a policy that could not be fetched or was invalid is a failure of its own.
+  if (sts.failure !== null) count({ resultType: sts.failure.resultType, mxHost: '', receivingIp: '', sendingIp: '' });
+
+  try {
+    const routing = await resolveRoutes(config, ctx.resolver, hop);
+    if (routing.kind === 'failed') return named(everyone(request.recipients, routing.status, routing.failure));
+
+    const { listed, unlisted } = splitRoutes(sts, routing.routes);
+    for (const route of unlisted) {
+      // RFC 8461 §4.1: an MX host the policy does not list fails validation; "testing" only reports it (§5).
+      count({ resultType: 'validation-failure', mxHost: route.name, receivingIp: 'host' in route.endpoint ? route.endpoint.host : '', sendingIp: '' });
+      ctx.logger.info({ event: 'mta_sts_mx_mismatch', queue_id: request.queueId, relay: route.relay, mode: sts.governing?.policy.mode }, `${request.queueId}: MX host ${route.name} is not listed in the MTA-STS policy of ${request.domain} (mode ${sts.governing?.policy.mode ?? 'none'})`);
     }
-    if (result.kind === 'done') return result.outcomes;
-    last = result.failure;
-    ctx.logger.debug({ event: 'host_failed', queue_id: request.queueId, relay: route.relay, reason: last.response }, `${request.queueId}: ${last.response}`);
+    const enforce = sts.governing?.policy.mode === 'enforce';
+    const routes = enforce ? listed : routing.routes;
+    if (routes.length === 0) {
+      const patterns = sts.governing?.policy.mx.join(', ') ?? '';
+      return named(everyone(request.recipients, 'deferred', ownFailure('4.7.5', `no MX host of ${request.domain} is listed in its MTA-STS policy (mode enforce; mx: ${patterns})`, null)));
+    }
+
+    const plan: AttemptPlan = {
+      protocol: 'smtp',
+      heloName: config.smtp.helo_name ?? config.hostname,
+      tls,
+      ca,
+      credentials,
+      connectTimeoutMs: config.smtp.connect_timeout,
+      replyTimeoutMs: config.smtp.timeout,
+      localAddress: config.smtp.bind_address,
+      observeTls: reporting ? count : undefined,
+    };
+    // "testing" still tries an unlisted MX host: its session was counted as the validation failure above.
+    const uncounted: AttemptPlan = { ...plan, observeTls: undefined };
+    let last: HostFailure | null = null;
+    for (const route of routes) {
+      const routePlan = unlisted.includes(route) ? uncounted : plan;
+      let result = await attemptRoute(request, route, routePlan);
+      if (result.kind === 'failed' && result.retryPlaintext === true) {
+        ctx.logger.info({ event: 'tls_fallback', queue_id: request.queueId, relay: route.relay, reason: result.failure.response }, `${request.queueId}: ${result.failure.response}; trying ${route.relay} again without TLS`);
+        result = await attemptRoute(request, route, routePlan, false);
+      }
+      if (result.kind === 'done') return named(result.outcomes);
+      last = result.failure;
+      ctx.logger.debug({ event: 'host_failed', queue_id: request.queueId, relay: route.relay, reason: last.response }, `${request.queueId}: ${last.response}`);
+    }
+    return named(everyone(request.recipients, 'deferred', last ?? ownFailure('4.4.1', `no server for ${request.domain} answered`, null)));
+  } finally {
+    await Promise.all(counted);
   }
-  return everyone(request.recipients, 'deferred', last ?? ownFailure('4.4.1', `no server for ${request.domain} answered`, null));
 }

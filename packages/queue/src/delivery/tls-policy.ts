@@ -15,6 +15,8 @@ export interface TlsPolicy {
   secureNames: string[];
   /** AUTH may go over a connection whose certificate was not verified: only when the operator lowered the relay host's level. */
   authOverUnverified: boolean;
+  /** What raised the level when not the configuration, for messages: "under the MTA-STS policy of example.net (enforce)". */
+  requiredBy?: string;
 }
 
 /**

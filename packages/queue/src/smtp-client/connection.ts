@@ -145,6 +145,11 @@ export class SmtpConnection {
     return `${socket.getProtocol() ?? 'TLS'} ${cipher.standardName ?? cipher.name}`;
   }
 
+  /** Our end of the connection (TLS-RPT's sending-mta-ip, RFC 8460 §4.4); '' when not known. */
+  get localAddress(): string {
+    return this.socket.localAddress ?? '';
+  }
+
   get usable(): boolean {
     return this.broken === null && !this.socket.destroyed;
   }

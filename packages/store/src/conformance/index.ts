@@ -18,6 +18,7 @@ import type { ConformanceHarness, FreshStore, StoreUnderTest } from './harness.j
 import { registerMailboxTests } from './mailboxes.js';
 import { registerMessageTests } from './messages.js';
 import { OpenStores } from './open-stores.js';
+import { registerOutboundTlsTests } from './outbound-tls.js';
 import { registerQueueTests } from './queue.js';
 
 export type { ConformanceHarness, StoreUnderTest } from './harness.js';
@@ -89,6 +90,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerQueueTests(fresh);
     registerDkimTests(fresh);
     registerAuthThrottleTests(fresh);
+    registerOutboundTlsTests(fresh);
     registerConcurrencyTests(fresh);
   });
 }

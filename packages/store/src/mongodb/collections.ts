@@ -6,6 +6,7 @@ import type {
   MessageHeaders,
   QueueRecipient,
   SpecialUse,
+  TlsResult,
 } from '../types.js';
 
 // The documents as stored. Ids are the strings from newId() (ObjectId-shaped),
@@ -136,6 +137,29 @@ export interface AuthThrottleDoc {
   bannedUntil: Date;
 }
 
+/** A sender's cached MTA-STS policy, by domain (RFC 8461 §5.1). */
+export interface MtaStsPolicyDoc {
+  _id: string;
+  policyId: string;
+  policy: string;
+  fetchedAt: Date;
+  expiresAt: Date;
+}
+
+/** One TLS-RPT count (RFC 8460 §4); _id is the JSON of every other field but count. */
+export interface TlsResultDoc {
+  _id: string;
+  day: string;
+  policyDomain: string;
+  policyType: TlsResult['policyType'];
+  policyString: string[];
+  mxHost: string;
+  resultType: TlsResult['resultType'];
+  sendingIp: string;
+  receivingIp: string;
+  count: number;
+}
+
 export interface Collections {
   domains: Collection<DomainDoc>;
   users: Collection<UserDoc>;
@@ -150,6 +174,8 @@ export interface Collections {
   queue: Collection<QueueDoc>;
   dkimKeys: Collection<DkimDoc>;
   authThrottle: Collection<AuthThrottleDoc>;
+  mtaStsPolicies: Collection<MtaStsPolicyDoc>;
+  tlsResults: Collection<TlsResultDoc>;
 }
 
 type IndexDef = [keyof Omit<Collections, 'blobFiles'>, IndexSpecification, CreateIndexesOptions?];
@@ -177,6 +203,7 @@ const INDEXES: IndexDef[] = [
   ['queue', { held: 1, nextAttemptAt: 1 }],
   ['queue', { createdAt: 1, _id: 1 }],
   ['authThrottle', { windowStart: 1 }],
+  ['tlsResults', { day: 1, policyDomain: 1 }],
 ];
 
 /** The collections of a Postern database, with their indexes in place (createIndex is idempotent). */
@@ -194,6 +221,8 @@ export async function openCollections(db: Db): Promise<Collections> {
     queue: db.collection<QueueDoc>('queue'),
     dkimKeys: db.collection<DkimDoc>('dkimKeys'),
     authThrottle: db.collection<AuthThrottleDoc>('authThrottle'),
+    mtaStsPolicies: db.collection<MtaStsPolicyDoc>('mtaStsPolicies'),
+    tlsResults: db.collection<TlsResultDoc>('tlsResults'),
   };
   for (const [name, keys, options] of INDEXES) {
     await collections[name].createIndex(keys, options ?? {});

@@ -3,6 +3,9 @@ import type { MongoClientOptions } from 'mongodb';
 import type { Store } from '../store.js';
 import type {
   AuthThrottleState,
+  MtaStsCacheEntry,
+  TlsResult,
+  TlsResultCount,
   Alias,
   AppendResult,
   BlobHash,
@@ -40,6 +43,7 @@ import type { Collections } from './collections.js';
 import { Directory } from './directory.js';
 import { AuthThrottleStore } from './auth-throttle.js';
 import { DkimStore } from './dkim.js';
+import { OutboundTlsStore } from './outbound-tls.js';
 import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
@@ -65,6 +69,7 @@ export class MongoStore implements Store {
   private readonly queue: QueueStore;
   private readonly dkim: DkimStore;
   private readonly authThrottle: AuthThrottleStore;
+  private readonly outboundTls: OutboundTlsStore;
 
   private constructor(
     private readonly client: MongoClient,
@@ -79,6 +84,7 @@ export class MongoStore implements Store {
     this.queue = new QueueStore(collections, this.blobs);
     this.dkim = new DkimStore(collections);
     this.authThrottle = new AuthThrottleStore(collections);
+    this.outboundTls = new OutboundTlsStore(collections);
   }
 
   /** Connects to `url` (which names the database) and creates the indexes. */
@@ -317,6 +323,26 @@ export class MongoStore implements Store {
   }
   liftAuthBan(key: string): Promise<void> {
     return this.authThrottle.lift(key);
+  }
+
+  /* MTA-STS policy cache and TLS-RPT results ------------------------------ */
+  getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null> {
+    return this.outboundTls.getPolicy(domain);
+  }
+  putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void> {
+    return this.outboundTls.putPolicy(entry);
+  }
+  recordTlsResult(result: TlsResult): Promise<void> {
+    return this.outboundTls.record(result);
+  }
+  listTlsResults(day?: string): Promise<TlsResultCount[]> {
+    return this.outboundTls.list(day);
+  }
+  listTlsResultDays(): Promise<string[]> {
+    return this.outboundTls.days();
+  }
+  deleteTlsResults(day: string): Promise<number> {
+    return this.outboundTls.delete(day);
   }
 }
 

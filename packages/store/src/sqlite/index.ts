@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import type { Store } from '../store.js';
 import type {
   AuthThrottleState,
+  MtaStsCacheEntry,
+  TlsResult,
+  TlsResultCount,
   Alias,
   AppendResult,
   BlobHash,
@@ -42,6 +45,7 @@ import * as dkim from './dkim.js';
 import * as mailboxes from './mailboxes.js';
 import * as maps from './maps.js';
 import * as messages from './messages.js';
+import * as outboundTls from './outbound-tls.js';
 import * as queue from './queue.js';
 import { migrate } from './schema.js';
 
@@ -314,5 +318,25 @@ export class SqliteStore implements Store {
   }
   async liftAuthBan(key: string): Promise<void> {
     authThrottle.liftAuthBan(this.db, key);
+  }
+
+  /* MTA-STS policy cache and TLS-RPT results ------------------------------ */
+  async getMtaStsPolicy(domain: string): Promise<MtaStsCacheEntry | null> {
+    return this.retry('getMtaStsPolicy', () => outboundTls.getMtaStsPolicy(this.db, domain));
+  }
+  async putMtaStsPolicy(entry: MtaStsCacheEntry): Promise<void> {
+    return this.retry('putMtaStsPolicy', () => outboundTls.putMtaStsPolicy(this.db, entry));
+  }
+  async recordTlsResult(result: TlsResult): Promise<void> {
+    return this.retry('recordTlsResult', () => outboundTls.recordTlsResult(this.db, result));
+  }
+  async listTlsResults(day?: string): Promise<TlsResultCount[]> {
+    return this.retry('listTlsResults', () => outboundTls.listTlsResults(this.db, day));
+  }
+  async listTlsResultDays(): Promise<string[]> {
+    return this.retry('listTlsResultDays', () => outboundTls.listTlsResultDays(this.db));
+  }
+  async deleteTlsResults(day: string): Promise<number> {
+    return this.retry('deleteTlsResults', () => outboundTls.deleteTlsResults(this.db, day));
   }
 }

@@ -149,6 +149,27 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN delivery_id TEXT;
   CREATE UNIQUE INDEX messages_by_delivery ON messages (mailbox_id, delivery_id) WHERE delivery_id IS NOT NULL;
   `,
+  /* 6: the MTA-STS policy cache (RFC 8461 §5.1) and TLS-RPT session counts per day (RFC 8460 §4) */ `
+  CREATE TABLE mta_sts_policies (
+    domain      TEXT PRIMARY KEY,
+    policy_id   TEXT NOT NULL,
+    policy      TEXT NOT NULL,
+    fetched_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  );
+  CREATE TABLE tls_results (
+    day            TEXT NOT NULL,
+    policy_domain  TEXT NOT NULL,
+    policy_type    TEXT NOT NULL,
+    policy_string  TEXT NOT NULL,
+    mx_host        TEXT NOT NULL,
+    result_type    TEXT NOT NULL,
+    sending_ip     TEXT NOT NULL,
+    receiving_ip   TEXT NOT NULL,
+    count          INTEGER NOT NULL,
+    PRIMARY KEY (day, policy_domain, policy_type, policy_string, mx_host, result_type, sending_ip, receiving_ip)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

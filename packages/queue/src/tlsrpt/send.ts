@@ -1,0 +1,89 @@
+// Sending the day's TLS-RPT reports (RFC 8460 §5): one per policy domain that asks for them, queued like any mail.
+import { randomBytes } from 'node:crypto';
+import type { PosternConfig } from '@postern/config';
+import { DnsError, type Resolver } from '@postern/dns';
+import type { Logger } from '@postern/log';
+import type { Store, TlsResultCount } from '@postern/store';
+import { enqueueMessage } from '../enqueue.js';
+import { composeReportMail } from './message.js';
+import { utcDay } from './recorder.js';
+import { buildTlsReport } from './report.js';
+import { parseTlsRptRecord } from './rua.js';
+
+export interface ReportDeps {
+  config: PosternConfig;
+  store: Store;
+  resolver: Resolver;
+  logger: Logger;
+}
+
+/** What one run did: per domain, the queue id of its report or why none went. */
+export interface ReportRun {
+  day: string;
+  domain: string;
+  /** The queue entry of the report; null when none was sent. */
+  queueId: string | null;
+  recipients: string[];
+  reason?: string;
+}
+
+/** The report's From: and contact-info (tlsrpt.from / tlsrpt.contact_info, else postmaster@hostname). */
+function reportSender(config: PosternConfig): { from: string; contact: string } {
+  const fallback = `postmaster@${config.hostname}`;
+  return { from: config.tlsrpt.from ?? fallback, contact: config.tlsrpt.contact_info ?? config.tlsrpt.from ?? fallback };
+}
+
+/** The domain's _smtp._tls destinations (RFC 8460 §3), or why there are none. */
+async function destinationsOf(resolver: Resolver, domain: string): Promise<{ mailto: string[] } | { reason: string }> {
+  let txts: string[];
+  try {
+    txts = await resolver.txt(`_smtp._tls.${domain}`);
+  } catch (error) {
+    if (!(error instanceof DnsError)) throw error;
+    return { reason: error.kind === 'NXDOMAIN' ? 'no _smtp._tls record' : `_smtp._tls lookup failed: ${error.message}` };
+  }
+  const record = parseTlsRptRecord(txts);
+  if (record === null) return { reason: 'no valid TLSRPTv1 record' };
+  // RFC 8460 §5.4 (https: POST) is optional for senders: only mailto: is used.
+  if (record.mailto.length === 0) return { reason: `only https: destinations (${record.https.join(', ')}), which Postern does not post to` };
+  return { mailto: record.mailto };
+}
+
+/**
+ * Builds and queues the report of each policy domain for `day`, then forgets
+ * the day's counts. A domain whose TXT lookup fails temporarily keeps its
+ * counts for the next run; one that publishes no record has them dropped.
+ */
+export async function sendTlsReportsForDay(deps: ReportDeps, day: string): Promise<ReportRun[]> {
+  const { config, store, logger } = deps;
+  const rows = await store.listTlsResults(day);
+  const byDomain = new Map<string, TlsResultCount[]>();
+  for (const row of rows) byDomain.set(row.policyDomain, [...(byDomain.get(row.policyDomain) ?? []), row]);
+  const { from, contact } = reportSender(config);
+  const runs: ReportRun[] = [];
+  let keep = false;
+  for (const [domain, domainRows] of byDomain) {
+    const destinations = await destinationsOf(deps.resolver, domain);
+    if ('reason' in destinations) {
+      if (destinations.reason.includes('lookup failed')) keep = true;
+      runs.push({ day, domain, queueId: null, recipients: [], reason: destinations.reason });
+      continue;
+    }
+    const reportId = `${day}.${randomBytes(8).toString('hex')}@${config.hostname}`;
+    const report = buildTlsReport(day, domain, domainRows, { organizationName: config.tlsrpt.organization_name ?? config.hostname, contactInfo: contact, reportId });
+    const message = composeReportMail({ submitter: config.hostname, domain, from, to: destinations.mailto, report });
+    const entry = await enqueueMessage(store, { from, recipients: destinations.mailto.map((address) => ({ address })), message, tlsReport: true });
+    logger.info({ event: 'tlsrpt_sent', queue_id: entry.id, domain, day, to: destinations.mailto, report_id: reportId }, `${entry.id}: TLS report for ${domain} (${day}) to ${destinations.mailto.join(', ')}`);
+    runs.push({ day, domain, queueId: entry.id, recipients: destinations.mailto });
+  }
+  if (!keep) await store.deleteTlsResults(day);
+  return runs;
+}
+
+/** The daily job: every finished UTC day with counts (today's are still growing). */
+export async function sendDueTlsReports(deps: ReportDeps, now = new Date()): Promise<ReportRun[]> {
+  const today = utcDay(now);
+  const runs: ReportRun[] = [];
+  for (const day of await deps.store.listTlsResultDays()) if (day < today) runs.push(...(await sendTlsReportsForDay(deps, day)));
+  return runs;
+}
