@@ -19,6 +19,7 @@ import { registerMailboxTests } from './mailboxes.js';
 import { registerMessageTests } from './messages.js';
 import { OpenStores } from './open-stores.js';
 import { registerQueueTests } from './queue.js';
+import { registerSieveTests } from './sieve.js';
 
 export type { ConformanceHarness, StoreUnderTest } from './harness.js';
 
@@ -89,6 +90,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerQueueTests(fresh);
     registerDkimTests(fresh);
     registerAuthThrottleTests(fresh);
+    registerSieveTests(fresh);
     registerConcurrencyTests(fresh);
   });
 }
