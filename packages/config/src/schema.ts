@@ -318,7 +318,7 @@ const sieveShape = {
   // point it at an empty file to run nothing.
   before: path('a Sieve script run before the user\'s').optional(),
   after: path('a Sieve script run after the user\'s').optional(),
-  // ManageSieve quota (RFC 5804 §2.3 HAVESPACE, §1.3 QUOTA/MAXSCRIPTS and QUOTA/MAXSIZE).
+  // ManageSieve quota (RFC 5804 §2.5 HAVESPACE, §1.3 QUOTA/MAXSCRIPTS and QUOTA/MAXSIZE).
   max_scripts: integer(1, 10000, 'a script count').default(20),
   max_script_size: size('a size').prefault('64K'),
   // RFC 5804 §1.7 MAXREDIRECTS: redirect actions one script run may take.
