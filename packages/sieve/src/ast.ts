@@ -29,3 +29,16 @@ export interface Command {
 export interface Script {
   commands: Command[];
 }
+
+/** An argument after checking: strings with encoded-character (RFC 5228 §2.4.2.4) already decoded. */
+export type Value = string | string[] | number;
+
+/** A checked command or test: tagged arguments by name, positional arguments in order. */
+export interface Node {
+  name: string;
+  pos: Position;
+  tags: Record<string, Value | true>;
+  args: Value[];
+  tests: Node[];
+  block: Node[] | null;
+}

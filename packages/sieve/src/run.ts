@@ -1,6 +1,10 @@
+import { interpret } from './interpreter.js';
 import type { SieveResult, SieveRunInput, SieveScript } from './types.js';
 
-/** Runs a compiled script over one message. Skeleton: implicit keep. */
-export function runSieve(_script: SieveScript, _input: SieveRunInput): SieveResult {
-  return { actions: [{ type: 'keep', flags: [] }], error: null };
+/**
+ * Runs a compiled script over one message and its envelope. Never throws: a runtime error or an
+ * exceeded budget gives `error` and the implicit keep alone (RFC 5228 §2.10.6).
+ */
+export function runSieve(script: SieveScript, input: SieveRunInput): SieveResult {
+  return interpret(script, input);
 }

@@ -1,5 +1,5 @@
 // The public shapes of @postern/sieve: what a caller compiles, runs and gets back.
-import type { Script } from './ast.js';
+import type { Node } from './ast.js';
 
 /** Where and why a script failed to compile (1-based line and column, RFC 5804 §1.3 error text). */
 export interface SieveCompileError {
@@ -13,8 +13,8 @@ export interface SieveScript {
   readonly kind: 'sieve-script';
   /** The capabilities the script's `require` named (RFC 5228 §3.2). */
   readonly capabilities: readonly string[];
-  /** @internal the checked syntax tree */
-  readonly ast: Script;
+  /** @internal the checked commands */
+  readonly commands: readonly Node[];
 }
 
 export type CompileResult = { ok: true; script: SieveScript } | { ok: false; error: SieveCompileError };
