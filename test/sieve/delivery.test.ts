@@ -193,7 +193,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.ok((await subjects('alice@example.com')).includes('broken script'));
     });
 
-    it('the shipped sieve_before still files X-Spam-Flag: YES into \\Junk next to the user's script', async () => {
+    it('the shipped sieve_before still files X-Spam-Flag: YES into \\Junk while bob has his own script', async () => {
       const reply = await sendFromOutside(mta, 'sender@remote.test', message('flagged', { to: 'bob@example.com', headers: ['X-Spam-Flag: YES'] }), 'bob@example.com');
       assert.equal(reply.code, 250, reply.line);
       for (let waited = 0; !(await subjects('bob@example.com', 'Junk')).includes('flagged') && waited < 5000; waited += 100) await sleep(100);
