@@ -120,8 +120,9 @@ export function registerSieve(program: Command): void {
     .argument('[file]', 'the script (default or "-": standard input)')
     .description('compile a script without storing it (a user\'s, or a sieve.before/after file)')
     .action(async (file: string | undefined) => {
+      const label = file === undefined || file === '-' ? 'stdin' : file;
       const problem = checkScript(await readScript(file));
-      if (problem !== null) throw new UsageFailure(`${file ?? 'stdin'}: ${problem}`);
-      process.stdout.write(`${file ?? 'stdin'}: ok\n`);
+      if (problem !== null) throw new UsageFailure(`${label}: ${problem}`);
+      process.stdout.write(`${label}: ok\n`);
     });
 }
