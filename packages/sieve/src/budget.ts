@@ -1,5 +1,8 @@
-// The per-run CPU and action budget: a hostile script ends with an error (and implicit keep) instead of stalling delivery.
+// The per-run CPU and action budget (RFC 5228 §2.10.4 limits on numbers of actions, §2.10.7 limits on
+// execution): a hostile script ends with an error, and so the implicit keep, instead of stalling delivery.
 import { DEFAULT_BUDGET } from './types.js';
+
+const BYTES_PER_STEP = 8;
 
 export class BudgetExceeded extends Error {}
 
@@ -18,6 +21,14 @@ export class Budget {
   spend(steps: number): void {
     this.steps += steps;
     if (this.steps > this.maxSteps) throw new BudgetExceeded(`script exceeded its budget of ${this.maxSteps} steps`);
+  }
+
+  /**
+   * Counts text scanned by native string operations (indexOf, decoding, case folding), which cost
+   * about an eighth of a step per byte: a 1 MB body can be searched, a 100 MB loop cannot.
+   */
+  spendBytes(bytes: number): void {
+    this.spend(1 + Math.ceil(bytes / BYTES_PER_STEP));
   }
 
   /** Whether `steps` more would fit, without spending them. */

@@ -87,8 +87,8 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
   // Values that must be valid when constant; those built from variables are checked at run time.
   const checkTagValues = (n: Node, item: Command | Test): void => {
     const posOf = (tag: string): Position => item.args.find((a) => a.kind === 'tag' && a.name === tag)?.pos ?? item.pos;
-    const comparator = n.tags.comparator;
-    if (typeof comparator === 'string') {
+    const comparator = typeof n.tags.comparator === 'string' ? n.tags.comparator.toLowerCase() : undefined;
+    if (comparator !== undefined) {
       if (!(comparator in COMPARATORS)) fail(`unknown comparator "${comparator}"`, posOf('comparator'));
       const needs = COMPARATORS[comparator];
       if (needs && !capabilities.has(needs)) fail(`comparator "${comparator}" needs require "${needs}"`, posOf('comparator'));
@@ -105,7 +105,7 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
     }
     // RFC 5228 §5.9: size needs :over or :under.
     if (n.name === 'size' && !n.tags.over && !n.tags.under) fail('size needs :over or :under', item.pos);
-    if (n.tags.last && n.tags.index === undefined) fail(':last needs :index', posOf('last'));
+    if (n.tags.last && n.name !== 'addheader' && n.tags.index === undefined) fail(':last needs :index', posOf('last'));
     if (typeof n.tags.index === 'number' && n.tags.index < 1) fail(':index counts from 1', posOf('index'));
     if (typeof n.tags.zone === 'string' && !/^[+-]\d{4}$/.test(n.tags.zone)) fail(`:zone needs "+hhmm" or "-hhmm", not "${n.tags.zone}"`, posOf('zone'));
     const datePart = n.name === 'date' ? n.args[1] : n.name === 'currentdate' ? n.args[0] : undefined;
@@ -119,8 +119,9 @@ export function checkScript(script: Script): { capabilities: string[]; commands:
       fail(`bad variable name "${n.args[0]}"`, positionalPos(item, 0));
     }
     if (n.name === 'envelope') {
-      for (const part of n.args[0] as string[] | string) {
-        if (typeof part === 'string' && !part.includes('${') && !['from', 'to', 'auth'].includes(part.toLowerCase())) {
+      const parts = n.args[0];
+      for (const part of typeof parts === 'string' ? [parts] : (parts as string[])) {
+        if (!part.includes('${') && !['from', 'to', 'auth'].includes(part.toLowerCase())) {
           fail(`unknown envelope part "${part}"`, positionalPos(item, 0));
         }
       }

@@ -1,4 +1,5 @@
 // RFC 5260 §4 date and currentdate: a date-time in a zone and its named parts (§4.2).
+import { DAY_NAMES, MONTH_NAMES } from '@postern/address';
 
 export interface ZonedDate {
   /** Milliseconds since the epoch (UTC). */
@@ -7,8 +8,7 @@ export interface ZonedDate {
   offset: number;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = MONTH_NAMES.map((name) => name.toLowerCase());
 // RFC 5322 §4.3 obsolete zone names.
 const ZONES: Record<string, number> = { ut: 0, gmt: 0, z: 0, est: -300, edt: -240, cst: -360, cdt: -300, mst: -420, mdt: -360, pst: -480, pdt: -420 };
 
@@ -75,7 +75,7 @@ export function datePart(date: ZonedDate, part: string): string | null {
     case 'iso8601':
       return `${year}-${month}-${day}T${time}${zoneText(date.offset, true)}`;
     case 'std11':
-      return `${DAYS[d.getUTCDay()]}, ${day} ${MONTHS[d.getUTCMonth()]!.replace(/^./, (c) => c.toUpperCase())} ${year} ${time} ${zoneText(date.offset, false)}`;
+      return `${DAY_NAMES[d.getUTCDay()]}, ${day} ${MONTH_NAMES[d.getUTCMonth()]} ${year} ${time} ${zoneText(date.offset, false)}`;
     case 'zone':
       return zoneText(date.offset, false);
     case 'weekday':

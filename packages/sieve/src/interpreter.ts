@@ -7,6 +7,8 @@ import { datePart, parseRfc5322DateTime, zoneMinutes, type ZonedDate } from './d
 import { matchAny, matchSpecOf, quoteWildcards } from './match.js';
 import { decodeHeader, SieveMessage } from './message.js';
 import type { SieveAction, SieveResult, SieveRunInput, SieveScript } from './types.js';
+import { resolveActions } from './action-list.js';
+import { normalizeFlags } from './flags.js';
 import { defaultHandle, vacationPeriodSeconds, vacationRefusal } from './vacation.js';
 
 /** RFC 5229 §6: implementations may limit variable length; longer values are cut here. */
@@ -86,12 +88,12 @@ class Run {
   // RFC 5229 §3: "${name}" and "${N}" expanded in strings once variables is required.
   private expand(text: string): string {
     if (!this.caps.has('variables') || !text.includes('${')) return text;
-    this.budget.spend(text.length);
+    this.budget.spendBytes(text.length);
     const out = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)\}/g, (_, name: string) => {
       if (/^[0-9]/.test(name)) return this.matchGroups[Number(name)] ?? '';
       return this.variables.get(name.toLowerCase()) ?? '';
     });
-    this.budget.spend(out.length);
+    this.budget.spendBytes(out.length);
     return out;
   }
 
@@ -166,9 +168,9 @@ class Run {
     }
   }
 
-  // RFC 5232 §3: flags are a space-separated set kept in a variable ("" is the internal one).
+  // RFC 5232 §3: flags are a space-separated set kept in a variable (with variables, the same ${name}), or in the internal one.
   private flagVariable(name: string): string[] {
-    return normalizeFlags([this.variables.get(`flags:${name.toLowerCase()}`) ?? '']);
+    return normalizeFlags([this.variables.get(flagKey(name)) ?? '']);
   }
 
   private flagCommand(c: Node): void {
@@ -182,7 +184,7 @@ class Run {
       const drop = new Set(flags.map((f) => f.toLowerCase()));
       next = current.filter((f) => !drop.has(f.toLowerCase()));
     }
-    this.variables.set(`flags:${variable.toLowerCase()}`, next.join(' '));
+    this.variables.set(flagKey(variable), next.join(' ').slice(0, MAX_VARIABLE_LENGTH));
   }
 
   /** RFC 5232 §5: :flags replaces the internal flags for this action; without it the internal flags apply. */
@@ -231,8 +233,7 @@ class Run {
     if (PROTECTED_FIELDS.has(name.toLowerCase())) return;
     const last = c.tags.last === true;
     const field = { name: name.toLowerCase(), raw: value.replace(/\r?\n/g, ' ').trim() };
-    if (last) this.message.fields.push(field);
-    else this.message.fields.unshift(field);
+    this.message.add(field, last);
     this.emit({ type: 'addheader', name, value, last });
   }
 
@@ -242,16 +243,16 @@ class Run {
     if (PROTECTED_FIELDS.has(name.toLowerCase())) return;
     const patterns = c.args.length === 2 ? this.list(c.args[1]) : undefined;
     const spec = matchSpecOf(c.tags);
-    const lower = name.toLowerCase();
-    const positions = this.message.fields.map((f, i) => (f.name === lower ? i : -1)).filter((i) => i >= 0);
-    let chosen = positions;
+    this.budget.spend(this.message.fields.length);
+    const same = this.message.named(name);
+    let chosen = same;
     const index = typeof c.tags.index === 'number' ? c.tags.index : undefined;
     if (index !== undefined) {
-      const at = c.tags.last ? positions[positions.length - index] : positions[index - 1];
+      const at = c.tags.last ? same[same.length - index] : same[index - 1];
       chosen = at === undefined ? [] : [at];
     }
-    if (patterns) chosen = chosen.filter((i) => matchAny([decodeHeader(this.message.fields[i]!.raw)], patterns, spec, this.budget));
-    for (const i of [...chosen].reverse()) this.message.fields.splice(i, 1);
+    if (patterns) chosen = chosen.filter((field) => matchAny([decodeHeader(field.raw)], patterns, spec, this.budget));
+    this.message.remove(new Set(chosen));
     const action: SieveAction = { type: 'deleteheader', name };
     if (index !== undefined) action.index = index;
     if (c.tags.last) action.last = true;
@@ -273,13 +274,13 @@ class Run {
       case 'anyof':
         return t.tests.some((x) => this.test(x));
       case 'exists':
-        return this.list(t.args[0]).every((name) => this.message.fields.some((f) => f.name === name.toLowerCase()));
+        return this.list(t.args[0]).every((name) => this.values(name).length > 0);
       case 'size': {
         const limit = t.args[0] as number;
         return t.tags.over ? this.input.message.length > limit : this.input.message.length < limit;
       }
       case 'header':
-        return this.compare(t, this.indexed(t, this.list(t.args[0]).flatMap((name) => this.message.values(name))), this.list(t.args[1]));
+        return this.compare(t, this.indexed(t, this.list(t.args[0]).flatMap((name) => this.values(name))), this.list(t.args[1]));
       case 'address':
         return this.compare(t, this.addressValues(t), this.list(t.args[1]));
       case 'envelope':
@@ -308,6 +309,14 @@ class Run {
     }
   }
 
+  /** The values of a header field, charged by the fields found and the text decoded. */
+  private values(name: string, raw = false): string[] {
+    const values = raw ? this.message.rawValues(name) : this.message.values(name);
+    this.budget.spend(1 + values.length);
+    for (const value of values) this.budget.spendBytes(value.length);
+    return values;
+  }
+
   /** Runs the match and, for a successful :matches with variables, sets ${0}..${N} (RFC 5229 §3.2). */
   private compare(t: Node, values: string[], keys: string[]): boolean {
     return matchAny(values, keys, matchSpecOf(t.tags), this.budget, (groups) => {
@@ -329,7 +338,7 @@ class Run {
   }
 
   private addressValues(t: Node): string[] {
-    const fields = this.indexed(t, this.list(t.args[0]).flatMap((name) => this.message.rawValues(name)));
+    const fields = this.indexed(t, this.list(t.args[0]).flatMap((name) => this.values(name, true)));
     const out: string[] = [];
     for (const raw of fields) {
       this.budget.spend(raw.length);
@@ -360,7 +369,7 @@ class Run {
 
   private bodyValues(t: Node): string[] {
     if (t.tags.raw) {
-      this.budget.spend(this.input.message.length);
+      this.budget.spendBytes(this.input.message.length);
       return [this.message.rawBody()];
     }
     const types = t.tags.content !== undefined ? this.list(t.tags.content) : ['text'];
@@ -370,8 +379,10 @@ class Run {
   // RFC 5260 §4: date [:zone z | :originalzone] [:index] <header-name> <date-part> <key-list>.
   private dateTest(t: Node): boolean {
     const part = this.str(t.args[1]);
-    const dates = this.indexed(t, this.message.values(this.str(t.args[0])))
-      .map(parseRfc5322DateTime)
+    const field = this.str(t.args[0]).toLowerCase();
+    const dates = this.indexed(t, this.values(field))
+      // RFC 5260 §4: in Received the date-time is what follows the last ";" (RFC 5321 §4.4).
+      .map((value) => parseRfc5322DateTime(field === 'received' ? value.slice(value.lastIndexOf(';') + 1) : value))
       .filter((d): d is ZonedDate => d !== null);
     const values: string[] = [];
     for (const date of dates) {
@@ -380,6 +391,11 @@ class Run {
       values.push(value);
     }
     return this.compare(t, values, this.list(t.args[2]));
+  }
+
+  /** The action list to hand back (see resolveActions). */
+  finish(): SieveAction[] {
+    return resolveActions(this.actions, this.implicitKeep, this.caps.has('imap4flags') ? this.flagVariable('') : []);
   }
 
   /** RFC 5260 §4.1: :zone converts, :originalzone keeps the field's zone, neither converts to local time. */
@@ -392,55 +408,11 @@ class Run {
     if (t.tags.originalzone) return date;
     return { utc: date.utc, offset: localOffset(new Date(date.utc)) };
   }
-
-  /**
-   * The final action list: duplicates collapsed (RFC 5228 §2.10.3), reject's incompatibilities
-   * (RFC 5429 §2.1), and the implicit keep (§2.10.2) with the internal flags (RFC 5232 §5).
-   */
-  finish(): SieveAction[] {
-    const out: SieveAction[] = [];
-    const hasKeep = this.actions.some((a) => a.type === 'keep');
-    for (const action of this.actions) {
-      if (action.type === 'keep') {
-        const earlier = out.find((a) => a.type === 'keep');
-        if (earlier && earlier.type === 'keep') earlier.flags = normalizeFlags([...earlier.flags, ...action.flags]);
-        else out.push(action);
-      } else if (action.type === 'fileinto') {
-        const earlier = out.find((a) => a.type === 'fileinto' && a.mailbox === action.mailbox);
-        if (earlier && earlier.type === 'fileinto') {
-          earlier.flags = normalizeFlags([...earlier.flags, ...action.flags]);
-          earlier.create ||= action.create;
-          earlier.copy &&= action.copy;
-        } else out.push(action);
-      } else if (action.type === 'redirect') {
-        const earlier = out.find((a) => a.type === 'redirect' && a.address.toLowerCase() === action.address.toLowerCase());
-        if (earlier && earlier.type === 'redirect') earlier.copy &&= action.copy;
-        else out.push(action);
-      } else if (action.type === 'discard' && out.some((a) => a.type === 'discard')) {
-        continue;
-      } else out.push(action);
-    }
-    const rejects = out.filter((a) => a.type === 'reject');
-    if (rejects.length > 1) throw new RuntimeError('reject: only one reject or ereject per run (RFC 5429 §2.1)');
-    if (rejects.length === 1) {
-      const conflict = out.find((a) => a.type === 'keep' || a.type === 'fileinto' || a.type === 'redirect' || a.type === 'vacation');
-      if (conflict) throw new RuntimeError(`reject cannot be combined with ${conflict.type} (RFC 5429 §2.1)`);
-    }
-    if (this.implicitKeep && !hasKeep) out.unshift({ type: 'keep', flags: this.caps.has('imap4flags') ? this.flagVariable('') : [] });
-    return out;
-  }
 }
 
-/** RFC 5232 §3: flags split on spaces, duplicates (case-insensitive) dropped, first spelling kept. */
-function normalizeFlags(lists: string[]): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const flag of lists.flatMap((l) => l.split(' '))) {
-    if (flag === '' || seen.has(flag.toLowerCase())) continue;
-    seen.add(flag.toLowerCase());
-    out.push(flag);
-  }
-  return out;
+/** The variable holding a flag list: the named one (case-insensitive, RFC 5229 §3), or the internal one, which no name can reach. */
+function flagKey(name: string): string {
+  return name === '' ? '\0imap4flags' : name.toLowerCase();
 }
 
 function localOffset(date: Date): number {

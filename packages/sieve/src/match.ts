@@ -84,6 +84,7 @@ function parsePattern(pattern: string): PatternToken[] {
 export function globMatch(text: string, pattern: string, caseFold: boolean, budget: Budget): string[] | null {
   const tokens = parsePattern(caseFold ? fold(pattern) : pattern);
   const subject = caseFold ? fold(text) : text;
+  if (!tokens.some((t) => t.kind === '?')) return starMatch(text, subject, tokens, budget);
   const n = subject.length;
   const m = tokens.length;
   budget.spend((m + 1) * (n + 1));
@@ -123,6 +124,36 @@ export function globMatch(text: string, pattern: string, caseFold: boolean, budg
 }
 
 /**
+ * A pattern of literals and "*" only: the literal runs between stars are placed leftmost with
+ * indexOf, the last one at the end. Leftmost placement is the one the DP walk above would choose
+ * (each "*" as short as it can be), in linear time for the usual patterns.
+ */
+function starMatch(text: string, subject: string, tokens: PatternToken[], budget: Budget): string[] | null {
+  const segments: string[] = [''];
+  for (const token of tokens) {
+    if (token.kind === '*') segments.push('');
+    else segments[segments.length - 1] += (token as { c: string }).c;
+  }
+  budget.spend(tokens.length);
+  budget.spendBytes(subject.length * segments.length);
+  const first = segments[0]!;
+  if (segments.length === 1) return subject === first ? [text] : null;
+  const last = segments[segments.length - 1]!;
+  if (!subject.startsWith(first) || subject.length - last.length < first.length || !subject.endsWith(last)) return null;
+  const end = subject.length - last.length;
+  const groups = [text];
+  let at = first.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const found = subject.indexOf(segments[i]!, at);
+    if (found < 0 || found + segments[i]!.length > end) return null;
+    groups.push(text.slice(at, found));
+    at = found + segments[i]!.length;
+  }
+  groups.push(text.slice(at, end));
+  return groups;
+}
+
+/**
  * Tests values against keys (RFC 5228 §2.7.1: true if any value matches any key). For :matches,
  * `onMatch` receives the match groups of the first value/key pair that matched.
  */
@@ -134,7 +165,7 @@ export function matchAny(values: string[], keys: string[], spec: MatchSpec, budg
   }
   for (const value of values) {
     for (const key of keys) {
-      budget.spend(1 + value.length + key.length);
+      budget.spendBytes(value.length + key.length);
       switch (spec.type) {
         case 'is':
           if (order(value, key, spec.comparator) === 0) return true;

@@ -1,8 +1,11 @@
 // The message as Sieve tests see it: header fields (RFC 5228 §2.7.2: unfolded, RFC 2047-decoded for
 // comparison) and the body's text parts for the body test (RFC 5173 §5), editable by editheader (RFC 5293).
 import { headerEnd, mimeEntity, multipartParts, parseContentType, parseHeaderFields } from '@postern/mime';
-import libmime from 'libmime';
+import { createRequire } from 'node:module';
 import type { Budget } from './budget.js';
+
+// libmime ships no types; the one function used here, typed where it is loaded.
+const libmime = createRequire(import.meta.url)('libmime') as { decodeWords(value: string): string };
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -16,24 +19,54 @@ const MAX_PARTS = 500;
 const MAX_DEPTH = 32;
 
 export class SieveMessage {
-  readonly fields: HeaderField[];
+  private fieldList: HeaderField[];
+  /** Fields by lower-case name, built on first lookup and dropped when editheader changes the fields. */
+  private byName: Map<string, HeaderField[]> | null = null;
   private readonly bodyStart: number;
 
   constructor(readonly raw: Buffer) {
     this.bodyStart = headerEnd(raw, 0, raw.length);
-    this.fields = parseHeaderFields(raw.subarray(0, this.bodyStart)).map(([name, raw]) => ({ name, raw }));
+    this.fieldList = parseHeaderFields(raw.subarray(0, this.bodyStart)).map(([name, raw]) => ({ name, raw }));
+  }
+
+  get fields(): readonly HeaderField[] {
+    return this.fieldList;
+  }
+
+  /** Every field with this name, in order. */
+  named(name: string): HeaderField[] {
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const field of this.fieldList) {
+        const list = this.byName.get(field.name);
+        if (list) list.push(field);
+        else this.byName.set(field.name, [field]);
+      }
+    }
+    return this.byName.get(name.toLowerCase()) ?? [];
   }
 
   /** Decoded values of every field with this name, in order (RFC 5228 §2.7.2, §5.7). */
   values(name: string): string[] {
-    const lower = name.toLowerCase();
-    return this.fields.filter((f) => f.name === lower).map((f) => decodeHeader(f.raw));
+    return this.named(name).map((f) => decodeHeader(f.raw));
   }
 
-  /** Raw values of every field with this name, in order (for address parsing, decoded per word later). */
+  /** Raw values of every field with this name, in order (for address parsing). */
   rawValues(name: string): string[] {
-    const lower = name.toLowerCase();
-    return this.fields.filter((f) => f.name === lower).map((f) => f.raw);
+    return this.named(name).map((f) => f.raw);
+  }
+
+  /** RFC 5293 §4 addheader: at the top, or at the end with :last. */
+  add(field: HeaderField, last: boolean): void {
+    if (last) this.fieldList.push(field);
+    else this.fieldList.unshift(field);
+    this.byName = null;
+  }
+
+  /** RFC 5293 §5 deleteheader: removes these fields. */
+  remove(fields: ReadonlySet<HeaderField>): void {
+    this.fieldList = this.fieldList.filter((f) => !fields.has(f));
+    this.byName = null;
   }
 
   /** RFC 5173 §5.1 :raw — the body undecoded, without MIME processing. */
@@ -58,7 +91,7 @@ export class SieveMessage {
       const entity = mimeEntity(this.raw, start, end);
       const declared = parseHeaderFields(this.raw.subarray(start, entity.bodyStart)).some(([n]) => n === 'content-type');
       const type = declared ? entity.contentType : defaultType;
-      budget.spend(entity.bodyStart - start + 1);
+      budget.spendBytes(entity.bodyStart - start);
       if (type.startsWith('multipart/')) {
         // RFC 2046 §5.1.5: inside multipart/digest a part without Content-Type is message/rfc822.
         const inner = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
@@ -70,7 +103,7 @@ export class SieveMessage {
         return;
       }
       if (!wanted(type)) return;
-      budget.spend(end - entity.bodyStart);
+      budget.spendBytes(end - entity.bodyStart);
       const charset = parseContentType(fieldValue(this.raw.subarray(start, entity.bodyStart), 'content-type')).charset;
       out.push(decodeCharset(decodeTransfer(this.raw.subarray(entity.bodyStart, end), entity.transferEncoding), charset));
     };

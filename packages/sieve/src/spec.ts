@@ -100,7 +100,8 @@ export const COMMANDS: Record<string, Spec> = {
   ),
   // RFC 5293 §§4-5.
   addheader: command([['string', 'string']], { last: {} }, 'editheader'),
-  deleteheader: command([['string'], ['string', 'string-list']], { ...INDEX, ...COMPARATOR, ...MATCH_TYPE }, 'editheader'),
+  // RFC 5293 §5 defines its own :index/:last, without the "index" capability.
+  deleteheader: command([['string'], ['string', 'string-list']], { index: { takes: 'number' }, last: {}, ...COMPARATOR, ...MATCH_TYPE }, 'editheader'),
 };
 
 export const TESTS: Record<string, Spec> = {

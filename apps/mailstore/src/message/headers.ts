@@ -2,8 +2,6 @@ import libmime from 'libmime';
 import { parseHeaderFields } from '@postern/mime';
 import type { MessageHeaders } from '@postern/store';
 
-export { headerEnd, headerLength, parseHeaderFields } from '@postern/mime';
-
 function decode(value: string): string {
   try {
     return libmime.decodeWords(value);

@@ -1,5 +1,6 @@
 import type { NewMessage } from '@postern/store';
-import { headerLength, summarizeHeaders } from './headers.js';
+import { headerLength } from '@postern/mime';
+import { summarizeHeaders } from './headers.js';
 
 /**
  * Cuts a message into what the store keeps: the header and the body as

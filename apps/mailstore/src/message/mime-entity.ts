@@ -1,1 +1,0 @@
-export { mimeEntity, multipartParts, type MimeEntity } from '@postern/mime';
