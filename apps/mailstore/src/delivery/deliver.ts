@@ -157,7 +157,7 @@ export async function deliverMessage(store: Store, sieve: SieveServices, message
       else stored.push(...result.copies.map((copy) => (earlier ? { ...copy, shared: true } : copy)));
     }
     // An alias whose every user rejected is refused; one user's reject among others drops only that user's copy.
-    if (!failure && rejected && recipient.users.every((user) => results.has(user.id)) && stored.length === 0) outcomes.push(rejected);
+    if (!failure && rejected && stored.length === 0) outcomes.push(rejected);
     else outcomes.push(failure ?? { status: 'delivered', copies: stored });
   }
   return outcomes;
