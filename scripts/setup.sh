@@ -10,7 +10,7 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # Debian packages the end-to-end suites use as real clients and peers.
-debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools spamassassin spamd spamc rspamd fail2ban)
+debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools sieve-connect spamassassin spamd spamc rspamd fail2ban)
 # Debian 12 ships the spamd program in its own package, apart from spamassassin.
 missing=()
 for pkg in "${debian_packages[@]}"; do

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startInstance, type PosternInstance } from '../support/instance.js';
 import { RawClient } from './raw-client.js';
 
-export type FuzzListener = 'smtp' | 'lmtp' | 'imap' | 'pop3';
+export type FuzzListener = 'smtp' | 'lmtp' | 'imap' | 'pop3' | 'managesieve';
 export type FuzzInstance = PosternInstance<FuzzListener>;
 
 export const USER = 'fuzz@example.com';
@@ -12,13 +12,14 @@ export const PASSWORD = 'fuzz password';
 /** How long a normal command may take to be answered while (or after) the fuzzer works. */
 const ANSWER_WITHIN_MS = 5000;
 
-/** `postern start` with SMTP, LMTP, IMAP and POP3 on loopback; cleartext logins and no login bans (the fuzzer fails logins on purpose). */
+/** `postern start` with SMTP, LMTP, IMAP, POP3 and ManageSieve on loopback; cleartext logins and no login bans (the fuzzer fails logins on purpose). */
 export async function startFuzzInstance(): Promise<FuzzInstance> {
   const instance = await startInstance('sqlite', {
-    listen: ['smtp', 'lmtp', 'imap', 'pop3'],
+    listen: ['smtp', 'lmtp', 'imap', 'pop3', 'managesieve'],
     settings: [
       ['imap.allow_cleartext_auth', 'true'],
       ['pop3.allow_cleartext_auth', 'true'],
+      ['managesieve.allow_cleartext_auth', 'true'],
       ['limits.auth_failures_before_ban', '100000'],
       ['limits.max_connections_per_ip', '1000'],
     ],
@@ -50,10 +51,12 @@ export const PROBES: Record<FuzzListener, (port: number) => Promise<number>> = {
   pop3: (port) => probe(port, /^\+OK .*\r\n/, 'CAPA\r\n', /\r\n\+OK[^\r\n]*\r\n(?:[^\r\n]*\r\n)*\.\r\n$/),
   smtp: (port) => probe(port, /^220 .*\r\n/, 'NOOP\r\n', /\r\n250 [^\r\n]*\r\n$/),
   lmtp: (port) => probe(port, /^220 .*\r\n/, 'NOOP\r\n', /\r\n250 [^\r\n]*\r\n$/),
+  // RFC 5804 §1.7: the greeting is the capability lines, then OK.
+  managesieve: (port) => probe(port, /\r\nOK [^\r\n]*\r\n$/, 'NOOP\r\n', /\r\nOK "Done"\r\n$/),
 };
 
-/** The process is alive and answers `protocols` (default: all four) on fresh connections. */
-export async function assertServing(instance: FuzzInstance, protocols: readonly FuzzListener[] = ['imap', 'pop3', 'smtp', 'lmtp']): Promise<void> {
+/** The process is alive and answers `protocols` (default: all five) on fresh connections. */
+export async function assertServing(instance: FuzzInstance, protocols: readonly FuzzListener[] = ['imap', 'pop3', 'smtp', 'lmtp', 'managesieve']): Promise<void> {
   for (const service of instance.processes) assert.equal(service.child.exitCode, null, `postern exited:\n${instance.output().slice(-3000)}`);
   for (const protocol of protocols) await PROBES[protocol](instance.ports[protocol]);
 }

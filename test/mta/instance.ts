@@ -1,7 +1,7 @@
 import { startDnsServer, type DnsTestServer, type ZoneRecords } from '../support/dns-server.js';
 import { startInstance, type PosternInstance, type StoredMessage } from '../support/instance.js';
 
-export type MtaInstance = PosternInstance<'smtp' | 'submission' | 'submissions' | 'lmtp' | 'imap'> & {
+export type MtaInstance = PosternInstance<'smtp' | 'submission' | 'submissions' | 'lmtp' | 'imap' | 'managesieve'> & {
   dns: DnsTestServer;
   /** Waits until the INBOX holds `count` messages (the 250 waits for the queue's first LMTP attempt, but give it a moment). */
   waitForInbox(address: string, count: number, timeoutMs?: number): Promise<StoredMessage[]>;
@@ -26,7 +26,7 @@ const ROLES = { start: ['start'], split: ['mailstore', 'mta'], mta: ['mta'] } as
 export async function startMtaInstance(backend: 'sqlite' | 'mongodb', options: MtaInstanceOptions = {}): Promise<MtaInstance> {
   const dns = await startDnsServer(options.zone ?? {});
   const instance = await startInstance(backend, {
-    listen: ['smtp', 'submission', 'submissions', 'lmtp', 'imap'],
+    listen: ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'managesieve'],
     settings: [['dns.servers', `["${dns.address}"]`], ['dns.timeout_ms', '1000'], ['smtpd.mynetworks', '["127.0.0.1/32"]'], ...(options.settings ?? [])],
     roles: [...ROLES[options.mode ?? 'start']],
   }).catch(async (error: unknown) => {

@@ -7,7 +7,7 @@ import { freePort } from './ports.js';
 import { startPostern, type PosternProcess, type Role } from './postern-process.js';
 
 /** Every `[listen]` key: those a suite does not ask for are turned off. */
-const LISTENERS = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https', 'metrics', 'mta_metrics'] as const;
+const LISTENERS = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'managesieve', 'http', 'https', 'metrics', 'mta_metrics'] as const;
 export type Listener = (typeof LISTENERS)[number];
 
 export interface InstanceOptions<L extends Listener> {

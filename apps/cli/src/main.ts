@@ -17,8 +17,10 @@ import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
 import { registerServe } from './commands/serve.js';
+import { registerSieve } from './commands/sieve.js';
 import { registerTrace } from './commands/trace.js';
 import { registerUser } from './commands/user.js';
+import { registerVacation } from './commands/vacation.js';
 import { isExpectedError, oneLine } from './errors.js';
 
 // SPEC §3: exit 0 on success, 1 with one line on stderr for an error, 2 for bad usage.
@@ -38,6 +40,8 @@ function buildProgram(): Command {
   registerUser(program);
   registerAlias(program);
   registerSender(program);
+  registerSieve(program);
+  registerVacation(program);
   registerDkim(program);
   registerDns(program);
   registerDoctor(program);

@@ -7,6 +7,7 @@ import { createContext, type MailstoreContext } from './context.js';
 import { startImap } from './imap/index.js';
 import { JournalRetention } from './journal-retention.js';
 import { startLmtp } from './lmtp/index.js';
+import { startManageSieve } from './managesieve/index.js';
 import { startPop3 } from './pop3/index.js';
 import type { ProtocolService, StartService } from './service.js';
 
@@ -16,15 +17,16 @@ export interface Mailstore {
   close(): Promise<void>;
 }
 
-const SERVICES: { name: 'lmtp' | 'imap' | 'imaps' | 'pop3' | 'pop3s'; start: StartService; implicitTls: boolean }[] = [
+const SERVICES: { name: 'lmtp' | 'imap' | 'imaps' | 'pop3' | 'pop3s' | 'managesieve'; start: StartService; implicitTls: boolean }[] = [
   { name: 'lmtp', start: startLmtp, implicitTls: false },
   { name: 'imap', start: startImap, implicitTls: false },
   { name: 'imaps', start: startImap, implicitTls: true },
   { name: 'pop3', start: startPop3, implicitTls: false },
   { name: 'pop3s', start: startPop3, implicitTls: true },
+  { name: 'managesieve', start: startManageSieve, implicitTls: false },
 ];
 
-/** Starts LMTP, IMAP and POP3 on every `[listen]` address of the config (the Dovecot role). */
+/** Starts LMTP, IMAP, POP3 and ManageSieve on every `[listen]` address of the config (the Dovecot role). */
 export async function startMailstore(config: PosternConfig, store: Store, logger: Logger, options: { guard?: LoginGuard; tls?: TlsProvider | null } = {}): Promise<Mailstore> {
   // A provider passed in is its owner's to watch and close; one made here is this mailstore's.
   const ownTls = options.tls === undefined;
@@ -58,4 +60,6 @@ export type { MailstoreContext, LoginResult } from './context.js';
 export { CertificateError, installCrashPolicy, loadCertificate, loginGuardFor, TlsProvider, type CertificateFiles } from '@postern/service';
 export type { ProtocolService, ServiceOptions, StartService } from './service.js';
 export { prepareMessage } from './message/index.js';
+export { CommandReader as ManageSieveCommandReader } from './managesieve/index.js';
+export { ScriptRefusal, UserScripts, checkScript, validScriptName } from './sieve/scripts.js';
 export { MAILSTORE_LIVE_KEYS, reconfigureMailstore } from './reconfigure.js';

@@ -13,7 +13,7 @@ export function resolveConfigPath(cliPath?: string): string {
 /**
  * Relative paths in the file mean "next to the file", so that a config
  * directory can be moved as a whole: data_dir, tls.cert, tls.key,
- * tls.sni pairs, smtp.relayhost_password_file, smtp.tls_CAfile and unix: LMTP sockets are resolved against the config file's directory.
+ * tls.sni pairs, smtp.relayhost_password_file, smtp.tls_CAfile, sieve.before/after and unix: LMTP sockets are resolved against the config file's directory.
  */
 export function resolveRelativePaths(config: PosternConfig, configFile: string): PosternConfig {
   const base = dirname(resolve(configFile));
@@ -31,6 +31,11 @@ export function resolveRelativePaths(config: PosternConfig, configFile: string):
       ...config.smtp,
       ...(config.smtp.relayhost_password_file !== undefined ? { relayhost_password_file: absolute(config.smtp.relayhost_password_file) } : {}),
       ...(config.smtp.tls_CAfile !== undefined ? { tls_CAfile: absolute(config.smtp.tls_CAfile) } : {}),
+    },
+    sieve: {
+      ...config.sieve,
+      ...(config.sieve.before !== undefined ? { before: absolute(config.sieve.before) } : {}),
+      ...(config.sieve.after !== undefined ? { after: absolute(config.sieve.after) } : {}),
     },
     listen: {
       ...config.listen,

@@ -25,6 +25,7 @@ const LISTEN_NOTES: Record<ListenService, string> = {
   imaps: 'IMAP over implicit TLS (Dovecot imaps)',
   pop3: 'POP3 with STLS (Dovecot pop3)',
   pop3s: 'POP3 over implicit TLS (Dovecot pop3s)',
+  managesieve: 'ManageSieve, RFC 5804: users upload their filters and vacation replies (Roundcube, Thunderbird)',
   http: 'client autoconfiguration (Thunderbird, Outlook, Apple) and the MTA-STS policy',
   https: 'the same over TLS with the [tls] certificate (MTA-STS policies are fetched over HTTPS only)',
   metrics: 'Prometheus /metrics, /healthz and /readyz of postern start or postern mailstore; keep it on loopback or a private network',
@@ -184,6 +185,21 @@ journal_retention = "30d"
 
 [pop3]
 allow_cleartext_auth = false
+
+[managesieve]
+allow_cleartext_auth = false
+
+[sieve]
+# Global Sieve scripts around each user's active one (Pigeonhole sieve_before/sieve_after).
+# Unset "before" runs the shipped rule: X-Spam-Flag: YES is filed into the \\Junk mailbox.
+# before = "/etc/postern/sieve/before.sieve"
+# after = "/etc/postern/sieve/after.sieve"
+# ManageSieve quota per user.
+max_scripts = 20
+max_script_size = "64K"
+# Redirects one script run may make, and per user per day.
+max_redirects = 4
+redirects_per_day = 100
 
 [auth]
 # Dovecot's auth cache: verified (and failed) passwords are remembered this long,

@@ -87,7 +87,7 @@ function duration(noun: string, allowZero = false) {
 
 const ruleList = list(text('a rule name', 'a Postfix restriction such as "permit_mynetworks"'), 'Postfix restriction names');
 
-export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'http', 'https', 'metrics', 'mta_metrics'] as const;
+export const LISTEN_SERVICES = ['smtp', 'submission', 'submissions', 'lmtp', 'imap', 'imaps', 'pop3', 'pop3s', 'managesieve', 'http', 'https', 'metrics', 'mta_metrics'] as const;
 export type ListenService = (typeof LISTEN_SERVICES)[number];
 
 /** SPEC §3: the well-known ports (RFC 8314 for submissions/imaps/pop3s), LMTP on loopback only. */
@@ -100,6 +100,8 @@ export const DEFAULT_LISTEN: Readonly<Record<ListenService, readonly string[]>> 
   imaps: ['0.0.0.0:993'],
   pop3: ['0.0.0.0:110'],
   pop3s: ['0.0.0.0:995'],
+  // RFC 5804 §1.8: ManageSieve's registered port.
+  managesieve: ['0.0.0.0:4190'],
   http: ['0.0.0.0:80'],
   https: ['0.0.0.0:443'],
   // Prometheus /metrics, /healthz and /readyz: loopback unless the postmaster opens it (9154: postfix_exporter's port).
@@ -135,6 +137,7 @@ const listenShape = {
   imaps: listenList('imaps'),
   pop3: listenList('pop3'),
   pop3s: listenList('pop3s'),
+  managesieve: listenList('managesieve'),
   http: listenList('http'),
   https: listenList('https'),
   metrics: listenList('metrics'),
@@ -324,6 +327,21 @@ const imapShape = {
   journal_retention: duration('a retention period').prefault('30d'),
 };
 
+const sieveShape = {
+  // Pigeonhole's sieve_before / sieve_after: global Sieve files run around each user's active
+  // script at delivery. Unset "before" runs the shipped rule (X-Spam-Flag: YES → the \Junk mailbox);
+  // point it at an empty file to run nothing.
+  before: path('a Sieve script run before the user\'s').optional(),
+  after: path('a Sieve script run after the user\'s').optional(),
+  // ManageSieve quota (RFC 5804 §2.5 HAVESPACE, §1.3 QUOTA/MAXSCRIPTS and QUOTA/MAXSIZE).
+  max_scripts: integer(1, 10000, 'a script count').default(20),
+  max_script_size: size('a size').prefault('64K'),
+  // RFC 5804 §1.7 MAXREDIRECTS: redirect actions one script run may take.
+  max_redirects: integer(0, 100, 'a redirect count').default(4),
+  // Redirects per user per day (per mailstore process): a hostile script cannot turn the server into a relay.
+  redirects_per_day: integer(0, 1000000, 'a redirect count').default(100),
+};
+
 const authShape = {
   // Dovecot's auth_cache_ttl: a verified password is remembered this long (0: no cache). A
   // `user passwd` anywhere makes every earlier entry for the user miss at once.
@@ -378,6 +396,8 @@ const rootShape = {
   tlsrpt: z.strictObject(tlsrptShape, section('tlsrpt')).prefault({}),
   imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
+  managesieve: z.strictObject(loginShape, section('managesieve')).prefault({}),
+  sieve: z.strictObject(sieveShape, section('sieve')).prefault({}),
   auth: z.strictObject(authShape, section('auth')).prefault({}),
   limits: z.strictObject(limitsShape, section('limits')).prefault({}),
 };
@@ -399,6 +419,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   tlsrpt: Object.keys(tlsrptShape),
   imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
+  managesieve: Object.keys(loginShape),
+  sieve: Object.keys(sieveShape),
   auth: Object.keys(authShape),
   limits: Object.keys(limitsShape),
 };

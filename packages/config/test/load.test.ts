@@ -33,6 +33,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       imaps: ['0.0.0.0:993'],
       pop3: ['0.0.0.0:110'],
       pop3s: ['0.0.0.0:995'],
+      managesieve: ['0.0.0.0:4190'],
       http: ['0.0.0.0:80'],
       https: ['0.0.0.0:443'],
       metrics: ['127.0.0.1:9154'],
@@ -100,6 +101,8 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     tlsrpt: { enabled: false },
     imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
+    managesieve: { allow_cleartext_auth: false },
+    sieve: { max_scripts: 20, max_script_size: 65536, max_redirects: 4, redirects_per_day: 100 },
     auth: { cache_ttl: 3_600_000, cache_negative_ttl: 3_600_000, failure_delay: 1_000, account_throttle_delay: 5_000 },
     limits: {
       max_connections_per_ip: 20,

@@ -28,6 +28,8 @@ import type {
   QueueEntryPatch,
   QueueId,
   SenderLogin,
+  SieveDeleteResult,
+  SieveScriptRecord,
   Uid,
   User,
   UserId,
@@ -213,4 +215,27 @@ export interface Store {
   listTlsResultDays(): Promise<string[]>;
   /** Forgets a day's counts (its report is sent). Returns how many rows went. */
   deleteTlsResults(day: string): Promise<number>;
+  /* Sieve scripts per user (RFC 5804) ---------------------------------------- */
+  /** Creates the script or replaces its content; a replaced script keeps its active flag. */
+  putSieveScript(userId: UserId, name: string, content: string): Promise<SieveScriptRecord>;
+  getSieveScript(userId: UserId, name: string): Promise<SieveScriptRecord | null>;
+  /** The user's scripts in name order. */
+  listSieveScripts(userId: UserId): Promise<SieveScriptRecord[]>;
+  getActiveSieveScript(userId: UserId): Promise<SieveScriptRecord | null>;
+  /**
+   * RFC 5804 §2.8: makes `name` the user's one active script (the others become
+   * inactive); null deactivates all. False when no script has that name.
+   */
+  setActiveSieveScript(userId: UserId, name: string | null): Promise<boolean>;
+  /** False when `from` is missing; StoreConflictError when `to` exists (RFC 5804 §2.11.1). */
+  renameSieveScript(userId: UserId, from: string, to: string): Promise<boolean>;
+  /** RFC 5804 §2.10: the active script is never deleted ('active'). */
+  deleteSieveScript(userId: UserId, name: string): Promise<SieveDeleteResult>;
+
+  /* The vacation memory (RFC 5230 §4.2: one reply per sender per period) ----- */
+  /**
+   * Atomically: when (user, handle, sender) has no reply remembered past `now`,
+   * remembers one until `until` and returns true; otherwise false (already answered).
+   */
+  claimVacationReply(userId: UserId, handle: string, sender: string, now: Date, until: Date): Promise<boolean>;
 }

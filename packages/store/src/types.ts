@@ -346,3 +346,18 @@ export interface TlsResult {
 export interface TlsResultCount extends TlsResult {
   count: number;
 }
+/* ---- Sieve scripts (RFC 5804) and the vacation memory (RFC 5230) ------- */
+
+/** One user's Sieve script as stored: ManageSieve names it, at most one per user is active (RFC 5804 §2.8). */
+export interface SieveScriptRecord {
+  userId: UserId;
+  name: string;
+  content: string;
+  /** Size in octets of the UTF-8 content (what HAVESPACE counts). */
+  size: number;
+  active: boolean;
+  updatedAt: Date;
+}
+
+/** The outcome of deleting a script: RFC 5804 §2.10 refuses the active one. */
+export type SieveDeleteResult = 'deleted' | 'not-found' | 'active';

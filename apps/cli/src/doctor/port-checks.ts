@@ -17,6 +17,8 @@ interface Probe {
 const SMTP: Probe = { tls: false, expect: /^220[ -]/, greeting: 'a 220 greeting' }; // RFC 5321 §4.2, RFC 2033 §4.2
 const IMAP: Probe = { tls: false, expect: /^\* (OK|PREAUTH)\b/i, greeting: 'an * OK greeting' }; // RFC 9051 §7.1
 const POP3: Probe = { tls: false, expect: /^\+OK\b/, greeting: 'a +OK greeting' }; // RFC 1939 §4
+// RFC 5804 §1.7: the greeting is the capability list, a quoted name per line, then OK.
+const MANAGESIEVE: Probe = { tls: false, expect: /^"[A-Z-]+"/i, greeting: 'a capability line' };
 const HTTP: Probe = { tls: false, request: (host) => `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, expect: /^HTTP\/1\.[01] \d{3}/, greeting: 'an HTTP status line' };
 
 const PROBES: Record<ListenService, Probe> = {
@@ -29,6 +31,7 @@ const PROBES: Record<ListenService, Probe> = {
   imaps: { ...IMAP, tls: true },
   pop3: POP3,
   pop3s: { ...POP3, tls: true },
+  managesieve: MANAGESIEVE,
   http: HTTP,
   https: { ...HTTP, tls: true },
   metrics: HTTP,

@@ -1,17 +1,7 @@
+// The \Junk special-use mailbox (RFC 6154), where the shipped sieve_before rule files spam.
 import { ensureDefaultMailboxes } from '@postern/directory';
 import type { Mailbox, Store, User } from '@postern/store';
-import { headerLength, parseHeaderFields } from '../message/index.js';
 import { inboxOf } from './inbox.js';
-
-/**
- * The guides' sieve rule `if header :contains "X-Spam-Flag" "YES" { fileinto "Junk"; }`,
- * on the topmost X-Spam-Flag only: that is the one our MTA's scanner put
- * on top, and lower ones are whatever the sender wrote.
- */
-export function isFlaggedSpam(raw: Buffer): boolean {
-  const flag = parseHeaderFields(raw.subarray(0, headerLength(raw))).find(([name]) => name === 'x-spam-flag');
-  return flag !== undefined && flag[1].trim().toUpperCase() === 'YES';
-}
 
 async function junkMailbox(store: Store, user: User): Promise<Mailbox | null> {
   return (await store.listMailboxes(user.id)).find((mailbox) => mailbox.specialUse === '\\Junk') ?? null;

@@ -43,6 +43,9 @@ export const replies = {
   localError: (rcpt?: string) => new LmtpReply(451, `${rcpt === undefined ? '' : `${bracket(rcpt)} `}Local error in processing, try again later`),
   // Postfix cleanup's wording for a structure past mime_nesting_limit, header_size_limit, … (the status comes with it).
   contentRefused: (rcpt: string, exceeded: MimeLimitExceeded) => new LmtpReply(exceeded.code, `${exceeded.status} ${bracket(rcpt)} message content rejected: ${exceeded.text}`),
+  // RFC 5429 §2.1.1: reject refuses at the protocol level, 550 5.7.1 with the script's reason (one ASCII line).
+  sieveRejected: (rcpt: string, reason: string) =>
+    new LmtpReply(550, `5.7.1 ${bracket(rcpt)} ${reason.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200) || 'Rejected by the recipient\'s filter'}`),
   messageTooBig: (limit: number) => new LmtpReply(552, `Message exceeds fixed maximum message size ${limit}`),
   notReceived: () => new LmtpReply(451, 'Message not received in full, nothing stored'),
   shuttingDown: () => new LmtpReply(421, 'Service shutting down, try again later'),

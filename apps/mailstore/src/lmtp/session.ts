@@ -3,7 +3,7 @@ import type { InFlight } from '@postern/service';
 import { isTemporaryStoreError } from '@postern/store';
 import type { SMTPServerAddress, SMTPServerDataResult, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { MailstoreContext } from '../context.js';
-import { deliveredToAddresses, deliverMessage, type RecipientOutcome } from '../delivery/index.js';
+import { deliveredToAddresses, deliverMessage, sieveServices, type RecipientOutcome } from '../delivery/index.js';
 import { headerLength, parseHeaderFields } from '../message/index.js';
 import { readMessage } from './data.js';
 import { forwardRemoteTargets } from './forward.js';
@@ -64,6 +64,7 @@ function messageIdOf(raw: Buffer): string | undefined {
 /** The LMTP session handlers over the store, in the order a session runs. */
 export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handlers {
   const log = ctx.logger.child({ service: 'lmtp' });
+  const sieve = sieveServices(ctx, log);
 
   const onConnect: Handlers['onConnect'] = (session, callback) => {
     log.info({ session: session.id, client: session.remoteAddress || 'unix' }, `connect from ${session.remoteAddress || 'unix socket'}`);
@@ -124,6 +125,9 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
         if (forward.queueId === null) return replies.localError(recipient.address);
         log.info({ ...base, remote: recipient.remote, queue_id: forward.queueId }, `${recipient.address}: forwarded to ${recipient.remote.join(', ')} (queued as ${forward.queueId})`);
         return outcome.copies.length > 0 ? replies.saved(recipient.address) : replies.forwarded(recipient.address, forward.queueId);
+      case 'rejected':
+        log.info({ ...base, user: outcome.user.address, reason: outcome.reason }, `${recipient.address}: rejected by the Sieve script of ${outcome.user.address}`);
+        return replies.sieveRejected(recipient.address, outcome.reason);
       case 'over-quota':
         log.info({ ...base, user: outcome.user.address }, `${recipient.address}: ${outcome.user.address} is over quota`);
         return replies.mailboxFull(recipient.address);
@@ -176,7 +180,7 @@ export function lmtpHandlers(ctx: MailstoreContext, hooks: SessionHooks): Handle
     const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     let outcomes = new Map<AcceptedRecipient, RecipientOutcome>();
     try {
-      const results = await deliverMessage(ctx.store, { sender, raw, receivedAt: new Date(), deliveryId: deliveryIds.get(session) }, known);
+      const results = await deliverMessage(ctx.store, sieve, { sender, raw, receivedAt: new Date(), deliveryId: deliveryIds.get(session), eightBit: session.envelope.bodyType === '8bitmime' }, known);
       outcomes = new Map(known.map((recipient, i) => [recipient, results[i]!]));
     } catch (err) {
       log.error({ session: session.id, messageId, err }, 'delivery failed');

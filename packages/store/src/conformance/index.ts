@@ -20,6 +20,7 @@ import { registerMessageTests } from './messages.js';
 import { OpenStores } from './open-stores.js';
 import { registerOutboundTlsTests } from './outbound-tls.js';
 import { registerQueueTests } from './queue.js';
+import { registerSieveTests } from './sieve.js';
 
 export type { ConformanceHarness, StoreUnderTest } from './harness.js';
 
@@ -91,6 +92,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerDkimTests(fresh);
     registerAuthThrottleTests(fresh);
     registerOutboundTlsTests(fresh);
+    registerSieveTests(fresh);
     registerConcurrencyTests(fresh);
   });
 }

@@ -160,6 +160,26 @@ export interface TlsResultDoc {
   count: number;
 }
 
+/** One user's Sieve script (RFC 5804). */
+export interface SieveScriptDoc {
+  _id: string;
+  userId: string;
+  name: string;
+  content: string;
+  size: number;
+  active: boolean;
+  updatedAt: Date;
+}
+
+/** A vacation reply sent to `sender` under `handle`, remembered until `expiresAt` (RFC 5230 §4.2). */
+export interface VacationReplyDoc {
+  _id: string;
+  userId: string;
+  handle: string;
+  sender: string;
+  expiresAt: Date;
+}
+
 export interface Collections {
   domains: Collection<DomainDoc>;
   users: Collection<UserDoc>;
@@ -176,6 +196,8 @@ export interface Collections {
   authThrottle: Collection<AuthThrottleDoc>;
   mtaStsPolicies: Collection<MtaStsPolicyDoc>;
   tlsResults: Collection<TlsResultDoc>;
+  sieveScripts: Collection<SieveScriptDoc>;
+  vacationReplies: Collection<VacationReplyDoc>;
 }
 
 type IndexDef = [keyof Omit<Collections, 'blobFiles'>, IndexSpecification, CreateIndexesOptions?];
@@ -204,6 +226,11 @@ const INDEXES: IndexDef[] = [
   ['queue', { createdAt: 1, _id: 1 }],
   ['authThrottle', { windowStart: 1 }],
   ['tlsResults', { day: 1, policyDomain: 1 }],
+  ['sieveScripts', { userId: 1, name: 1 }, unique],
+  // RFC 5804 §2.8: at most one active script per user, kept by the database.
+  ['sieveScripts', { userId: 1, active: 1 }, { unique: true, partialFilterExpression: { active: true } }],
+  ['vacationReplies', { userId: 1, handle: 1, sender: 1 }, unique],
+  ['vacationReplies', { userId: 1, expiresAt: 1 }],
 ];
 
 /** The collections of a Postern database, with their indexes in place (createIndex is idempotent). */
@@ -223,6 +250,8 @@ export async function openCollections(db: Db): Promise<Collections> {
     authThrottle: db.collection<AuthThrottleDoc>('authThrottle'),
     mtaStsPolicies: db.collection<MtaStsPolicyDoc>('mtaStsPolicies'),
     tlsResults: db.collection<TlsResultDoc>('tlsResults'),
+    sieveScripts: db.collection<SieveScriptDoc>('sieveScripts'),
+    vacationReplies: db.collection<VacationReplyDoc>('vacationReplies'),
   };
   for (const [name, keys, options] of INDEXES) {
     await collections[name].createIndex(keys, options ?? {});

@@ -31,6 +31,8 @@ import type {
   QueueEntryPatch,
   QueueId,
   SenderLogin,
+  SieveDeleteResult,
+  SieveScriptRecord,
   Uid,
   User,
   UserId,
@@ -48,6 +50,7 @@ import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
 import { QueueStore } from './queue.js';
+import { SieveStore } from './sieve.js';
 import { displayUrl } from './url.js';
 import { StoreError } from '../errors.js';
 
@@ -70,6 +73,7 @@ export class MongoStore implements Store {
   private readonly dkim: DkimStore;
   private readonly authThrottle: AuthThrottleStore;
   private readonly outboundTls: OutboundTlsStore;
+  private readonly sieve: SieveStore;
 
   private constructor(
     private readonly client: MongoClient,
@@ -85,6 +89,7 @@ export class MongoStore implements Store {
     this.dkim = new DkimStore(collections);
     this.authThrottle = new AuthThrottleStore(collections);
     this.outboundTls = new OutboundTlsStore(collections);
+    this.sieve = new SieveStore(collections);
   }
 
   /** Connects to `url` (which names the database) and creates the indexes. */
@@ -150,6 +155,7 @@ export class MongoStore implements Store {
     const user = await this.directory.getUser(address);
     if (!user) return false;
     for (const mailbox of await this.mailboxes.list(user.id)) await this.mailboxes.delete(mailbox.id);
+    await this.sieve.deleteUser(user.id);
     return this.directory.deleteUserRecord(user.id);
   }
 
@@ -344,6 +350,32 @@ export class MongoStore implements Store {
   deleteTlsResults(day: string): Promise<number> {
     return this.outboundTls.delete(day);
   }
+
+  /* Sieve scripts and the vacation memory ------------------------------------ */
+  putSieveScript(userId: UserId, name: string, content: string): Promise<SieveScriptRecord> {
+    return this.sieve.put(userId, name, content);
+  }
+  getSieveScript(userId: UserId, name: string): Promise<SieveScriptRecord | null> {
+    return this.sieve.get(userId, name);
+  }
+  listSieveScripts(userId: UserId): Promise<SieveScriptRecord[]> {
+    return this.sieve.list(userId);
+  }
+  getActiveSieveScript(userId: UserId): Promise<SieveScriptRecord | null> {
+    return this.sieve.active(userId);
+  }
+  setActiveSieveScript(userId: UserId, name: string | null): Promise<boolean> {
+    return this.sieve.setActive(userId, name);
+  }
+  renameSieveScript(userId: UserId, from: string, to: string): Promise<boolean> {
+    return this.sieve.rename(userId, from, to);
+  }
+  deleteSieveScript(userId: UserId, name: string): Promise<SieveDeleteResult> {
+    return this.sieve.delete(userId, name);
+  }
+  claimVacationReply(userId: UserId, handle: string, sender: string, now: Date, until: Date): Promise<boolean> {
+    return this.sieve.claimVacationReply(userId, handle, sender, now, until);
+  }
 }
 
 /**
@@ -354,4 +386,5 @@ function clientOptions(url: string): MongoClientOptions {
   const options: MongoClientOptions = { ignoreUndefined: true };
   if (!/[?&](w|journal|j)=/i.test(url)) options.writeConcern = { w: 'majority', journal: true };
   return options;
+
 }

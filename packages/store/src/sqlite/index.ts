@@ -30,6 +30,8 @@ import type {
   QueueEntryPatch,
   QueueId,
   SenderLogin,
+  SieveDeleteResult,
+  SieveScriptRecord,
   Uid,
   User,
   UserId,
@@ -48,6 +50,7 @@ import * as messages from './messages.js';
 import * as outboundTls from './outbound-tls.js';
 import * as queue from './queue.js';
 import { migrate } from './schema.js';
+import * as sieve from './sieve.js';
 
 export interface SqliteStoreOptions {
   /** How long a call waits for another process's lock, and in what steps (tests shorten it). */
@@ -338,5 +341,31 @@ export class SqliteStore implements Store {
   }
   async deleteTlsResults(day: string): Promise<number> {
     return this.retry('deleteTlsResults', () => outboundTls.deleteTlsResults(this.db, day));
+  }
+
+  /* Sieve scripts and the vacation memory ------------------------------------ */
+  async putSieveScript(userId: UserId, name: string, content: string): Promise<SieveScriptRecord> {
+    return this.retry('putSieveScript', () => sieve.putSieveScript(this.db, userId, name, content));
+  }
+  async getSieveScript(userId: UserId, name: string): Promise<SieveScriptRecord | null> {
+    return this.retry('getSieveScript', () => sieve.getSieveScript(this.db, userId, name));
+  }
+  async listSieveScripts(userId: UserId): Promise<SieveScriptRecord[]> {
+    return this.retry('listSieveScripts', () => sieve.listSieveScripts(this.db, userId));
+  }
+  async getActiveSieveScript(userId: UserId): Promise<SieveScriptRecord | null> {
+    return this.retry('getActiveSieveScript', () => sieve.getActiveSieveScript(this.db, userId));
+  }
+  async setActiveSieveScript(userId: UserId, name: string | null): Promise<boolean> {
+    return this.retry('setActiveSieveScript', () => sieve.setActiveSieveScript(this.db, userId, name));
+  }
+  async renameSieveScript(userId: UserId, from: string, to: string): Promise<boolean> {
+    return this.retry('renameSieveScript', () => sieve.renameSieveScript(this.db, userId, from, to));
+  }
+  async deleteSieveScript(userId: UserId, name: string): Promise<SieveDeleteResult> {
+    return this.retry('deleteSieveScript', () => sieve.deleteSieveScript(this.db, userId, name));
+  }
+  async claimVacationReply(userId: UserId, handle: string, sender: string, now: Date, until: Date): Promise<boolean> {
+    return this.retry('claimVacationReply', () => sieve.claimVacationReply(this.db, userId, handle, sender, now, until));
   }
 }

@@ -170,6 +170,27 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, policy_domain, policy_type, policy_string, mx_host, result_type, sending_ip, receiving_ip)
   );
   `,
+  /* 7: Sieve scripts per user (RFC 5804; at most one active, §2.8) and the vacation memory (RFC 5230 §4.2) */ `
+  CREATE TABLE sieve_scripts (
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, name)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX sieve_scripts_one_active ON sieve_scripts (user_id) WHERE active = 1;
+
+  CREATE TABLE vacation_replies (
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    handle      TEXT NOT NULL,
+    sender      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (user_id, handle, sender)
+  ) WITHOUT ROWID;
+  CREATE INDEX vacation_replies_by_expiry ON vacation_replies (user_id, expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
