@@ -22,18 +22,22 @@ export async function dataCommandCheck(ctx: MtaContext, session: SMTPServerSessi
   // RFC 2920 §3.1: DATA ends a pipelined group; content sent before the 354 came too early.
   const verdict = await ctx.policy.evaluate('data', sessionFacts(session, { pipelinedEarly: unreadInput > 0 }), ctx.env);
   logWarnings(ctx.logger, session, 'DATA', verdict);
-  if (verdict.action === 'accept') return null;
+  if (verdict.action === 'accept') {
+    if (verdict.prepend) sessionState(session).transaction?.prepend.push(...verdict.prepend);
+    return null;
+  }
   const reply = verdictReply(verdict);
   logReject(ctx.logger, session, 'DATA', reply, { stage: verdict.stage, rule: verdict.rule, from: sessionState(session).transaction?.sender ?? null });
   return reply;
 }
 
-/** The Received field (or none: submission with smtpd.strip_submission_received). */
+/** The restrictions' PREPEND fields, then the Received field (or none: submission with smtpd.strip_submission_received). */
 function traceHeader(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, stripping: boolean): string {
-  if (stripping) return '';
+  const prepended = transaction.prepend.map((field) => `${field}\r\n`).join('');
+  if (stripping) return prepended;
   const state = sessionState(session);
   const recipients = [...transaction.recipients.values()];
-  return receivedHeader({
+  return prepended + receivedHeader({
     helo: session.hostNameAppearsAs || null,
     clientHostname: state.clientHostname,
     clientAddress: session.remoteAddress,
