@@ -237,6 +237,8 @@ export interface NewQueueEntry {
   meta?: Record<string, unknown> | null;
   /** Enqueued already leased: the writer delivers it itself at once, and no other worker takes it before `until`. */
   lease?: { owner: string; until: Date };
+  /** Enqueued on hold (Postfix's hold queue: a header_checks HOLD): not delivered until `postern queue release`. */
+  held?: boolean;
 }
 
 export interface QueueEntryPatch {
