@@ -266,6 +266,18 @@ export interface DkimKey {
   active: boolean;
   createdAt: Date;
   retireAt: Date | null;
+  /**
+   * A pending key (made by `postern dkim rotate`, not active): it starts signing once its TXT record is
+   * seen in DNS, or at this time at the latest (dkim.publish_delay). Null for every other key.
+   */
+  activateAt: Date | null;
+}
+
+/** What updateDkimKey may change. */
+export interface DkimKeyPatch {
+  active?: boolean;
+  retireAt?: Date | null;
+  activateAt?: Date | null;
 }
 
 export interface NewDkimKey {
@@ -275,6 +287,8 @@ export interface NewDkimKey {
   privateKey: string;
   publicKey: string;
   active?: boolean;
+  /** Made pending (with active false): see DkimKey.activateAt. */
+  activateAt?: Date | null;
 }
 
 /* ---- login throttling -------------------------------------------------- */

@@ -8,6 +8,7 @@ import type {
   BlobHash,
   CopyResult,
   DkimKey,
+  DkimKeyPatch,
   Domain,
   FlagUpdate,
   FlagUpdateResult,
@@ -292,7 +293,7 @@ export class MongoStore implements Store {
   listDkimKeys(domain: string): Promise<DkimKey[]> {
     return this.dkim.list(domain);
   }
-  updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null> {
+  updateDkimKey(domain: string, selector: string, patch: DkimKeyPatch): Promise<DkimKey | null> {
     return this.dkim.update(domain, selector, patch);
   }
   deleteDkimKey(domain: string, selector: string): Promise<boolean> {

@@ -149,6 +149,9 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN delivery_id TEXT;
   CREATE UNIQUE INDEX messages_by_delivery ON messages (mailbox_id, delivery_id) WHERE delivery_id IS NOT NULL;
   `,
+  /* 6: a rotated DKIM key waits, pending, until its record is published (or this time at the latest) */ `
+  ALTER TABLE dkim_keys ADD COLUMN activate_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
