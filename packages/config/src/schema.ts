@@ -278,7 +278,7 @@ const queueShape = {
 const dkimShape = {
   // OpenDKIM's SigningTable: sender address (or *@domain) = selector of that domain's key.
   signing_table: z.record(z.string(), text('a selector', 'a DKIM selector of the sender\'s domain, e.g. 202611', (value) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)), problem('a table', 'a table of "sender" = "selector"')).default({}),
-  // How long a rotated key stays published after `postern dkim rotate`.
+  // How long a key stays published after its pending successor (postern dkim rotate) starts signing.
   rotation_grace: duration('a grace period').prefault('7d'),
   // A key `postern dkim rotate` made signs once its TXT record is seen in DNS (postern dns check, postern dkim activate)
   // or, unchecked, after this long: 2 days covers the longest TTLs of the usual DNS hosts (one day) twice over.
