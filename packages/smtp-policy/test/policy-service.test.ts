@@ -3,6 +3,7 @@
 // and Postfix's default action when the service is down or silent.
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { facts, openWorld, reply, type TestWorld } from './helpers.js';
 
@@ -17,7 +18,7 @@ interface PolicyServer {
   close(): Promise<void>;
 }
 
-async function startPolicyServer(): Promise<PolicyServer> {
+async function startPolicyServer(socketPath?: string): Promise<PolicyServer> {
   const state: PolicyServer = { port: 0, requests: [], connections: 0, action: 'DUNNO', close: async () => {} };
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -37,8 +38,11 @@ async function startPolicyServer(): Promise<PolicyServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as { port: number }).port;
+  if (socketPath) await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  else {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    state.port = (server.address() as { port: number }).port;
+  }
   state.close = () =>
     new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
@@ -158,6 +162,18 @@ describe('check_policy_service (Postfix policy delegation)', { timeout: 60_000 }
     assert.equal(reply(verdict), 'accept');
     assert.ok(Date.now() - started < 5000);
     assert.ok(verdict.warnings.some((line) => line.includes('no reply within 1000 ms')));
+  });
+
+  it('speaks the same protocol over a unix:/path socket', async () => {
+    const path = join(world.dir, 'policy.sock');
+    const local = await startPolicyServer(path);
+    try {
+      local.action = '554 5.7.1 not over this socket';
+      assert.equal(reply(await world.verdict({ recipient_restrictions: [`check_policy_service unix:${path}`] }, 'rcpt')), '554 5.7.1 <alice@example.com>: Recipient address rejected: not over this socket');
+      assert.equal(local.requests.at(-1)?.get('request'), 'smtpd_access_policy');
+    } finally {
+      await local.close();
+    }
   });
 
   it('an endpoint that is not inet:host:port or unix:/path is a config error', async () => {
