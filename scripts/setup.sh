@@ -10,7 +10,7 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # Debian packages the end-to-end suites use as real clients and peers.
-debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools sieve-connect spamassassin spamd spamc rspamd fail2ban)
+debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools sieve-connect spamassassin spamd spamc rspamd fail2ban postgrey)
 # Debian 12 ships the spamd program in its own package, apart from spamassassin.
 missing=()
 for pkg in "${debian_packages[@]}"; do
@@ -24,6 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # fail2ban is here for fail2ban-regex (test/deploy/fail2ban.test.ts): its service must not ban anyone on this machine.
   if [[ " ${missing[*]} " == *" fail2ban "* ]]; then $sudo systemctl disable --now fail2ban >/dev/null 2>&1 || true; fi
+  # postgrey is here for test/mta/policy-service.test.ts, which starts its own on a loopback port.
+  if [[ " ${missing[*]} " == *" postgrey "* ]]; then $sudo systemctl disable --now postgrey >/dev/null 2>&1 || true; fi
 fi
 # crowdsec, for its time-machine replay in test/deploy/fail2ban.test.ts. Its post-install
 # registers with the online CAPI and fails without internet, so it is not installed: the

@@ -9,6 +9,7 @@ import { dkimSign, dkimVerify } from 'mailauth';
 import { loadConfig, storeOptions } from '@postern/config';
 import { datedSelector } from '@postern/dkim';
 import { openStore, type DkimKey, type Store } from '@postern/store';
+import { startDnsServer, type DnsTestServer } from '../support/dns-server.js';
 import { initInstance, type CliInstance } from './backends.js';
 
 function assertOneLineError(result: { code: number; stderr: string }, pattern: RegExp): void {
@@ -185,54 +186,104 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.deepEqual(JSON.parse((await run(['dkim', 'show', 'keyless.example', '--json'])).stdout), []);
     });
 
-    describe('rotate', () => {
+    describe('rotate: the new key is pending until its record is published', () => {
       const domain = 'rotate.example';
+      const escaped = domain.replace('.', '\\.');
+      let dns: DnsTestServer;
+      const publish = (...records: PrintedRecord[]): void => dns.set(Object.fromEntries(records.map((r) => [r.name, { TXT: [r.strings.join('')] }])));
       before(async () => {
+        dns = await startDnsServer({});
+        assert.equal((await run(['config', 'set', 'dns.servers', `["${dns.address}"]`])).code, 0);
         assert.equal((await run(['domain', 'add', domain, '--no-dkim'])).code, 0);
         assert.equal((await run(['config', 'set', 'dkim.rotation_grace', '"2d"'])).code, 0);
+        assert.equal((await run(['config', 'set', 'dkim.publish_delay', '"48h"'])).code, 0);
         assert.equal((await run(['dkim', 'generate', domain])).code, 0);
       });
+      after(() => dns?.stop());
 
-      it('makes a new dated key active and keeps the old one published, inactive, for dkim.rotation_grace', async () => {
+      it('makes a new dated key pending and prints its record; the current key goes on signing', async () => {
         const started = Date.now();
         const result = await run(['dkim', 'rotate', domain]);
         assert.equal(result.code, 0, result.stderr);
         const fresh = await key(domain, `${dated}b`);
-        assert.equal(fresh.active, true);
+        assert.equal(fresh.active, false);
         assert.equal(fresh.algorithm, 'rsa');
-        assert.equal(recordTags(recordFor(result.stdout, `${dated}b`, domain)).get('p'), fresh.publicKey);
+        const delay = 48 * 3_600_000;
+        const activateAt = fresh.activateAt?.getTime() ?? 0;
+        assert.ok(activateAt >= started + delay && activateAt <= Date.now() + delay, `activateAt ${fresh.activateAt?.toISOString()} is dkim.publish_delay after the rotation`);
+        const record = recordFor(result.stdout, `${dated}b`, domain);
+        assert.equal(await verifiesWith(record, fresh), 'pass');
+        assert.match(result.stdout, new RegExp(`new rsa DKIM key ${dated}b for ${escaped}, pending: the current key signs until this record is published`));
+        assert.match(result.stdout, new RegExp(`then run: postern dns check ${escaped} \\(or postern dkim activate ${escaped}\\); unchecked, it signs from \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC`));
+        const old = await key(domain, dated);
+        assert.equal(old.active, true);
+        assert.equal(old.retireAt, null);
+        const shown = (await run(['dkim', 'show', domain])).stdout;
+        assert.match(shown, new RegExp(`^${dated}b \\(rsa, pending: signs once its record is published`, 'm'));
+        assert.match(shown, new RegExp(`^${dated} \\(rsa, active;`, 'm'));
+      });
+
+      it('`dkim activate` refuses while the record is not in DNS, or another key is published there', async () => {
+        const missing = await run(['dkim', 'activate', domain]);
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, new RegExp(`${dated}b stays pending: no DKIM record for the pending selector ${dated}b`));
+        const other = await key(domain, dated);
+        publish({ name: `${dated}b._domainkey.${domain}`, strings: [`v=DKIM1; k=rsa; p=${other.publicKey}`] });
+        const wrong = await run(['dkim', 'activate', domain, `${dated}b`]);
+        assert.equal(wrong.code, 1);
+        assert.match(wrong.stderr, /is not the one Postern signs with/);
+        assert.equal((await key(domain, `${dated}b`)).active, false);
+        assert.equal((await key(domain, dated)).active, true);
+      });
+
+      it('`dns check` sees the record published and switches signing to it; the old key stays published for dkim.rotation_grace', async () => {
+        const shown = (await run(['dkim', 'show', domain])).stdout;
+        publish(recordFor(shown, `${dated}b`, domain), recordFor(shown, dated, domain));
+        const started = Date.now();
+        const result = await run(['dns', 'check', domain]);
+        assert.match(result.stdout, new RegExp(`${dated}b \\(rsa\\) is published and signs mail from ${escaped} from now on`));
+        const fresh = await key(domain, `${dated}b`);
+        assert.equal(fresh.active, true);
+        assert.equal(fresh.activateAt, null);
         const old = await key(domain, dated);
         assert.equal(old.active, false);
         const twoDays = 2 * 86_400_000;
         const retireAt = old.retireAt?.getTime() ?? 0;
-        assert.ok(retireAt >= started + twoDays && retireAt <= Date.now() + twoDays, `retireAt ${old.retireAt?.toISOString()} is two days after the rotation`);
+        assert.ok(retireAt >= started + twoDays && retireAt <= Date.now() + twoDays, `retireAt ${old.retireAt?.toISOString()} is two days after the switch`);
         const until = old.retireAt?.toISOString().slice(0, 16).replace('T', ' ');
-        assert.match(result.stdout, new RegExp(`key ${dated} \\(rsa\\) no longer signs; keep ${dated}\\._domainkey\\.${domain.replace('.', '\\.')} published until ${until} UTC, then remove it from DNS`));
-        const shown = (await run(['dkim', 'show', domain])).stdout;
-        assert.match(shown, new RegExp(`^${dated} \\(rsa, retiring until ${until} UTC; created`, 'm'));
-        assert.match(shown, new RegExp(`^${dated}b \\(rsa, active;`, 'm'));
+        assert.match(result.stdout, new RegExp(`key ${dated} \\(rsa\\) no longer signs; keep ${dated}\\._domainkey\\.${escaped} published until ${until} UTC, then remove it from DNS`));
+        assert.match((await run(['dkim', 'show', domain])).stdout, new RegExp(`^${dated} \\(rsa, retiring until ${until} UTC; created`, 'm'));
       });
 
-      it('deletes keys whose grace period is over at the next rotation, and says to remove their record', async () => {
+      it('deletes keys whose grace period is over at the next rotation; `dkim activate --force` switches without DNS', async () => {
         await store.updateDkimKey(domain, dated, { retireAt: new Date(Date.now() - 1000) });
         assert.match((await run(['dkim', 'show', domain])).stdout, new RegExp(`^${dated} \\(rsa, retired since .* UTC: remove its record from DNS`, 'm'));
         const result = await run(['dkim', 'rotate', domain, '--algorithm', 'rsa']);
         assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, new RegExp(`deleted key ${dated} \\(rsa\\), retired since .* UTC: remove ${dated}\\._domainkey\\.${escaped} from DNS if it is still there`));
+        const forced = await run(['dkim', 'activate', domain, `${dated}c`, '--force']);
+        assert.equal(forced.code, 0, forced.stderr);
         const keys = await store.listDkimKeys(domain);
         assert.deepEqual(keys.map((k) => [k.selector, k.active]), [[`${dated}b`, false], [`${dated}c`, true]], 'the new selector skips the deleted one: resolvers may still cache it');
-        assert.match(result.stdout, new RegExp(`deleted key ${dated} \\(rsa\\), retired since .* UTC: remove ${dated}\\._domainkey\\.rotate\\.example from DNS if it is still there`));
       });
 
-      it('rotates every algorithm the domain signs with when none is named, one new selector each', async () => {
+      it('rotates every algorithm the domain signs with when none is named, one pending selector each; a second rotate replaces them', async () => {
         assert.equal((await run(['dkim', 'generate', domain, '--algorithm', 'ed25519', '--selector', 'ed1'])).code, 0);
-        const result = await run(['dkim', 'rotate', domain]);
-        assert.equal(result.code, 0, result.stderr);
+        const first = await run(['dkim', 'rotate', domain]);
+        assert.equal(first.code, 0, first.stderr);
+        const pending = (): Promise<string[][]> => store.listDkimKeys(domain).then((keys) => keys.filter((k) => k.activateAt !== null).map((k) => [k.selector, k.algorithm]));
+        assert.deepEqual(await pending(), [[`${dated}d`, 'rsa'], [`${dated}e`, 'ed25519']]);
+        const second = await run(['dkim', 'rotate', domain]);
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stdout, new RegExp(`deleted the earlier pending key ${dated}d \\(rsa\\), which never signed`));
+        assert.deepEqual(await pending(), [[`${dated}f`, 'rsa'], [`${dated}g`, 'ed25519']]);
+        const shown = (await run(['dkim', 'show', domain])).stdout;
+        publish(...[`${dated}f`, `${dated}g`].map((selector) => recordFor(shown, selector, domain)));
+        const activated = await run(['dkim', 'activate', domain]);
+        assert.equal(activated.code, 0, activated.stderr);
         const active = (await store.listDkimKeys(domain)).filter((k) => k.active).map((k) => [k.selector, k.algorithm]);
-        assert.deepEqual(active, [[`${dated}d`, 'rsa'], [`${dated}e`, 'ed25519']]);
-        for (const selector of [`${dated}d`, `${dated}e`]) {
-          const record = recordFor(result.stdout, selector, domain);
-          assert.equal(await verifiesWith(record, await key(domain, selector)), 'pass');
-        }
+        assert.deepEqual(active, [[`${dated}f`, 'rsa'], [`${dated}g`, 'ed25519']]);
+        for (const selector of [`${dated}f`, `${dated}g`]) assert.equal(await verifiesWith(recordFor(shown, selector, domain), await key(domain, selector)), 'pass');
         assert.equal((await key(domain, 'ed1')).active, false);
         assert.equal((await key(domain, `${dated}c`)).active, false);
       });

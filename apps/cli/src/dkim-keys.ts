@@ -50,9 +50,10 @@ export function utcMinute(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** Active keys sign; rotated ones stay in DNS until retireAt, then may go. */
+/** Active keys sign; pending ones wait for their record; rotated ones stay in DNS until retireAt, then may go. */
 export function keyStatus(key: DkimKey, now: Date): string {
   if (key.active) return 'active';
+  if (key.activateAt !== null) return `pending: signs once its record is published (postern dns check or postern dkim activate sees it), at the latest from ${utcMinute(key.activateAt)}`;
   if (key.retireAt === null) return 'inactive';
   if (key.retireAt > now) return `retiring until ${utcMinute(key.retireAt)}`;
   return `retired since ${utcMinute(key.retireAt)}: remove its record from DNS (the next rotate deletes the key)`;
@@ -69,6 +70,7 @@ export function dkimKeyJson(key: DkimKey, now: Date) {
     status: keyStatus(key, now),
     createdAt: key.createdAt.toISOString(),
     retireAt: key.retireAt?.toISOString() ?? null,
+    activateAt: key.activateAt?.toISOString() ?? null,
     record,
   };
 }

@@ -62,9 +62,9 @@ export function srvRecordLine(domain: string, service: MailSrvService, hostname:
   return port === null ? `_${service}._tcp.${domain}.  IN SRV   0 0 0 .` : `_${service}._tcp.${domain}.  IN SRV   0 1 ${port} ${hostname}.`;
 }
 
-/** DKIM keys that must be in DNS: the signing ones and the rotated ones until they retire. */
+/** DKIM keys that must be in DNS: the signing ones, the pending ones (before they sign) and the rotated ones until they retire. */
 export function publishedDkimKeys(dkimKeys: DkimKey[], now = new Date()): DkimKey[] {
-  return dkimKeys.filter((k) => k.active || (k.retireAt && k.retireAt > now));
+  return dkimKeys.filter((k) => k.active || k.activateAt !== null || (k.retireAt && k.retireAt > now));
 }
 
 /** The records a domain needs for mail to flow and authenticate, as zone-file lines. */

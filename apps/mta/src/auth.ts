@@ -41,6 +41,7 @@ export function onAuth(ctx: MtaContext): NonNullable<SMTPServerOptions['onAuth']
           return callback(result.reason === 'banned' ? replies.authBanned() : replies.authFailed());
         }
         state.login = result.user.address;
+        state.saslMethod = auth.method;
         ctx.logger.info(
           { event: 'auth', session: session.id, client: clientLabel(session), sasl_method: auth.method, sasl_username: result.user.address },
           `${session.id}: client=${clientLabel(session)}, sasl_method=${auth.method}, sasl_username=${result.user.address}`,

@@ -51,10 +51,11 @@ export function remoteRecipients(transaction: Transaction): DeliveryRecipient[] 
 
 /**
  * Writes the message with all its recipients into the queue, leased to this
- * process's runner. Durable when it resolves: the 250 may follow; when it
- * throws, nothing was delivered anywhere.
+ * process's runner (or, `held` by a header_checks HOLD, on hold and leased to
+ * no one). Durable when it resolves: the 250 may follow; when it throws,
+ * nothing was delivered anywhere.
  */
-export async function commitMessage(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer, recipients: DeliveryRecipient[]): Promise<QueueEntry> {
+export async function commitMessage(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer, recipients: DeliveryRecipient[], held = false): Promise<QueueEntry> {
   const dsn = (session.envelope as { dsn?: { ret?: string | null; envid?: string | null } }).dsn;
   const ret = dsn?.ret === 'FULL' || dsn?.ret === 'HDRS' ? dsn.ret : null;
   const entry = await enqueueMessage(ctx.store, {
@@ -66,11 +67,11 @@ export async function commitMessage(ctx: MtaContext, session: SMTPServerSession,
     ret,
     smtputf8: session.envelope.smtpUtf8 === true,
     eightBit: session.envelope.bodyType === '8bitmime',
-    lease: ctx.queue.leaseForNow(),
+    ...(held ? { held } : { lease: ctx.queue.leaseForNow() }),
   });
   ctx.logger.info(
     { event: 'queued', ...sessionFields(session), queue_id: transaction.queueId, from: transaction.sender, to: recipients.map((r) => r.address), nrcpt: recipients.length, size: message.length },
-    `${transaction.queueId}: from=<${transaction.sender}>, size=${message.length}, nrcpt=${recipients.length} (queue active)`,
+    `${transaction.queueId}: from=<${transaction.sender}>, size=${message.length}, nrcpt=${recipients.length} (queue ${held ? 'hold' : 'active'})`,
   );
   return entry;
 }

@@ -7,6 +7,7 @@ import { ConnectionLimiter, InFlight, loginGuardFor, TlsProvider } from '@poster
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
 import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
+import { compileContentChecks, type ContentChecks } from './cleanup/content-checks.js';
 import { lmtpDestination } from './virtual-transport.js';
 import { InFlightLimits } from './in-flight-limits.js';
 import { SpoolDirectory } from './spool-directory.js';
@@ -21,6 +22,8 @@ export interface MtaContext {
   env: PolicyEnvironment & { resolver: Resolver };
   /** smtpd.mynetworks: clients whose mail is ours (relayed, DKIM-signed, not authenticated as inbound). */
   mynetworks: (ip: string) => boolean;
+  /** smtpd.header_checks and smtpd.body_checks (Postfix cleanup); null when neither is set. */
+  contentChecks: ContentChecks | null;
   /** The optional spamd/rspamd hook ([content_filter]); null when none is configured. */
   scanner: ContentScanner | null;
   /** The outbound queue's delivery runs of this process. */
@@ -52,6 +55,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     policy,
     env: { config, store, resolver },
     mynetworks: mynetworksMatcher(config.smtpd.mynetworks),
+    contentChecks: compileContentChecks(config),
     scanner: createContentScanner(config),
     queue: new QueueRunner({ config, store, resolver, logger, lmtp: lmtpDestination(config) }),
     tls,

@@ -5,6 +5,7 @@ import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 
 import { fitMessage, takeRoom } from './admission.js';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
+import { ContentChecksFilter } from './cleanup/checks-filter.js';
 import { commitMessage, LOCAL_DELIVERY_WAIT_MS, localRecipients, remoteRecipients } from './commit.js';
 import { verdictReply } from './envelope.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
@@ -12,7 +13,7 @@ import { checkInbound } from './inbound-checks.js';
 import type { MessageRoom } from './in-flight-limits.js';
 import { HeaderRewriter, receivedHeader, withProtocol } from './received.js';
 import { SmtpReply, replies } from './replies.js';
-import { sessionFacts, sessionState, type Transaction } from './session.js';
+import { clientLabel, sessionFacts, sessionState, type Transaction } from './session.js';
 import { mayBeSigned, sign } from './signing.js';
 import type { MessageSpool } from './spool.js';
 import { SpooledMessage } from './spooled-message.js';
@@ -22,18 +23,22 @@ export async function dataCommandCheck(ctx: MtaContext, session: SMTPServerSessi
   // RFC 2920 §3.1: DATA ends a pipelined group; content sent before the 354 came too early.
   const verdict = await ctx.policy.evaluate('data', sessionFacts(session, { pipelinedEarly: unreadInput > 0 }), ctx.env);
   logWarnings(ctx.logger, session, 'DATA', verdict);
-  if (verdict.action === 'accept') return null;
+  if (verdict.action === 'accept') {
+    if (verdict.prepend) sessionState(session).transaction?.prepend.push(...verdict.prepend);
+    return null;
+  }
   const reply = verdictReply(verdict);
   logReject(ctx.logger, session, 'DATA', reply, { stage: verdict.stage, rule: verdict.rule, from: sessionState(session).transaction?.sender ?? null });
   return reply;
 }
 
-/** The Received field (or none: submission with smtpd.strip_submission_received). */
+/** The restrictions' PREPEND fields, then the Received field (or none: submission with smtpd.strip_submission_received). */
 function traceHeader(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, stripping: boolean): string {
-  if (stripping) return '';
+  const prepended = transaction.prepend.map((field) => `${field}\r\n`).join('');
+  if (stripping) return prepended;
   const state = sessionState(session);
   const recipients = [...transaction.recipients.values()];
-  return receivedHeader({
+  return prepended + receivedHeader({
     helo: session.hostNameAppearsAs || null,
     clientHostname: state.clientHostname,
     clientAddress: session.remoteAddress,
@@ -44,6 +49,17 @@ function traceHeader(ctx: MtaContext, session: SMTPServerSession, transaction: T
     recipient: recipients.length === 1 ? recipients[0]!.address : null,
     date: new Date(),
   });
+}
+
+/** Postfix cleanup's lines for header_checks/body_checks matches: `QUEUEID: warning: header Subject: … from client[ip]; from=<…> to=<…>: text`. */
+function logContentChecks(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, checks: ContentChecksFilter): void {
+  const to = [...transaction.recipients.values()][0]?.address ?? '';
+  for (const event of checks.events) {
+    ctx.logger.info(
+      { event: `${event.part}_checks`, ...sessionFields(session), queue_id: transaction.queueId, action: event.action, line: event.line, text: event.text, rule: event.rule, from: transaction.sender, to },
+      `${transaction.queueId}: ${event.action}: ${event.part} ${event.line} from ${clientLabel(session)}; from=<${transaction.sender}> to=<${to}>: ${event.text}`,
+    );
+  }
 }
 
 /** Resolves when the client's DATA stream has ended, false when the client went away first. */
@@ -87,11 +103,14 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   // Postfix cleanup: Date and Message-ID added only to our own users' mail, never to mail relayed from outside.
   const rewriter = new HeaderRewriter(traceHeader(ctx, session, transaction, stripping), stripping, mayBeSigned(ctx, session) ? { hostname: ctx.config.hostname, date: new Date() } : null);
   const clientDone = streamOutcome(stream);
-  stream.pipe(filter).pipe(rewriter).pipe(spool);
+  // Postfix cleanup's header_checks and body_checks see the header with our Received in it.
+  const checks = ctx.contentChecks ? new ContentChecksFilter(ctx.contentChecks) : null;
+  const rewritten = checks ? stream.pipe(filter).pipe(rewriter).pipe(checks) : stream.pipe(filter).pipe(rewriter);
+  rewritten.pipe(spool);
   // The MIME structure of the message as it will be stored (our Received included), followed as the bytes
   // arrive (no parse): nesting, part count, header field size and lines — the mailstore's LMTP checks the same.
   const structure = new MimeStructureScanner(ctx.config.smtpd);
-  rewriter.on('data', (chunk: Buffer) => structure.write(chunk));
+  rewritten.on('data', (chunk: Buffer) => structure.write(chunk));
   // Read the client's message to its end before answering (RFC 5321 §4.1.1.4).
   if (!(await clientDone)) {
     spool.destroy();
@@ -99,6 +118,7 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     throw replies.notReceived();
   }
   await spooled(spool);
+  if (checks) logContentChecks(ctx, session, transaction, checks);
 
   const size = stream.byteLength;
   const refusal = async (): Promise<SmtpReply | null> => {
@@ -109,6 +129,8 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     if (exceeded) return new SmtpReply(exceeded.code, exceeded.status, `Error: message content rejected: ${exceeded.text}`);
     // RFC 5321 §6.3: a simple loop count of Received fields (ours included) against smtpd.hopcount_limit.
     if (rewriter.received + 1 > ctx.config.smtpd.hopcount_limit) return replies.tooManyHops(rewriter.received + 1, ctx.config.smtpd.hopcount_limit);
+    // header_checks(5) REJECT: 550 5.7.1 text (a 4.x.y code in the text makes it 451, as Postfix's smtpd answers).
+    if (checks?.reject) return new SmtpReply(checks.reject.enhanced.startsWith('4') ? 451 : 550, checks.reject.enhanced, checks.reject.text);
     const verdict = await ctx.policy.evaluate('end_of_data', sessionFacts(session), ctx.env);
     logWarnings(ctx.logger, session, 'END-OF-MESSAGE', verdict);
     return verdict.action === 'reject' ? verdictReply(verdict) : null;
@@ -131,6 +153,8 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
     `${transaction.queueId}: from=<${transaction.sender}>, size=${size}, nrcpt=${nrcpt}${rewriter.messageId ? `, message-id=${rewriter.messageId}` : ''}`,
   );
 
+  // header_checks(5) DISCARD: "claim successful delivery and silently discard" (logged with the match).
+  if (checks?.discard !== null && checks?.discard !== undefined) return `2.0.0 Ok: queued as ${transaction.queueId}`;
   let spooledMessage = await checkInbound(ctx, session, transaction, await SpooledMessage.of(spool));
   if (mayBeSigned(ctx, session)) spooledMessage = await sign(ctx, session, transaction, spooledMessage);
   // The one copy in memory: the queue write takes the message as a buffer.
@@ -139,12 +163,13 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   // The one commit point: nothing is delivered anywhere before this write, so a 451 here duplicates nothing.
   let entry: QueueEntry;
   try {
-    entry = await commitMessage(ctx, session, transaction, message, recipients);
+    entry = await commitMessage(ctx, session, transaction, message, recipients, checks?.hold != null);
   } catch (err) {
     ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
     throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
   }
-  await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
+  // A held message waits for `postern queue release` (Postfix's hold queue).
+  if (!entry.held) await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
 }
 

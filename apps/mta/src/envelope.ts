@@ -68,7 +68,7 @@ export function onMailFrom(ctx: MtaContext): Handler<'onMailFrom'> {
       const verdict = await ctx.policy.evaluate('mail', sessionFacts(session, { sender, pipelinedEarly: pipelinedWithoutEhlo(session, state) }), ctx.env);
       logWarnings(ctx.logger, session, 'MAIL', verdict);
       if (verdict.action === 'reject') return refuse(ctx, session, 'MAIL', verdictReply(verdict), { ...details, stage: verdict.stage, rule: verdict.rule }, callback);
-      state.transaction = { queueId: newId<QueueId>(), sender, recipients: new Map(), startedAt: Date.now() };
+      state.transaction = { queueId: newId<QueueId>(), sender, recipients: new Map(), startedAt: Date.now(), prepend: verdict.prepend ?? [] };
       const fields = sessionFields(session);
       ctx.logger.info({ event: 'mail', ...fields, queue_id: state.transaction.queueId, from: sender }, `${state.transaction.queueId}: client=${String(fields.client)}, from=<${sender}>`);
       callback();
@@ -114,6 +114,7 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
       const verdict = await ctx.policy.evaluate('rcpt', sessionFacts(session, { recipient: bare ? address.address : rcpt, pipelinedEarly: pipelinedWithoutEhlo(session, state) }), ctx.env);
       logWarnings(ctx.logger, session, 'RCPT', verdict);
       if (verdict.action === 'reject') return refuse(ctx, session, 'RCPT', verdictReply(verdict), { ...details, stage: verdict.stage, rule: verdict.rule }, callback);
+      if (verdict.prepend) transaction.prepend.push(...verdict.prepend);
 
       const route = await routeRecipient(ctx, rcpt, domain);
       const dsn = (address as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;

@@ -1,6 +1,7 @@
 import { mynetworksMatcher, type PosternConfig } from '@postern/config';
 import { createContentScanner } from '@postern/content-scan';
 import { compilePolicy } from '@postern/smtp-policy';
+import { compileContentChecks } from './cleanup/content-checks.js';
 import type { MtaContext } from './context.js';
 
 /**
@@ -35,6 +36,12 @@ export const MTA_LIVE_KEYS: readonly string[] = [
   'smtpd.forbid_bare_newline',
   'smtpd.hopcount_limit',
   'smtpd.strip_submission_received',
+  'smtpd.header_checks',
+  'smtpd.body_checks',
+  'smtpd.policy_service_timeout',
+  'smtpd.policy_service_max_idle',
+  'smtpd.policy_service_max_ttl',
+  'smtpd.policy_service_default_action',
   'limits.smtpd_client_connection_count_limit',
   'limits.max_connections_per_service',
   'inbound.',
@@ -54,11 +61,14 @@ export function reconfigureMta(context: MtaContext, config: PosternConfig): void
   const policy = compilePolicy(config);
   const mynetworks = mynetworksMatcher(config.smtpd.mynetworks);
   const scanner = createContentScanner(config);
+  // The tables are read again at every reload, changed or not (Postfix rereads them when cleanup restarts).
+  const contentChecks = compileContentChecks(config);
   context.config = config;
   context.policy = policy;
   context.env = { ...context.env, config };
   context.mynetworks = mynetworks;
   context.scanner = scanner;
+  context.contentChecks = contentChecks;
   context.connections.setLimit(config.limits.smtpd_client_connection_count_limit);
   context.serviceConnections.setLimit(config.limits.max_connections_per_service);
 }

@@ -28,6 +28,8 @@ export interface Transaction {
   /** By lower-cased RCPT address, in RCPT order. */
   recipients: Map<string, AcceptedRecipient>;
   startedAt: number;
+  /** Header fields the restrictions asked for (access(5) PREPEND, e.g. postgrey's X-Greylist), put in front of the message. */
+  prepend: string[];
 }
 
 /** What the MTA knows about one SMTP session beyond smtp-server's session object. */
@@ -39,6 +41,8 @@ export interface SessionState {
   reverseClientHostname: string | null;
   /** The SASL login (a user address) once AUTH succeeded. */
   login: string | null;
+  /** The SASL mechanism of that login (PLAIN, LOGIN). */
+  saslMethod: string | null;
   transaction: Transaction | null;
   /** True once this session holds a slot of the per-IP connection limit. */
   /** Gives back the connection-limit slots the session holds (null when it holds none). */
@@ -50,7 +54,7 @@ export interface SessionState {
 const states = new WeakMap<SMTPServerSession, SessionState>();
 
 export function initSession(session: SMTPServerSession, service: SmtpService, unreadInput: () => number): SessionState {
-  const state: SessionState = { service, clientHostname: null, reverseClientHostname: null, login: null, transaction: null, releaseSlots: null, unreadInput };
+  const state: SessionState = { service, clientHostname: null, reverseClientHostname: null, login: null, saslMethod: null, transaction: null, releaseSlots: null, unreadInput };
   states.set(session, state);
   return state;
 }
@@ -70,6 +74,8 @@ export function currentTransaction(session: SMTPServerSession): Transaction | nu
 export function sessionFacts(session: SMTPServerSession, extra: { helo?: string; sender?: string | null; recipient?: string | null; pipelinedEarly?: boolean } = {}): SessionFacts {
   const state = sessionState(session);
   const transaction = currentTransaction(session);
+  const tls = session.secure && session.tlsOptions ? session.tlsOptions : null;
+  const mailFrom = session.envelope.mailFrom ? (session.envelope.mailFrom as { args?: Record<string, string> | false }) : null;
   return {
     service: state.service,
     clientAddress: session.remoteAddress,
@@ -82,6 +88,18 @@ export function sessionFacts(session: SMTPServerSession, extra: { helo?: string;
     recipient: extra.recipient ?? null,
     recipientCount: transaction ? transaction.recipients.size : 0,
     pipelinedEarly: extra.pipelinedEarly ?? false,
+    session: {
+      id: session.id,
+      queueId: transaction?.queueId ?? null,
+      protocolName: session.openingCommand === 'HELO' ? 'SMTP' : 'ESMTP',
+      clientPort: session.remotePort,
+      serverAddress: session.localAddress,
+      serverPort: session.localPort,
+      size: Number(mailFrom?.args ? mailFrom.args.SIZE : undefined) || null,
+      saslMethod: state.saslMethod,
+      tlsProtocol: tls?.version ?? null,
+      tlsCipher: tls ? tls.standardName || tls.name : null,
+    },
   };
 }
 

@@ -142,6 +142,18 @@ relay_restrictions = ["permit_mynetworks", "permit_sasl_authenticated", "reject_
 recipient_restrictions = []
 data_restrictions = []
 end_of_data_restrictions = []
+# check_policy_service inet:host:port (or unix:/path) in a list asks a policy
+# server (postgrey, policyd-spf, policyd-rate-limit) with Postfix's protocol.
+# smtpd_policy_service_timeout, _max_idle, _max_ttl, and the action when the
+# service cannot be asked (Postfix's default; "DUNNO" lets mail through).
+policy_service_timeout = "100s"
+policy_service_max_idle = "300s"
+policy_service_max_ttl = "1000s"
+policy_service_default_action = "451 4.3.5 Server configuration problem"
+# Postfix header_checks / body_checks: a regexp_table(5) file, Postfix's format
+# unchanged ("/^Subject: .*viagra/ REJECT no thanks"). postern reload rereads it.
+# header_checks = "/etc/postern/header_checks"
+# body_checks = "/etc/postern/body_checks"
 
 [smtp]
 # The sending side. smtp_tls_security_level: "none", "may" (opportunistic),

@@ -217,6 +217,16 @@ const smtpdShape = {
   timeout_seconds: integer(1, 3600, 'a timeout').default(300),
   // The guides' header_checks that drop the submission client's Received header (privacy).
   strip_submission_received: bool(false),
+  // Postfix header_checks / body_checks: a regexp_table(5) file of "/regex/flags ACTION text" lines, as Postfix
+  // writes them (IGNORE, REPLACE, PREPEND, REJECT, WARN, HOLD, DISCARD, DUNNO, OK), applied to every message received.
+  header_checks: path('a header_checks file (Postfix regexp_table format)').optional(),
+  body_checks: path('a body_checks file (Postfix regexp_table format)').optional(),
+  // check_policy_service: smtpd_policy_service_timeout (the whole request), _max_idle and _max_ttl (connection
+  // reuse) and _default_action (what applies when the service cannot be asked), with Postfix's defaults.
+  policy_service_timeout: duration('a timeout').prefault('100s'),
+  policy_service_max_idle: duration('an idle time').prefault('300s'),
+  policy_service_max_ttl: duration('a time to live').prefault('1000s'),
+  policy_service_default_action: text('an access action', 'an access(5) action, e.g. "451 4.3.5 Server configuration problem" or "DUNNO"').default('451 4.3.5 Server configuration problem'),
   client_restrictions: ruleList.default([]),
   helo_restrictions: ruleList.default([]),
   sender_restrictions: ruleList.default([]),
@@ -275,8 +285,11 @@ const queueShape = {
 const dkimShape = {
   // OpenDKIM's SigningTable: sender address (or *@domain) = selector of that domain's key.
   signing_table: z.record(z.string(), text('a selector', 'a DKIM selector of the sender\'s domain, e.g. 202611', (value) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)), problem('a table', 'a table of "sender" = "selector"')).default({}),
-  // How long a rotated key stays published after `postern dkim rotate`.
+  // How long a key stays published after its pending successor (postern dkim rotate) starts signing.
   rotation_grace: duration('a grace period').prefault('7d'),
+  // A key `postern dkim rotate` made signs once its TXT record is seen in DNS (postern dns check, postern dkim activate)
+  // or, unchecked, after this long: 2 days covers the longest TTLs of the usual DNS hosts (one day) twice over.
+  publish_delay: duration('a delay').prefault('48h'),
 };
 
 const inboundShape = {

@@ -3,3 +3,4 @@ export { authenticateInbound, type AuthenticateOptions } from './inbound.js';
 export { removeOwnAuthenticationResults } from './authentication-results.js';
 export { dkimSignatureFields, signMessage, type SignInput, type SignOptions } from './sign.js';
 export { sealKeyFor } from './keys.js';
+export { activateDkimKey, activateDueDkimKeys, isPendingDkimKey, type Activation } from './dkim-activation.js';

@@ -1,15 +1,19 @@
 import type { PosternConfig } from '@postern/config';
 import type { DkimKey, Store } from '@postern/store';
+import { activateDueDkimKeys } from './dkim-activation.js';
 import type { SealKey } from './types.js';
 
 /**
  * The keys that sign mail from `domain`: the selector the signing table
  * (OpenDKIM's SigningTable) names for the From address, the envelope sender,
  * or "*@domain", in that order; without an entry, every active key of the
- * domain (an RSA and an Ed25519 key give two signatures, RFC 8463 §4).
+ * domain (an RSA and an Ed25519 key give two signatures, RFC 8463 §4). A
+ * pending key whose dkim.publish_delay has passed is activated first.
  */
 export async function signingKeys(store: Store, config: PosternConfig, domain: string, senders: string[]): Promise<DkimKey[]> {
-  const active = (await store.listDkimKeys(domain)).filter((key) => key.active);
+  let keys = await store.listDkimKeys(domain);
+  if ((await activateDueDkimKeys(store, keys, new Date(), config.dkim.rotation_grace)).length > 0) keys = await store.listDkimKeys(domain);
+  const active = keys.filter((key) => key.active);
   const selector = signingTableSelector(config.dkim.signing_table, domain, senders);
   // A rotated-out (inactive) key's record is withdrawn after the grace period, so the table cannot bring it back;
   // an entry naming a missing or inactive selector falls back to the active keys rather than leave mail unsigned.

@@ -36,6 +36,23 @@ describe('signMessage', () => {
   });
   after(() => world.close());
 
+  test('a pending key (postern dkim rotate) does not sign; once its publish delay has passed it signs and the old key retires', async () => {
+    await world.addKey('rotating.example', 'current', 'rsa');
+    const pending = await world.addKey('rotating.example', 'next', 'rsa', { active: false });
+    await world.store.updateDkimKey('rotating.example', 'next', { activateAt: new Date(Date.now() + 3_600_000) });
+    const before = await signMessage(message('Rob <rob@rotating.example>'), { store: world.store, config, sender: 'rob@rotating.example' });
+    assert.deepEqual(before.signatures.map((s) => s.selector), ['current']);
+    await world.store.updateDkimKey('rotating.example', pending.selector, { activateAt: new Date(Date.now() - 1000) });
+    const after = await signMessage(message('Rob <rob@rotating.example>'), { store: world.store, config, sender: 'rob@rotating.example' });
+    assert.deepEqual(after.signatures.map((s) => s.selector), ['next']);
+    assert.deepEqual(await verify(world, after.message), [{ domain: 'rotating.example', selector: 'next', result: 'pass' }]);
+    const keys = await world.store.listDkimKeys('rotating.example');
+    const old = keys.find((k) => k.selector === 'current');
+    assert.equal(old?.active, false);
+    assert.ok(old?.retireAt && old.retireAt.getTime() > Date.now(), 'the old key stays published for dkim.rotation_grace');
+    assert.equal(keys.find((k) => k.selector === 'next')?.activateAt, null);
+  });
+
   test('signs a message read as a stream (the MTA\'s spool) with fields that verify over the same bytes', async () => {
     const original = message('Rita <rita@rsaonly.example>', { body: `${'z'.repeat(70)}\r\n`.repeat(5000) });
     const header = original.subarray(0, original.indexOf('\r\n\r\n') + 4);

@@ -22,6 +22,8 @@ export interface OutboundMessage {
   tlsReport?: boolean;
   /** Enqueued leased to this runner, which delivers it at once (QueueRunner.deliverNow); others wait for the lease to end. */
   lease?: { owner: string; until: Date };
+  /** Put on hold (a header_checks HOLD): kept until `postern queue release`. */
+  held?: boolean;
 }
 
 /** What the runner remembers of a recipient's last attempt (for the DSN's Remote-MTA and dates). */
@@ -100,6 +102,7 @@ export function enqueueMessage(store: Store, message: OutboundMessage): Promise<
     nextAttemptAt: new Date(),
     meta: { ...meta },
     ...(message.lease === undefined ? {} : { lease: message.lease }),
+    ...(message.held ? { held: true } : {}),
   });
 }
 

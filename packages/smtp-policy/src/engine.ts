@@ -1,4 +1,4 @@
-import { evaluateList } from './evaluate-list.js';
+import { collectSideEffects, evaluateList, type ListSideEffects } from './evaluate-list.js';
 import type { CompiledList } from './restriction-list.js';
 import type { PolicyEnvironment, SessionFacts, Stage, Verdict } from './types.js';
 
@@ -62,15 +62,24 @@ export class PolicyEngine implements Policy {
       // RFC 5321 §4.5.1: a bare "postmaster" must be accepted, whatever the restrictions.
       if (facts.recipient.toLowerCase() === 'postmaster') return { action: 'accept', warnings: [] };
     }
-    const warnings: string[] = [];
+    const effects: ListSideEffects = { warnings: [], prepend: [] };
+    let lastStage: Stage | null = null;
     for (const stage of stagesAt(command, this.delayReject)) {
       if (!hasSubject(stage, facts)) continue;
+      lastStage = stage;
       const outcome = await evaluateList(this.lists[stage], { facts, env, stage });
-      warnings.push(...outcome.warnings);
+      collectSideEffects(effects, outcome, '');
       if (outcome.action === 'reject') {
+        const warnings = effects.warnings;
+        // access(5) DEFER_IF_REJECT: an earlier rule asked that a reject of this command be only temporary.
+        const deferral = outcome.code >= 500 ? effects.deferIfReject : undefined;
+        if (deferral) return { action: 'reject', code: deferral.code, enhanced: deferral.enhanced, text: deferral.text, stage, rule: deferral.rule, warnings };
         return { action: 'reject', code: outcome.code, enhanced: outcome.enhanced, text: outcome.text, stage, rule: outcome.rule, warnings };
       }
     }
-    return { action: 'accept', warnings };
+    // access(5) DEFER_IF_PERMIT: the command passed every list, so the deferral stands (postgrey's greylisting).
+    const deferral = effects.deferIfPermit;
+    if (deferral && lastStage) return { action: 'reject', code: deferral.code, enhanced: deferral.enhanced, text: deferral.text, stage: lastStage, rule: deferral.rule, warnings: effects.warnings };
+    return effects.prepend.length > 0 ? { action: 'accept', warnings: effects.warnings, prepend: effects.prepend } : { action: 'accept', warnings: effects.warnings };
   }
 }

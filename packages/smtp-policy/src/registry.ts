@@ -15,6 +15,7 @@ import {
   rejectSenderLoginMismatch,
   rejectUnauthenticatedSenderLoginMismatch,
 } from './rules/sender-login.js';
+import { checkPolicyService } from './rules/policy-service.js';
 import { rejectSpfFail } from './rules/spf.js';
 import { deferUnauthDestination, rejectUnauthDestination } from './rules/unauth-destination.js';
 import { rejectUnknownRecipientDomain, rejectUnknownSenderDomain } from './rules/unknown-domain.js';
@@ -60,6 +61,7 @@ for (const definition of [
   rejectRhsblRecipient,
   rejectSpfFail,
   ...accessRules(compileNested),
+  checkPolicyService(compileNested),
 ]) {
   registry.set(definition.name, definition);
 }

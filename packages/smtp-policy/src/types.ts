@@ -26,6 +26,34 @@ export interface SessionFacts {
   recipientCount: number;
   /** The client sent a command before it was allowed to (reject_unauth_pipelining). */
   pipelinedEarly: boolean;
+  /** What only the policy delegation protocol passes on (SMTPD_POLICY_README); absent where unknown. */
+  session?: SessionDetails;
+}
+
+/** The session's details a policy service is told about, beyond what the built-in rules use. */
+export interface SessionDetails {
+  /** The session's id, unique in this process: the base of Postfix's "instance" attribute. */
+  id: string;
+  /** The open transaction's queue id, when there is one. */
+  queueId: string | null;
+  /** SMTP or ESMTP (how the client greeted). */
+  protocolName: 'SMTP' | 'ESMTP';
+  clientPort: number;
+  serverAddress: string;
+  serverPort: number;
+  /** The SIZE= of MAIL FROM, or null. */
+  size: number | null;
+  saslMethod: string | null;
+  tlsProtocol: string | null;
+  tlsCipher: string | null;
+}
+
+/** A temporary refusal that waits on the outcome of the rest of the command's checks (access(5) DEFER_IF_PERMIT, DEFER_IF_REJECT). */
+export interface Deferral {
+  code: number;
+  enhanced: string;
+  text: string;
+  rule: string;
 }
 
 /** A rule's answer: decide for the list, or pass to the next rule (Postfix DUNNO). */
@@ -43,6 +71,12 @@ export type RuleResult = (
 ) & {
   /** Lines for the log that do not change the decision (a DNSBL lookup error, an access-table WARN, a reject_warning). */
   warnings?: string[];
+  /** Header fields to put in front of the message if it is accepted (access(5) PREPEND). */
+  prepend?: string[];
+  /** access(5) DEFER_IF_PERMIT: a 4xx if the command's checks end up accepting. */
+  deferIfPermit?: Omit<Deferral, 'rule'>;
+  /** access(5) DEFER_IF_REJECT: a later reject of this command becomes this 4xx. */
+  deferIfReject?: Omit<Deferral, 'rule'>;
 };
 
 /** What the rules may use besides the facts: one store, one resolver, one config. */
@@ -80,5 +114,6 @@ export interface RuleDefinition {
 
 /** The outcome of a stage (or of all stages due at RCPT with delay_reject). */
 export type Verdict =
-  | { action: 'accept'; warnings: string[] }
+  /** prepend: header fields (access(5) PREPEND) for the message of this transaction. */
+  | { action: 'accept'; warnings: string[]; prepend?: string[] }
   | { action: 'reject'; code: number; enhanced: string; text: string; stage: Stage; rule: string; warnings: string[] };

@@ -8,6 +8,7 @@ import type {
   BlobHash,
   CopyResult,
   DkimKey,
+  DkimKeyPatch,
   Domain,
   FlagUpdate,
   FlagUpdateResult,
@@ -183,7 +184,7 @@ export interface Store {
   /* DKIM keys -------------------------------------------------------------- */
   addDkimKey(key: NewDkimKey): Promise<DkimKey>;
   listDkimKeys(domain: string): Promise<DkimKey[]>;
-  updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null>;
+  updateDkimKey(domain: string, selector: string, patch: DkimKeyPatch): Promise<DkimKey | null>;
   deleteDkimKey(domain: string, selector: string): Promise<boolean>;
 
   /* Login throttling: failures and bans every process and node shares --- */

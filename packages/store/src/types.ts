@@ -242,6 +242,8 @@ export interface NewQueueEntry {
   meta?: Record<string, unknown> | null;
   /** Enqueued already leased: the writer delivers it itself at once, and no other worker takes it before `until`. */
   lease?: { owner: string; until: Date };
+  /** Enqueued on hold (Postfix's hold queue: a header_checks HOLD): not delivered until `postern queue release`. */
+  held?: boolean;
 }
 
 export interface QueueEntryPatch {
@@ -269,6 +271,18 @@ export interface DkimKey {
   active: boolean;
   createdAt: Date;
   retireAt: Date | null;
+  /**
+   * A pending key (made by `postern dkim rotate`, not active): it starts signing once its TXT record is
+   * seen in DNS, or at this time at the latest (dkim.publish_delay). Null for every other key.
+   */
+  activateAt: Date | null;
+}
+
+/** What updateDkimKey may change. */
+export interface DkimKeyPatch {
+  active?: boolean;
+  retireAt?: Date | null;
+  activateAt?: Date | null;
 }
 
 export interface NewDkimKey {
@@ -278,6 +292,8 @@ export interface NewDkimKey {
   privateKey: string;
   publicKey: string;
   active?: boolean;
+  /** Made pending (with active false): see DkimKey.activateAt. */
+  activateAt?: Date | null;
 }
 
 /* ---- login throttling -------------------------------------------------- */

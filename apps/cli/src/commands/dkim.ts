@@ -5,7 +5,8 @@ import { generateDkimKey, type DkimAlgorithm } from '@postern/dkim';
 import type { Store } from '@postern/store';
 import { withStore, type GlobalOptions } from '../context.js';
 import { dkimKeyJson, dkimRecordLine, keyStatus, nextDatedSelector, selectorArg, utcMinute } from '../dkim-keys.js';
-import { rotateDkimKeys } from '../dkim-rotation.js';
+import { activatePublishedKeys, activationLines, rotateDkimKeys } from '../dkim-rotation.js';
+import { checkingResolver } from '../dns-check/run.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
 
@@ -64,18 +65,22 @@ export function registerDkim(program: Command): void {
     .command('rotate')
     .argument('<domain>')
     .addOption(new Option('--algorithm <algorithm>', 'rotate only this key type (default: every type the domain signs with, else rsa)').choices(ALGORITHMS))
-    .description('replace the signing keys with new dated ones; the old ones stay published for dkim.rotation_grace')
+    .description('make new dated keys, pending: they sign once their record is published (dns check, dkim activate) or after dkim.publish_delay')
     .action(async (input: string, opts: { algorithm?: DkimAlgorithm }, cmd: Command) => {
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
         const domain = await localDomain(store, input);
         const now = new Date();
-        const rotation = await rotateDkimKeys(store, domain, { algorithm: opts.algorithm ?? null, graceMs: config.dkim.rotation_grace, now });
+        const rotation = await rotateDkimKeys(store, domain, { algorithm: opts.algorithm ?? null, publishDelayMs: config.dkim.publish_delay, now });
         const lines: string[] = [];
         for (const key of rotation.added) {
-          lines.push(`new ${key.algorithm} DKIM key ${key.selector} for ${domain}; mail is signed with it from now on. Publish this DNS record now:`, `  ${dkimRecordLine(key)}`);
+          lines.push(
+            `new ${key.algorithm} DKIM key ${key.selector} for ${domain}, pending: the current key signs until this record is published. Publish it now:`,
+            `  ${dkimRecordLine(key)}`,
+            `then run: postern dns check ${domain} (or postern dkim activate ${domain}); unchecked, it signs from ${utcMinute(key.activateAt ?? now)} (dkim.publish_delay)`,
+          );
         }
-        for (const key of rotation.retired) {
-          lines.push(`key ${key.selector} (${key.algorithm}) no longer signs; keep ${key.selector}._domainkey.${domain} published until ${utcMinute(key.retireAt ?? now)}, then remove it from DNS`);
+        for (const key of rotation.replaced) {
+          lines.push(`deleted the earlier pending key ${key.selector} (${key.algorithm}), which never signed: remove ${key.selector}._domainkey.${domain} from DNS if you published it`);
         }
         for (const key of rotation.deleted) {
           lines.push(`deleted key ${key.selector} (${key.algorithm}), retired since ${utcMinute(key.retireAt ?? now)}: remove ${key.selector}._domainkey.${domain} from DNS if it is still there`);
@@ -83,4 +88,33 @@ export function registerDkim(program: Command): void {
         printLines(lines);
       });
     });
+
+  dkim
+    .command('activate')
+    .argument('<domain>')
+    .argument('[selector]', 'the pending key (default: every pending key of the domain)')
+    .option('--force', 'activate without looking the record up in DNS')
+    .description("start signing with a pending key once its TXT record is seen in DNS; the old key stays published for dkim.rotation_grace")
+    .action(async (input: string, selectorInput: string | undefined, opts: { force?: boolean }, cmd: Command) => {
+      await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
+        const domain = await localDomain(store, input);
+        const selector = selectorInput === undefined ? undefined : selectorArg(selectorInput);
+        const now = new Date();
+        const { activations, waiting } = await activatePublishedKeys(store, domain, {
+          resolver: checkingResolver(config),
+          ...(selector === undefined ? {} : { selector }),
+          force: opts.force === true,
+          graceMs: config.dkim.rotation_grace,
+          now,
+        });
+        if (activations.length === 0 && waiting.length === 0) {
+          throw new UsageFailure(selector === undefined ? `${domain} has no pending DKIM key (make one: postern dkim rotate ${domain})` : `${domain} has no pending DKIM key ${selector} (see: postern dkim show ${domain})`);
+        }
+        printLines(activationLines(domain, activations, now));
+        if (waiting.length > 0) {
+          throw new UsageFailure(waiting.map(({ key, problem }) => `${key.selector} stays pending: ${problem}`).join('; '));
+        }
+      });
+    });
 }
+

@@ -4,7 +4,8 @@ import { requireLocalDomain } from '@postern/directory';
 import { withStore, type GlobalOptions } from '../context.js';
 import { failed } from '../dns-check/finding.js';
 import { dnsCheckReport, reportLines } from '../dns-check/report.js';
-import { checkConfiguredDomain } from '../dns-check/run.js';
+import { checkConfiguredDomain, checkingResolver } from '../dns-check/run.js';
+import { activatePublishedKeys, activationLines } from '../dkim-rotation.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
 
@@ -20,10 +21,14 @@ export function registerDns(program: Command): void {
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
         const domain = parseDomain(input);
         await requireLocalDomain(store, domain);
-        const findings = await checkConfiguredDomain(store, config, domain);
+        const resolver = checkingResolver(config);
+        const now = new Date();
+        // A pending DKIM key (postern dkim rotate) whose record is now published starts signing.
+        const { activations } = await activatePublishedKeys(store, domain, { resolver, graceMs: config.dkim.rotation_grace, now });
+        const findings = await checkConfiguredDomain(store, config, domain, resolver);
         const report = dnsCheckReport(domain, config.hostname, findings);
-        if (opts.json) printJson(report);
-        else printLines(reportLines(report));
+        if (opts.json) printJson(activations.length > 0 ? { ...report, dkimActivated: activations.map((a) => a.activated.selector) } : report);
+        else printLines([...reportLines(report), ...(activations.length > 0 ? ['', ...activationLines(domain, activations, now)] : [])]);
         if (!report.ok) throw new UsageFailure(`${domain}: a required DNS record is missing or wrong (${[...new Set(findings.filter(failed).map((f) => f.check))].join(', ')})`);
       });
     });

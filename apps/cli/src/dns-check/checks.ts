@@ -1,5 +1,6 @@
 import { spf } from 'mailauth/lib/spf/index.js';
 import type { Resolver } from '@postern/dns';
+import { isPendingDkimKey } from '@postern/mail-auth';
 import type { DkimKey } from '@postern/store';
 import { dkimRecordLine } from '../dkim-keys.js';
 import {
@@ -140,24 +141,31 @@ async function checkDkim({ domain, dkimKeys, resolver, now }: DnsCheckInput): Pr
   if (keys.length === 0) {
     return [{ check: 'DKIM', name: `*._domainkey.${domain}`, required: true, status: 'missing', published: [], problem: `${domain} has no DKIM key to sign with (make one: postern dkim generate ${domain})`, fix: [] }];
   }
-  return Promise.all(
-    keys.map(async (key): Promise<Finding> => {
-      const name = `${key.selector}._domainkey.${domain}`;
-      // A retiring key only has to stay until its retireAt; the signing ones are required.
-      const base = { check: 'DKIM', name, required: key.active, fix: [dkimRecordLine(key)] };
-      const txt = await published(() => resolver.txt(name));
-      if ('error' in txt) return { ...base, status: 'error', published: [], problem: txt.error };
-      if (txt.records.length === 0) return { ...base, status: 'missing', published: [], problem: `no DKIM record for selector ${key.selector}: receivers cannot verify mail signed with it` };
-      const matching = txt.records.some((text) => {
-        const tags = parseTagList(text);
-        // RFC 6376 §3.6.1: k= defaults to rsa; p= may be split by whitespace.
-        return (tags.get('k') ?? 'rsa').toLowerCase() === key.algorithm && (tags.get('p') ?? '').replace(/\s+/g, '') === key.publicKey;
-      });
-      if (matching) return { ...base, status: 'ok', published: txt.records, problem: null, fix: [] };
-      const revoked = txt.records.some((text) => parseTagList(text).get('p') === '');
-      return { ...base, status: 'wrong', published: txt.records, problem: revoked ? `selector ${key.selector} is published revoked (empty p=)` : `the published key of selector ${key.selector} is not the one Postern signs with` };
-    }),
-  );
+  return Promise.all(keys.map((key) => checkDkimKey(domain, key, resolver)));
+}
+
+/** One key's TXT record at selector._domainkey.domain: published with our public key, missing or wrong. */
+export async function checkDkimKey(domain: string, key: DkimKey, resolver: Resolver): Promise<Finding> {
+  const name = `${key.selector}._domainkey.${domain}`;
+  // A retiring key only has to stay until its retireAt; the signing and the pending ones are required.
+  const pending = isPendingDkimKey(key);
+  const base = { check: 'DKIM', name, required: key.active || pending, fix: [dkimRecordLine(key)] };
+  const txt = await published(() => resolver.txt(name));
+  if ('error' in txt) return { ...base, status: 'error', published: [], problem: txt.error };
+  if (txt.records.length === 0) {
+    const problem = pending
+      ? `no DKIM record for the pending selector ${key.selector}: publish it; Postern signs with it once it is seen here${key.activateAt ? ` (or from ${key.activateAt.toISOString()} regardless)` : ''}`
+      : `no DKIM record for selector ${key.selector}: receivers cannot verify mail signed with it`;
+    return { ...base, status: 'missing', published: [], problem };
+  }
+  const matching = txt.records.some((text) => {
+    const tags = parseTagList(text);
+    // RFC 6376 §3.6.1: k= defaults to rsa; p= may be split by whitespace.
+    return (tags.get('k') ?? 'rsa').toLowerCase() === key.algorithm && (tags.get('p') ?? '').replace(/\s+/g, '') === key.publicKey;
+  });
+  if (matching) return { ...base, status: 'ok', published: txt.records, problem: null, fix: [] };
+  const revoked = txt.records.some((text) => parseTagList(text).get('p') === '');
+  return { ...base, status: 'wrong', published: txt.records, problem: revoked ? `selector ${key.selector} is published revoked (empty p=)` : `the published key of selector ${key.selector} is not the one Postern signs with` };
 }
 
 const DMARC_POLICIES = new Set(['none', 'quarantine', 'reject']);

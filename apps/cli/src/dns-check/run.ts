@@ -1,5 +1,5 @@
 import { parseListenAddress, type PosternConfig } from '@postern/config';
-import { createResolver } from '@postern/dns';
+import { createResolver, type Resolver } from '@postern/dns';
 import type { Store } from '@postern/store';
 import { MAIL_SRV_SERVICES, type MailSrvService } from '../records.js';
 import { checkDomainDns } from './checks.js';
@@ -16,9 +16,12 @@ function srvPorts(config: PosternConfig): Record<MailSrvService, number | null> 
   return ports;
 }
 
+/** [dns] servers, uncached: a record just published is seen at once. */
+export function checkingResolver(config: PosternConfig): Resolver {
+  return createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false });
+}
+
 /** `dns check DOMAIN` for a local domain of the store, as the config describes the server. */
-export async function checkConfiguredDomain(store: Store, config: PosternConfig, domain: string): Promise<Finding[]> {
-  // [dns] servers, uncached: a record just published is seen at once.
-  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false });
+export async function checkConfiguredDomain(store: Store, config: PosternConfig, domain: string, resolver = checkingResolver(config)): Promise<Finding[]> {
   return checkDomainDns({ domain, hostname: config.hostname, dkimKeys: await store.listDkimKeys(domain), srvPorts: srvPorts(config), resolver });
 }

@@ -11,7 +11,7 @@ import type { RuleContext, RuleDefinition, RuleResult, SessionFacts } from '../t
 /** Compiles the restriction names on an access table's right-hand side; throws with every problem. */
 export type NestedCompiler = (items: ListItem[], config: PosternConfig) => CompiledList;
 
-interface Lookup {
+export interface Lookup {
   subject: ReplySubject;
   /** Keys in the order Postfix tries them; the first one in the table decides. */
   keys: string[];
@@ -46,7 +46,8 @@ function compileTable(spec: string, config: PosternConfig, compileNested: Nested
   return { name: table.name, entries };
 }
 
-async function applyAction(action: AccessAction, lookup: Lookup, ctx: RuleContext, ruleName: string, config: PosternConfig): Promise<RuleResult> {
+/** What an access(5) action means for the command being checked: shared by the access tables and check_policy_service. */
+export async function applyAction(action: AccessAction, lookup: Lookup, ctx: RuleContext, ruleName: string, config: PosternConfig): Promise<RuleResult> {
   switch (action.kind) {
     case 'permit':
       return lookup.routed ? DUNNO : PERMIT;
@@ -54,14 +55,24 @@ async function applyAction(action: AccessAction, lookup: Lookup, ctx: RuleContex
       return DUNNO;
     case 'reject':
       return rejectWith(action.code ?? config.smtpd.access_map_reject_code, action.enhanced, rejectedText(lookup.subject, action.text || 'Access denied'));
+    case 'defer_if_permit':
+    case 'defer_if_reject': {
+      // Postfix: "450 4.7.1 <subject>: … rejected: text" (defer_code 450).
+      const deferral = { code: 450, enhanced: action.enhanced, text: rejectedText(lookup.subject, action.text || 'Service unavailable') };
+      return action.kind === 'defer_if_permit' ? { action: 'dunno', deferIfPermit: deferral } : { action: 'dunno', deferIfReject: deferral };
+    }
+    case 'prepend':
+      return { action: 'dunno', prepend: [action.field] };
     case 'warn':
     case 'info':
       return { action: 'dunno', warnings: [`${action.kind}: ${ctx.stage} ${ruleName}: <${lookup.subject.name}>: ${action.text}`] };
     case 'restrictions': {
       const outcome = await evaluateList(action.list, ctx);
-      if (outcome.action === 'reject') return { action: 'reject', code: outcome.code, enhanced: outcome.enhanced, text: outcome.text, warnings: outcome.warnings };
-      if (outcome.action === 'permit' && lookup.routed) return { action: 'dunno', warnings: outcome.warnings };
-      return { action: outcome.action, warnings: outcome.warnings };
+      const { warnings, prepend, deferIfPermit, deferIfReject } = outcome;
+      const effects = { warnings, prepend, ...(deferIfPermit ? { deferIfPermit } : {}), ...(deferIfReject ? { deferIfReject } : {}) };
+      if (outcome.action === 'reject') return { action: 'reject', code: outcome.code, enhanced: outcome.enhanced, text: outcome.text, ...effects };
+      if (outcome.action === 'permit' && lookup.routed) return { action: 'dunno', ...effects };
+      return { action: outcome.action, ...effects };
     }
   }
 }

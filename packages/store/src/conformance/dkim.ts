@@ -84,6 +84,21 @@ export function registerDkimTests(fresh: FreshStore): void {
       assert.equal(await store.updateDkimKey('example.com', 'missing', { active: true }), null);
     });
 
+    it('keeps a pending key (not active, with its activation time) and activates it by a patch', async () => {
+      const { store } = await fresh();
+      assert.equal((await store.addDkimKey(key('example.com', 'signing'))).activateAt, null, 'a key is not pending by default');
+      const activateAt = new Date('2026-06-03T00:00:00.000Z');
+      const pending = await store.addDkimKey({ ...key('example.com', 'next'), active: false, activateAt });
+      assert.equal(pending.active, false);
+      assert.equal(pending.activateAt?.getTime(), activateAt.getTime());
+      const listed = (await store.listDkimKeys('example.com')).find((k) => k.selector === 'next');
+      assertDate(listed?.activateAt, 'activateAt');
+      assert.equal(listed.activateAt.getTime(), activateAt.getTime());
+      const activated = await store.updateDkimKey('example.com', 'next', { active: true, activateAt: null });
+      assert.equal(activated?.active, true);
+      assert.equal(activated?.activateAt, null);
+    });
+
     it('deletes a key and returns false the second time', async () => {
       const { store } = await fresh();
       await store.addDkimKey(key('example.com', 'old'));

@@ -102,6 +102,16 @@ export function registerQueueTests(fresh: FreshStore): void {
       assert.deepEqual(listed.map(key), listed.map(key).sort());
     });
 
+    it('enqueues an entry on hold that no runner leases until it is released', async () => {
+      const { store } = await fresh();
+      const held = await store.enqueue({ from: 'a@example.org', recipients: [{ address: 'b@example.net' }], parts: [bytes('held')], nextAttemptAt: at(-1000), held: true });
+      assert.equal(held.held, true);
+      assert.equal((await store.getQueueEntry(held.id))?.held, true);
+      assert.deepEqual(await store.leaseQueueEntries('worker-1', at(0), 30_000, 10), []);
+      await store.setQueueHeld(held.id, false);
+      assert.deepEqual((await store.leaseQueueEntries('worker-1', at(0), 30_000, 10)).map((e) => e.id), [held.id]);
+    });
+
     it('leases due, unheld entries, oldest first, up to the limit', async () => {
       const { store } = await fresh();
       const a = await enqueueAt(store, -3000);

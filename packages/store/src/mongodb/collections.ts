@@ -127,6 +127,8 @@ export interface DkimDoc {
   active: boolean;
   createdAt: Date;
   retireAt: Date | null;
+  /** Absent in documents written before pending keys existed: read as null. */
+  activateAt?: Date | null;
 }
 
 /** Failed logins and the ban of one key (`ip:…`, `account:…`). */

@@ -1,6 +1,6 @@
 import { newId } from '../ids.js';
 import { domainKey } from '../normalize.js';
-import type { DkimKey, NewDkimKey } from '../types.js';
+import type { DkimKey, DkimKeyPatch, NewDkimKey } from '../types.js';
 import type { Collections, DkimDoc } from './collections.js';
 import { uniqueWrite } from './conflicts.js';
 import { toDkimKey } from './records.js';
@@ -20,6 +20,7 @@ export class DkimStore {
       active: key.active ?? true,
       createdAt: new Date(),
       retireAt: null,
+      activateAt: key.activateAt ?? null,
     };
     await uniqueWrite(() => this.c.dkimKeys.insertOne(doc), `DKIM key ${doc.selector}._domainkey.${doc.domain}`);
     return toDkimKey(doc);
@@ -30,11 +31,12 @@ export class DkimStore {
     return docs.map(toDkimKey);
   }
 
-  async update(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null> {
+  async update(domain: string, selector: string, patch: DkimKeyPatch): Promise<DkimKey | null> {
     const key = { domain: domainKey(domain), selector };
     const set: Partial<DkimDoc> = {};
     if (patch.active !== undefined) set.active = patch.active;
     if (patch.retireAt !== undefined) set.retireAt = patch.retireAt;
+    if (patch.activateAt !== undefined) set.activateAt = patch.activateAt;
     if (Object.keys(set).length > 0) await this.c.dkimKeys.updateOne(key, { $set: set });
     const doc = await this.c.dkimKeys.findOne(key);
     return doc && toDkimKey(doc);

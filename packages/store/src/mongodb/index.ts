@@ -11,6 +11,7 @@ import type {
   BlobHash,
   CopyResult,
   DkimKey,
+  DkimKeyPatch,
   Domain,
   FlagUpdate,
   FlagUpdateResult,
@@ -307,7 +308,7 @@ export class MongoStore implements Store {
   listDkimKeys(domain: string): Promise<DkimKey[]> {
     return this.dkim.list(domain);
   }
-  updateDkimKey(domain: string, selector: string, patch: { active?: boolean; retireAt?: Date | null }): Promise<DkimKey | null> {
+  updateDkimKey(domain: string, selector: string, patch: DkimKeyPatch): Promise<DkimKey | null> {
     return this.dkim.update(domain, selector, patch);
   }
   deleteDkimKey(domain: string, selector: string): Promise<boolean> {

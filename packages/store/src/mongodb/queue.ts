@@ -29,7 +29,7 @@ export class QueueStore {
       createdAt: now,
       nextAttemptAt: entry.nextAttemptAt ?? now,
       attempts: 0,
-      held: false,
+      held: entry.held ?? false,
       leaseOwner: entry.lease?.owner ?? null,
       leaseUntil: entry.lease?.until ?? null,
       meta: storeMeta(entry.meta),

@@ -124,6 +124,7 @@ export function toDkimKey(doc: DkimDoc): DkimKey {
     active: doc.active,
     createdAt: doc.createdAt,
     retireAt: doc.retireAt ?? null,
+    activateAt: doc.activateAt ?? null,
   };
 }
 

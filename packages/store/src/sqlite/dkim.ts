@@ -1,6 +1,6 @@
 // DKIM signing keys, one per (domain, selector).
 import { domainKey } from '../normalize.js';
-import type { DkimKey, NewDkimKey } from '../types.js';
+import type { DkimKey, DkimKeyPatch, NewDkimKey } from '../types.js';
 import { unique } from './constraints.js';
 import { setClause, type SqliteDb } from './db.js';
 import { bool, toDkimKey, type DkimKeyRow } from './rows.js';
@@ -15,13 +15,14 @@ export function addDkimKey(db: SqliteDb, key: NewDkimKey): DkimKey {
     active: bool(key.active ?? true),
     created_at: Date.now(),
     retire_at: null,
+    activate_at: key.activateAt?.getTime() ?? null,
   };
   unique(
     () => `DKIM selector ${row.selector} for ${row.domain}`,
     () =>
       db.run(
-        `INSERT INTO dkim_keys (domain, selector, algorithm, private_key, public_key, active, created_at, retire_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO dkim_keys (domain, selector, algorithm, private_key, public_key, active, created_at, retire_at, activate_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         row.domain,
         row.selector,
         row.algorithm,
@@ -30,6 +31,7 @@ export function addDkimKey(db: SqliteDb, key: NewDkimKey): DkimKey {
         row.active,
         row.created_at,
         row.retire_at,
+        row.activate_at,
       ),
   );
   return toDkimKey(row);
@@ -51,12 +53,13 @@ export function updateDkimKey(
   db: SqliteDb,
   domain: string,
   selector: string,
-  patch: { active?: boolean; retireAt?: Date | null },
+  patch: DkimKeyPatch,
 ): DkimKey | null {
   const key = domainKey(domain);
   const set = setClause({
     active: patch.active === undefined ? undefined : bool(patch.active),
     retire_at: patch.retireAt === undefined ? undefined : (patch.retireAt?.getTime() ?? null),
+    activate_at: patch.activateAt === undefined ? undefined : (patch.activateAt?.getTime() ?? null),
   });
   return db.write(() => {
     if (set.sql !== '') db.run(`UPDATE dkim_keys SET ${set.sql} WHERE domain = ? AND selector = ?`, ...set.values, key, selector);

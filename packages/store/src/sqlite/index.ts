@@ -10,6 +10,7 @@ import type {
   BlobHash,
   CopyResult,
   DkimKey,
+  DkimKeyPatch,
   Domain,
   FlagUpdate,
   FlagUpdateResult,
@@ -298,7 +299,7 @@ export class SqliteStore implements Store {
   async updateDkimKey(
     domain: string,
     selector: string,
-    patch: { active?: boolean; retireAt?: Date | null },
+    patch: DkimKeyPatch,
   ): Promise<DkimKey | null> {
     return this.retry('updateDkimKey', () => dkim.updateDkimKey(this.db, domain, selector, patch));
   }

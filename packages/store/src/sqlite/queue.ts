@@ -23,7 +23,7 @@ export function enqueue(db: SqliteDb, entry: NewQueueEntry): QueueEntry {
     created_at: now,
     next_attempt_at: entry.nextAttemptAt?.getTime() ?? now,
     attempts: 0,
-    held: 0,
+    held: entry.held ? 1 : 0,
     lease_owner: entry.lease?.owner ?? null,
     lease_until: entry.lease?.until.getTime() ?? null,
     meta: metaJson(entry.meta),

@@ -112,6 +112,7 @@ export interface DkimKeyRow {
   active: number;
   created_at: number;
   retire_at: number | null;
+  activate_at: number | null;
 }
 
 export function toDomain(row: DomainRow): Domain {
@@ -237,6 +238,7 @@ export function toDkimKey(row: DkimKeyRow): DkimKey {
     active: row.active !== 0,
     createdAt: new Date(row.created_at),
     retireAt: row.retire_at === null ? null : new Date(row.retire_at),
+    activateAt: row.activate_at === null || row.activate_at === undefined ? null : new Date(row.activate_at),
   };
 }
 

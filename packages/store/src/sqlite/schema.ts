@@ -191,6 +191,9 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX vacation_replies_by_expiry ON vacation_replies (user_id, expires_at);
   `,
+  /* 8: a rotated DKIM key waits, pending, until its record is published (or this time at the latest) */ `
+  ALTER TABLE dkim_keys ADD COLUMN activate_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
