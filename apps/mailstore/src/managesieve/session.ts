@@ -3,54 +3,30 @@ import { SASL_TEXT, limitText, saslLogin, type SaslAttempt } from '@postern/serv
 import { SIEVE_CAPABILITIES } from '@postern/sieve';
 import type { User } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
+import { CommandQueue, type SessionLimits } from '../line-protocol/command-queue.js';
+import type { LineTransport } from '../line-protocol/connection.js';
 import { UserScripts } from '../sieve/scripts.js';
 import { COMMANDS } from './commands.js';
 import type { LineEvent } from './parser.js';
 import { response, sieveString, type ResponseCode } from './responses.js';
-
-/** What a session needs from its connection; the server provides it over node:net / node:tls. */
-export interface ManageSieveTransport {
-  readonly clientIp: string;
-  /** True once the connection runs under TLS. */
-  readonly secure: boolean;
-  /** TLS is configured and the connection is still in plaintext. */
-  readonly canStartTls: boolean;
-  write(data: string): Promise<void>;
-  /** RFC 5804 §2.2: starts the handshake after OK; pipelined plaintext is dropped; `onSecure` runs after it. */
-  startTls(onSecure: () => void): void;
-  pauseInput(): void;
-  resumeInput(): void;
-  admitLogin(user: string): boolean;
-  end(): void;
-}
-
-export interface SessionLimits {
-  maxBadCommands: number;
-  maxQueuedLines: number;
-}
 
 /**
  * One ManageSieve conversation (RFC 5804): the non-authenticated and authenticated
  * states, commands run one at a time in order, the SASL exchange and replies. The
  * commands themselves live in commands.ts.
  */
-export class ManageSieveSession {
+export class ManageSieveSession extends CommandQueue<LineEvent, ResponseCode> {
   user: User | null = null;
   scripts: UserScripts | null = null;
 
-  private queue: LineEvent[] = [];
-  private running: Promise<void> | null = null;
-  private continuation: ((event: LineEvent) => Promise<void>) | null = null;
-  private badCommands = 0;
-  private closed = false;
-  private inputPaused = false;
-
   constructor(
     readonly ctx: MailstoreContext,
-    readonly transport: ManageSieveTransport,
-    readonly log: Logger,
-    private readonly limits: SessionLimits,
-  ) {}
+    transport: LineTransport,
+    log: Logger,
+    limits: SessionLimits,
+  ) {
+    super(transport, log, limits, 'managesieve');
+  }
 
   /** RFC 5804 §2.1 and §2.2: no plaintext credentials before TLS unless the config allows them (as IMAP). */
   get loginAllowed(): boolean {
@@ -71,27 +47,6 @@ export class ManageSieveSession {
     return lines.map((line) => `${line}\r\n`).join('');
   }
 
-  receive(events: LineEvent[]): void {
-    if (this.closed || events.length === 0) return;
-    this.queue.push(...events);
-    if (this.queue.length > this.limits.maxQueuedLines && !this.inputPaused) {
-      this.inputPaused = true;
-      this.transport.pauseInput();
-    }
-    this.running ??= this.drain().finally(() => {
-      this.running = null;
-    });
-  }
-
-  async whenIdle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  disconnected(): void {
-    this.closed = true;
-    this.queue = [];
-  }
-
   async send(text: string): Promise<void> {
     await this.transport.write(text);
   }
@@ -102,23 +57,6 @@ export class ManageSieveSession {
 
   async no(text: string, code?: ResponseCode): Promise<void> {
     await this.send(response('NO', text, code));
-  }
-
-  /** A refused or malformed command; too many of them end the connection with BYE (RFC 5804 §1.2). */
-  async badCommand(text: string, code?: ResponseCode): Promise<void> {
-    this.badCommands += 1;
-    if (this.badCommands < this.limits.maxBadCommands) {
-      await this.no(text, code);
-      return;
-    }
-    this.log.warn({ event: 'too_many_errors', errors: this.badCommands }, `managesieve closing ${this.transport.clientIp} after ${this.badCommands} bad commands`);
-    await this.send(response('BYE', `${text} (too many errors, closing the connection)`));
-    this.close();
-  }
-
-  /** The next line is the client's answer to a SASL challenge (RFC 5804 §2.1), not a command. */
-  expectContinuation(handler: (event: LineEvent) => Promise<void>): void {
-    this.continuation = handler;
   }
 
   /** Checks the login through the shared SASL path, guard and bans (as IMAP and POP3). */
@@ -164,37 +102,20 @@ export class ManageSieveSession {
     });
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = [];
-    this.transport.end();
+  protected refuse(text: string, code?: ResponseCode): Promise<void> {
+    return this.no(text, code);
   }
 
-  private async drain(): Promise<void> {
-    while (!this.closed) {
-      const event = this.queue.shift();
-      if (!event) break;
-      if (this.inputPaused && this.queue.length <= this.limits.maxQueuedLines / 2) {
-        this.inputPaused = false;
-        this.transport.resumeInput();
-      }
-      try {
-        await this.handle(event);
-      } catch (error) {
-        this.log.error({ event: 'command_error', err: error }, 'managesieve command failed');
-        await this.no('Internal error; try again later', 'TRYLATER').catch(() => {});
-      }
-    }
+  /** Too many bad commands end the connection with BYE (RFC 5804 §1.2). */
+  protected refuseAndClose(text: string): Promise<void> {
+    return this.send(response('BYE', text));
   }
 
-  private async handle(event: LineEvent): Promise<void> {
-    const continuation = this.continuation;
-    if (continuation) {
-      this.continuation = null;
-      await continuation(event);
-      return;
-    }
+  protected internalError(): Promise<void> {
+    return this.no('Internal error; try again later', 'TRYLATER');
+  }
+
+  protected async command(event: LineEvent): Promise<void> {
     if (event.kind === 'bad') {
       this.log.info({ event: 'bad_command', reason: event.reason, command: event.command }, `managesieve bad input: ${event.text}`);
       // RFC 5804 §2.6: a script over the size limit is QUOTA/MAXSIZE.

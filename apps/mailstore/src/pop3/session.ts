@@ -2,6 +2,8 @@ import type { Logger } from '@postern/log';
 import { SASL_TEXT, limitText, saslLogin, type SaslAttempt } from '@postern/service';
 import type { User } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
+import { CommandQueue, type SessionLimits } from '../line-protocol/command-queue.js';
+import type { LineTransport } from '../line-protocol/connection.js';
 import { COMMANDS } from './commands.js';
 import type { LineEvent } from './lines.js';
 import { Maildrop } from './maildrop.js';
@@ -13,85 +15,31 @@ export type Pop3State = 'authorization' | 'transaction' | 'update';
 /** RFC 2449 §8 and RFC 3206: extended response codes a -ERR may carry. */
 export type ResponseCode = 'AUTH' | 'SYS/TEMP' | 'SYS/PERM' | 'IN-USE' | 'LOGIN-DELAY';
 
-/** What a session needs from its connection; the server provides it over node:net / node:tls. */
-export interface Pop3Transport {
-  readonly clientIp: string;
-  /** True once the connection runs under TLS (implicit TLS, or after STLS). */
-  readonly secure: boolean;
-  /** TLS is configured and the connection is still in plaintext. */
-  readonly canStartTls: boolean;
-  /** Resolves once the socket took the data (waits for 'drain' when its buffer is full). */
-  write(data: string | Buffer): Promise<void>;
-  /** RFC 2595 §4: starts the TLS handshake right after "+OK"; anything the client sent meanwhile is dropped. */
-  startTls(): void;
-  pauseInput(): void;
-  resumeInput(): void;
-  /** At login: takes a user+address slot (mail_max_userip_connections); false when none is left. */
-  admitLogin(user: string): boolean;
-  /** Ends the connection once pending output is sent. */
-  end(): void;
-}
-
-export interface SessionLimits {
-  /** Unknown, malformed or misplaced commands and failed logins before the connection is closed. */
-  maxBadCommands: number;
-  /** Pipelined lines waiting for their turn before the server stops reading from the client. */
-  maxQueuedLines: number;
-}
-
 /**
  * One POP3 conversation: its state machine (AUTHORIZATION → TRANSACTION →
  * UPDATE, RFC 1939 §3), the order in which pipelined commands run (RFC 2449
- * §6.6), logins and replies. Command semantics live in commands.ts.
+ * §6.6), logins and replies. Command semantics live in commands.ts. A lost
+ * connection leaves the maildrop as it was (RFC 1939 §6: no UPDATE).
  */
-export class Pop3Session {
+export class Pop3Session extends CommandQueue<LineEvent, ResponseCode> {
   state: Pop3State = 'authorization';
   user: User | null = null;
   maildrop: Maildrop | null = null;
   /** The name given by USER, waiting for PASS. */
   pendingUser: string | null = null;
 
-  private queue: LineEvent[] = [];
-  private running: Promise<void> | null = null;
-  private continuation: ((event: LineEvent) => Promise<void>) | null = null;
-  private badCommands = 0;
-  private closed = false;
-  private inputPaused = false;
-
   constructor(
     readonly ctx: MailstoreContext,
-    readonly transport: Pop3Transport,
-    readonly log: Logger,
-    private readonly limits: SessionLimits,
-  ) {}
+    transport: LineTransport,
+    log: Logger,
+    limits: SessionLimits,
+  ) {
+    super(transport, log, limits, 'pop3');
+  }
 
   /** RFC 1939 §4 and §6 allow USER/PASS and AUTH only under TLS unless the config allows cleartext. */
   get loginAllowed(): boolean {
     return this.transport.secure || this.ctx.config.pop3.allow_cleartext_auth;
-  }
-
-  /** Queues lines from the client; they run one at a time, in order. */
-  receive(events: LineEvent[]): void {
-    if (this.closed || events.length === 0) return;
-    this.queue.push(...events);
-    if (this.queue.length > this.limits.maxQueuedLines && !this.inputPaused) {
-      this.inputPaused = true;
-      this.transport.pauseInput();
-    }
-    this.running ??= this.drain().finally(() => {
-      this.running = null;
-    });
-  }
-
-  /** Resolves when no command is running (for a clean shutdown). */
-  async whenIdle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  /** The connection went away: nothing more runs, and the maildrop is left as it was (RFC 1939 §6: no UPDATE). */
-  disconnected(): void {
-    this.closed = true;
-    this.queue = [];
   }
 
   async ok(text = ''): Promise<void> {
@@ -109,23 +57,6 @@ export class Pop3Session {
 
   async multilineText(first: string, lines: string[]): Promise<void> {
     await this.multiline(first, encodeMultiline(Buffer.from(lines.map((line) => `${line}\r\n`).join(''))));
-  }
-
-  /** Replies -ERR to a command the session cannot accept; too many of them end the connection. */
-  async badCommand(text: string, code?: ResponseCode): Promise<void> {
-    this.badCommands += 1;
-    if (this.badCommands < this.limits.maxBadCommands) {
-      await this.err(text, code);
-      return;
-    }
-    this.log.warn({ event: 'too_many_errors', errors: this.badCommands }, `pop3 closing ${this.transport.clientIp} after ${this.badCommands} bad commands`);
-    await this.err(`${text} (too many errors, closing the connection)`, code);
-    this.close();
-  }
-
-  /** The next line is not a command but the answer to a "+ " continuation (RFC 5034 §4). */
-  expectContinuation(handler: (event: LineEvent) => Promise<void>): void {
-    this.continuation = handler;
   }
 
   /** Checks the login, then opens the INBOX snapshot and enters TRANSACTION (RFC 1939 §4). */
@@ -197,38 +128,19 @@ export class Pop3Session {
     this.close();
   }
 
-  /** Stops reading commands and ends the connection after the last reply. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.queue = [];
-    this.transport.end();
+  protected refuse(text: string, code?: ResponseCode): Promise<void> {
+    return this.err(text, code);
   }
 
-  private async drain(): Promise<void> {
-    while (!this.closed) {
-      const event = this.queue.shift();
-      if (!event) break;
-      if (this.inputPaused && this.queue.length <= this.limits.maxQueuedLines / 2) {
-        this.inputPaused = false;
-        this.transport.resumeInput();
-      }
-      try {
-        await this.handle(event);
-      } catch (error) {
-        this.log.error({ event: 'command_error', err: error }, 'pop3 command failed');
-        await this.err('Internal error; try again later', 'SYS/TEMP').catch(() => {});
-      }
-    }
+  protected refuseAndClose(text: string, code?: ResponseCode): Promise<void> {
+    return this.err(text, code);
   }
 
-  private async handle(event: LineEvent): Promise<void> {
-    const continuation = this.continuation;
-    if (continuation) {
-      this.continuation = null;
-      await continuation(event);
-      return;
-    }
+  protected internalError(): Promise<void> {
+    return this.err('Internal error; try again later', 'SYS/TEMP');
+  }
+
+  protected async command(event: LineEvent): Promise<void> {
     // RFC 2449 §4: commands are at most 255 octets; we allow more, but never an unbounded line.
     if (event.kind === 'overlong') {
       await this.badCommand('Line too long');
