@@ -1,7 +1,7 @@
 // A raw ManageSieve (RFC 5804) client over node:net/tls for tests: it writes exactly the
 // bytes a test gives and reads responses literal-aware, so dialogues read as the RFC's examples.
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { LineClient } from './line-client.js';
 
 /** One complete server response: the lines before the final OK/NO/BYE (literals joined in), and that line. */
 export interface SieveResponse {
@@ -23,13 +23,9 @@ export function plain(username: string, password: string, authzid = ''): string 
   return Buffer.from(`${authzid}\0${username}\0${password}`, 'utf8').toString('base64');
 }
 
-export class ManageSieveClient {
-  private buffer = Buffer.alloc(0);
-  private waiters: (() => void)[] = [];
-  private ended = false;
-
-  private constructor(private socket: Socket) {
-    this.attach(socket);
+export class ManageSieveClient extends LineClient {
+  private constructor(socket: Socket) {
+    super(socket, 10_000);
   }
 
   static async connect(port: number, host = '127.0.0.1'): Promise<ManageSieveClient> {
@@ -41,33 +37,10 @@ export class ManageSieveClient {
     return new ManageSieveClient(socket);
   }
 
-  get isClosed(): boolean {
-    return this.ended;
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
   /** Sends `line` + CRLF and reads the response. */
   async command(line: string, timeoutMs = 10_000): Promise<SieveResponse> {
     this.write(`${line}\r\n`);
     return this.response(timeoutMs);
-  }
-
-  /** The next line, without its CRLF. */
-  async readLine(timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const lf = this.buffer.indexOf(0x0a);
-      if (lf !== -1) {
-        const line = this.buffer.subarray(0, lf).toString('utf8').replace(/\r$/, '');
-        this.buffer = this.buffer.subarray(lf + 1);
-        return line;
-      }
-      if (this.ended) throw new Error(`connection closed before a full line (had ${JSON.stringify(this.buffer.toString())})`);
-      await this.waitForData(deadline);
-    }
   }
 
   /** Reads up to and including the final OK/NO/BYE line; literals `{n}` are read whole. */
@@ -97,14 +70,7 @@ export class ManageSieveClient {
     this.write(`STARTTLS\r\n${pipelined}`);
     const reply = await this.response();
     if (reply.kind !== 'OK') return { reply, capabilities: reply };
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false, servername: 'mail.example.com' });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', () => resolve());
-      secure.once('error', reject);
-    });
-    this.buffer = Buffer.alloc(0);
-    this.socket = secure;
-    this.attach(secure);
+    await this.upgradeTls({ servername: 'mail.example.com' });
     return { reply, capabilities: await this.response() };
   }
 
@@ -112,10 +78,6 @@ export class ManageSieveClient {
   async closed(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.ended) await this.waitForData(deadline);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
   }
 
   private async readBytes(count: number, deadline: number): Promise<string> {
@@ -126,33 +88,5 @@ export class ManageSieveClient {
     const bytes = this.buffer.subarray(0, count);
     this.buffer = this.buffer.subarray(count);
     return bytes.toString('utf8');
-  }
-
-  private attach(socket: Socket): void {
-    socket.on('data', (chunk: Buffer) => {
-      if (socket !== this.socket) return;
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.wake();
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      if (socket !== this.socket) return;
-      this.ended = true;
-      this.wake();
-    });
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  private waitForData(deadline: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply within the time limit (buffer ${JSON.stringify(this.buffer.toString().slice(0, 300))})`)), Math.max(0, deadline - Date.now()));
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 }

@@ -12,6 +12,7 @@ import type { MailstoreContext } from '../src/context.js';
 import { prepareMessage } from '../src/message/index.js';
 import { listenPop3, type Pop3ServerOptions } from '../src/pop3/index.js';
 import type { ProtocolService } from '../src/service.js';
+import { LineClient } from '../../../test/support/line-client.js';
 import { PASSWORD, runService, selfSignedCert, startBackend, testConfig, type Backend, type BackendName } from './fixture.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'postern-pop3-'));
@@ -133,14 +134,19 @@ export async function startFixture(store: Store, options: FixtureOptions = {}): 
 }
 
 /** A raw POP3 client: writes lines, reads replies exactly as the server sent them. */
-export class PopClient {
-  private buffer = Buffer.alloc(0);
-  private waiters: (() => void)[] = [];
-  private ended = false;
+export class PopClient extends LineClient {
   readonly closed: Promise<void>;
+  private markClosed!: () => void;
 
-  private constructor(private socket: Socket) {
-    this.closed = new Promise((resolve) => this.attach(socket, resolve));
+  private constructor(socket: Socket) {
+    super(socket, 5000);
+    this.closed = new Promise((resolve) => {
+      this.markClosed = resolve;
+    });
+  }
+
+  protected override onEnd(): void {
+    this.markClosed();
   }
 
   static async connect(port: number, implicitTls: boolean): Promise<PopClient> {
@@ -152,31 +158,8 @@ export class PopClient {
     return new PopClient(socket);
   }
 
-  get isClosed(): boolean {
-    return this.ended;
-  }
-
-  write(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
   send(line: string): void {
     this.write(`${line}\r\n`);
-  }
-
-  /** The next line, without its CRLF. */
-  async readLine(timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const lf = this.buffer.indexOf(0x0a);
-      if (lf !== -1) {
-        const line = this.buffer.subarray(0, lf).toString('utf8').replace(/\r$/, '');
-        this.buffer = this.buffer.subarray(lf + 1);
-        return line;
-      }
-      if (this.ended) throw new Error(`connection closed before a full line (had ${JSON.stringify(this.buffer.toString())})`);
-      await this.waitForData(deadline);
-    }
   }
 
   /** A multi-line body up to the "." line, still byte-stuffed, each line without CRLF. */
@@ -232,46 +215,7 @@ export class PopClient {
     this.write(`STLS\r\n${pipelined}`);
     const reply = await this.readLine();
     if (!reply.startsWith('+OK')) return reply;
-    const secure = tlsConnect({ socket: this.socket, rejectUnauthorized: false });
-    await new Promise<void>((resolve, reject) => {
-      secure.once('secureConnect', () => resolve());
-      secure.once('error', reject);
-    });
-    this.socket = secure;
-    this.attach(secure, () => {});
+    await this.upgradeTls();
     return reply;
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
-
-  private attach(socket: Socket, onClose: () => void): void {
-    socket.on('data', (chunk: Buffer) => {
-      // After STLS the plain socket's bytes are TLS records: only the active socket feeds the buffer.
-      if (socket !== this.socket) return;
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.wake();
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      this.ended = true;
-      this.wake();
-      onClose();
-    });
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  private waitForData(deadline: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply within the time limit (buffer ${JSON.stringify(this.buffer.toString().slice(0, 200))})`)), Math.max(0, deadline - Date.now()));
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 }
