@@ -235,9 +235,9 @@ const INDEXES: IndexDef[] = [
   ['vacationReplies', { userId: 1, expiresAt: 1 }],
 ];
 
-/** The collections of a Postern database, with their indexes in place (createIndex is idempotent). */
-export async function openCollections(db: Db): Promise<Collections> {
-  const collections: Collections = {
+/** The collections of a Postern database (see createIndexes for their indexes). */
+export function openCollections(db: Db): Collections {
+  return {
     domains: db.collection<DomainDoc>('domains'),
     users: db.collection<UserDoc>('users'),
     aliases: db.collection<AliasDoc>('aliases'),
@@ -255,8 +255,16 @@ export async function openCollections(db: Db): Promise<Collections> {
     sieveScripts: db.collection<SieveScriptDoc>('sieveScripts'),
     vacationReplies: db.collection<VacationReplyDoc>('vacationReplies'),
   };
+}
+
+/**
+ * Puts the indexes in place (createIndex is idempotent). An index new in an
+ * upgrade is built over a whole populated collection, which can take minutes:
+ * the caller runs this over a connection without an operation timeout.
+ */
+export async function createIndexes(db: Db): Promise<void> {
+  const collections = openCollections(db);
   for (const [name, keys, options] of INDEXES) {
     await collections[name].createIndex(keys, options ?? {});
   }
-  return collections;
 }

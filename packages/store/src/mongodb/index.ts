@@ -41,7 +41,7 @@ import type {
 } from '../types.js';
 import { SequenceAllocator } from './allocator.js';
 import { BlobStore } from './blobs.js';
-import { openCollections } from './collections.js';
+import { createIndexes, openCollections } from './collections.js';
 import type { Collections } from './collections.js';
 import { Directory } from './directory.js';
 import { AuthThrottleStore } from './auth-throttle.js';
@@ -93,16 +93,18 @@ export class MongoStore implements Store {
     this.sieve = new SieveStore(collections);
   }
 
-  /** Connects to `url` (which names the database) and creates the indexes. */
+  /** Creates the indexes, then connects to `url` (which names the database) for work. */
   static async open(url: string): Promise<MongoStore> {
+    const builder = new MongoClient(url, { ...clientOptions(url), socketTimeoutMS: 0 });
+    try {
+      await builder.connect();
+      await createIndexes(builder.db());
+    } finally {
+      await builder.close();
+    }
     const client = new MongoClient(url, clientOptions(url));
     await client.connect();
-    try {
-      return new MongoStore(client, url, await openCollections(client.db()));
-    } catch (error) {
-      await client.close();
-      throw error;
-    }
+    return new MongoStore(client, url, openCollections(client.db()));
   }
 
   async backup(): Promise<void> {
@@ -380,12 +382,24 @@ export class MongoStore implements Store {
 }
 
 /**
+ * How long one request may wait on its connection for the server's answer.
+ * Without it the driver waits forever: a server (or a network path) that
+ * stops answering one connection would leave an IMAP command, an LMTP
+ * delivery or a queue run waiting with it, while everything else goes on.
+ * Past it the connection is closed and the request fails as a network error,
+ * which the driver retries once on a fresh connection (retryReads and
+ * retryWrites are on by default). Every query is indexed, so a minute is
+ * far beyond any honest answer; the URL may set its own.
+ */
+const SOCKET_TIMEOUT_MS = 60_000;
+
+/**
  * "A method resolves only once its change is durable": acknowledged by a
  * majority and journaled, unless the connection string chooses otherwise.
  */
 function clientOptions(url: string): MongoClientOptions {
   const options: MongoClientOptions = { ignoreUndefined: true };
   if (!/[?&](w|journal|j)=/i.test(url)) options.writeConcern = { w: 'majority', journal: true };
+  if (!/[?&](socketTimeoutMS|timeoutMS)=/i.test(url)) options.socketTimeoutMS = SOCKET_TIMEOUT_MS;
   return options;
-
 }
