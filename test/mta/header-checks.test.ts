@@ -117,6 +117,46 @@ describe('header_checks and body_checks through postern start (sqlite)', { timeo
     assert.equal(delivered, before + 1, JSON.stringify(mta.logLines().filter((l) => l.queue_id === queueId)));
   });
 
+  // Postfix's cleanup serves pickup as it serves smtpd: local submissions meet the same tables.
+  it('`postern sendmail` meets the same tables: REJECT fails with the text and queues nothing, DISCARD exits 0 and drops it, HOLD queues it on hold, a rewrite arrives rewritten', async (t) => {
+    if (!requireTool(t, 'swaks', 'swaks') || !mta) return;
+    const sendmail = (headers: string, body = 'Hello.') => mta!.instance.run(['sendmail', 'alice@example.com'], { input: `${headers}
+
+${body}
+` });
+    const before = (await mta.inbox('alice@example.com')).length;
+    const queued = async (): Promise<string[]> => (await mta!.instance.run(['queue', 'list'])).stdout.split('\n').filter((line) => /^[0-9a-z]+[!*]?\s+\d+\s/i.test(line));
+    // The HOLD test's released entry leaves the queue just after its delivery: wait for it to go.
+    for (let i = 0; i < 100 && (await queued()).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const queuedBefore = (await queued()).length;
+
+    const rejected = await sendmail('Subject: cheap viagra');
+    assert.equal(rejected.code, 1, rejected.stderr);
+    assert.match(rejected.stderr, /message content rejected: 5\.7\.1 no pills here: not sent/);
+    const rejectedBody = await sendmail('Subject: local', 'BEGIN MALWARE\nxx');
+    assert.match(rejectedBody.stderr, /message content rejected: 5\.7\.1 malware in the body/);
+
+    const discarded = await sendmail('Subject: local discard\nX-Junk: yes');
+    assert.equal(discarded.code, 0, discarded.stderr);
+
+    const held = await sendmail('Subject: local hold\nX-Hold-Me: yes');
+    assert.equal(held.code, 0, held.stderr);
+    const heldEntries = (await queued()).filter((line) => /^[0-9a-z]+!/i.test(line));
+    assert.equal((await queued()).length, queuedBefore + 1, `only the held message is queued: ${(await mta.instance.run(['queue', 'list'])).stdout}`);
+    assert.equal(heldEntries.length, 1, (await queued()).join('\n'));
+
+    const rewritten = await sendmail('Subject: local rewrite\nX-Remove-Me: secret', 'password: hunter2');
+    assert.equal(rewritten.code, 0, rewritten.stderr);
+    const inbox = await mta.waitForInbox('alice@example.com', before + 1);
+    assert.equal(inbox.length, before + 1, 'only the rewritten message is delivered');
+    const message = inbox.at(-1)!;
+    assert.match(message.raw, /\r\nSubject: local rewrite\r\n/);
+    assert.doesNotMatch(headerOf(message.raw), /X-Remove-Me/);
+    assert.match(message.raw, /\r\npassword: \[removed\]\r\n/);
+    const heldId = /^([0-9a-z]+)!/i.exec(heldEntries[0]!)![1]!;
+    assert.equal((await mta.instance.run(['queue', 'delete', heldId])).code, 0);
+  });
+
   it('a bad line is refused at `postern reload`, naming file:line, and the running tables stay', async (t) => {
     if (!requireTool(t, 'swaks', 'swaks') || !mta) return;
     writeFileSync(headerChecks, `${HEADER_CHECKS}/^X-Broken:/ FROBNICATE\n`);

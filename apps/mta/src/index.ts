@@ -84,3 +84,4 @@ export { lmtpDestination } from './virtual-transport.js';
 export { checkMtaConfig } from './check-config.js';
 export { MTA_LIVE_KEYS, reconfigureMta } from './reconfigure.js';
 export { notifyPickup } from './pickup.js';
+export { checkSubmittedContent, type SubmittedContent } from './cleanup/submitted-content.js';

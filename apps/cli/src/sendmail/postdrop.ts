@@ -3,7 +3,7 @@ import { rfc5322Date } from '@postern/address';
 import type { PosternConfig } from '@postern/config';
 import { resolveRecipient } from '@postern/directory';
 import { signMessage } from '@postern/mail-auth';
-import { notifyPickup } from '@postern/mta';
+import { checkSubmittedContent, notifyPickup } from '@postern/mta';
 import { enqueueMessage } from '@postern/queue';
 import { newId, type QueueId, type Store } from '@postern/store';
 import { UsageFailure } from '../errors.js';
@@ -19,6 +19,10 @@ export interface Dropped {
   queueId: QueueId;
   accepted: string[];
   refused: RefusedRecipient[];
+  /** header_checks/body_checks HOLD: queued, waiting for `postern queue release`. */
+  held: boolean;
+  /** header_checks/body_checks DISCARD: nothing queued (the sender is told it was sent, as Postfix does). */
+  discarded: boolean;
 }
 
 /** Why a local address cannot take mail, or null when it can (a remote one always can: the queue decides). */
@@ -44,7 +48,8 @@ function receivedByUs(hostname: string, queueId: string, now: Date): string {
  * Received field and, when its From domain has keys, a DKIM signature; it
  * is durable when this returns, and the running MTA is poked to send it at
  * once. Unknown local recipients are refused here (named in the result);
- * throws UsageFailure when none is left or the message is too large.
+ * throws UsageFailure when none is left, the message is too large or
+ * header_checks/body_checks REJECT it.
  */
 export async function postdrop(store: Store, config: PosternConfig, submission: Submission): Promise<Dropped> {
   // Postfix's cleanup enforces message_size_limit on local submission too.
@@ -63,7 +68,13 @@ export async function postdrop(store: Store, config: PosternConfig, submission: 
   const queueId = newId<QueueId>();
   const now = new Date();
   const traced = Buffer.concat([Buffer.from(receivedByUs(config.hostname, queueId, now)), submission.message]);
-  const signed = await signMessage(traced, { store, config, sender: submission.from });
+  // Postfix's cleanup applies header_checks and body_checks to local submissions too (with our Received
+  // in the header, as for smtpd), before the signature is made over the result.
+  const checked = await checkSubmittedContent(config, traced);
+  if (checked.reject) throw new UsageFailure(`message content rejected: ${checked.reject.enhanced} ${checked.reject.text}: not sent`);
+  if (checked.discard !== null) return { queueId, accepted, refused, held: false, discarded: true };
+  const held = checked.hold !== null;
+  const signed = await signMessage(checked.message, { store, config, sender: submission.from });
   await enqueueMessage(store, {
     id: queueId,
     from: submission.from,
@@ -73,9 +84,10 @@ export async function postdrop(store: Store, config: PosternConfig, submission: 
     smtputf8: [submission.from, ...accepted].some((address) => /[^\x00-\x7f]/.test(address)),
     // RFC 6152: BODY=8BITMIME when the message holds bytes beyond ASCII.
     eightBit: signed.message.some((byte) => byte > 0x7f),
+    held,
   });
-  notifyPickup(config.data_dir);
-  return { queueId, accepted, refused };
+  if (!held) notifyPickup(config.data_dir);
+  return { queueId, accepted, refused, held, discarded: false };
 }
 
 export function describeRefused(refused: readonly RefusedRecipient[]): string {
