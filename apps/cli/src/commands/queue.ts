@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { QueueEntry, QueueId, Store } from '@postern/store';
-import { queueMeta, type RecipientAttempt } from '@postern/queue';
+import { queueMeta, readQueuedMessage, type RecipientAttempt } from '@postern/queue';
 import { withStore, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
@@ -12,15 +12,13 @@ async function requireEntry(store: Store, id: string): Promise<QueueEntry> {
   return entry;
 }
 
-/** The queued message: its parts, in order, from the blob store. */
+/** The queued message (the queue's own reader: its parts, in order); a lost part is the operator's error to read. */
 async function queuedMessage(store: Store, entry: QueueEntry): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (const hash of entry.parts) {
-    const part = await store.getBlob(hash);
-    if (!part) throw new UsageFailure(`queue entry ${entry.id}: its message part ${hash} is missing from the store`);
-    parts.push(part);
+  try {
+    return await readQueuedMessage(store, entry);
+  } catch (error) {
+    throw new UsageFailure((error as Error).message);
   }
-  return Buffer.concat(parts);
 }
 
 /** RFC 5322 §2.1: the header section ends at the first empty line. */
