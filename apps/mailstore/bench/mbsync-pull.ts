@@ -1,0 +1,119 @@
+// A first sync as a new mail client makes it: mbsync pulls N messages of ~5 KB from INBOX over IMAP
+// into an empty Maildir, from `postern mailstore` and, when Debian's Dovecot is installed, from
+// Dovecot 2.3 with the same messages in its Maildir. Each server has served one pull before the
+// timed one (Dovecot has built its index, Postern its structure cache), as for a client added to
+// a mailbox in use. A script, not a test:
+//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
+import { PASSWORD, startImapInstance, testMessage } from '../../../test/imap/mailstore-process.js';
+import { findTool, runTool } from '../../../test/support/tools.js';
+
+const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'mongodb';
+const MESSAGES = Number(process.argv[3] ?? 5000);
+const USER = 'pull@example.com';
+/** About 5 KB: the size the issue measured with. */
+const BODY = `${'A line of a message body that a mail client pulls on its first sync.\r\n'.repeat(70)}`;
+
+function message(n: number): string {
+  return testMessage(n, `Pull ${n}`, BODY);
+}
+
+/** Pulls INBOX into a fresh Maildir; returns the wall time and how many files arrived. */
+async function pull(port: number, starttls: { certificate: string } | null): Promise<{ ms: number; files: number }> {
+  const home = mkdtempSync(join(tmpdir(), 'postern-bench-mbsync-'));
+  try {
+    const local = join(home, 'mail');
+    mkdirSync(local);
+    const config = join(home, 'mbsyncrc');
+    writeFileSync(
+      config,
+      [
+        'IMAPAccount far',
+        'Host 127.0.0.1',
+        `Port ${port}`,
+        `User ${USER}`,
+        `Pass "${PASSWORD}"`,
+        ...(starttls ? ['SSLType STARTTLS', `CertificateFile ${starttls.certificate}`] : ['SSLType None', 'AuthMechs LOGIN']),
+        '',
+        'IMAPStore far',
+        'Account far',
+        '',
+        'MaildirStore near',
+        `Path ${local}/`,
+        `Inbox ${local}/INBOX`,
+        '',
+        'Channel pull',
+        'Far :far:',
+        'Near :near:',
+        'Patterns INBOX',
+        'Create Near',
+        'Sync Pull',
+        'SyncState *',
+        '',
+      ].join('\n'),
+    );
+    const started = performance.now();
+    const result = await runTool('mbsync', ['-c', config, '-a', '-q'], { env: { HOME: home } });
+    const ms = performance.now() - started;
+    if (result.code !== 0) throw new Error(`mbsync failed:\n${result.stdout}\n${result.stderr}`);
+    const listed = spawnSync('sh', ['-c', `ls ${join(local, 'INBOX', 'new')} ${join(local, 'INBOX', 'cur')} | grep -c ,`], { encoding: 'utf8' });
+    return { ms, files: Number(listed.stdout.trim()) };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function row(server: string, result: { ms: number; files: number }): string {
+  return `| ${server} | ${MESSAGES} | ${result.files} | ${(result.ms / 1000).toFixed(2)} s | ${Math.round((result.files / result.ms) * 1000)} msg/s |`;
+}
+
+async function postern(): Promise<string> {
+  const imap = await startImapInstance(backend);
+  try {
+    const user = await imap.addUser(USER, PASSWORD);
+    for (let start = 1; start <= MESSAGES; start += 50) {
+      const batch = Array.from({ length: Math.min(50, MESSAGES - start + 1) }, (_, i) => start + i);
+      await Promise.all(batch.map((n) => imap.deliver(user, message(n))));
+    }
+    const tls = { certificate: join(imap.instance.dir, 'tls', 'cert.pem') };
+    await pull(imap.ports.imap, tls);
+    return row(`Postern mailstore (${backend}, STARTTLS)`, await pull(imap.ports.imap, tls));
+  } finally {
+    await imap.stop();
+  }
+}
+
+async function dovecot(): Promise<string> {
+  if (!findTool('dovecot')) return '| Dovecot | not installed (apt install dovecot-imapd) | | | |';
+  const server = await startDovecotLmtp([{ address: USER, passwordHash: `{PLAIN}${PASSWORD}` }]);
+  try {
+    // Dovecot's own format: the messages as Maildir files in new/, indexed by Dovecot at the first SELECT.
+    const [local, domain] = USER.split('@') as [string, string];
+    const maildir = join(server.dir, 'mail', domain, local, 'Maildir');
+    for (const sub of ['new', 'cur', 'tmp']) mkdirSync(join(maildir, sub), { recursive: true });
+    for (let n = 1; n <= MESSAGES; n++) writeFileSync(join(maildir, 'new', `${1_700_000_000 + n}.M${n}P1.bench`), message(n));
+    if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'dovecot:dovecot', join(server.dir, 'mail')]);
+    await pull(server.imapPort, null);
+    return row('Dovecot 2.3 (Maildir, cleartext)', await pull(server.imapPort, null));
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!findTool('mbsync')) {
+    console.log('mbsync is not installed (apt install isync): nothing measured');
+    return;
+  }
+  console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB`);
+  console.log('| server | messages | pulled | time | rate |');
+  console.log('|---|---|---|---|---|');
+  console.log(await postern());
+  console.log(await dovecot());
+}
+
+await main();
