@@ -40,7 +40,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       mta_metrics: ['127.0.0.1:9155'],
     },
     tls: { min_version: 'TLSv1.2', sni: {} },
-    dns: { servers: [], timeout_ms: 5000 },
+    dns: { servers: [], timeout_ms: 5000, dnssec_trusted: [] },
     smtpd: {
       banner: '$myhostname ESMTP',
       helo_required: true,

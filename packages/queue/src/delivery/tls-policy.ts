@@ -1,10 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { PosternConfig } from '@postern/config';
+import type { TlsaRecord } from '@postern/dns';
 import type { NextHop } from './next-hop.js';
 
-/** Postfix smtp_tls_security_level, weakest first. */
-export type TlsLevel = 'none' | 'may' | 'encrypt' | 'verify' | 'secure';
-const ORDER: readonly TlsLevel[] = ['none', 'may', 'encrypt', 'verify', 'secure'];
+/**
+ * Postfix smtp_tls_security_level, weakest first. "dane" (RFC 7672) is
+ * mandatory TLS authenticated by TLSA records instead of a CA, so it sits
+ * above "encrypt" and below the CA-verified levels.
+ */
+export type TlsLevel = 'none' | 'may' | 'encrypt' | 'dane' | 'verify' | 'secure';
+const ORDER: readonly TlsLevel[] = ['none', 'may', 'encrypt', 'dane', 'verify', 'secure'];
 
 export const atLeast = (level: TlsLevel, floor: TlsLevel): boolean => ORDER.indexOf(level) >= ORDER.indexOf(floor);
 
@@ -17,6 +22,8 @@ export interface TlsPolicy {
   authOverUnverified: boolean;
   /** What raised the level when not the configuration, for messages: "under the MTA-STS policy of example.net (enforce)". */
   requiredBy?: string;
+  /** At "dane" for one MX host: its usable TLSA records and the names a DANE-TA(2) certificate must carry (RFC 7672 §3.2.2). */
+  tlsa?: { records: TlsaRecord[]; names: string[] };
 }
 
 /**
