@@ -42,7 +42,7 @@ function encodeQuery(id: number, name: string, type: dnsPacket.RecordType): Buff
   });
 }
 
-function decodeAnswer(id: number, name: string, message: Buffer): { answer: WireAnswer; truncated: boolean } {
+function decodeAnswer(id: number, name: string, message: Buffer): WireAnswer {
   let packet: dnsPacket.Packet;
   try {
     packet = dnsPacket.decode(message);
@@ -54,8 +54,8 @@ function decodeAnswer(id: number, name: string, message: Buffer): { answer: Wire
   if (packet.id !== id || question === undefined || question.name.toLowerCase() !== name.toLowerCase()) {
     throw new WireQueryError('EBADRESP', `DNS answer for ${name} does not match the query`);
   }
-  const flags = packet as unknown as { flag_tc: boolean; flag_ad: boolean; rcode: string };
-  return { answer: { rcode: flags.rcode, authenticated: flags.flag_ad, answers: packet.answers ?? [] }, truncated: flags.flag_tc };
+  const flags = packet as unknown as { flag_ad: boolean; rcode: string };
+  return { rcode: flags.rcode, authenticated: flags.flag_ad, answers: packet.answers ?? [] };
 }
 
 /**
@@ -66,9 +66,11 @@ function decodeAnswer(id: number, name: string, message: Buffer): { answer: Wire
 export async function wireQuery(server: WireServer, name: string, type: dnsPacket.RecordType, timeoutMs: number): Promise<WireAnswer> {
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, name, type);
-  const udp = decodeAnswer(id, name, await overUdp(server, query, timeoutMs));
-  if (!udp.truncated) return udp.answer;
-  return decodeAnswer(id, name, await overTcp(server, query, timeoutMs)).answer;
+  const datagram = await overUdp(server, query, timeoutMs);
+  // RFC 2181 §9: a truncated answer may be cut mid-record; its header's TC bit is read before anything else.
+  const truncated = datagram.length >= 3 && (datagram[2]! & 0x02) !== 0;
+  if (!truncated) return decodeAnswer(id, name, datagram);
+  return decodeAnswer(id, name, await overTcp(server, query, timeoutMs));
 }
 
 function overUdp(server: WireServer, query: Buffer, timeoutMs: number): Promise<Buffer> {
