@@ -73,19 +73,30 @@ export async function wireQuery(server: WireServer, name: string, type: dnsPacke
   return decodeAnswer(id, name, await overTcp(server, query, timeoutMs));
 }
 
-function overUdp(server: WireServer, query: Buffer, timeoutMs: number): Promise<Buffer> {
+/**
+ * One exchange on a socket: `start` wires the socket to `finish`, which
+ * settles once, within timeoutMs, and then closes the socket.
+ */
+function exchange(close: () => void, timeout: WireQueryError, timeoutMs: number, start: (finish: (result: Buffer | Error) => void) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => finish(new WireQueryError('ETIMEOUT', `no DNS answer from ${server.host}:${server.port} within ${timeoutMs} ms`)), timeoutMs);
     let settled = false;
     const finish = (result: Buffer | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.close();
+      close();
       if (result instanceof Error) reject(result);
       else resolve(result);
     };
+    const timer = setTimeout(() => finish(timeout), timeoutMs);
+    start(finish);
+  });
+}
+
+function overUdp(server: WireServer, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  const socket = createSocket(server.host.includes(':') ? 'udp6' : 'udp4');
+  const timeout = new WireQueryError('ETIMEOUT', `no DNS answer from ${server.host}:${server.port} within ${timeoutMs} ms`);
+  return exchange(() => socket.close(), timeout, timeoutMs, (finish) => {
     socket.once('message', (message: Buffer) => finish(message));
     socket.once('error', (error: Error) => finish(new WireQueryError('ECONNREFUSED', `DNS server ${server.host}:${server.port}: ${error.message}`)));
     socket.send(query, server.port, server.host);
@@ -93,19 +104,10 @@ function overUdp(server: WireServer, query: Buffer, timeoutMs: number): Promise<
 }
 
 function overTcp(server: WireServer, query: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: server.host, port: server.port });
+  const socket = connect({ host: server.host, port: server.port });
+  const timeout = new WireQueryError('ETIMEOUT', `no DNS answer over TCP from ${server.host}:${server.port} within ${timeoutMs} ms`);
+  return exchange(() => socket.destroy(), timeout, timeoutMs, (finish) => {
     let received = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new WireQueryError('ETIMEOUT', `no DNS answer over TCP from ${server.host}:${server.port} within ${timeoutMs} ms`)), timeoutMs);
-    let settled = false;
-    const finish = (result: Buffer | Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (result instanceof Error) reject(result);
-      else resolve(result);
-    };
     // RFC 1035 §4.2.2: over TCP each message is preceded by its two-octet length.
     socket.once('connect', () => socket.write(Buffer.concat([lengthPrefix(query.length), query])));
     socket.on('data', (chunk: Buffer) => {

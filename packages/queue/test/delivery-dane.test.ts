@@ -172,7 +172,7 @@ describe('DANE on the sending side (RFC 7672)', () => {
     const { outcome, received } = await send('servfail.test');
     assert.equal(outcome?.status, 'deferred');
     assert.equal(outcome?.dsn, '4.7.5');
-    assert.match(outcome?.response ?? '', /TLSA lookup error for _\d+\._tcp\.mx\.servfail\.test: ESERVFAIL/);
+    assert.match(outcome?.response ?? '', /DNSSEC lookup error for _\d+\._tcp\.mx\.servfail\.test type=TLSA: ESERVFAIL/);
     assert.equal(received.length, 0);
     assert.equal(mx.connections.length, connections);
   });

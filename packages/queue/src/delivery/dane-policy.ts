@@ -37,7 +37,7 @@ const fallback = (reason: DaneFallback, published: TlsaRecord[] = []): DaneHost 
 
 function lookupFailure(error: DnsError, relay: string | null): HostFailure {
   // RFC 7672 §2.1.1: a TLSA (or MX) answer that cannot be had from a signed zone defers, never downgrades.
-  return ownFailure('4.7.5', `TLSA lookup error for ${error.query}: ${error.detail} (DNSSEC, RFC 7672 §2.1.1)`, relay);
+  return ownFailure('4.7.5', `DNSSEC lookup error for ${error.query} type=${error.rrtype}: ${error.detail} (RFC 7672 §2.1.1)`, relay);
 }
 
 /**
