@@ -13,6 +13,7 @@ import { freePort } from '../../../test/support/ports.js';
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { deliver } from '../src/delivery/index.js';
 import { utcDay } from '../src/index.js';
+import { buildTlsReport } from '../src/tlsrpt/report.js';
 import type { DeliveryContext } from '../src/types.js';
 import { StoreHost } from './runner-world.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
@@ -175,6 +176,20 @@ describe('DANE on the sending side (RFC 7672)', () => {
     assert.match(outcome?.response ?? '', /DNSSEC lookup error for _\d+\._tcp\.mx\.servfail\.test type=TLSA: ESERVFAIL/);
     assert.equal(received.length, 0);
     assert.equal(mx.connections.length, connections);
+  });
+
+  test('TLS-RPT: the DANE sessions are reported under policy-type "tlsa" with the TLSA records as policy-string (RFC 8460 §4.4)', async () => {
+    const day = utcDay(new Date());
+    const rows = (await store.listTlsResults(day)).filter((row) => row.policyDomain === 'ee.test' || row.policyDomain === 'servfail.test');
+    const identity = { organizationName: 'Postern Test', contactInfo: 'tlsrpt@test.example', reportId: 'r1' };
+    const ee = buildTlsReport(day, 'ee.test', rows.filter((row) => row.policyDomain === 'ee.test'), identity);
+    assert.equal(ee.policies.length, 1);
+    assert.equal(ee.policies[0]?.policy['policy-type'], 'tlsa');
+    assert.match(ee.policies[0]?.policy['policy-string'][0] ?? '', /^3 1 1 [0-9a-f]{64}$/);
+    assert.deepEqual(ee.policies[0]?.summary, { 'total-successful-session-count': 1, 'total-failure-session-count': 0 });
+    // RFC 8460 §4.3.2: a TLSA RRset that could not be had from the signed zone is dnssec-invalid.
+    const servfail = buildTlsReport(day, 'servfail.test', rows.filter((row) => row.policyDomain === 'servfail.test'), identity);
+    assert.deepEqual(servfail.policies[0]?.['failure-details'].map((detail) => [detail['result-type'], detail['receiving-mx-hostname']]), [['dnssec-invalid', 'mx.servfail.test']]);
   });
 
   test('an MX with usable TLSA records that offers no STARTTLS: deferred 4.7.4, nothing sent in clear', async () => {
