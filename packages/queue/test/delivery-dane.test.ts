@@ -85,15 +85,15 @@ describe('DANE on the sending side (RFC 7672)', () => {
     await stores?.close();
   });
 
-  const context = (): { ctx: DeliveryContext; logs: () => Record<string, unknown>[] } => {
-    const config = testConfig(`[smtp]\nport = ${port}\nconnect_timeout = "3s"\ntimeout = "10s"\ntls_security_level = "dane"\n[tlsrpt]\nenabled = true\n`);
+  const context = (smtp = ''): { ctx: DeliveryContext; logs: () => Record<string, unknown>[] } => {
+    const config = testConfig(`[smtp]\nport = ${port}\nconnect_timeout = "3s"\ntimeout = "10s"\ntls_security_level = "dane"\n${smtp}[tlsrpt]\nenabled = true\n`);
     const { ctx, logs } = testContext({ config, dns: dns.address });
     return { ctx: { ...ctx, store }, logs };
   };
 
   /** Delivers one message to user@DOMAIN; the outcome, the maillog line, and how many messages the MX got. */
-  async function send(domainName: string) {
-    const { ctx, logs } = context();
+  async function send(domainName: string, smtp = '') {
+    const { ctx, logs } = context(smtp);
     const before = mx.messages.length;
     const [outcome] = await deliver(ctx, testRequest([`user@${domainName}`]));
     const line = logs().find((entry) => entry['event'] === 'delivery');
@@ -176,6 +176,16 @@ describe('DANE on the sending side (RFC 7672)', () => {
     assert.match(outcome?.response ?? '', /DNSSEC lookup error for _\d+\._tcp\.mx\.servfail\.test type=TLSA: ESERVFAIL/);
     assert.equal(received.length, 0);
     assert.equal(mx.connections.length, connections);
+  });
+
+  test('a relay host named in the configuration: its own TLSA records decide, with no MX lookup (RFC 7672 §2.2.2)', async () => {
+    const matching = await send('anywhere.example', `relayhost = "[mx.ee.test]:${port}"\n`);
+    assert.equal(matching.outcome?.status, 'delivered', matching.outcome?.response);
+    assert.equal(matching.outcome?.policy, 'dane');
+    const mismatched = await send('anywhere.example', `relayhost = "[mx.mismatch.test]:${port}"\n`);
+    assert.equal(mismatched.outcome?.status, 'deferred');
+    assert.equal(mismatched.outcome?.dsn, '4.7.5');
+    assert.equal(mismatched.received.length, 0);
   });
 
   test('TLS-RPT: the DANE sessions are reported under policy-type "tlsa" with the TLSA records as policy-string (RFC 8460 §4.4)', async () => {

@@ -13,6 +13,9 @@ const ORDER: readonly TlsLevel[] = ['none', 'may', 'encrypt', 'dane', 'verify', 
 
 export const atLeast = (level: TlsLevel, floor: TlsLevel): boolean => ORDER.indexOf(level) >= ORDER.indexOf(floor);
 
+/** A level that authenticates the server: a CA ("verify", "secure") or TLSA records ("dane", where published; else the CA check decides). */
+const authenticates = (level: TlsLevel): boolean => level === 'dane' || atLeast(level, 'verify');
+
 /** How one delivery treats TLS. */
 export interface TlsPolicy {
   level: TlsLevel;
@@ -36,7 +39,7 @@ export function tlsPolicyFor(config: PosternConfig, hop: NextHop, withCredential
   const { tls_security_level: base, relayhost_tls_security_level: relayLevel } = config.smtp;
   const secureNames = hop.mx ? [hop.host, `.${hop.host}`] : [hop.host];
   if (hop.source !== 'relayhost') return { level: base, secureNames, authOverUnverified: false };
-  if (relayLevel !== undefined) return { level: relayLevel, secureNames, authOverUnverified: !atLeast(relayLevel, 'verify') };
+  if (relayLevel !== undefined) return { level: relayLevel, secureNames, authOverUnverified: !authenticates(relayLevel) };
   if (!withCredentials) return { level: base, secureNames, authOverUnverified: false };
   return { level: atLeast(base, 'verify') ? base : 'verify', secureNames, authOverUnverified: false };
 }
@@ -55,6 +58,6 @@ export async function trustedCas(config: PosternConfig): Promise<Buffer | undefi
 /** The start-up warning when the operator lets relay host credentials go over unverified TLS; null when they cannot. */
 export function relayTlsWarning(config: PosternConfig): string | null {
   const { relayhost, relayhost_username: username, relayhost_tls_security_level: level } = config.smtp;
-  if (relayhost === undefined || username === undefined || level === undefined || atLeast(level, 'verify')) return null;
+  if (relayhost === undefined || username === undefined || level === undefined || authenticates(level)) return null;
   return `smtp.relayhost_tls_security_level = "${level}": the login for ${relayhost} is sent over TLS whose certificate is not verified; anyone on the path can take it (use "verify" with smtp.tls_CAfile)`;
 }
