@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { isIPv4, isIPv6, type Socket } from 'node:net';
+import * as dnsPacket from 'dns-packet';
 import dns2 from 'dns2';
 import type Dns2 from 'dns2';
 
@@ -17,6 +18,14 @@ export interface ZoneEntry {
   SRV?: { priority: number; weight: number; port: number; target: string }[];
   /** For reverse names such as 1.0.0.127.in-addr.arpa. */
   PTR?: string[];
+  /** RFC 6698 TLSA records, e.g. at _25._tcp.mx.example.test; data as hex or bytes. */
+  TLSA?: { usage: number; selector: number; matchingType: number; data: string | Buffer }[];
+  /**
+   * The name is in a DNSSEC-signed zone and this server stands in for a
+   * validating resolver: its answers carry AD (RFC 4035 §3.2.3), as does
+   * NXDOMAIN for a name under it that is not in the zone (a secure denial).
+   */
+  SECURE?: true;
   /** Every query for the name answers SERVFAIL. */
   SERVFAIL?: true;
   /** Queries for the name are never answered (the client times out). */
@@ -53,6 +62,7 @@ const TYPE_NAMES = new Map<number, string>([
   [Packet.TYPE.TXT, 'TXT'],
   [Packet.TYPE.PTR, 'PTR'],
   [Packet.TYPE.SRV, 'SRV'],
+  [52, 'TLSA'],
 ]);
 
 /**
@@ -79,10 +89,15 @@ export async function startDnsServer(zone: ZoneRecords): Promise<DnsTestServer> 
 
     const entry = records.get(name);
     if (entry?.TIMEOUT) return;
+    const secure = entry?.SERVFAIL !== true && securedBy(records, name);
+    if (type === 'TLSA') {
+      send(tlsaResponse(request, question.name, entry, secure) as unknown as Dns2.Packet);
+      return;
+    }
     if (entry === undefined) response.header.rcode = Packet.RCODE.NXDOMAIN;
     else if (entry.SERVFAIL) response.header.rcode = Packet.RCODE.SERVFAIL;
     else response.answers.push(...answersFor(question, type, entry));
-    reply(send, response);
+    reply(send, response, secure);
   };
 
   const { udp, tcp, connections } = await listenOnOnePort(handle('udp'), handle('tcp'));
@@ -125,11 +140,43 @@ export async function startSilentDnsServer(): Promise<{ address: string; port: n
   };
 }
 
+/** Whether the name, or the nearest name above it in the zone, is marked SECURE. */
+function securedBy(records: Map<string, ZoneEntry>, name: string): boolean {
+  for (let labels = name.split('.'); labels.length > 0; labels = labels.slice(1)) {
+    const entry = records.get(labels.join('.'));
+    if (entry !== undefined) return entry.SECURE === true;
+  }
+  return false;
+}
+
+/** A TLSA answer, encoded with dns-packet (dns2 has no TLSA type). */
+function tlsaResponse(request: Dns2.Packet, qname: string, entry: ZoneEntry | undefined, secure: boolean): Buffer {
+  const rcode = entry === undefined ? 'NXDOMAIN' : entry.SERVFAIL ? 'SERVFAIL' : 'NOERROR';
+  const answers: dnsPacket.Answer[] = rcode !== 'NOERROR' ? [] : (entry?.TLSA ?? []).map((record) => ({
+    type: 'TLSA',
+    name: qname,
+    ttl: entry?.TTL ?? 300,
+    data: { usage: record.usage, selector: record.selector, matchingType: record.matchingType, certificate: typeof record.data === 'string' ? Buffer.from(record.data, 'hex') : record.data },
+  }));
+  const rcodes: Record<string, number> = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 };
+  return dnsPacket.encode({
+    type: 'response',
+    id: request.header.id,
+    // QR, AA, RD, RA, AD when secure, and the RCODE in the low four bits (RFC 1035 §4.1.1).
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (secure ? dnsPacket.AUTHENTIC_DATA : 0) | rcodes[rcode]!,
+    questions: [{ type: 'TLSA', name: qname, class: 'IN' }],
+    answers,
+  });
+}
+
 /** Sends a response; one dns2 cannot encode becomes SERVFAIL rather than a silent timeout. */
-function reply(send: Parameters<Dns2.DnsHandler>[1], response: Dns2.Packet): void {
+function reply(send: Parameters<Dns2.DnsHandler>[1], response: Dns2.Packet, secure = false): void {
   try {
+    // RFC 4035 §3.2.3: a validating resolver sets AD (flags' low octet, 0x20) on an answer it validated.
+    const message = secure ? Buffer.from(response.toBuffer()) : response;
+    if (Buffer.isBuffer(message)) message[3] = message[3]! | 0x20;
     // dns2's UDP send returns a promise, its TCP send returns nothing.
-    void Promise.resolve(send(response)).catch(() => undefined);
+    void Promise.resolve(send(message as unknown as Dns2.Packet)).catch(() => undefined);
   } catch {
     response.answers = [];
     response.header.rcode = Packet.RCODE.SERVFAIL;

@@ -47,7 +47,7 @@ export interface MtaContext {
 /** `tls` is passed in by `postern start` so that one provider serves every listener; by default one is made from [tls]. */
 export function createContext(config: PosternConfig, store: Store, logger: Logger, guard?: LoginGuard, tls: TlsProvider | null = TlsProvider.fromConfig(config, logger)): MtaContext {
   const policy = compilePolicy(config);
-  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms });
+  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted });
   return {
     config,
     store,

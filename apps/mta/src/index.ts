@@ -46,6 +46,11 @@ export async function startMta(config: PosternConfig, store: Store, logger: Logg
   }
   const relayTls = relayTlsWarning(config);
   if (relayTls !== null) logger.warn({ event: 'relay_tls_unverified' }, relayTls);
+  const { tls_security_level: level, relayhost_tls_security_level: relayLevel } = config.smtp;
+  // RFC 7672 §2.1: DANE needs a validating resolver whose AD bit can be believed; without one every MX falls back to "may".
+  if ((level === 'dane' || relayLevel === 'dane') && !context.env.resolver.dnssec.validating) {
+    logger.warn({ event: 'dane_no_validating_resolver' }, 'smtp.tls_security_level = "dane", but no DNS resolver is trusted to validate DNSSEC (dns.dnssec_trusted is empty and dns.servers has no loopback address): every delivery falls back to "may"; run a validating resolver such as unbound on 127.0.0.1 and list it');
+  }
   const listeners: SmtpListener[] = [];
   let unwatchPickup = (): void => {};
   const close = async (): Promise<void> => {

@@ -83,6 +83,10 @@ min_version = "TLSv1.2"
 # Resolvers for MX, SPF, DKIM, DMARC and DNSBL lookups; [] uses the system's.
 servers = []
 timeout_ms = 5000
+# DANE (smtp.tls_security_level = "dane") believes DNSSEC (an answer's AD bit)
+# only from these validating resolvers; [] trusts the loopback ones among
+# servers (or the system's), as Postfix's DANE guide asks: a local unbound.
+dnssec_trusted = []
 
 [smtpd]
 # The receiving side, with Postfix's smtpd_* names and the guides' values.
@@ -158,7 +162,8 @@ policy_service_default_action = "451 4.3.5 Server configuration problem"
 [smtp]
 # The sending side. smtp_tls_security_level: "none", "may" (opportunistic),
 # "encrypt" (TLS required), "verify" (certificate chain and MX host name),
-# "secure" (certificate chain and the next-hop domain or relay host name).
+# "secure" (certificate chain and the next-hop domain or relay host name),
+# "dane" (RFC 7672: TLSA records of a DNSSEC-signed MX decide, else "may").
 tls_security_level = "may"
 # smtp_tls_CAfile: CAs trusted at "verify"/"secure" (unset: the system store).
 # tls_CAfile = "/etc/ssl/certs/ca-certificates.crt"

@@ -119,8 +119,8 @@ function listenList(service: ListenService) {
 }
 
 const tlsLevel = oneOf(['may', 'encrypt', 'none']);
-// Postfix smtp_tls_security_level: the sending side adds the verified levels.
-const smtpTlsLevel = oneOf(['none', 'may', 'encrypt', 'verify', 'secure']);
+// Postfix smtp_tls_security_level: the sending side adds the verified levels and DANE (RFC 7672).
+const smtpTlsLevel = oneOf(['none', 'may', 'encrypt', 'dane', 'verify', 'secure']);
 const path = (what: string) => text('a path', `the path of ${what}`);
 
 const storeShape = {
@@ -160,6 +160,8 @@ const tlsShape = {
 const dnsShape = {
   servers: list(text('a DNS server', 'an IP address with an optional port, e.g. 127.0.0.53 or [::1]:53', (value) => parseDnsServer(value) !== null), 'DNS server addresses; [] uses the system resolver').default([]),
   timeout_ms: integer(1, 60000, 'a timeout').default(5000),
+  // DANE believes an answer's AD bit only from these validating resolvers; []: the loopback ones among servers.
+  dnssec_trusted: list(text('a DNS server', 'an IP address with an optional port, e.g. 127.0.0.1 or [::1]:53', (value) => parseDnsServer(value) !== null), 'validating resolvers whose AD bit is trusted; [] trusts the loopback ones among servers').default([]),
 };
 
 const smtpdShape = {

@@ -40,7 +40,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       mta_metrics: ['127.0.0.1:9155'],
     },
     tls: { min_version: 'TLSv1.2', sni: {} },
-    dns: { servers: [], timeout_ms: 5000 },
+    dns: { servers: [], timeout_ms: 5000, dnssec_trusted: [] },
     smtpd: {
       banner: '$myhostname ESMTP',
       helo_required: true,
@@ -295,7 +295,7 @@ test('each kind of bad value names its key in one line', () => {
     ['[smtpd]\nrecipient_limit = 0', 'smtpd.recipient_limit: 0 is not a recipient limit (expected a whole number from 1 to 100000)'],
     ['[smtpd]\nreject_code = 250', 'smtpd.reject_code: 250 is not a reject code (expected a whole number from 400 to 599)'],
     ['[smtpd]\nhopcount_limit = 0', 'smtpd.hopcount_limit: 0 is not a hop count (expected a whole number from 1 to 1000)'],
-    ['[smtp]\ntls_security_level = "dane"', 'smtp.tls_security_level: "dane" is not a valid choice (expected one of "none", "may", "encrypt", "verify", "secure")'],
+    ['[smtp]\ntls_security_level = "dane-only"', 'smtp.tls_security_level: "dane-only" is not a valid choice (expected one of "none", "may", "encrypt", "dane", "verify", "secure")'],
     ['[smtpd]\ntls_security_level = "maybe"', 'smtpd.tls_security_level: "maybe" is not a valid choice (expected one of "may", "encrypt", "none")'],
     ['[smtpd]\nrelay_restrictions = "permit_mynetworks"', 'smtpd.relay_restrictions: "permit_mynetworks" is not a list'],
     ['[smtpd]\nrecipient_delimiter = "@"', 'smtpd.recipient_delimiter: "@" is not a delimiter'],

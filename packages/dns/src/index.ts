@@ -6,3 +6,7 @@ export { DnsCache, DEFAULT_CACHE_OPTIONS } from './cache.js';
 export type { DnsCacheOptions } from './cache.js';
 export type { MailauthResolver, NodeDnsError } from './mailauth.js';
 export { reverseName, reversedLabels } from './reverse.js';
+export { createDnssecResolver, trustedServers } from './dnssec.js';
+export type { DnssecResolver, SecureAnswer } from './dnssec.js';
+export { TlsaMatchingType, TlsaSelector, TlsaUsage, tlsaText, tlsaUsable } from './tlsa.js';
+export type { TlsaRecord } from './tlsa.js';

@@ -1,5 +1,6 @@
 import { Resolver as NodeResolver } from 'node:dns/promises';
 import { DnsCache, type DnsCacheOptions } from './cache.js';
+import { createDnssecResolver, trustedServers } from './dnssec.js';
 import { createLookup, LookupFailure, type Lookup } from './lookup.js';
 import { mailauthAdapter } from './mailauth.js';
 import { reverseName } from './reverse.js';
@@ -33,9 +34,11 @@ export function createResolver(options: CreateResolverOptions): CachingResolver 
   const cache = options.cache === false ? null : new DnsCache(options.cache ?? {});
   const lookup = createLookup(node, cache);
   const adapter = mailauthAdapter(lookup);
+  const dnssec = createDnssecResolver(trustedServers(options.servers, options.dnssecTrusted), options.timeoutMs);
 
   return {
     cache,
+    dnssec,
 
     async mx(domain) {
       const records = (await recordsOrEmpty(lookup, 'MX', domain)) as readonly MxRecord[];

@@ -1,3 +1,5 @@
+import type { DnssecResolver } from './dnssec.js';
+
 /**
  * The one resolver every DNS lookup goes through (SPEC §4): MX, A/AAAA, TXT
  * (SPF, DKIM, DMARC, MTA-STS), PTR, DNSBL. Tests point it at a local DNS
@@ -14,6 +16,8 @@ export interface Resolver {
   ptr(ip: string): Promise<string[]>;
   /** SRV records (RFC 2782), e.g. _submissions._tcp.example.com (RFC 6186); [] for NODATA. */
   srv(name: string): Promise<SrvRecord[]>;
+  /** DNSSEC-aware lookups for DANE (RFC 7672): MX, addresses and TLSA with the trusted resolver's AD bit. */
+  readonly dnssec: DnssecResolver;
   /** The adapter mailauth expects: `(name, rrtype) => Promise<records>` with node:dns-style errors. */
   mailauthResolver(): (name: string, rrtype: string) => Promise<unknown>;
 }
@@ -55,4 +59,9 @@ export interface ResolverOptions {
   /** "ip" or "ip:port" / "[v6]:port"; empty: the system resolver's servers. */
   servers: string[];
   timeoutMs: number;
+  /**
+   * dns.dnssec_trusted: servers whose AD bit is believed (DANE's lookups go to
+   * them); empty or absent: the loopback ones among `servers`.
+   */
+  dnssecTrusted?: string[];
 }

@@ -49,7 +49,7 @@ async function runChild(job: Job): Promise<void> {
   const runner = new QueueRunner({
     config,
     store,
-    resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms }),
+    resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted }),
     logger,
     lmtp: { kind: 'tcp', host: '127.0.0.1', port: 9 },
     owner: job.owner,

@@ -272,7 +272,7 @@ export async function openWorld(host: StoreHost, options: WorldOptions = {}): Pr
     'mx.sender.test': { A: [remote.host] },
   });
   const config = testConfig(dns.address, remote.port, options.queue, options.smtp);
-  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms });
+  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted });
   const { logger, lines } = captureLogger();
   const runners: QueueRunner[] = [];
   return {

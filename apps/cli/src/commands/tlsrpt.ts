@@ -22,7 +22,7 @@ export function registerTlsRpt(program: Command): void {
       if (opts.day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.day)) cmd.error(`error: --day ${JSON.stringify(opts.day)} is not a date such as 2026-03-01`, { exitCode: 2, code: 'postern.usage' });
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
         if (!config.tlsrpt.enabled) throw new UsageFailure('tlsrpt.enabled is false: no TLS sessions are counted, so there is nothing to report (postern config set tlsrpt.enabled true)');
-        const deps = { config, store, resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false }), logger: createLogger({ level: 'silent' }) };
+        const deps = { config, store, resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted, cache: false }), logger: createLogger({ level: 'silent' }) };
         const runs = opts.day === undefined ? await sendDueTlsReports(deps) : await sendTlsReportsForDay(deps, opts.day);
         if (opts.json) return printJson(runs);
         printLines(runs.length === 0 ? ['no TLS sessions to report'] : runs.map(runLine));

@@ -18,7 +18,7 @@ function srvPorts(config: PosternConfig): Record<MailSrvService, number | null> 
 
 /** [dns] servers, uncached: a record just published is seen at once. */
 export function checkingResolver(config: PosternConfig): Resolver {
-  return createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false });
+  return createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted, cache: false });
 }
 
 /** `dns check DOMAIN` for a local domain of the store, as the config describes the server. */

@@ -37,7 +37,7 @@ export async function checkAuthenticationResults(store: Store, config: PosternCo
   if ('failed' in sent) return [finding('auth', domain, 'fail', `self-addressed message: ${sent.failed}`, sent.fix)];
 
   // [dns] servers, uncached: a record just published is seen at once.
-  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false });
+  const resolver = createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted, cache: false });
   const ip = await publicAddress(resolver, config.hostname);
   if (ip === null) return [finding('auth', `SPF ${domain}`, 'fail', `${config.hostname} has no A or AAAA record: receivers cannot tell which address is ours`, addressRecordLine(config.hostname))];
   const verdict = await authenticateInbound(sent.raw, { ip, helo: config.hostname, sender: sent.address, hostname: config.hostname, queueId: 'doctor' }, { resolver, config });

@@ -151,10 +151,13 @@ async function setUp(session: SmtpSession, route: Route, plan: AttemptPlan, star
   }
   // Postfix "verify" matches the MX host name (the relay host's for a relay), "secure" the next hop itself.
   const certificateNames = level === 'secure' ? plan.tls.secureNames : [route.name];
-  const problem = plan.protocol === 'smtp' && session.secure ? session.connection.certificateProblem(certificateNames) : 'no TLS';
+  const tlsa = level === 'dane' ? plan.tls.tlsa : undefined;
+  // RFC 7672 §3.1: at "dane" the TLSA records, not a CA, authenticate the server.
+  const problem = plan.protocol !== 'smtp' || !session.secure ? 'no TLS' : tlsa !== undefined ? session.connection.daneProblem(tlsa.records, tlsa.names) : session.connection.certificateProblem(certificateNames);
   // A plaintext retry after a failed handshake was counted as that failure.
-  if (plan.protocol === 'smtp' && level !== 'none' && startTls) observe(problem === null ? 'success' : certificateResultType(problem), problem ?? '');
-  if (atLeast(level, 'verify') && problem !== null) return failed(ownFailure('4.7.5', `${problem} for host ${relay} ${plan.tls.requiredBy ?? `at smtp.tls_security_level = "${level}"`}`, relay));
+  // RFC 8460 §4.3.2: a certificate that matches none of the TLSA records is tlsa-invalid.
+  if (plan.protocol === 'smtp' && level !== 'none' && startTls) observe(problem === null ? 'success' : tlsa !== undefined && problem !== 'no TLS' ? 'tlsa-invalid' : certificateResultType(problem), problem ?? '');
+  if ((atLeast(level, 'verify') || tlsa !== undefined) && problem !== null) return failed(ownFailure('4.7.5', `${problem} for host ${relay} ${plan.tls.requiredBy ?? `at smtp.tls_security_level = "${level}"`}`, relay));
 
   // RFC 4954: the relay host login; a server that offers no AUTH is used without it, as Postfix does.
   if (plan.credentials !== null && session.capabilities.has('AUTH')) {

@@ -1,13 +1,14 @@
 // MTA-STS on the sending side (RFC 8461 §4, §5): which MX hosts may be used and what TLS they must offer.
 import { discoverPolicy, type GoverningPolicy } from '../mta-sts/discovery.js';
 import { mxMatches } from '../mta-sts/policy.js';
+import type { DaneFallback } from './dane-policy.js';
 import type { DeliveryContext } from '../types.js';
 import type { NextHop } from './next-hop.js';
 import type { Route } from './routes.js';
 import { atLeast, type TlsPolicy } from './tls-policy.js';
 
-/** The policy a delivery went under, as the maillog and `queue show` print it: "mta-sts:enforce", "tls:verify", "plain". */
-export type DeliveryPolicyName = 'mta-sts:enforce' | 'mta-sts:testing' | `tls:${TlsPolicy['level']}` | 'plain';
+/** The policy a delivery went under, as the maillog and `queue show` print it: "mta-sts:enforce", "dane", "dane-fallback:no-tlsa", "tls:verify", "plain". */
+export type DeliveryPolicyName = 'mta-sts:enforce' | 'mta-sts:testing' | 'dane' | `dane-fallback:${DaneFallback}` | `tls:${TlsPolicy['level']}` | 'plain';
 
 /** How MTA-STS shapes one delivery: the policy found (if any) and the TLS it asks of each route. */
 export interface StsDecision {

@@ -1,12 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import type { PosternConfig } from '@postern/config';
+import type { TlsaRecord } from '@postern/dns';
 import type { NextHop } from './next-hop.js';
 
-/** Postfix smtp_tls_security_level, weakest first. */
-export type TlsLevel = 'none' | 'may' | 'encrypt' | 'verify' | 'secure';
-const ORDER: readonly TlsLevel[] = ['none', 'may', 'encrypt', 'verify', 'secure'];
+/**
+ * Postfix smtp_tls_security_level, weakest first. "dane" (RFC 7672) is
+ * mandatory TLS authenticated by TLSA records instead of a CA, so it sits
+ * above "encrypt" and below the CA-verified levels.
+ */
+export type TlsLevel = 'none' | 'may' | 'encrypt' | 'dane' | 'verify' | 'secure';
+const ORDER: readonly TlsLevel[] = ['none', 'may', 'encrypt', 'dane', 'verify', 'secure'];
 
 export const atLeast = (level: TlsLevel, floor: TlsLevel): boolean => ORDER.indexOf(level) >= ORDER.indexOf(floor);
+
+/** A level that authenticates the server: a CA ("verify", "secure") or TLSA records ("dane", where published; else the CA check decides). */
+const authenticates = (level: TlsLevel): boolean => level === 'dane' || atLeast(level, 'verify');
 
 /** How one delivery treats TLS. */
 export interface TlsPolicy {
@@ -17,6 +25,8 @@ export interface TlsPolicy {
   authOverUnverified: boolean;
   /** What raised the level when not the configuration, for messages: "under the MTA-STS policy of example.net (enforce)". */
   requiredBy?: string;
+  /** At "dane" for one MX host: its usable TLSA records and the names a DANE-TA(2) certificate must carry (RFC 7672 §3.2.2). */
+  tlsa?: { records: TlsaRecord[]; names: string[] };
 }
 
 /**
@@ -29,7 +39,7 @@ export function tlsPolicyFor(config: PosternConfig, hop: NextHop, withCredential
   const { tls_security_level: base, relayhost_tls_security_level: relayLevel } = config.smtp;
   const secureNames = hop.mx ? [hop.host, `.${hop.host}`] : [hop.host];
   if (hop.source !== 'relayhost') return { level: base, secureNames, authOverUnverified: false };
-  if (relayLevel !== undefined) return { level: relayLevel, secureNames, authOverUnverified: !atLeast(relayLevel, 'verify') };
+  if (relayLevel !== undefined) return { level: relayLevel, secureNames, authOverUnverified: !authenticates(relayLevel) };
   if (!withCredentials) return { level: base, secureNames, authOverUnverified: false };
   return { level: atLeast(base, 'verify') ? base : 'verify', secureNames, authOverUnverified: false };
 }
@@ -48,6 +58,6 @@ export async function trustedCas(config: PosternConfig): Promise<Buffer | undefi
 /** The start-up warning when the operator lets relay host credentials go over unverified TLS; null when they cannot. */
 export function relayTlsWarning(config: PosternConfig): string | null {
   const { relayhost, relayhost_username: username, relayhost_tls_security_level: level } = config.smtp;
-  if (relayhost === undefined || username === undefined || level === undefined || atLeast(level, 'verify')) return null;
+  if (relayhost === undefined || username === undefined || level === undefined || authenticates(level)) return null;
   return `smtp.relayhost_tls_security_level = "${level}": the login for ${relayhost} is sent over TLS whose certificate is not verified; anyone on the path can take it (use "verify" with smtp.tls_CAfile)`;
 }

@@ -2,6 +2,8 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { SmtpClientError, type SmtpFailureKind } from './errors.js';
 import { ReplyParser, type SmtpReply } from './reply.js';
+import type { TlsaRecord } from '@postern/dns';
+import { socketDaneProblem } from './dane-verify.js';
 import { certificateProblem } from './verify.js';
 
 /** Where the server listens: a TCP host and port, or a unix socket (LMTP). */
@@ -135,6 +137,12 @@ export class SmtpConnection {
   certificateProblem(names: readonly string[]): string | null {
     if (!this.secureNow) return 'no TLS';
     return certificateProblem(this.socket as TLSSocket, names);
+  }
+
+  /** Why the server's certificate does not match the usable TLSA records (RFC 7672 §3.1), or null when it does; "no TLS" in plaintext. */
+  daneProblem(records: readonly TlsaRecord[], names: readonly string[]): string | null {
+    if (!this.secureNow) return 'no TLS';
+    return socketDaneProblem(this.socket as TLSSocket, records, names);
   }
 
   /** The negotiated TLS protocol and cipher, for the log ("TLSv1.3 TLS_AES_256_GCM_SHA384"); null in plaintext. */

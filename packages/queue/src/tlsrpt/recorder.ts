@@ -1,4 +1,5 @@
 // Counting outbound TLS sessions for TLS-RPT (RFC 8460 §4): one store add per session, never in the delivery's way.
+import { tlsaText, type TlsaRecord } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import type { Store, TlsResult } from '@postern/store';
 import type { GoverningPolicy } from '../mta-sts/discovery.js';
@@ -10,17 +11,25 @@ export function utcDay(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
 
-/** The RFC 8460 §4.4 policy a session was under: the STS policy, or no-policy-found. */
-export function reportedPolicy(governing: GoverningPolicy | null): Pick<TlsResult, 'policyType' | 'policyString'> {
+/** The RFC 8460 §4.4 policy-type and policy-string a session is counted under. */
+export type ReportedPolicy = Pick<TlsResult, 'policyType' | 'policyString'>;
+
+/** The STS policy a session was under, or no-policy-found. */
+export function reportedPolicy(governing: GoverningPolicy | null): ReportedPolicy {
   return governing === null ? { policyType: 'no-policy-found', policyString: [] } : { policyType: 'sts', policyString: policyStrings(governing.text) };
 }
 
+/** RFC 8460 §4.4: a DANE policy is reported as type "tlsa" with its TLSA records in presentation form. */
+export function tlsaReportedPolicy(records: readonly TlsaRecord[]): ReportedPolicy {
+  return { policyType: 'tlsa', policyString: records.map(tlsaText) };
+}
+
 /** Writes one session's result; resolves once written; a store failure is logged, never thrown: the delivery goes on. */
-export function recordTlsSession(store: Store, logger: Logger, policyDomain: string, governing: GoverningPolicy | null, observation: Omit<TlsObservation, 'detail'>, now = new Date()): Promise<void> {
+export function recordTlsSession(store: Store, logger: Logger, policyDomain: string, policy: ReportedPolicy, observation: Omit<TlsObservation, 'detail'>, now = new Date()): Promise<void> {
   const result: TlsResult = {
     day: utcDay(now),
     policyDomain,
-    ...reportedPolicy(governing),
+    ...policy,
     mxHost: observation.mxHost,
     resultType: observation.resultType,
     sendingIp: observation.sendingIp,
