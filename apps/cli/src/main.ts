@@ -13,6 +13,7 @@ import { registerInstall } from './commands/install.js';
 import { registerPw } from './commands/pw.js';
 import { registerQueue } from './commands/queue.js';
 import { registerTlsRpt } from './commands/tlsrpt.js';
+import { registerDmarc } from './commands/dmarc.js';
 import { registerReload } from './commands/reload.js';
 import { registerSender } from './commands/sender.js';
 import { registerSendmail } from './commands/sendmail.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerDoctor(program);
   registerQueue(program);
   registerTlsRpt(program);
+  registerDmarc(program);
   registerTrace(program);
   registerSendmail(program);
   registerPw(program);

@@ -6,3 +6,4 @@ export { sealKeyFor } from './keys.js';
 export { activateDkimKey, activateDueDkimKeys, isPendingDkimKey, type Activation } from './dkim-activation.js';
 export type { DmarcReportEntry } from './dmarc-report-entry.js';
 export { parseDmarcRecord } from './dmarc-record.js';
+export { sameOrganizationalDomain } from './organizational-domain.js';
