@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import type { PosternConfig } from '@postern/config';
 import { myOrigin } from '@postern/directory';
 import { signMessage } from '@postern/mail-auth';
-import type { DmarcResultCount, Store } from '@postern/store';
+import { domainOf, type DmarcResultCount, type Store } from '@postern/store';
 import { enqueueMessage } from '../enqueue.js';
 import { composeReportMail } from '../reporting/report-mail.js';
 import type { ReportRun } from '../reporting/report-run.js';
@@ -29,10 +29,11 @@ async function acceptedDestinations(deps: ReportDeps, domain: string, destinatio
   const refused: string[] = [];
   let retry = false;
   for (const destination of destinations) {
-    const verification = await verifyExternalDestination(deps.resolver, domain, destination.address.slice(destination.address.lastIndexOf('@') + 1).toLowerCase());
+    const destinationDomain = domainOf(destination.address);
+    const verification = await verifyExternalDestination(deps.resolver, domain, destinationDomain);
     if (verification === 'same-organization' || verification === 'verified') accepted.push(destination);
     else if (verification === 'temporary-failure') retry = true;
-    else refused.push(`${destination.address} (no v=DMARC1 record at ${domain}._report._dmarc.${destination.address.slice(destination.address.lastIndexOf('@') + 1)})`);
+    else refused.push(`${destination.address} (no v=DMARC1 record at ${domain}._report._dmarc.${destinationDomain})`);
   }
   return { accepted, refused, retry };
 }
