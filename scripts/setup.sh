@@ -9,8 +9,9 @@ if ! command -v pnpm >/dev/null 2>&1; then
   npm install -g pnpm@10 >/dev/null
 fi
 
-# Debian packages the end-to-end suites use as real clients and peers.
-debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools sieve-connect spamassassin spamd spamc rspamd fail2ban postgrey)
+# Debian packages the end-to-end suites use as real clients and peers (libxml2-utils: xmllint
+# validates DMARC reports against RFC 7489 Appendix C in test/outbound/dmarc-reports.test.ts).
+debian_packages=(openssl python3 mailutils dovecot-core dovecot-lmtpd dovecot-imapd swaks libnet-ssleay-perl postfix fetchmail isync offlineimap3 docker-compose opendkim-tools sieve-connect spamassassin spamd spamc rspamd fail2ban postgrey libxml2-utils)
 # Debian 12 ships the spamd program in its own package, apart from spamassassin.
 missing=()
 for pkg in "${debian_packages[@]}"; do

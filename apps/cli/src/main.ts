@@ -4,6 +4,7 @@ import { registerAlias } from './commands/alias.js';
 import { registerBackup } from './commands/backup.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerDmarc } from './commands/dmarc.js';
 import { registerDns } from './commands/dns.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerDomain } from './commands/domain.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerDoctor(program);
   registerQueue(program);
   registerTlsRpt(program);
+  registerDmarc(program);
   registerTrace(program);
   registerSendmail(program);
   registerPw(program);

@@ -1,6 +1,7 @@
 import { authenticateInbound, removeOwnAuthenticationResults, sealKeyFor } from '@postern/mail-auth';
 import type { SMTPServerSession } from 'smtp-server';
 import type { MtaContext } from './context.js';
+import { recordDmarcEvaluations } from './dmarc-recording.js';
 import { logReject, sessionFields } from './maillog.js';
 import { SmtpReply } from './replies.js';
 import { sessionState, type Transaction } from './session.js';
@@ -47,6 +48,7 @@ export async function checkInbound(ctx: MtaContext, session: SMTPServerSession, 
       { event: 'authentication', ...fields, spf: verdict.spf, dkim: verdict.dkim, dmarc: verdict.dmarc, arc: verdict.arc, dmarc_policy: verdict.dmarcPolicy, action: verdict.action, sealed: seal !== null },
       `${transaction.queueId}: spf=${verdict.spf} dkim=${verdict.dkim} dmarc=${verdict.dmarc} arc=${verdict.arc} action=${verdict.action}`,
     );
+    await recordDmarcEvaluations(ctx, session, transaction, verdict.dmarcReports);
     if ((verdict.action === 'reject' || verdict.action === 'tempfail') && verdict.reply !== null) {
       const reply = new SmtpReply(verdict.reply.code, verdict.reply.enhanced, verdict.reply.text);
       logReject(ctx.logger, session, 'END-OF-MESSAGE', reply, { from: transaction.sender, to: recipients[0] ?? null, stage: 'dmarc' });

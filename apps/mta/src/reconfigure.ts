@@ -45,6 +45,8 @@ export const MTA_LIVE_KEYS: readonly string[] = [
   'limits.smtpd_client_connection_count_limit',
   'limits.max_connections_per_service',
   'inbound.',
+  // Whether each DMARC evaluation is counted for aggregate reports (RFC 7489 §7.2).
+  'dmarc_reports.',
   'content_filter.',
   'dkim.signing_table',
 ];

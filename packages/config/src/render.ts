@@ -187,6 +187,15 @@ enabled = false
 # contact_info = "tlsrpt@example.com"    # unset: postmaster@hostname
 # from = "tlsrpt-noreply@example.com"   # unset: postmaster@hostname
 
+[dmarc_reports]
+# RFC 7489 §7.2: count the DMARC result of mail received on port 25 and send each
+# domain whose DMARC record has rua=mailto: a daily aggregate report.
+enabled = false
+# org_name = "Example Inc."             # unset: the hostname
+# from = "dmarc-noreply@example.com"    # unset: postmaster@ the hostname's local domain (its DKIM key signs the reports)
+max_report_size = "10M"                 # a destination's smaller "!size" wins
+send_hour = 1                           # UTC hour the previous day's reports go out
+
 [mta_sts]
 # The MTA-STS policy served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (RFC 8461):
 # "testing" first, "enforce" once TLS-RPT reports are clean. mx = [] lists the hostname.

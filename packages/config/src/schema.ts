@@ -333,6 +333,22 @@ const tlsrptShape = {
   from: text('an address', 'the From: of the reports, e.g. tlsrpt-noreply@example.com', (value) => /^[^\s@]+@[^\s@]+$/.test(value)).optional(),
 };
 
+const dmarcReportsShape = {
+  // RFC 7489 §7.2: count the DMARC evaluation of every message received on port 25 and send each
+  // policy domain whose record has rua=mailto: a daily aggregate report (XML, gzip'd).
+  enabled: bool(false),
+  // The report's org_name (RFC 7489 Appendix C report_metadata); unset: the hostname.
+  org_name: text('an organization name', 'who sends the reports, e.g. "Example Inc."').optional(),
+  // The reports' From: and report_metadata email; unset: postmaster@ the hostname's nearest local
+  // domain (mail.example.com → example.com), whose DKIM key signs them: §7.2.1.1 wants report mail
+  // to pass DMARC itself, and a hostname seldom has a key of its own.
+  from: text('an address', 'the From: of the reports, e.g. dmarc-noreply@example.com', (value) => /^[^\s@]+@[^\s@]+$/.test(value)).optional(),
+  // Largest report message sent; a destination's smaller "!size" limit (RFC 7489 §6.2) wins.
+  max_report_size: size('a size').prefault('10M'),
+  // The UTC hour from which the previous day's reports go out.
+  send_hour: integer(0, 23, 'an hour').default(1),
+};
+
 const loginShape = { allow_cleartext_auth: bool(false) };
 
 const imapShape = {
@@ -409,6 +425,7 @@ const rootShape = {
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
   tlsrpt: z.strictObject(tlsrptShape, section('tlsrpt')).prefault({}),
+  dmarc_reports: z.strictObject(dmarcReportsShape, section('dmarc_reports')).prefault({}),
   imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   managesieve: z.strictObject(loginShape, section('managesieve')).prefault({}),
@@ -432,6 +449,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   content_filter: Object.keys(contentFilterShape),
   mta_sts: Object.keys(mtaStsShape),
   tlsrpt: Object.keys(tlsrptShape),
+  dmarc_reports: Object.keys(dmarcReportsShape),
   imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
   managesieve: Object.keys(loginShape),

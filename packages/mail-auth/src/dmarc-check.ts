@@ -4,7 +4,17 @@ import type { ARCResult, DKIMResult, DMARCResult, DNSResolver, SPFResult } from 
 import { dmarcAction, type DmarcEvaluation, type DmarcSwitches } from './dmarc-action.js';
 import type { InboundVerdict } from './types.js';
 
-export type DmarcRow = DmarcEvaluation & { info: string };
+/** Where the DMARC record that applied was found, and what the message came to under it (for aggregate reports). */
+export interface DmarcRecordFacts {
+  /** The domain whose _dmarc TXT record applied: the From domain or its organizational domain (RFC 7489 §6.6.3). */
+  policyDomain: string;
+  record: string;
+  /** An SPF or DKIM pass aligned with the From domain (RFC 7489 §3.1). */
+  dkimAligned: boolean;
+  spfAligned: boolean;
+}
+
+export type DmarcRow = DmarcEvaluation & { info: string; facts: DmarcRecordFacts | null };
 export type DmarcDecision = { row: DmarcRow; decision: ReturnType<typeof dmarcAction> };
 
 /**
@@ -57,8 +67,10 @@ async function evaluateDmarc(
 
   const rows: DmarcRow[] = [];
   for (const [domain, address] of byDomain) {
-    const result = await dmarc({ headerFrom: address, spfDomains, dkimDomains: dkimDomains('pass'), arcResult, resolver });
+    const watched = watchDmarcRecord(resolver);
+    const result = await dmarc({ headerFrom: address, spfDomains, dkimDomains: dkimDomains('pass'), arcResult, resolver: watched.resolver });
     if (result === false) continue;
+    const policyDomain = watched.found();
     const identicalPass = spfDomains.some((d) => asciiDomain(d) === domain) || dkimDomains('pass').some((d) => asciiDomain(d.domain) === domain);
     rows.push({
       result: result.status.result,
@@ -68,9 +80,29 @@ async function evaluateDmarc(
       temperrorCouldPass: result.status.result === 'fail' && (await temperrorCouldPass(address, spfResult, spfDomains, dkimDomains, arcResult, resolver)),
       identicalPass,
       info: result.info,
+      facts:
+        policyDomain === null || result.rr === undefined
+          ? null
+          : { policyDomain, record: result.rr, dkimAligned: Boolean(result.alignment?.dkim?.result), spfAligned: Boolean(result.alignment?.spf?.result) },
     });
   }
   return rows;
+}
+
+/**
+ * The resolver with a note of the last _dmarc name that answered with a
+ * DMARC1 record: mailauth looks at the From domain, then at its
+ * organizational domain (RFC 7489 §6.6.3), and does not say which answered.
+ */
+function watchDmarcRecord(resolver: DNSResolver): { resolver: DNSResolver; found: () => string | null } {
+  let found: string | null = null;
+  const watching: DNSResolver = async (name, rrtype) => {
+    const answer = await resolver(name, rrtype);
+    const texts = (answer as (string | string[])[]).map((row) => (Array.isArray(row) ? row.join('') : row).trim());
+    if (rrtype === 'TXT' && name.toLowerCase().startsWith('_dmarc.') && texts.some((text) => /^v=DMARC1\b/i.test(text))) found = name.slice('_dmarc.'.length).toLowerCase();
+    return answer;
+  };
+  return { resolver: watching, found: () => found };
 }
 
 /**

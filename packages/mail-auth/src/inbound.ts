@@ -6,6 +6,7 @@ import { arc, dkimVerify, spf } from 'mailauth';
 import type { ARCData, ARCSealOptions, DKIMResult, DNSResolver } from 'mailauth';
 import { sealArcSet } from './arc-seal.js';
 import { checkDmarc } from './dmarc-check.js';
+import { dmarcReportEntries } from './dmarc-report-entry.js';
 import { foldField } from './fold.js';
 import { receivedSpfField } from './received-spf.js';
 import type { InboundFacts, InboundVerdict, SealKey } from './types.js';
@@ -53,6 +54,7 @@ export async function authenticateInbound(message: Buffer | Readable, facts: Inb
   const authenticationResults = foldField(`Authentication-Results: ${facts.hostname};\r\n ${rows.join(';\r\n ')}`);
   const arcSet = seal ? await sealArcSet(dkim, arcResult, authenticationResults.slice('Authentication-Results: '.length)) : '';
 
+  const decision = deciding?.decision ?? { dmarcPolicy: null, action: 'accept' as const, reply: null };
   return {
     headers:
       arcSet +
@@ -69,7 +71,8 @@ export async function authenticateInbound(message: Buffer | Readable, facts: Inb
     dkim: summary(signatures.map((s) => s.status.result)),
     dmarc: deciding?.row.result ?? 'none',
     arc: arcResult.status.result,
-    ...(deciding?.decision ?? { dmarcPolicy: null, action: 'accept', reply: null }),
+    ...decision,
+    dmarcReports: dmarcReportEntries(dmarcResults, deciding?.row, decision, spfResult, signatures, facts),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DmarcReportEntry } from './dmarc-report-entry.js';
 /** What the SMTP session knew about the message's arrival. */
 export interface InboundFacts {
   ip: string;
@@ -30,6 +31,8 @@ export interface InboundVerdict {
   action: 'accept' | 'quarantine' | 'reject' | 'tempfail';
   /** The SMTP reply for reject and tempfail. */
   reply: { code: number; enhanced: string; text: string } | null;
+  /** What an aggregate report counts of this message, per From domain with a DMARC record (RFC 7489 §7.2). */
+  dmarcReports: DmarcReportEntry[];
 }
 
 /** DKIM-Signature fields to put on top of a message (CRLF-terminated; '' when none), and what signed them. */

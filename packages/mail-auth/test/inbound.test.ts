@@ -281,4 +281,54 @@ describe('authenticateInbound', () => {
       assert.equal(fields(verdict.headers, 'ARC-Seal').length, 0);
     });
   });
+
+  // RFC 7489 §7.2 and Appendix C: what the aggregate report counts of each message.
+  describe('aggregate report entries', () => {
+    test('a pass names the policy domain, the published record with its defaults, aligned results and every signature', async () => {
+      const verdict = await check(await signedBy('alice@signer.example'), facts('alice@signer.example'));
+      assert.deepEqual(verdict.dmarcReports, [
+        {
+          policyDomain: 'signer.example',
+          headerFrom: 'signer.example',
+          published: { p: 'reject', sp: 'reject', pct: 100, adkim: 'r', aspf: 'r', fo: '0', rua: [] },
+          results: {
+            envelopeFrom: 'signer.example',
+            disposition: 'none',
+            dkimAligned: 'pass',
+            spfAligned: 'pass',
+            reasons: [],
+            dkim: [{ domain: 'signer.example', selector: 'sel1', result: 'pass' }],
+            spf: { domain: 'signer.example', scope: 'mfrom', result: 'pass' },
+          },
+        },
+      ]);
+    });
+
+    test('a subdomain without its own record reports under the organizational domain\'s record and its sp= (§6.6.3)', async () => {
+      const [entry] = (await check(message('alice@news.parent.example'), facts('alice@news.parent.example', { ip: OTHER_IP }))).dmarcReports;
+      assert.equal(entry?.policyDomain, 'parent.example');
+      assert.equal(entry?.headerFrom, 'news.parent.example');
+      assert.deepEqual([entry?.published.p, entry?.published.sp, entry?.results.disposition, entry?.results.spfAligned], ['none', 'reject', 'reject', 'fail']);
+    });
+
+    test('a failure spared by pct= is sampled_out, one spared by dmarc_reject = false is local_policy', async () => {
+      const sampled = await check(message('alice@pct.example'), facts('alice@pct.example', { ip: OTHER_IP }));
+      assert.deepEqual([sampled.dmarcReports[0]?.results.disposition, sampled.dmarcReports[0]?.results.reasons], ['quarantine', ['sampled_out']]);
+      const lenient = configWith({ inbound: { dmarc_reject: false, dmarc_quarantine: false } });
+      const local = await check(message('alice@reject.example'), facts('alice@reject.example', { ip: OTHER_IP }), { config: lenient });
+      assert.deepEqual([local.dmarcReports[0]?.results.disposition, local.dmarcReports[0]?.results.reasons], ['none', ['local_policy']]);
+    });
+
+    test('nothing is counted for a domain without a record, nor for a message answered 4xx (the sender tries again)', async () => {
+      assert.deepEqual((await check(message('alice@spf.example'), facts('alice@spf.example'))).dmarcReports, []);
+      const tempfail = await check(message('alice@dnsfail.example'), facts('alice@dnsfail.example', { ip: OTHER_IP }));
+      assert.equal(tempfail.action, 'tempfail');
+      assert.deepEqual(tempfail.dmarcReports, []);
+    });
+
+    test('the null sender is reported with the HELO identity (RFC 7208 §2.4) and an empty envelope_from', async () => {
+      const [entry] = (await check(message('alice@reject.example'), facts('', { ip: OTHER_IP }))).dmarcReports;
+      assert.deepEqual([entry?.results.envelopeFrom, entry?.results.spf.scope, entry?.results.spf.domain], ['', 'helo', 'mail.sender.example']);
+    });
+  });
 });

@@ -14,6 +14,7 @@ export { returnToSender, reportSuccess, dsnId, EXPIRED_STATUS, EXPIRED_TEXT } fr
 export { wantsNotification } from './dsn.js';
 export type { NotifyCondition } from './dsn.js';
 export { sendTlsReportsForDay, sendDueTlsReports } from './tlsrpt/send.js';
-export type { ReportRun } from './tlsrpt/send.js';
-export { TlsReportScheduler } from './tlsrpt/scheduler.js';
+export { sendDmarcReportsForDay, sendDueDmarcReports } from './dmarc-reports/send.js';
+export type { ReportRun } from './reporting/report-run.js';
+export { ReportScheduler, type ReportDeps, type ReportJob } from './reporting/scheduler.js';
 export { utcDay } from './tlsrpt/recorder.js';

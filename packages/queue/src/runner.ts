@@ -6,7 +6,9 @@ import type { Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
 import { isTemporaryStoreError, type QueueEntry, type QueueId, type Store } from '@postern/store';
 import { deliver as realDeliver, relayTlsWarning, SessionCache } from './delivery/index.js';
-import { TlsReportScheduler } from './tlsrpt/scheduler.js';
+import { DMARC_REPORT_JOB } from './dmarc-reports/send.js';
+import { ReportScheduler } from './reporting/scheduler.js';
+import { TLS_REPORT_JOB } from './tlsrpt/send.js';
 import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
 import { KeyedLimit, Limit } from './runner-limits.js';
 import type { Deliver } from './types.js';
@@ -47,8 +49,8 @@ export class QueueRunner {
   private readonly inFlight = new Map<QueueId, Promise<void>>();
   /** The LMTP transport's connection cache (Postfix scache), shared by every delivery of this runner. */
   private readonly lmtpSessions = new SessionCache();
-  /** The TLS-RPT daily job (RFC 8460 §5), idle unless tlsrpt.enabled. */
-  private readonly tlsReports: TlsReportScheduler;
+  /** The daily report jobs: TLS-RPT (RFC 8460 §5) and DMARC aggregate reports (RFC 7489 §7.2), each idle unless enabled. */
+  private readonly reports: ReportScheduler[];
   private pollTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
@@ -82,7 +84,7 @@ export class QueueRunner {
       deliveries: new Limit(config.smtp.process_limit),
       queued: () => this.wake(),
     };
-    this.tlsReports = new TlsReportScheduler({ config, store, resolver: options.resolver, logger });
+    this.reports = [TLS_REPORT_JOB, DMARC_REPORT_JOB].map((job) => new ReportScheduler({ config, store, resolver: options.resolver, logger }, job));
   }
 
   /**
@@ -95,7 +97,7 @@ export class QueueRunner {
     this.options = { ...this.options, config };
     this.context.config = config;
     this.context.delivery = { ...this.context.delivery, config };
-    this.tlsReports.reconfigure(config);
+    for (const reports of this.reports) reports.reconfigure(config);
     const relayTls = relayTlsWarning(config);
     if (relayTls !== null) this.options.logger.warn({ event: 'relay_tls_unverified' }, relayTls);
   }
@@ -106,7 +108,7 @@ export class QueueRunner {
     this.pollTimer = setInterval(() => this.wake(), this.options.config.queue.queue_run_delay);
     // A delivery may outlast its lease (slow remotes, many MX hosts): keep renewing what is in flight.
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(1000, Math.floor(this.options.config.queue.lease_time / 3)));
-    this.tlsReports.start();
+    for (const reports of this.reports) reports.start();
     this.renewTimer.unref();
     this.wake();
   }
@@ -174,7 +176,7 @@ export class QueueRunner {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.tlsReports.stop();
+    await Promise.all(this.reports.map((reports) => reports.stop()));
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     if (this.renewTimer !== null) clearInterval(this.renewTimer);

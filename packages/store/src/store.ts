@@ -4,6 +4,8 @@ import type {
   MtaStsCacheEntry,
   TlsResult,
   TlsResultCount,
+  DmarcResult,
+  DmarcResultCount,
   AppendResult,
   BlobHash,
   CopyResult,
@@ -216,6 +218,15 @@ export interface Store {
   listTlsResultDays(): Promise<string[]>;
   /** Forgets a day's counts (its report is sent). Returns how many rows went. */
   deleteTlsResults(day: string): Promise<number>;
+  /* DMARC aggregate reporting (RFC 7489 §7.2) ---------------------------------- */
+  /** Counts one message with this evaluation (an atomic add: concurrent writers are each counted); the published record is replaced by this one. */
+  recordDmarcResult(result: DmarcResult): Promise<void>;
+  /** Every count of a day, or of every day when day is omitted. */
+  listDmarcResults(day?: string): Promise<DmarcResultCount[]>;
+  /** The days with counts, oldest first. */
+  listDmarcResultDays(): Promise<string[]>;
+  /** Forgets a policy domain's counts of a day (its report is sent). Returns how many rows went. */
+  deleteDmarcResults(day: string, policyDomain: string): Promise<number>;
   /* Sieve scripts per user (RFC 5804) ---------------------------------------- */
   /** Creates the script or replaces its content; a replaced script keeps its active flag. */
   putSieveScript(userId: UserId, name: string, content: string): Promise<SieveScriptRecord>;

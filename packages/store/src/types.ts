@@ -362,6 +362,62 @@ export interface TlsResult {
 export interface TlsResultCount extends TlsResult {
   count: number;
 }
+/* ---- DMARC aggregate reporting (RFC 7489 §7.2) ---------------------------- */
+
+/** RFC 7489 Appendix C DispositionType: what was done with the messages. */
+export type DmarcDisposition = 'none' | 'quarantine' | 'reject';
+
+/** The DMARC record as published (RFC 7489 Appendix C PolicyPublishedType, §6.3 tags). */
+export interface DmarcPublishedPolicy {
+  p: DmarcDisposition;
+  sp: DmarcDisposition;
+  pct: number;
+  adkim: 'r' | 's';
+  aspf: 'r' | 's';
+  fo: string;
+  /** The rua= URIs as published (RFC 7489 §6.4), size suffixes kept. */
+  rua: string[];
+}
+
+/**
+ * What a DMARC evaluation came to, apart from who sent the message: the
+ * fields of Appendix C's RecordType besides source_ip, header_from and count.
+ */
+export interface DmarcEvaluationResults {
+  /** The RFC 5321.MailFrom domain ('' for the null sender). */
+  envelopeFrom: string;
+  /** The first RCPT TO domain. */
+  envelopeTo: string;
+  disposition: DmarcDisposition;
+  /** policy_evaluated dkim/spf: an aligned pass (RFC 7489 §3.1). */
+  dkimAligned: 'pass' | 'fail';
+  spfAligned: 'pass' | 'fail';
+  /** PolicyOverrideType values (sampled_out, local_policy, ...). */
+  reasons: string[];
+  /** auth_results: every DKIM signature, uninterpreted (domain, selector, RFC 8601 result). */
+  dkim: { domain: string; selector: string; result: string }[];
+  spf: { domain: string; scope: 'mfrom' | 'helo'; result: string };
+}
+
+/** One DMARC evaluation, counted per UTC day, policy domain, From domain, source IP and results. */
+export interface DmarcResult {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The domain whose _dmarc record applied (the From domain or its organizational domain), lower case. */
+  policyDomain: string;
+  /** The RFC 5322.From domain, lower case. */
+  headerFrom: string;
+  sourceIp: string;
+  results: DmarcEvaluationResults;
+  /** The record as last seen (not part of a count's identity: the newest wins). */
+  published: DmarcPublishedPolicy;
+}
+
+/** DmarcResult with how many messages came to it. */
+export interface DmarcResultCount extends DmarcResult {
+  count: number;
+}
+
 /* ---- Sieve scripts (RFC 5804) and the vacation memory (RFC 5230) ------- */
 
 /** One user's Sieve script as stored: ManageSieve names it, at most one per user is active (RFC 5804 §2.8). */

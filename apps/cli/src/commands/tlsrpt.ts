@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { createResolver } from '@postern/dns';
 import { createLogger } from '@postern/log';
-import { sendDueTlsReports, sendTlsReportsForDay, type ReportRun } from '@postern/queue';
+import { sendDueTlsReports, sendTlsReportsForDay } from '@postern/queue';
 import { withStore, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
-
-function runLine(run: ReportRun): string {
-  return run.queueId === null ? `${run.day} ${run.domain}: not sent (${run.reason ?? 'no destination'})` : `${run.day} ${run.domain}: queued as ${run.queueId} to ${run.recipients.join(', ')}`;
-}
+import { reportRunLine } from '../report-runs.js';
 
 export function registerTlsRpt(program: Command): void {
   const tlsrpt = program.command('tlsrpt').description('SMTP TLS reports (RFC 8460) on outbound TLS, per recipient domain');
@@ -25,7 +22,7 @@ export function registerTlsRpt(program: Command): void {
         const deps = { config, store, resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, dnssecTrusted: config.dns.dnssec_trusted, cache: false }), logger: createLogger({ level: 'silent' }) };
         const runs = opts.day === undefined ? await sendDueTlsReports(deps) : await sendTlsReportsForDay(deps, opts.day);
         if (opts.json) return printJson(runs);
-        printLines(runs.length === 0 ? ['no TLS sessions to report'] : runs.map(runLine));
+        printLines(runs.length === 0 ? ['no TLS sessions to report'] : runs.map(reportRunLine));
       });
     });
 }

@@ -1,4 +1,5 @@
 // The TLSRPT TXT record at _smtp._tls.<domain> (RFC 8460 §3): "v=TLSRPTv1; rua=mailto:tlsrpt@example.com".
+import { mailtoAddress } from '../reporting/mailto.js';
 
 /** Where a domain wants its reports: mailto addresses and https URLs. */
 export interface ReportDestinations {
@@ -22,14 +23,8 @@ export function parseTlsRptRecord(txts: readonly string[]): ReportDestinations |
   const destinations: ReportDestinations = { mailto: [], https: [] };
   for (const uri of rua.slice(4).split(',').map((item) => item.trim())) {
     if (/^mailto:/i.test(uri)) {
-      // RFC 6068 §2: the address is percent-encoded; header fields after "?" are not ours to use.
-      let address: string;
-      try {
-        address = decodeURIComponent(uri.slice(7).split('?')[0]!);
-      } catch {
-        continue;
-      }
-      if (/^[^\s@<>]+@[^\s@<>]+$/.test(address)) destinations.mailto.push(address);
+      const address = mailtoAddress(uri);
+      if (address !== null) destinations.mailto.push(address);
     } else if (/^https:\/\//i.test(uri)) {
       destinations.https.push(uri);
     }

@@ -2,30 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import type { PosternConfig } from '@postern/config';
 import { DnsError, type Resolver } from '@postern/dns';
-import type { Logger } from '@postern/log';
-import type { Store, TlsResultCount } from '@postern/store';
+import type { TlsResultCount } from '@postern/store';
 import { enqueueMessage } from '../enqueue.js';
-import { composeReportMail } from './message.js';
+import type { ReportRun } from '../reporting/report-run.js';
+import type { ReportDeps, ReportJob } from '../reporting/scheduler.js';
+import { composeTlsReportMail } from './message.js';
 import { utcDay } from './recorder.js';
 import { buildTlsReport } from './report.js';
 import { parseTlsRptRecord } from './rua.js';
 
-export interface ReportDeps {
-  config: PosternConfig;
-  store: Store;
-  resolver: Resolver;
-  logger: Logger;
-}
 
-/** What one run did: per domain, the queue id of its report or why none went. */
-export interface ReportRun {
-  day: string;
-  domain: string;
-  /** The queue entry of the report; null when none was sent. */
-  queueId: string | null;
-  recipients: string[];
-  reason?: string;
-}
 
 /** The report's From: and contact-info (tlsrpt.from / tlsrpt.contact_info, else postmaster@hostname). */
 function reportSender(config: PosternConfig): { from: string; contact: string } {
@@ -71,7 +57,7 @@ export async function sendTlsReportsForDay(deps: ReportDeps, day: string): Promi
     }
     const reportId = `${day}.${randomBytes(8).toString('hex')}@${config.hostname}`;
     const report = buildTlsReport(day, domain, domainRows, { organizationName: config.tlsrpt.organization_name ?? config.hostname, contactInfo: contact, reportId });
-    const message = composeReportMail({ submitter: config.hostname, domain, from, to: destinations.mailto, report });
+    const message = composeTlsReportMail({ submitter: config.hostname, domain, from, to: destinations.mailto, report });
     const entry = await enqueueMessage(store, { from, recipients: destinations.mailto.map((address) => ({ address })), message, tlsReport: true });
     logger.info({ event: 'tlsrpt_sent', queue_id: entry.id, domain, day, to: destinations.mailto, report_id: reportId }, `${entry.id}: TLS report for ${domain} (${day}) to ${destinations.mailto.join(', ')}`);
     runs.push({ day, domain, queueId: entry.id, recipients: destinations.mailto });
@@ -87,3 +73,11 @@ export async function sendDueTlsReports(deps: ReportDeps, now = new Date()): Pro
   for (const day of await deps.store.listTlsResultDays()) if (day < today) runs.push(...(await sendTlsReportsForDay(deps, day)));
   return runs;
 }
+
+/** The TLS-RPT daily job (RFC 8460 §5), idle unless tlsrpt.enabled. */
+export const TLS_REPORT_JOB: ReportJob = {
+  failureEvent: 'tlsrpt_failed',
+  what: 'TLS reports',
+  enabled: (config) => config.tlsrpt.enabled,
+  sendDue: (deps) => sendDueTlsReports(deps),
+};

@@ -10,6 +10,7 @@ import { registerConcurrencyTests } from './concurrency.js';
 import { registerConnectionTests } from './connection.js';
 import { registerCopyMoveTests } from './copy-move.js';
 import { registerDeliveryIdentityTests } from './delivery-identity.js';
+import { registerDmarcResultTests } from './dmarc-results.js';
 import { registerDkimTests } from './dkim.js';
 import { registerDomainAndUserTests } from './domains-users.js';
 import { registerFlagAndJournalTests } from './flags-journal.js';
@@ -92,6 +93,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerDkimTests(fresh);
     registerAuthThrottleTests(fresh);
     registerOutboundTlsTests(fresh);
+    registerDmarcResultTests(fresh);
     registerSieveTests(fresh);
     registerConcurrencyTests(fresh);
   });

@@ -7,6 +7,8 @@ import type {
   QueueRecipient,
   SpecialUse,
   TlsResult,
+  DmarcEvaluationResults,
+  DmarcPublishedPolicy,
 } from '../types.js';
 
 // The documents as stored. Ids are the strings from newId() (ObjectId-shaped),
@@ -162,6 +164,18 @@ export interface TlsResultDoc {
   count: number;
 }
 
+/** One DMARC count (RFC 7489 §7.2); _id is the JSON of day, policy domain, From domain, source IP and results. */
+export interface DmarcResultDoc {
+  _id: string;
+  day: string;
+  policyDomain: string;
+  headerFrom: string;
+  sourceIp: string;
+  results: DmarcEvaluationResults;
+  published: DmarcPublishedPolicy;
+  count: number;
+}
+
 /** One user's Sieve script (RFC 5804). */
 export interface SieveScriptDoc {
   _id: string;
@@ -198,6 +212,7 @@ export interface Collections {
   authThrottle: Collection<AuthThrottleDoc>;
   mtaStsPolicies: Collection<MtaStsPolicyDoc>;
   tlsResults: Collection<TlsResultDoc>;
+  dmarcResults: Collection<DmarcResultDoc>;
   sieveScripts: Collection<SieveScriptDoc>;
   vacationReplies: Collection<VacationReplyDoc>;
 }
@@ -228,6 +243,7 @@ const INDEXES: IndexDef[] = [
   ['queue', { createdAt: 1, _id: 1 }],
   ['authThrottle', { windowStart: 1 }],
   ['tlsResults', { day: 1, policyDomain: 1 }],
+  ['dmarcResults', { day: 1, policyDomain: 1 }],
   ['sieveScripts', { userId: 1, name: 1 }, unique],
   // RFC 5804 §2.8: at most one active script per user, kept by the database.
   ['sieveScripts', { userId: 1, active: 1 }, { unique: true, partialFilterExpression: { active: true } }],
@@ -252,6 +268,7 @@ export function openCollections(db: Db): Collections {
     authThrottle: db.collection<AuthThrottleDoc>('authThrottle'),
     mtaStsPolicies: db.collection<MtaStsPolicyDoc>('mtaStsPolicies'),
     tlsResults: db.collection<TlsResultDoc>('tlsResults'),
+    dmarcResults: db.collection<DmarcResultDoc>('dmarcResults'),
     sieveScripts: db.collection<SieveScriptDoc>('sieveScripts'),
     vacationReplies: db.collection<VacationReplyDoc>('vacationReplies'),
   };

@@ -6,6 +6,8 @@ import type {
   MtaStsCacheEntry,
   TlsResult,
   TlsResultCount,
+  DmarcResult,
+  DmarcResultCount,
   Alias,
   AppendResult,
   BlobHash,
@@ -47,6 +49,7 @@ import { Directory } from './directory.js';
 import { AuthThrottleStore } from './auth-throttle.js';
 import { DkimStore } from './dkim.js';
 import { OutboundTlsStore } from './outbound-tls.js';
+import { DmarcResultStore } from './dmarc-results.js';
 import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
@@ -74,6 +77,7 @@ export class MongoStore implements Store {
   private readonly dkim: DkimStore;
   private readonly authThrottle: AuthThrottleStore;
   private readonly outboundTls: OutboundTlsStore;
+  private readonly dmarcResults: DmarcResultStore;
   private readonly sieve: SieveStore;
 
   private constructor(
@@ -90,6 +94,7 @@ export class MongoStore implements Store {
     this.dkim = new DkimStore(collections);
     this.authThrottle = new AuthThrottleStore(collections);
     this.outboundTls = new OutboundTlsStore(collections);
+    this.dmarcResults = new DmarcResultStore(collections);
     this.sieve = new SieveStore(collections);
   }
 
@@ -352,6 +357,20 @@ export class MongoStore implements Store {
   }
   deleteTlsResults(day: string): Promise<number> {
     return this.outboundTls.delete(day);
+  }
+
+  /* DMARC aggregate report counts ---------------------------------------------- */
+  recordDmarcResult(result: DmarcResult): Promise<void> {
+    return this.dmarcResults.record(result);
+  }
+  listDmarcResults(day?: string): Promise<DmarcResultCount[]> {
+    return this.dmarcResults.list(day);
+  }
+  listDmarcResultDays(): Promise<string[]> {
+    return this.dmarcResults.days();
+  }
+  deleteDmarcResults(day: string, policyDomain: string): Promise<number> {
+    return this.dmarcResults.delete(day, policyDomain);
   }
 
   /* Sieve scripts and the vacation memory ------------------------------------ */

@@ -5,6 +5,8 @@ import type {
   MtaStsCacheEntry,
   TlsResult,
   TlsResultCount,
+  DmarcResult,
+  DmarcResultCount,
   Alias,
   AppendResult,
   BlobHash,
@@ -49,6 +51,7 @@ import * as mailboxes from './mailboxes.js';
 import * as maps from './maps.js';
 import * as messages from './messages.js';
 import * as outboundTls from './outbound-tls.js';
+import * as dmarcResults from './dmarc-results.js';
 import * as queue from './queue.js';
 import { migrate } from './schema.js';
 import * as sieve from './sieve.js';
@@ -342,6 +345,20 @@ export class SqliteStore implements Store {
   }
   async deleteTlsResults(day: string): Promise<number> {
     return this.retry('deleteTlsResults', () => outboundTls.deleteTlsResults(this.db, day));
+  }
+
+  /* DMARC aggregate report counts ---------------------------------------------- */
+  async recordDmarcResult(result: DmarcResult): Promise<void> {
+    return this.retry('recordDmarcResult', () => dmarcResults.recordDmarcResult(this.db, result));
+  }
+  async listDmarcResults(day?: string): Promise<DmarcResultCount[]> {
+    return this.retry('listDmarcResults', () => dmarcResults.listDmarcResults(this.db, day));
+  }
+  async listDmarcResultDays(): Promise<string[]> {
+    return this.retry('listDmarcResultDays', () => dmarcResults.listDmarcResultDays(this.db));
+  }
+  async deleteDmarcResults(day: string, policyDomain: string): Promise<number> {
+    return this.retry('deleteDmarcResults', () => dmarcResults.deleteDmarcResults(this.db, day, policyDomain));
   }
 
   /* Sieve scripts and the vacation memory ------------------------------------ */

@@ -194,6 +194,18 @@ const MIGRATIONS: readonly string[] = [
   /* 8: a rotated DKIM key waits, pending, until its record is published (or this time at the latest) */ `
   ALTER TABLE dkim_keys ADD COLUMN activate_at INTEGER;
   `,
+  /* 9: DMARC evaluations of received mail counted per day for aggregate reports (RFC 7489 §7.2); results is the JSON of the rest of a report record */ `
+  CREATE TABLE dmarc_results (
+    day            TEXT NOT NULL,
+    policy_domain  TEXT NOT NULL,
+    header_from    TEXT NOT NULL,
+    source_ip      TEXT NOT NULL,
+    results        TEXT NOT NULL,
+    published      TEXT NOT NULL,
+    count          INTEGER NOT NULL,
+    PRIMARY KEY (day, policy_domain, header_from, source_ip, results)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
