@@ -57,6 +57,11 @@ export class KeyedLimit {
     }
   }
 
+  /** Deliveries running or waiting to run to `key`: more than one is a backlog (Postfix smtp_connection_cache_on_demand). */
+  users(key: string): number {
+    return this.limits.get(key)?.users ?? 0;
+  }
+
   /** Deliveries running now to `key` (for tests and diagnostics). */
   active(key: string): number {
     return this.limits.get(key)?.limit.active ?? 0;

@@ -47,6 +47,8 @@ export class QueueRunner {
   private readonly inFlight = new Map<QueueId, Promise<void>>();
   /** The LMTP transport's connection cache (Postfix scache), shared by every delivery of this runner. */
   private readonly lmtpSessions = new SessionCache();
+  /** The SMTP transport's connection cache, keyed by route and TLS/login setup, kept while a next hop has a backlog. */
+  private readonly smtpSessions: SessionCache;
   /** The TLS-RPT daily job (RFC 8460 §5), idle unless tlsrpt.enabled. */
   private readonly tlsReports: TlsReportScheduler;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -63,6 +65,14 @@ export class QueueRunner {
     this.options = options;
     this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
     const { config, store, logger } = options;
+    this.smtpSessions = new SessionCache({
+      idleMs: config.smtp.connection_cache_time_limit,
+      reuseTimeMs: config.smtp.connection_reuse_time_limit,
+      reuseCount: config.smtp.connection_reuse_count_limit,
+      // Sessions in use and idle to one route never outnumber the deliveries allowed there at once.
+      maxIdle: config.smtp.destination_concurrency_limit,
+    });
+    const hops = new KeyedLimit(config.smtp.destination_concurrency_limit);
     this.context = {
       config,
       store,
@@ -75,10 +85,13 @@ export class QueueRunner {
         logger,
         lmtp: options.lmtp,
         lmtpSessions: this.lmtpSessions,
+        smtpSessions: this.smtpSessions,
+        // The delivery asking is one of the users: a backlog is another one running or waiting.
+        backlog: (nextHop) => hops.users(nextHop) > 1,
         store,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
-      hops: new KeyedLimit(config.smtp.destination_concurrency_limit),
+      hops,
       deliveries: new Limit(config.smtp.process_limit),
       queued: () => this.wake(),
     };
@@ -185,7 +198,7 @@ export class QueueRunner {
     // The scan first: it may still add entries to inFlight.
     if (this.scanning !== null) await settleBefore([this.scanning], deadline);
     const left = await settleBefore([...this.inFlight.values()], deadline);
-    await this.lmtpSessions.close();
+    await Promise.all([this.lmtpSessions.close(), this.smtpSessions.close()]);
     if (left > 0) {
       this.options.logger.warn(
         { event: 'runner_stopped', owner: this.owner, in_flight: this.inFlight.size },

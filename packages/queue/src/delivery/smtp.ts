@@ -3,7 +3,8 @@ import { recordTlsSession } from '../tlsrpt/recorder.js';
 import type { TlsObservation } from '../tlsrpt/session-result.js';
 import { attemptRoute, type AttemptPlan } from './attempt.js';
 import { relayCredentials, type Credentials } from './credentials.js';
-import { nextHopFor } from './next-hop.js';
+import { cacheScope } from './cache-scope.js';
+import { nextHopFor, nextHopKey } from './next-hop.js';
 import { everyone, ownFailure, type HostFailure } from './outcome.js';
 import { resolveRoutes } from './routes.js';
 import { NO_POLICY, policyName, splitRoutes, stsDecision, stsTlsPolicy } from './sts-policy.js';
@@ -81,6 +82,12 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
       replyTimeoutMs: config.smtp.timeout,
       localAddress: config.smtp.bind_address,
       observeTls: reporting ? count : undefined,
+      cache: ctx.smtpSessions === undefined ? undefined : {
+        sessions: ctx.smtpSessions,
+        scope: cacheScope(tls, credentials),
+        // Postfix smtp_connection_cache_on_demand: a session waits for the next message only while the next hop has a backlog.
+        wanted: () => config.smtp.connection_cache_on_demand && (ctx.backlog?.(nextHopKey(config, request.domain)) ?? false),
+      },
     };
     // "testing" still tries an unlisted MX host: its session was counted as the validation failure above.
     const uncounted: AttemptPlan = { ...plan, observeTls: undefined };

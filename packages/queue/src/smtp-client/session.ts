@@ -55,6 +55,10 @@ export class SmtpSession {
   capabilities = new Capabilities();
   /** The verb the server accepted: EHLO, HELO or LHLO. */
   helloVerb: 'EHLO' | 'HELO' | 'LHLO' | null = null;
+  /** When the connection was made (Postfix smtp_connection_reuse_time_limit counts from it). */
+  readonly openedAt = Date.now();
+  /** Mail transactions begun on this session (Postfix smtp_connection_reuse_count_limit). */
+  transactions = 0;
 
   private constructor(
     readonly connection: SmtpConnection,
@@ -142,6 +146,7 @@ export class SmtpSession {
    * Connection trouble never throws: it ends the result early.
    */
   async send(envelope: Envelope): Promise<TransactionResult> {
+    this.transactions++;
     const pipelined = this.capabilities.has('PIPELINING');
     const result: TransactionResult = { mail: null, recipients: envelope.recipients.map(() => null), failure: null, endOfDataSent: false, pipelined };
     const mailLine = ['MAIL FROM:<' + envelope.from + '>', ...envelope.mailParams].join(' ');
@@ -206,6 +211,15 @@ export class SmtpSession {
       result.failure = error;
       return result;
     }
+  }
+
+  /**
+   * RFC 5321 §4.1.1.5: RSET, which a reused session sends before its next MAIL
+   * (§4.1.4) and which tells whether the server still has it (Postfix
+   * smtp_rset_timeout). Throws SmtpClientError when the connection is gone.
+   */
+  async rset(): Promise<SmtpReply> {
+    return this.command('RSET', 'sending RSET');
   }
 
   /**
