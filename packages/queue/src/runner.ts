@@ -7,8 +7,8 @@ import type { Logger } from '@postern/log';
 import { isTemporaryStoreError, type QueueEntry, type QueueId, type Store } from '@postern/store';
 import { deliver as realDeliver, relayTlsWarning, SessionCache } from './delivery/index.js';
 import { TlsReportScheduler } from './tlsrpt/scheduler.js';
-import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
-import { KeyedLimit, Limit } from './runner-limits.js';
+import { attemptEntry, dueHops, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
+import { KeyedLimit, Limit, Tally } from './runner-limits.js';
 import type { Deliver } from './types.js';
 
 export interface QueueRunnerOptions {
@@ -49,6 +49,8 @@ export class QueueRunner {
   private readonly lmtpSessions = new SessionCache();
   /** The SMTP transport's connection cache, keyed by route and TLS/login setup, kept while a next hop has a backlog. */
   private readonly smtpSessions: SessionCache;
+  /** Entries in flight per next hop: a backlog there keeps SMTP sessions cached. */
+  private readonly activeHops = new Tally();
   /** The TLS-RPT daily job (RFC 8460 §5), idle unless tlsrpt.enabled. */
   private readonly tlsReports: TlsReportScheduler;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -72,7 +74,6 @@ export class QueueRunner {
       // Sessions in use and idle to one route never outnumber the deliveries allowed there at once.
       maxIdle: config.smtp.destination_concurrency_limit,
     });
-    const hops = new KeyedLimit(config.smtp.destination_concurrency_limit);
     this.context = {
       config,
       store,
@@ -86,12 +87,12 @@ export class QueueRunner {
         lmtp: options.lmtp,
         lmtpSessions: this.lmtpSessions,
         smtpSessions: this.smtpSessions,
-        // The delivery asking is one of the users: a backlog is another one running or waiting.
-        backlog: (nextHop) => hops.users(nextHop) > 1,
+        // The delivery asking is one of the entries in flight: a backlog is another one for the same next hop.
+        backlog: (nextHop) => this.activeHops.count(nextHop) > 1,
         store,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
-      hops,
+      hops: new KeyedLimit(config.smtp.destination_concurrency_limit),
       deliveries: new Limit(config.smtp.process_limit),
       queued: () => this.wake(),
     };
@@ -233,6 +234,10 @@ export class QueueRunner {
   /** Runs an entry's attempt in the background, tracked for stop() and the process limit. */
   private track(entry: QueueEntry, recorded?: RecordedObserver): Promise<void> {
     const { logger } = this.options;
+    // Counted from the lease until the outcome is recorded, not only while a delivery runs: a burst's
+    // entries still being written keep their destination's sessions cached for the ones leased next.
+    const hops = dueHops(this.context.config, entry);
+    for (const hop of hops) this.activeHops.add(hop);
     const attempt = attemptEntry(this.context, entry, recorded)
       .then((result) => {
         if (result.state === 'deferred' || result.state === 'unfinished') this.wakeAt(result.nextAttemptAt);
@@ -241,6 +246,7 @@ export class QueueRunner {
         logger.error({ event: 'attempt_failed', queue_id: entry.id, err: error }, 'delivery attempt failed; the entry is retried once its lease expires');
       })
       .finally(() => {
+        for (const hop of hops) this.activeHops.remove(hop);
         this.inFlight.delete(entry.id);
         if (this.saturated) {
           this.saturated = false;

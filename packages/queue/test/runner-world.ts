@@ -217,8 +217,8 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
 /* ---- config, log, world ---------------------------------------------------- */
 
 /** A config as `postern` would load it from TOML; `queue`/`smtp` values are TOML literals ("1s", 2). */
-export function testConfig(dns: string, smtpPort: number, queue: Record<string, string | number> = {}, smtp: Record<string, string | number> = {}): PosternConfig {
-  const table = (values: Record<string, string | number>) =>
+export function testConfig(dns: string, smtpPort: number, queue: Record<string, string | number> = {}, smtp: Record<string, string | number | boolean> = {}): PosternConfig {
+  const table = (values: Record<string, string | number | boolean>) =>
     Object.entries(values)
       .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
       .join('\n');
@@ -273,7 +273,7 @@ export interface World {
 
 export interface WorldOptions {
   queue?: Record<string, string | number>;
-  smtp?: Record<string, string | number>;
+  smtp?: Record<string, string | number | boolean>;
   remote?: RemoteOptions;
 }
 
