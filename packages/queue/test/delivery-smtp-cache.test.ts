@@ -1,5 +1,5 @@
 // The SMTP transport's connection cache (Postfix smtp_connection_cache_on_demand, smtp_connection_cache_time_limit,
-// smtp_connection_reuse_count_limit): real remote servers on 127.0.0.150-156, real sockets.
+// smtp_connection_reuse_count_limit): real remote servers on 127.0.0.150-157, real sockets.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startDnsServer, type DnsTestServer } from '../../../test/support/dns-server.js';
@@ -17,6 +17,7 @@ const HOSTS: Record<string, string> = {
   'reuse.test': '127.0.0.150',
   'idle.test': '127.0.0.151',
   'rset.test': '127.0.0.152',
+  'silent.test': '127.0.0.157',
   'relay.test': '127.0.0.153',
   'count.test': '127.0.0.154',
   'quit.test': '127.0.0.155',
@@ -54,7 +55,7 @@ describe('delivery: the SMTP connection cache', () => {
   };
   /** A delivery context with an SMTP session cache; `backlog` is what the runner would say about the next hop. */
   const context = (extra = '', limits: Partial<SessionCacheLimits> = {}, backlog = true, level = 'none'): DeliveryContext => {
-    const { ctx } = testContext({ config: testConfig(`[smtp]\nport = ${port}\ntls_security_level = "${level}"\nconnect_timeout = "3s"\ntimeout = "10s"\n${extra}`), dns: dns.address });
+    const { ctx } = testContext({ config: testConfig(`[smtp]\nport = ${port}\ntls_security_level = "${level}"\nconnect_timeout = "3s"\n${/^timeout =/m.test(extra) ? '' : 'timeout = "10s"\n'}${extra}`), dns: dns.address });
     const cache = new SessionCache({ ...DEFAULT_CACHE_LIMITS, ...limits });
     caches.push(cache);
     ctx.smtpSessions = cache;
@@ -102,30 +103,37 @@ describe('delivery: the SMTP connection cache', () => {
     assert.deepEqual(server.messages.map((message) => message.recipients), [['first@idle.test'], ['second@idle.test']], 'each message once');
   });
 
-  test('a cached session whose RSET gets 421 is dropped: the message goes over a new session, once, and the attempt is not failed', async () => {
-    let sessions = 0;
-    const server = await startScriptedServer(HOSTS['rset.test']!, port, '220 mx.rset.test ESMTP\r\n', (line) => {
-      const verb = line.split(' ')[0]!.toUpperCase();
-      if (verb === 'EHLO') {
-        sessions++;
-        return '250-mx.rset.test\r\n250 PIPELINING\r\n';
-      }
-      if (verb === 'RSET') return '421 4.4.2 mx.rset.test Error: timeout exceeded\r\n';
-      if (verb === 'MAIL' || verb === 'RCPT') return '250 2.1.0 Ok\r\n';
-      if (verb === 'DATA') return '354 End data with <CR><LF>.<CR><LF>\r\n';
-      if (line === '.') return '250 2.0.0 Ok: queued\r\n';
-      if (verb === 'QUIT') return '221 2.0.0 Bye\r\n';
-      return '502 5.5.2 Error: command not recognized\r\n';
+  // RFC 5321 §3.8: 421 closes the session; a peer that dropped it silently (a NAT timeout) never answers, and smtp_rset_timeout
+  // (at most smtp.timeout, 2 s here) gives up on it.
+  for (const [domain, rsetReply, why] of [
+    ['rset.test', '421 4.4.2 mx.rset.test Error: timeout exceeded\r\n', 'gets 421'],
+    ['silent.test', null, 'gets no answer'],
+  ] as const) {
+    test(`a cached session whose RSET ${why} is dropped: the message goes over a new session, once, and the attempt is not failed`, async () => {
+      let sessions = 0;
+      const server = await startScriptedServer(HOSTS[domain]!, port, `220 mx.${domain} ESMTP\r\n`, (line) => {
+        const verb = line.split(' ')[0]!.toUpperCase();
+        if (verb === 'EHLO') {
+          sessions++;
+          return `250-mx.${domain}\r\n250 PIPELINING\r\n`;
+        }
+        if (verb === 'RSET') return rsetReply;
+        if (verb === 'MAIL' || verb === 'RCPT') return '250 2.1.0 Ok\r\n';
+        if (verb === 'DATA') return '354 End data with <CR><LF>.<CR><LF>\r\n';
+        if (line === '.') return '250 2.0.0 Ok: queued\r\n';
+        if (verb === 'QUIT') return '221 2.0.0 Bye\r\n';
+        return '502 5.5.2 Error: command not recognized\r\n';
+      });
+      servers.push(server);
+      const ctx = context(rsetReply === null ? 'timeout = "2s"' : '');
+      assert.equal((await deliver(ctx, testRequest([`first@${domain}`])))[0]?.status, 'delivered');
+      const [second] = await deliver(ctx, testRequest([`second@${domain}`]));
+      assert.equal(second?.status, 'delivered', second?.response);
+      assert.equal(sessions, 2, 'a new session for the second message');
+      assert.equal(server.received.filter((line) => line === 'RSET').length, 1);
+      assert.equal(server.received.filter((line) => line === '.').length, 2, 'each message sent once');
     });
-    servers.push(server);
-    const ctx = context();
-    assert.equal((await deliver(ctx, testRequest(['first@rset.test'])))[0]?.status, 'delivered');
-    const [second] = await deliver(ctx, testRequest(['second@rset.test']));
-    assert.equal(second?.status, 'delivered', second?.response);
-    assert.equal(sessions, 2, 'a new session for the second message');
-    assert.equal(server.received.filter((line) => line === 'RSET').length, 1);
-    assert.equal(server.received.filter((line) => line === '.').length, 2, 'each message sent once');
-  });
+  }
 
   test('smtp.connection_reuse_count_limit: a session that carried that many transactions is QUIT, not cached', async () => {
     const server = await remote('count.test');

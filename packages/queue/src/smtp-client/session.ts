@@ -45,6 +45,8 @@ export interface TransactionResult {
 }
 
 const QUIT_TIMEOUT_MS = 5000;
+// Postfix smtp_rset_timeout: a cached session that does not answer RSET soon is not worth waiting for.
+const RSET_TIMEOUT_MS = 20_000;
 
 /**
  * An SMTP (RFC 5321) or LMTP (RFC 2033) client session: greeting, EHLO/LHLO
@@ -215,11 +217,13 @@ export class SmtpSession {
 
   /**
    * RFC 5321 §4.1.1.5: RSET, which a reused session sends before its next MAIL
-   * (§4.1.4) and which tells whether the server still has it (Postfix
-   * smtp_rset_timeout). Throws SmtpClientError when the connection is gone.
+   * (§4.1.4) and which tells whether the server still has it, within Postfix's
+   * smtp_rset_timeout. Throws SmtpClientError when the connection is gone.
    */
   async rset(): Promise<SmtpReply> {
-    return this.command('RSET', 'sending RSET');
+    const wait = Math.min(this.replyTimeoutMs, RSET_TIMEOUT_MS);
+    await this.connection.write('RSET\r\n', 'sending RSET', wait);
+    return this.connection.read('sending RSET', wait);
   }
 
   /**
