@@ -66,6 +66,8 @@ export interface RemoteSmtp {
   /** Waits until `count` messages were answered; throws after the timeout naming how many were. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMessage[]>;
   readonly connections: RawConnection[];
+  /** Client connections open now. */
+  readonly open: number;
   /** AUTH attempts: username, password, accepted. */
   readonly logins: { username: string; password: string; accepted: boolean }[];
   stop(): Promise<void>;
@@ -172,6 +174,9 @@ export async function startRemoteSmtp(options: RemoteOptions): Promise<RemoteSmt
     dropped,
     connections,
     logins,
+    get open() {
+      return sockets.size;
+    },
     get stallData() {
       return stall.on;
     },

@@ -174,6 +174,14 @@ tls_security_level = "may"
 # The relay host login goes only over a verified connection ("verify") unless
 # this says otherwise, e.g. "encrypt" for a relay without a trusted certificate.
 # relayhost_tls_security_level = "verify"
+# Postfix's connection cache: while a destination has a backlog, a session that
+# ended its transaction cleanly waits connection_cache_time_limit for the next
+# message there (RSET first), for at most connection_reuse_time_limit and
+# connection_reuse_count_limit transactions (0: no limit).
+connection_cache_on_demand = true
+connection_cache_time_limit = "2s"
+connection_reuse_time_limit = "300s"
+connection_reuse_count_limit = 0
 # RFC 8461: honour the MTA-STS policies of recipient domains ("enforce": only a
 # listed MX with a valid certificate, else the mail waits; "testing": reported).
 mta_sts = true

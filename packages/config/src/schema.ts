@@ -265,6 +265,15 @@ const smtpShape = {
   destination_concurrency_limit: integer(1, 1000, 'a concurrency limit').default(20),
   // Parallel deliveries in all (Postfix default_process_limit).
   process_limit: integer(1, 10000, 'a process limit').default(100),
+  // Postfix smtp_connection_cache_on_demand: while a destination has a backlog, a session that ended its
+  // transaction cleanly waits for the next message there instead of QUIT.
+  connection_cache_on_demand: bool(true),
+  // Postfix smtp_connection_cache_time_limit: how long an idle cached session waits.
+  connection_cache_time_limit: duration('a time limit').prefault('2s'),
+  // Postfix smtp_connection_reuse_time_limit: a session is not cached again once this old.
+  connection_reuse_time_limit: duration('a time limit').prefault('300s'),
+  // Postfix smtp_connection_reuse_count_limit: transactions per session at most; 0: no limit.
+  connection_reuse_count_limit: integer(0, 1_000_000, 'a count limit').default(0),
   // RFC 8461: honour the MTA-STS policies recipient domains publish (enforce: verified TLS to a listed MX, or wait).
   mta_sts: bool(true),
   // The port of https://mta-sts.DOMAIN/ (RFC 8461 §3.3: 443); only tests change it.

@@ -88,7 +88,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       data_restrictions: [],
       end_of_data_restrictions: [],
     },
-    smtp: { tls_security_level: 'may', transport_maps: {}, port: 25, connect_timeout: 30_000, timeout: 300_000, destination_concurrency_limit: 20, process_limit: 100, mta_sts: true, mta_sts_port: 443 },
+    smtp: { tls_security_level: 'may', transport_maps: {}, port: 25, connect_timeout: 30_000, timeout: 300_000, destination_concurrency_limit: 20, process_limit: 100, connection_cache_on_demand: true, connection_cache_time_limit: 2000, connection_reuse_time_limit: 300_000, connection_reuse_count_limit: 0, mta_sts: true, mta_sts_port: 443 },
     queue: {
       maximal_queue_lifetime: 5 * 86_400_000,
       bounce_queue_lifetime: 5 * 86_400_000,

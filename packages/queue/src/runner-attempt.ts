@@ -38,6 +38,13 @@ export type AttemptResult =
 
 const isDue = (recipient: QueueRecipient): boolean => recipient.status === 'pending' || recipient.status === 'deferred';
 
+/** The next hops (nextHopKey) an entry's due recipients go to. */
+export function dueHops(config: PosternConfig, entry: QueueEntry): string[] {
+  const domains = new Set(entry.recipients.filter(isDue).map((recipient) => domainOf(recipient.address)));
+  domains.delete('');
+  return [...new Set([...domains].map((domain) => nextHopKey(config, domain)))];
+}
+
 /** Called once a destination's outcomes are recorded in the store (the MTA waits for its local recipients). */
 export type RecordedObserver = (outcomes: readonly RecipientOutcome[]) => void;
 

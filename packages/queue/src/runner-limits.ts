@@ -1,4 +1,4 @@
-// Concurrency limits of the runner: deliveries in all (process_limit) and per destination (destination_concurrency_limit).
+// Concurrency limits of the runner: deliveries in all (process_limit) and per destination (destination_concurrency_limit), and the entries in flight per destination.
 
 /** Runs at most `limit` tasks at once; the others wait in arrival order. */
 export class Limit {
@@ -60,5 +60,24 @@ export class KeyedLimit {
   /** Deliveries running now to `key` (for tests and diagnostics). */
   active(key: string): number {
     return this.limits.get(key)?.limit.active ?? 0;
+  }
+}
+
+/** How many entries in flight, leased until recorded, have mail for each next hop: Postfix's active queue per destination. */
+export class Tally {
+  private readonly counts = new Map<string, number>();
+
+  add(key: string): void {
+    this.counts.set(key, this.count(key) + 1);
+  }
+
+  remove(key: string): void {
+    const left = this.count(key) - 1;
+    if (left > 0) this.counts.set(key, left);
+    else this.counts.delete(key);
+  }
+
+  count(key: string): number {
+    return this.counts.get(key) ?? 0;
   }
 }

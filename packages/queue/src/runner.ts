@@ -9,8 +9,8 @@ import { deliver as realDeliver, relayTlsWarning, SessionCache } from './deliver
 import { DMARC_REPORT_JOB } from './dmarc-reports/send.js';
 import { ReportScheduler } from './reporting/scheduler.js';
 import { TLS_REPORT_JOB } from './tlsrpt/send.js';
-import { attemptEntry, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
-import { KeyedLimit, Limit } from './runner-limits.js';
+import { attemptEntry, dueHops, type AttemptContext, type RecordedObserver } from './runner-attempt.js';
+import { KeyedLimit, Limit, Tally } from './runner-limits.js';
 import type { Deliver } from './types.js';
 
 export interface QueueRunnerOptions {
@@ -51,6 +51,10 @@ export class QueueRunner {
   private readonly lmtpSessions = new SessionCache();
   /** The daily report jobs: TLS-RPT (RFC 8460 §5) and DMARC aggregate reports (RFC 7489 §7.2), each idle unless enabled. */
   private readonly reports: ReportScheduler[];
+  /** The SMTP transport's connection cache, keyed by route and TLS/login setup, kept while a next hop has a backlog. */
+  private readonly smtpSessions: SessionCache;
+  /** Entries in flight per next hop: a backlog there keeps SMTP sessions cached. */
+  private readonly activeHops = new Tally();
   private pollTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | null = null;
@@ -65,6 +69,13 @@ export class QueueRunner {
     this.options = options;
     this.owner = options.owner ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
     const { config, store, logger } = options;
+    this.smtpSessions = new SessionCache({
+      idleMs: config.smtp.connection_cache_time_limit,
+      reuseTimeMs: config.smtp.connection_reuse_time_limit,
+      reuseCount: config.smtp.connection_reuse_count_limit,
+      // Sessions in use and idle to one route never outnumber the deliveries allowed there at once.
+      maxIdle: config.smtp.destination_concurrency_limit,
+    });
     this.context = {
       config,
       store,
@@ -77,6 +88,9 @@ export class QueueRunner {
         logger,
         lmtp: options.lmtp,
         lmtpSessions: this.lmtpSessions,
+        smtpSessions: this.smtpSessions,
+        // The delivery asking is one of the entries in flight: a backlog is another one for the same next hop.
+        backlog: (nextHop) => this.activeHops.count(nextHop) > 1,
         store,
         isLocalDomain: async (domain) => (await store.getDomain(domain)) !== null,
       },
@@ -187,7 +201,7 @@ export class QueueRunner {
     // The scan first: it may still add entries to inFlight.
     if (this.scanning !== null) await settleBefore([this.scanning], deadline);
     const left = await settleBefore([...this.inFlight.values()], deadline);
-    await this.lmtpSessions.close();
+    await Promise.all([this.lmtpSessions.close(), this.smtpSessions.close()]);
     if (left > 0) {
       this.options.logger.warn(
         { event: 'runner_stopped', owner: this.owner, in_flight: this.inFlight.size },
@@ -222,6 +236,10 @@ export class QueueRunner {
   /** Runs an entry's attempt in the background, tracked for stop() and the process limit. */
   private track(entry: QueueEntry, recorded?: RecordedObserver): Promise<void> {
     const { logger } = this.options;
+    // Counted from the lease until the outcome is recorded, not only while a delivery runs: a burst's
+    // entries still being written keep their destination's sessions cached for the ones leased next.
+    const hops = dueHops(this.context.config, entry);
+    for (const hop of hops) this.activeHops.add(hop);
     const attempt = attemptEntry(this.context, entry, recorded)
       .then((result) => {
         if (result.state === 'deferred' || result.state === 'unfinished') this.wakeAt(result.nextAttemptAt);
@@ -230,6 +248,7 @@ export class QueueRunner {
         logger.error({ event: 'attempt_failed', queue_id: entry.id, err: error }, 'delivery attempt failed; the entry is retried once its lease expires');
       })
       .finally(() => {
+        for (const hop of hops) this.activeHops.remove(hop);
         this.inFlight.delete(entry.id);
         if (this.saturated) {
           this.saturated = false;

@@ -64,6 +64,10 @@ export interface DeliveryContext {
   lmtp: ListenAddress;
   /** The LMTP transport's connection cache; none: one session per delivery. */
   lmtpSessions?: SessionCache;
+  /** The SMTP transport's connection cache (Postfix smtp_connection_cache_on_demand); none: one session per delivery. */
+  smtpSessions?: SessionCache;
+  /** Whether more deliveries to this next hop (nextHopKey) are running or waiting: the SMTP cache keeps sessions only then. */
+  backlog?(nextHop: string): boolean;
   /** The MTA-STS policy cache and TLS-RPT counts (RFC 8461 §5.1, RFC 8460); none: no MTA-STS, no TLS-RPT. */
   store?: Store;
   isLocalDomain(domain: string): Promise<boolean>;

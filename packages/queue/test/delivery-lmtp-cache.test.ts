@@ -36,6 +36,7 @@ describe('delivery: the LMTP connection cache', () => {
       const raw = lmtp.connections[0]!.chunks.join('');
       assert.equal(raw.match(/^LHLO /gm)?.length, 1);
       assert.equal(raw.match(/^MAIL FROM:/gm)?.length, 3);
+      assert.equal(raw.match(/^RSET\r\n/gm)?.length, 2, 'RSET before each MAIL on the reused session (RFC 5321 §4.1.4)');
       assert.doesNotMatch(raw, /^QUIT/m, 'the session waits in the cache');
       await cache.close();
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -70,6 +71,8 @@ describe('delivery: the LMTP connection cache', () => {
     const server = await startScriptedServer('127.0.0.92', port, '220 lmtp.test LMTP\r\n', (line) => {
       const verb = line.split(' ')[0]!.toUpperCase();
       if (verb === 'LHLO') return '250-lmtp.test\r\n250 PIPELINING\r\n';
+      // RSET before the reused session's MAIL (RFC 5321 §4.1.4) is still accepted: the MAIL is refused.
+      if (verb === 'RSET') return '250 2.0.0 Ok\r\n';
       // The second transaction arrives on the cached session: the server has timed it out.
       if (verb === 'MAIL') {
         refused = ++mails === 2;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseConfigText, type PosternConfig } from '@postern/config';
@@ -92,6 +93,10 @@ export interface Remote {
   readonly received: RemoteMessage[];
   /** Highest number of sessions open at once. */
   readonly maxSessions: number;
+  /** Sessions opened in all. */
+  readonly sessionsOpened: number;
+  /** RSET commands received in all (RFC 5321 §4.1.1.5). */
+  readonly rsets: number;
   /** Resolves when the next message's data has arrived (before the remote answers it). */
   nextData(): Promise<void>;
   releaseStalls(): void;
@@ -107,6 +112,8 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
   const closed = new WeakSet<SMTPServerSession>();
   let sessions = 0;
   let maxSessions = 0;
+  let sessionsOpened = 0;
+  let rsets = 0;
   const smtpError = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
 
   const server = new SMTPServer({
@@ -123,6 +130,7 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
     closeTimeout: 500,
     onConnect(_session, callback) {
       sessions++;
+      sessionsOpened++;
       maxSessions = Math.max(maxSessions, sessions);
       callback();
     },
@@ -165,6 +173,8 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
     },
   });
   server.on('error', () => {});
+  // smtp-server answers RSET itself: count the command lines on the (plaintext) wire.
+  server.server.on('connection', (socket: Socket) => socket.on('data', (chunk: Buffer) => (rsets += chunk.toString('latin1').match(/^RSET\r\n/gim)?.length ?? 0)));
 
   let port = 0;
   for (let attempt = 1; ; attempt++) {
@@ -190,6 +200,12 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
     get maxSessions() {
       return maxSessions;
     },
+    get sessionsOpened() {
+      return sessionsOpened;
+    },
+    get rsets() {
+      return rsets;
+    },
     nextData: () => new Promise((resolve) => waiting.push(resolve)),
     releaseStalls() {
       for (const release of stalls.splice(0)) release();
@@ -201,8 +217,8 @@ export async function startRemote(host: string, options: RemoteOptions = {}): Pr
 /* ---- config, log, world ---------------------------------------------------- */
 
 /** A config as `postern` would load it from TOML; `queue`/`smtp` values are TOML literals ("1s", 2). */
-export function testConfig(dns: string, smtpPort: number, queue: Record<string, string | number> = {}, smtp: Record<string, string | number> = {}): PosternConfig {
-  const table = (values: Record<string, string | number>) =>
+export function testConfig(dns: string, smtpPort: number, queue: Record<string, string | number> = {}, smtp: Record<string, string | number | boolean> = {}): PosternConfig {
+  const table = (values: Record<string, string | number | boolean>) =>
     Object.entries(values)
       .map(([key, value]) => `${key} = ${JSON.stringify(value)}`)
       .join('\n');
@@ -257,7 +273,7 @@ export interface World {
 
 export interface WorldOptions {
   queue?: Record<string, string | number>;
-  smtp?: Record<string, string | number>;
+  smtp?: Record<string, string | number | boolean>;
   remote?: RemoteOptions;
 }
 

@@ -23,10 +23,23 @@ export interface AttemptPlan {
   connectTimeoutMs: number;
   replyTimeoutMs: number;
   localAddress: string | undefined;
-  /** Sessions kept between deliveries (the LMTP transport's connection cache); none: one session per delivery. */
-  cache?: SessionCache | undefined;
+  /** Sessions kept between deliveries (Postfix's connection cache); none: one session per delivery. */
+  cache?: CachePlan | undefined;
   /** Told each SMTP session's TLS outcome (TLS-RPT, RFC 8460 §4.3). */
   observeTls?: ((observation: TlsObservation) => void) | undefined;
+}
+
+/** Where the sessions of one delivery are cached, under which key, and whether a session is kept after this one. */
+export interface CachePlan {
+  sessions: SessionCache;
+  /**
+   * What the session is set up under besides the route (TLS level and names,
+   * login), so that a session is reused only by a delivery that asks for the
+   * same; "" for LMTP.
+   */
+  scope: string;
+  /** Asked after a clean transaction: keep the session (Postfix smtp_connection_cache_on_demand: the destination has a backlog). */
+  wanted(): boolean;
 }
 
 /** Connection trouble in Postfix's DSN codes: 4.4.1 no answer, 4.4.2 bad connection, 4.7.5 TLS, 4.5.0 protocol. */
@@ -51,13 +64,16 @@ const done = (outcomes: RecipientOutcome[]): HostResult => ({ kind: 'done', outc
  * says, AUTH for the relay host, then the transaction. Trouble before any
  * recipient is decided lets the next server try ('failed'); replies to RCPT,
  * DATA and the final "." decide this attempt ('done'). With a session cache,
- * a cached session is tried first; one the server closed meanwhile fails
- * before the final "." and the delivery goes on over a fresh session.
+ * a cached session set up the same way is tried first, after RSET (RFC 5321
+ * §4.1.4); one the server closed, that refuses RSET, or that fails before any
+ * recipient is decided is dropped, and the delivery goes on over a fresh
+ * session within the same attempt.
  */
 export async function attemptRoute(request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls = true): Promise<HostResult> {
-  const cached = plan.cache?.take(route.relay) ?? null;
+  const key = cacheKey(route, plan, startTls);
+  const cached = plan.cache === undefined ? null : await plan.cache.sessions.take(key);
   if (cached !== null) {
-    const result = await onSession(cached, request, route, plan, startTls, true);
+    const result = await onSession(cached, request, route, plan, key, startTls, true);
     if (result.kind === 'done') return result;
   }
   const tcp = 'port' in route.endpoint ? route.endpoint : null;
@@ -79,7 +95,12 @@ export async function attemptRoute(request: DeliveryRequest, route: Route, plan:
     if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
     throw error;
   }
-  return onSession(session, request, route, plan, startTls, false);
+  return onSession(session, request, route, plan, key, startTls, false);
+}
+
+/** The cache key: the route (host, address, port), the plan's scope, and whether STARTTLS was left out (the plaintext retry). */
+function cacheKey(route: Route, plan: AttemptPlan, startTls: boolean): string {
+  return [route.relay, serverName(route) ?? '', plan.cache?.scope ?? '', startTls ? '' : 'no-starttls'].join(' ');
 }
 
 /** SNI: the host name of a TCP route; none for an IP literal (RFC 6066 §3) or a unix socket. */
@@ -88,7 +109,7 @@ function serverName(route: Route): string | null {
 }
 
 /** Runs the delivery on an open session, then caches it (a clean end, a cache) or closes it. */
-async function onSession(session: SmtpSession, request: DeliveryRequest, route: Route, plan: AttemptPlan, startTls: boolean, ready: boolean): Promise<HostResult> {
+async function onSession(session: SmtpSession, request: DeliveryRequest, route: Route, plan: AttemptPlan, key: string, startTls: boolean, ready: boolean): Promise<HostResult> {
   let clean = false;
   try {
     if (!ready) {
@@ -102,7 +123,7 @@ async function onSession(session: SmtpSession, request: DeliveryRequest, route: 
     if (error instanceof SmtpClientError) return failed(clientFailure(error, route.relay));
     throw error;
   } finally {
-    if (clean && plan.cache !== undefined) plan.cache.keep(route.relay, session);
+    if (clean && plan.cache !== undefined && plan.cache.wanted()) plan.cache.sessions.keep(key, session);
     // Not awaited: the replies to the final "." decide the outcome, and it is recorded at once
     // (Postfix marks a recipient done before QUIT); a crash while QUIT is pending re-sends nothing.
     else if (session.connection.usable) void session.quit();

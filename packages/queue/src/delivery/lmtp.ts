@@ -38,7 +38,7 @@ export async function deliverLmtp(ctx: DeliveryContext, request: DeliveryRequest
     connectTimeoutMs: config.smtp.connect_timeout,
     replyTimeoutMs: config.smtp.timeout,
     localAddress: undefined,
-    cache: ctx.lmtpSessions,
+    cache: ctx.lmtpSessions === undefined ? undefined : { sessions: ctx.lmtpSessions, scope: '', wanted: () => true },
   });
   return result.kind === 'done' ? result.outcomes : everyone(request.recipients, 'deferred', result.failure);
 }

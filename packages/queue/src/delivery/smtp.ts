@@ -3,8 +3,9 @@ import { recordTlsSession, reportedPolicy, tlsaReportedPolicy, type ReportedPoli
 import type { TlsObservation } from '../tlsrpt/session-result.js';
 import { attemptRoute, type AttemptPlan } from './attempt.js';
 import { relayCredentials, type Credentials } from './credentials.js';
+import { cacheScope } from './cache-scope.js';
 import { daneDecision, daneGoverns, danePolicyName, daneTlsPolicy } from './dane-policy.js';
-import { nextHopFor } from './next-hop.js';
+import { nextHopFor, nextHopKey } from './next-hop.js';
 import { everyone, ownFailure, type HostFailure } from './outcome.js';
 import { resolveRoutes } from './routes.js';
 import { NO_POLICY, policyName, splitRoutes, stsDecision, stsTlsPolicy, type DeliveryPolicyName } from './sts-policy.js';
@@ -90,6 +91,12 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
       replyTimeoutMs: config.smtp.timeout,
       localAddress: config.smtp.bind_address,
       observeTls: reporting ? count : undefined,
+      cache: ctx.smtpSessions === undefined ? undefined : {
+        sessions: ctx.smtpSessions,
+        scope: cacheScope(tls, credentials),
+        // Postfix smtp_connection_cache_on_demand: a session waits for the next message only while the next hop has a backlog.
+        wanted: () => config.smtp.connection_cache_on_demand && (ctx.backlog?.(nextHopKey(config, request.domain)) ?? false),
+      },
     };
     let last: { failure: HostFailure; policy: DeliveryPolicyName } | null = null;
     for (const route of routes) {
@@ -105,7 +112,14 @@ export async function deliverSmtp(ctx: DeliveryContext, request: DeliveryRequest
           continue;
         }
         const observe = countUnder(host.published.length > 0 ? tlsaReportedPolicy(host.published) : reportedPolicy(null));
-        routePlan = { ...routePlan, tls: daneTlsPolicy(host, base), observeTls: reporting ? observe : undefined };
+        const daneTls = daneTlsPolicy(host, base);
+        routePlan = {
+          ...routePlan,
+          tls: daneTls,
+          observeTls: reporting ? observe : undefined,
+          // A session held to this host's TLSA records is cached apart from the opportunistic ones to the same host.
+          cache: routePlan.cache && { ...routePlan.cache, scope: cacheScope(daneTls, credentials) },
+        };
       } else if (host !== undefined) {
         // No TLSA anywhere: opportunistic TLS (RFC 7672 §2.2), under MTA-STS when the domain has a policy.
         policy = sts.governing === null ? danePolicyName(host) : policy;

@@ -45,6 +45,8 @@ export interface TransactionResult {
 }
 
 const QUIT_TIMEOUT_MS = 5000;
+// Postfix smtp_rset_timeout: a cached session that does not answer RSET soon is not worth waiting for.
+const RSET_TIMEOUT_MS = 20_000;
 
 /**
  * An SMTP (RFC 5321) or LMTP (RFC 2033) client session: greeting, EHLO/LHLO
@@ -55,6 +57,10 @@ export class SmtpSession {
   capabilities = new Capabilities();
   /** The verb the server accepted: EHLO, HELO or LHLO. */
   helloVerb: 'EHLO' | 'HELO' | 'LHLO' | null = null;
+  /** When the connection was made (Postfix smtp_connection_reuse_time_limit counts from it). */
+  readonly openedAt = Date.now();
+  /** Mail transactions begun on this session (Postfix smtp_connection_reuse_count_limit). */
+  transactions = 0;
 
   private constructor(
     readonly connection: SmtpConnection,
@@ -142,6 +148,7 @@ export class SmtpSession {
    * Connection trouble never throws: it ends the result early.
    */
   async send(envelope: Envelope): Promise<TransactionResult> {
+    this.transactions++;
     const pipelined = this.capabilities.has('PIPELINING');
     const result: TransactionResult = { mail: null, recipients: envelope.recipients.map(() => null), failure: null, endOfDataSent: false, pipelined };
     const mailLine = ['MAIL FROM:<' + envelope.from + '>', ...envelope.mailParams].join(' ');
@@ -206,6 +213,17 @@ export class SmtpSession {
       result.failure = error;
       return result;
     }
+  }
+
+  /**
+   * RFC 5321 §4.1.1.5: RSET, which a reused session sends before its next MAIL
+   * (§4.1.4) and which tells whether the server still has it, within Postfix's
+   * smtp_rset_timeout. Throws SmtpClientError when the connection is gone.
+   */
+  async rset(): Promise<SmtpReply> {
+    const wait = Math.min(this.replyTimeoutMs, RSET_TIMEOUT_MS);
+    await this.connection.write('RSET\r\n', 'sending RSET', wait);
+    return this.connection.read('sending RSET', wait);
   }
 
   /**
