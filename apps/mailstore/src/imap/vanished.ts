@@ -20,13 +20,16 @@ function vanishedResponse(uids: string): ImapResponse {
  * instead of EXPUNGE, for the session's own expunges and everyone else's.
  * Every EXPUNGE imap-core or a hook builds goes through formatResponse (which
  * also takes the UID out of the session's list), so that is where it turns
- * into `* VANISHED <uid>`.
+ * into `* VANISHED <uid>`; an unsolicited FETCH gets the UID added.
  */
 export function reportVanished(connection: ImapConnection): void {
   const format = connection.formatResponse.bind(connection);
   const formatResponse: ImapConnection['formatResponse'] = (command, uid, data) => {
-    const response = format(command, uid, data);
-    if (!response || command !== 'EXPUNGE' || !qresyncEnabled(connection.session)) return response;
+    const qresync = qresyncEnabled(connection.session);
+    // A QRESYNC client keeps its cache by UID: an unsolicited FETCH (flags changed elsewhere) names it too.
+    const withUid = qresync && command === 'FETCH' && data && !('query' in data) && !('uid' in data) ? { uid, ...data } : data;
+    const response = format(command, uid, withUid);
+    if (!response || command !== 'EXPUNGE' || !qresync) return response;
     return vanishedResponse(String(uid));
   };
   connection.formatResponse = formatResponse;
