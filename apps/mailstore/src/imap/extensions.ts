@@ -36,7 +36,8 @@ export function installExtensionCommands(): void {
   const examine = commandTable.get('EXAMINE');
   const fetch = commandTable.get('FETCH');
   const uidFetch = commandTable.get('UID FETCH');
-  if (!list || !create || !search || !select || !examine || !fetch || !uidFetch) throw new Error('imap-core lacks a command Postern extends');
+  const enable = commandTable.get('ENABLE');
+  if (!list || !create || !search || !select || !examine || !fetch || !uidFetch || !enable) throw new Error('imap-core lacks a command Postern extends');
   basic = { list, create, search };
   commandTable.set('APPEND', appendCommand);
   commandTable.set('LIST', listExtendedCommand(list));
@@ -44,7 +45,7 @@ export function installExtensionCommands(): void {
   commandTable.set('SORT', sortCommand(search));
   commandTable.set('UID SORT', sortCommand(search));
   // RFC 7162 §3.2: ENABLE QRESYNC, SELECT/EXAMINE (QRESYNC …) and UID FETCH (CHANGEDSINCE m VANISHED).
-  commandTable.set('ENABLE', enableCommand);
+  commandTable.set('ENABLE', enableCommand(enable));
   commandTable.set('SELECT', qresyncSelectCommand(select));
   commandTable.set('EXAMINE', qresyncSelectCommand(examine));
   commandTable.set('FETCH', vanishedFetchCommand(fetch));
