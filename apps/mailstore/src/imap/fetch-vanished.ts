@@ -1,7 +1,7 @@
 // UID FETCH … (CHANGEDSINCE m VANISHED) (RFC 7162 §3.2.6): the expunged UIDs of the set, before the FETCH responses.
 import type { Mailbox, Store } from '@postern/store';
 import { nodeWord } from './command-args.js';
-import type { CommandHandler } from './imap-core.js';
+import type { CommandHandler, ImapSession } from './imap-core.js';
 import { sessionState, writeResponse } from './session.js';
 import { clampRanges, parseUidSet } from './uid-sets.js';
 import { expungedSince, qresyncEnabled, vanishedEarlierLine } from './vanished.js';
@@ -39,7 +39,7 @@ export function vanishedFetchCommand(fetch: CommandHandler): CommandHandler {
  * VANISHED, `* VANISHED (EARLIER)` with the UIDs of the set expunged after
  * MODSEQ `changedSince` (§3.2.6); UIDs the mailbox never gave out are left out.
  */
-export async function answerFetchVanished(store: Store, session: Parameters<typeof sessionState>[0], mailbox: Mailbox, changedSince: number): Promise<void> {
+export async function answerFetchVanished(store: Store, session: ImapSession, mailbox: Mailbox, changedSince: number): Promise<void> {
   const state = sessionState(session);
   const set = state?.vanishedRequest;
   if (!state || !set) return;
