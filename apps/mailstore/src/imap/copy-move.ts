@@ -5,6 +5,7 @@ import type { ImapSession } from './imap-core.js';
 import type { JournalNotifier } from './notifier.js';
 import { ownMailbox, sessionUserId, writeResponse } from './session.js';
 import { pageSelector, uidSet } from './uid-sets.js';
+import { reportExpunged } from './vanished.js';
 
 /** The destination of a COPY/MOVE, looked up among the session user's own mailboxes only. */
 async function destination(ctx: MailstoreContext, session: ImapSession, path: string): Promise<Mailbox | null> {
@@ -63,10 +64,7 @@ export async function moveMessages(ctx: MailstoreContext, notifier: JournalNotif
   // RFC 6851 §4.3: COPYUID goes out in an untagged OK before the EXPUNGEs (the tagged OK repeats it).
   const info = copyInfo(result.uidValidity, result.uidMap);
   await writeResponse(session, { compiled: `* OK [COPYUID ${result.uidValidity} ${uidSet(result.uidMap.map((pair) => pair.sourceUid))} ${uidSet(result.uidMap.map((pair) => pair.destinationUid))}] Moved UIDs.` });
-  for (const { sourceUid } of result.uidMap) {
-    const response = session.formatResponse('EXPUNGE', sourceUid);
-    if (response) await writeResponse(session, response);
-  }
+  await reportExpunged(session, result.uidMap.map((pair) => pair.sourceUid));
   notifier.changed(source.id);
   notifier.changed(target.id);
   await notifier.catchUp(session, target.id);
@@ -99,12 +97,7 @@ export async function expungeDeleted(ctx: MailstoreContext, notifier: JournalNot
     .map((message) => message.uid);
   if (deleted.length === 0) return [true];
   const expunged = await ctx.store.expungeMessages(mailbox.id, deleted);
-  if (!request.silent) {
-    for (const uid of expunged) {
-      const response = session.formatResponse('EXPUNGE', uid);
-      if (response) await writeResponse(session, response);
-    }
-  }
+  if (!request.silent) await reportExpunged(session, expunged);
   notifier.changed(mailbox.id);
   ctx.logger.info(
     { service: 'imap', session: session.id, user: session.user?.username, mailbox: mailbox.path, count: expunged.length, event: 'expunge' },

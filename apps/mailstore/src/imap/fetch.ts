@@ -3,6 +3,7 @@ import type { MailboxId, MessageRecord, Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { servedBytes } from '../memory-release.js';
 import { fetchValues, FetchedMessage } from './fetch-values.js';
+import { answerFetchVanished } from './fetch-vanished.js';
 import { imapHandler, type FetchQueryItem, type ImapSession } from './imap-core.js';
 import { announceKeywords } from './keywords.js';
 import type { JournalNotifier } from './notifier.js';
@@ -54,6 +55,7 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
   const mailbox = await ownMailbox(ctx.store, session, mailboxId);
   if (!mailbox) return ['NONEXISTENT'];
   labelPartials(options.query);
+  await answerFetchVanished(ctx.store, session, mailbox, options.changedSince);
   const utf8 = session.isUTF8Enabled();
   const wantsFlags = options.query.some((item) => item.item === 'flags');
   let seenChanged = false;

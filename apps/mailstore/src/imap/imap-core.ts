@@ -83,6 +83,8 @@ export interface ImapConnection {
   _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;
   close(force?: boolean): void;
+  /** Builds an untagged EXISTS/EXPUNGE/FETCH and keeps the UID list in step (EXISTS adds, EXPUNGE removes); false for a UID the session does not know. */
+  formatResponse: ImapSession['formatResponse'];
   /** Sends the queued updates of the selected mailbox; EXPUNGEs wait when `holdExpunges` (Postern's patch, RFC 3501 §7.4.1). */
   emitNotifications(holdExpunges?: boolean): void;
   /** Called by the server once onConnect accepts: wires the socket up, then greets. */
@@ -159,7 +161,7 @@ export interface CommandHandler {
   state: string | string[];
   schema: unknown[] | false;
   disableNotifications?: boolean;
-  handler(this: ImapConnection & { _server: ImapCoreServer; acceptUTF8Enabled?: boolean }, command: ParsedCommand, callback: (error: Error | null, result?: CommandResult) => void): void;
+  handler(this: ImapConnection & { _server: ImapCoreServer; acceptUTF8Enabled?: boolean; condstoreEnabled?: boolean; selected?: SelectedMailbox | false }, command: ParsedCommand, callback: (error: Error | null, result?: CommandResult) => void): void;
 }
 
 /** imap-core's command table (exported by Postern's patch, so that extensions can add or wrap commands). */

@@ -3,6 +3,7 @@ import { JournalPrunedError, normalizeFlags, type Mailbox, type Store } from '@p
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { keywordsAtOpen } from './keywords.js';
+import { answerQresync } from './qresync-select.js';
 import { claimAtOpen } from './recent.js';
 import { sessionUserId } from './session.js';
 
@@ -55,6 +56,7 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   keywordsAtOpen(session, flags);
   const uidList = messages.map((message) => message.uid);
   const recent = await claimAtOpen(ctx.store, session, mailbox, uidList, session.examining === true);
+  await answerQresync(ctx.store, session, mailbox, messages);
   return [
     {
       _id: mailbox.id,

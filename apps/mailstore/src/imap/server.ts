@@ -15,6 +15,7 @@ import { EXTENSION_CAPABILITIES, installExtensionCommands, searchAnswer } from '
 import { createFolder, deleteFolder, listFolders, listMailboxes, listSubscribed, renameFolder, subscribe } from './mailboxes.js';
 import { JournalNotifier } from './notifier.js';
 import { announceWithUpdates } from './unilateral.js';
+import { reportVanished } from './vanished.js';
 import { quota, quotaRoot } from './quota.js';
 import { searchMessages, type SearchRequest } from './search.js';
 import { catchUpBeforeUidCommands } from './uid-catch-up.js';
@@ -83,6 +84,7 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       limitLineLength(connection);
       guardStartTls(connection, ctx.tls !== null);
       announceWithUpdates(connection);
+      reportVanished(connection);
       guardCommands(connection, logger, ip);
       catchUpBeforeUidCommands(connection, notifier, ctx.store, logger);
     }

@@ -3,6 +3,7 @@ import type { Logger } from '@postern/log';
 import type { SessionSlots } from '@postern/service';
 import { isTemporaryStoreError, type Mailbox, type MailboxId, type SpecialUse, type Store, type UserId } from '@postern/store';
 import type { HookCallback, ImapSession } from './imap-core.js';
+import type { QresyncRequest } from './qresync-select.js';
 import type { SortCriterion } from './sort.js';
 
 export interface SessionState {
@@ -29,12 +30,20 @@ export interface SessionState {
   createUse: SpecialUse | null;
   /** The sort criteria of the SORT being run (RFC 5256), read by the search hook. */
   sortCriteria: SortCriterion[] | null;
+  /** ENABLE QRESYNC was given (RFC 7162 §3.2.3): expunges are told as VANISHED. */
+  qresync: boolean;
+  /** The QRESYNC parameter of the SELECT/EXAMINE being run (RFC 7162 §3.2.5), read by the open hook. */
+  qresyncRequest: QresyncRequest | null;
+  /** What the open hook found for it: the lines that go out before SELECT's tagged OK. */
+  qresyncAnswer: string[] | null;
+  /** The UID set of the UID FETCH (… VANISHED) being run (RFC 7162 §3.2.6), read by the fetch hook. */
+  vanishedRequest: string | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null };
   states.set(session, state);
   return state;
 }
