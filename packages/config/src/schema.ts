@@ -331,6 +331,21 @@ const tlsrptShape = {
   from: text('an address', 'the From: of the reports, e.g. tlsrpt-noreply@example.com', (value) => /^[^\s@]+@[^\s@]+$/.test(value)).optional(),
 };
 
+const srsShape = {
+  // The Sender Rewriting Scheme for mail forwarded off-site (aliases, Sieve redirect). Unset: on
+  // whenever a secret exists, which is always once secret_file has been created at the first start.
+  enabled: z.boolean(problem('a boolean', 'true or false')).optional(),
+  // The domain of the SRS0=…@domain senders; bounces to it must reach this server (its MX) and its SPF
+  // must allow this host. Unset: myorigin (postsrsd's default is Postfix's mydomain, the hostname's parent,
+  // which myorigin is whenever that parent is a local domain).
+  domain: text('a domain', 'the domain of rewritten senders, e.g. example.com', isHostName).optional(),
+  // Keys of the hash: the first signs, every one verifies (a rotation: put the new key first).
+  secrets: list(text('a secret', 'a random string of at least 16 characters', (value) => value.length >= 16), 'secrets').default([]),
+  // A file of keys, one a line, the first signing (postsrsd's secret file). Unset: data_dir/srs.secret,
+  // created (mode 0600, random bytes) at the first start when missing.
+  secret_file: path('a file of SRS secrets').optional(),
+};
+
 const loginShape = { allow_cleartext_auth: bool(false) };
 
 const imapShape = {
@@ -407,6 +422,7 @@ const rootShape = {
   content_filter: z.strictObject(contentFilterShape, section('content_filter')).prefault({}),
   mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
   tlsrpt: z.strictObject(tlsrptShape, section('tlsrpt')).prefault({}),
+  srs: z.strictObject(srsShape, section('srs')).prefault({}),
   imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   managesieve: z.strictObject(loginShape, section('managesieve')).prefault({}),
@@ -430,6 +446,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   content_filter: Object.keys(contentFilterShape),
   mta_sts: Object.keys(mtaStsShape),
   tlsrpt: Object.keys(tlsrptShape),
+  srs: Object.keys(srsShape),
   imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
   managesieve: Object.keys(loginShape),
