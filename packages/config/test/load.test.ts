@@ -103,6 +103,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     content_filter: { scanner: 'none', timeout: 30_000, max_size: 2 * 1024 * 1024 },
     mta_sts: { mode: 'testing', max_age: 604_800, mx: [] },
     tlsrpt: { enabled: false },
+    srs: { secrets: [] },
     imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
     managesieve: { allow_cleartext_auth: false },
