@@ -101,12 +101,11 @@ export async function forwardSender(ctx: MtaContext, transaction: Transaction, l
 }
 
 /**
- * With an SRS sender the forward targets need an envelope of their own: a
- * second queue entry (its own id, logged with the message's), written with the first.
+ * With an SRS sender (forwardSender) the forward targets need an envelope of their own: a
+ * second queue entry (its own id, logged with the message's), or the only one (`own`: the message's id).
  */
-export async function commitForward(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer, sender: string, held: boolean, own: boolean): Promise<QueueEntry | null> {
+export async function commitForward(ctx: MtaContext, session: SMTPServerSession, transaction: Transaction, message: Buffer, sender: string, held: boolean, own: boolean): Promise<QueueEntry> {
   const recipients = remoteRecipients(transaction, 'forwarded');
-  if (recipients.length === 0) return null;
   const id = own ? transaction.queueId : newId<QueueId>();
   if (!own) ctx.logger.info({ event: 'srs_forward', ...sessionFields(session), queue_id: transaction.queueId, forward_id: id, from: transaction.sender, srs: sender }, `${transaction.queueId}: forward to ${recipients.map((r) => r.address).join(', ')} as ${id}, sender rewritten to <${sender}>`);
   return commitMessage(ctx, session, transaction, message, recipients, held, { id, from: sender });

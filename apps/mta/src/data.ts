@@ -163,24 +163,21 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const message = await spooledMessage.bytes();
 
   // The one commit point: nothing is delivered anywhere before this write, so a 451 here duplicates nothing.
-  let entry: QueueEntry;
+  // With SRS the forward targets are a second entry: both are written or, the first taken back, neither.
+  let entry: QueueEntry | null = null;
   let forward: QueueEntry | null = null;
   const held = checks?.hold != null;
   try {
-    // A message for forward targets alone is that one entry, under the message's queue id.
-    if (recipients.length === 0 && srsSender !== null) {
-      entry = (await commitForward(ctx, session, transaction, message, srsSender, held, true))!;
-    } else {
-      entry = await commitMessage(ctx, session, transaction, message, recipients, held);
-      if (srsSender !== null) forward = await commitForward(ctx, session, transaction, message, srsSender, held, false);
-    }
+    if (recipients.length > 0) entry = await commitMessage(ctx, session, transaction, message, recipients, held);
+    if (srsSender !== null) forward = await commitForward(ctx, session, transaction, message, srsSender, held, entry === null);
   } catch (err) {
+    if (entry !== null) await ctx.store.deleteQueueEntry(entry.id).catch(() => undefined);
     ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
     throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
   }
   // A held message waits for `postern queue release` (Postfix's hold queue).
   if (forward !== null && !forward.held) void ctx.queue.deliverNow(forward, [], 0);
-  if (!entry.held) await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
+  if (entry !== null && !entry.held) await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
 }
 
