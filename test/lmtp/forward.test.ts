@@ -84,7 +84,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal(out.data[0], 250, out.data[1]);
       const copies = await waitArrived(subject, 1);
       assert.deepEqual(copies.map((m) => m.recipients).sort(), [['carol@remote.test', 'erin@remote.test']], 'one queue entry, each target once');
-      assert.equal(copies[0]!.mailFrom, 'sender@outside.test');
+      // SRS: the forward leaves from SRS0=HHHH=TT=outside.test=sender@example.com (test/outbound/srs.test.ts).
+      assert.match(copies[0]!.mailFrom, /^SRS0=[^=]{4}=[A-Z2-7]{2}=outside\.test=sender@example\.com$/);
       assert.deepEqual((await inboxSubjects('alice@example.com')).filter((s) => s === subject), [subject]);
       const queued = await mta.waitForLog((line) => line['service'] === 'lmtp' && line['rcpt'] === 'offsite@example.com' && typeof line['queue_id'] === 'string');
       assert.match(String(queued['msg']), /forwarded to erin@remote\.test \(queued as /);

@@ -1,7 +1,7 @@
 import type { PosternConfig } from '@postern/config';
-import type { LoginResult } from '@postern/directory';
+import type { LoginResult, SenderRewriting } from '@postern/directory';
 import type { Logger } from '@postern/log';
-import { SessionLimits, loginGuardFor, TlsProvider } from '@postern/service';
+import { SessionLimits, loginGuardFor, senderRewritingFor, TlsProvider } from '@postern/service';
 import type { Store } from '@postern/store';
 import { MailboxChanges } from './mailbox-changes.js';
 
@@ -16,6 +16,8 @@ export interface MailstoreContext {
   tls: TlsProvider | null;
   /** IMAP and POP3 connection limits: per service, per address before login, per user+address after. */
   connections: SessionLimits;
+  /** [srs]: LMTP forwards and Sieve redirects leave with an SRS sender, our SRS addresses lead back; null when off. */
+  srs: SenderRewriting | null;
   /** Appends made in this process (LMTP deliveries), heard by the IMAP notifiers at once. */
   mailboxChanges: MailboxChanges;
   /** Checks a login with per-IP throttling; logs failures and bans in one stable form. */
@@ -30,6 +32,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     logger,
     tls,
     connections: new SessionLimits(config.limits),
+    srs: senderRewritingFor(config, store, logger),
     mailboxChanges: new MailboxChanges(),
     login: (service, username, password, clientIp) => guard.login(service, username, password, clientIp),
   };

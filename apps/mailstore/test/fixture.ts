@@ -71,9 +71,9 @@ export function selfSignedCert(dir: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-/** A config for mail.example.com with `settings` over the defaults. */
+/** A config for mail.example.com with `settings` over the defaults (an SRS key of its own: no secret file under the default data_dir). */
 export function testConfig(settings: Record<string, unknown> = {}): PosternConfig {
-  return validateConfig({ hostname: 'mail.example.com', ...settings }, 'test config');
+  return validateConfig({ hostname: 'mail.example.com', srs: { secrets: ['mailstore unit test SRS key'] }, ...settings }, 'test config');
 }
 
 export interface RunningService {

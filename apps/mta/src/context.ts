@@ -1,9 +1,9 @@
 import { mynetworksMatcher, type PosternConfig } from '@postern/config';
 import { createContentScanner, type ContentScanner } from '@postern/content-scan';
-import type { LoginGuard } from '@postern/directory';
+import type { LoginGuard, SenderRewriting } from '@postern/directory';
 import { createResolver, type Resolver } from '@postern/dns';
 import type { Logger } from '@postern/log';
-import { ConnectionLimiter, InFlight, loginGuardFor, TlsProvider } from '@postern/service';
+import { ConnectionLimiter, InFlight, loginGuardFor, senderRewritingFor, TlsProvider } from '@postern/service';
 import { compilePolicy, type Policy, type PolicyEnvironment } from '@postern/smtp-policy';
 import { QueueRunner } from '@postern/queue';
 import type { Store } from '@postern/store';
@@ -26,6 +26,8 @@ export interface MtaContext {
   contentChecks: ContentChecks | null;
   /** The optional spamd/rspamd hook ([content_filter]); null when none is configured. */
   scanner: ContentScanner | null;
+  /** [srs]: forwards off-site go out with an SRS sender, our SRS addresses lead back; null when off. */
+  srs: SenderRewriting | null;
   /** The outbound queue's delivery runs of this process. */
   queue: QueueRunner;
   /** Every TLS context (465, STARTTLS on 25 and 587) comes from here; null without a [tls] certificate. */
@@ -57,6 +59,7 @@ export function createContext(config: PosternConfig, store: Store, logger: Logge
     mynetworks: mynetworksMatcher(config.smtpd.mynetworks),
     contentChecks: compileContentChecks(config),
     scanner: createContentScanner(config),
+    srs: senderRewritingFor(config, store, logger),
     queue: new QueueRunner({ config, store, resolver, logger, lmtp: lmtpDestination(config) }),
     tls,
     guard: guard ?? loginGuardFor(config, store, logger),

@@ -6,7 +6,7 @@ import { fitMessage, takeRoom } from './admission.js';
 import { BareNewlineFilter } from './bare-newline.js';
 import type { MtaContext } from './context.js';
 import { ContentChecksFilter } from './cleanup/checks-filter.js';
-import { commitMessage, LOCAL_DELIVERY_WAIT_MS, localRecipients, remoteRecipients } from './commit.js';
+import { commitForward, commitMessage, forwardSender, LOCAL_DELIVERY_WAIT_MS, localRecipients, remoteRecipients } from './commit.js';
 import { verdictReply } from './envelope.js';
 import { logReject, logWarnings, sessionFields } from './maillog.js';
 import { checkInbound } from './inbound-checks.js';
@@ -145,8 +145,10 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   if (filter.bareCount > 0) ctx.logger.info({ event: 'bare_newline', ...fields, count: filter.bareCount }, `${transaction.queueId}: normalized ${filter.bareCount} bare <CR>/<LF> in message content`);
 
   const local = localRecipients(transaction);
-  const recipients = [...local, ...remoteRecipients(transaction)];
-  const nrcpt = recipients.length;
+  // SRS: an alias's off-site targets get the message from an SRS sender, in an entry of their own.
+  const srsSender = await forwardSender(ctx, transaction, state.login);
+  const recipients = [...local, ...remoteRecipients(transaction, srsSender === null ? 'all' : 'relayed')];
+  const nrcpt = recipients.length + (srsSender === null ? 0 : remoteRecipients(transaction, 'forwarded').length);
   messagesReceived.inc({ service: state.service });
   ctx.logger.info(
     { event: 'received', ...fields, from: transaction.sender, to: [...transaction.recipients.values()].map((r) => r.address), size, nrcpt, message_id: rewriter.messageId ?? undefined },
@@ -161,15 +163,21 @@ async function receive(ctx: MtaContext, stream: SMTPServerDataStream, session: S
   const message = await spooledMessage.bytes();
 
   // The one commit point: nothing is delivered anywhere before this write, so a 451 here duplicates nothing.
-  let entry: QueueEntry;
+  // With SRS the forward targets are a second entry: both are written or, the first taken back, neither.
+  let entry: QueueEntry | null = null;
+  let forward: QueueEntry | null = null;
+  const held = checks?.hold != null;
   try {
-    entry = await commitMessage(ctx, session, transaction, message, recipients, checks?.hold != null);
+    if (recipients.length > 0) entry = await commitMessage(ctx, session, transaction, message, recipients, held);
+    if (srsSender !== null) forward = await commitForward(ctx, session, transaction, message, srsSender, held, entry === null);
   } catch (err) {
+    if (entry !== null) await ctx.store.deleteQueueEntry(entry.id).catch(() => undefined);
     ctx.logger.error({ event: 'queue_error', ...fields, err }, `${transaction.queueId}: queue file write error: ${String(err)}`);
     throw new SmtpReply(451, '4.3.0', `Error: queue file write error, try again later (queue id ${transaction.queueId})`);
   }
   // A held message waits for `postern queue release` (Postfix's hold queue).
-  if (!entry.held) await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
+  if (forward !== null && !forward.held) void ctx.queue.deliverNow(forward, [], 0);
+  if (entry !== null && !entry.held) await ctx.queue.deliverNow(entry, local.map((recipient) => recipient.address), LOCAL_DELIVERY_WAIT_MS);
   return `2.0.0 Ok: queued as ${transaction.queueId}`;
 }
 

@@ -130,6 +130,9 @@ export function onRcptTo(ctx: MtaContext): Handler<'onRcptTo'> {
             ctx.logger.error({ event: 'postmaster_missing', ...sessionFields(session), to: rcpt }, `${rcpt} does not exist: RFC 5321 requires it; add it with: postern alias add ${rcpt} USER@${domain}`);
           }
           return refuse(ctx, session, 'RCPT', replies.unknownRecipient(rcpt, ctx.config.smtpd.unknown_local_recipient_reject_code), details, callback);
+        case 'srs_refused':
+          // Never relayed: a forged SRS address would make us an open relay (the SRS paper, postsrsd).
+          return refuse(ctx, session, 'RCPT', replies.badSrsAddress(rcpt, route.reason), { ...details, stage: 'srs' }, callback);
         case 'disabled':
           return refuse(ctx, session, 'RCPT', replies.mailboxDisabled(rcpt, ctx.config.smtpd.disabled_mailbox_reject_code), details, callback);
         case 'local':

@@ -21,7 +21,9 @@ export type RecipientRoute =
   /** A local domain without such a user, alias or catch-all. */
   | { kind: 'unknown' }
   /** Only users that `postern user disable` turned off. */
-  | { kind: 'disabled' };
+  | { kind: 'disabled' }
+  /** An SRS address of ours that is forged, expired or malformed. */
+  | { kind: 'srs_refused'; reason: string };
 
 /** The LMTP recipient for a local delivery: the user's address, keeping the +tag for folder filing. */
 export function mailboxAddress(delivery: LocalDelivery, delimiter: string): string {
@@ -34,7 +36,8 @@ export function mailboxAddress(delivery: LocalDelivery, delimiter: string): stri
 export async function routeRecipient(ctx: MtaContext, address: string, domain: string): Promise<RecipientRoute> {
   if ((await ctx.store.getDomain(domain)) === null) return { kind: 'remote' };
   const delimiter = ctx.config.smtpd.recipient_delimiter;
-  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter });
+  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: delimiter, srs: ctx.srs });
+  if (resolution.srsRefused !== null) return { kind: 'srs_refused', reason: resolution.srsRefused };
   if (resolution.local.length === 0 && resolution.remote.length === 0) return { kind: resolution.disabled.length > 0 ? 'disabled' : 'unknown' };
   const mailboxes = resolution.local.map((delivery) => mailboxAddress(delivery, delimiter));
   const forwarded = resolution.remote.length > 0 ? await forwardedByMailstore(ctx.store, mailboxes, delimiter) : new Set<string>();

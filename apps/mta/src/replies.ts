@@ -55,6 +55,8 @@ export const replies = {
   badRecipient: (rcpt: string, reason: string) => new SmtpReply(501, '5.1.3', `${bracket(rcpt)}: Recipient address rejected: ${reason}`),
   unknownRecipient: (rcpt: string, code: number) =>
     new SmtpReply(code, code >= 500 ? '5.1.1' : '4.1.1', `${bracket(rcpt)}: Recipient address rejected: User unknown in virtual mailbox table`),
+  // RFC 3463 X.1.1 bad destination mailbox address: an SRS address of ours whose hash or timestamp does not verify.
+  badSrsAddress: (rcpt: string, reason: string) => new SmtpReply(550, '5.1.1', `${bracket(rcpt)}: Recipient address rejected: invalid SRS address: ${reason}`),
   // RFC 3463 X.2.1: mailbox disabled, not accepting messages (`postern user disable`).
   mailboxDisabled: (rcpt: string, code: number) => new SmtpReply(code, code >= 500 ? '5.2.1' : '4.2.1', `${bracket(rcpt)}: Recipient address rejected: Mailbox disabled, not accepting messages`),
   // Issue 5 brings the outbound queue; until then nothing is accepted that could not be delivered.

@@ -1,6 +1,6 @@
 // The queue is the commit point (Postfix cleanup): the MTA in process on a real store, a real LMTP
 // server as its mailstore and a real SMTP client. When the one queue write fails, the client gets
-// 451 4.3.0 and no copy went anywhere, so its retry duplicates nothing.
+// 451 4.3.0 and no copy went anywhere, so its retry duplicates nothing (with SRS's second entry too).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       store = await openStore(mongo === null ? { backend: 'sqlite', path: join(dir, 'store.sqlite') } : { backend: 'mongodb', url: databaseUrl(mongo.url, 'commit_point') });
       await store.addDomain('example.com');
       await store.addUser({ address: 'alice@example.com', passwordHash: '{PLAIN}unused' });
+      await store.addAliasTargets('both@example.com', ['alice@example.com', 'carol@elsewhere.test']);
       dns = await startDnsServer({});
       const lmtpPort = await freePort();
       mailstore = await startRemoteSmtp({ host: '127.0.0.1', port: lmtpPort, server: { lmtp: true }, lmtpReplies: {} });
@@ -107,6 +108,30 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       // (A later write may be the bounce for bob, whose domain does not exist.)
       assert.deepEqual(seen[0], ['alice@example.com', 'bob@elsewhere.test'], 'one write, every recipient');
       assert.equal(mailstore.messages.filter((m) => m.message.toString().includes('Subject: one entry')).length, 1);
+    });
+
+    it('with SRS an alias\'s off-site target is a second entry from the SRS sender; when it cannot be written, the first is taken back and the client gets 451', async () => {
+      const senders: string[] = [];
+      const enqueue = store.enqueue.bind(store);
+      // The second write (the forward, from SRS0=…) fails: the first must not stay behind to be delivered twice.
+      store.enqueue = (entry) => {
+        senders.push(entry.from);
+        return entry.from.startsWith('SRS0=') ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : enqueue(entry);
+      };
+      const smtp = await SmtpDialogue.open(smtpPort);
+      await smtp.ehlo();
+      let reply: Awaited<ReturnType<typeof sendMail>>;
+      try {
+        reply = await sendMail(smtp, 'someone@example.org', ['both@example.com'], message('srs commit fails'));
+      } finally {
+        store.enqueue = enqueue;
+        await smtp.command('QUIT');
+      }
+      assert.match(reply.line, /^451 4\.3\.0 /);
+      assert.equal(senders[0], 'someone@example.org', 'the local copy keeps the sender');
+      assert.match(senders[1] ?? '', /^SRS0=[^=]{4}=[A-Z2-7]{2}=example\.org=someone@example\.com$/);
+      assert.deepEqual(await store.listQueue(), [], 'the first entry was taken back');
+      assert.equal(mailstore.messages.filter((m) => m.message.toString().includes('Subject: srs commit fails')).length, 0);
     });
   });
 }

@@ -13,7 +13,7 @@ export function resolveConfigPath(cliPath?: string): string {
 /**
  * Relative paths in the file mean "next to the file", so that a config
  * directory can be moved as a whole: data_dir, tls.cert, tls.key,
- * tls.sni pairs, smtp.relayhost_password_file, smtp.tls_CAfile, sieve.before/after and unix: LMTP sockets are resolved against the config file's directory.
+ * tls.sni pairs, smtp.relayhost_password_file, smtp.tls_CAfile, sieve.before/after, srs.secret_file and unix: LMTP sockets are resolved against the config file's directory.
  */
 export function resolveRelativePaths(config: PosternConfig, configFile: string): PosternConfig {
   const base = dirname(resolve(configFile));
@@ -36,6 +36,10 @@ export function resolveRelativePaths(config: PosternConfig, configFile: string):
       ...config.sieve,
       ...(config.sieve.before !== undefined ? { before: absolute(config.sieve.before) } : {}),
       ...(config.sieve.after !== undefined ? { after: absolute(config.sieve.after) } : {}),
+    },
+    srs: {
+      ...config.srs,
+      ...(config.srs.secret_file !== undefined ? { secret_file: absolute(config.srs.secret_file) } : {}),
     },
     listen: {
       ...config.listen,

@@ -204,6 +204,16 @@ enabled = false
 max_report_size = "10M"                 # a destination's smaller "!size" wins
 send_hour = 1                           # UTC hour the previous day's reports go out
 
+[srs]
+# Sender Rewriting Scheme (postsrsd): mail forwarded off-site by an alias or a Sieve redirect
+# leaves with MAIL FROM SRS0=hash=stamp=origdomain=user@domain, so it passes SPF at the next
+# hop; bounces to such an address are checked (hash, 21 days) and returned to the original
+# sender, forged ones refused. Unset enabled: on (a secret always exists after the first start).
+# enabled = true
+# domain = "example.com"                 # unset: myorigin; its MX and SPF must name this server
+# secrets = []                           # the first signs, all verify (rotation: new one first)
+# secret_file = "/var/lib/postern/srs.secret"   # unset: data_dir/srs.secret, made 0600 at first start
+
 [mta_sts]
 # The MTA-STS policy served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt (RFC 8461):
 # "testing" first, "enforce" once TLS-RPT reports are clean. mx = [] lists the hostname.

@@ -358,6 +358,21 @@ const dmarcReportsShape = {
   send_hour: integer(0, 23, 'an hour').default(1),
 };
 
+const srsShape = {
+  // The Sender Rewriting Scheme for mail forwarded off-site (aliases, Sieve redirect). Unset: on
+  // whenever a secret exists, which is always once secret_file has been created at the first start.
+  enabled: z.boolean(problem('a boolean', 'true or false')).optional(),
+  // The domain of the SRS0=…@domain senders; bounces to it must reach this server (its MX) and its SPF
+  // must allow this host. Unset: myorigin (postsrsd's default is Postfix's mydomain, the hostname's parent,
+  // which myorigin is whenever that parent is a local domain).
+  domain: text('a domain', 'the domain of rewritten senders, e.g. example.com', isHostName).optional(),
+  // Keys of the hash: the first signs, every one verifies (a rotation: put the new key first).
+  secrets: list(text('a secret', 'a random string of at least 16 characters', (value) => value.length >= 16), 'secrets').default([]),
+  // A file of keys, one a line, the first signing (postsrsd's secret file). Unset: data_dir/srs.secret,
+  // created (mode 0600, random bytes) at the first start when missing.
+  secret_file: path('a file of SRS secrets').optional(),
+};
+
 const loginShape = { allow_cleartext_auth: bool(false) };
 
 const imapShape = {
@@ -435,6 +450,7 @@ const rootShape = {
   mta_sts: z.strictObject(mtaStsShape, section('mta_sts')).prefault({}),
   tlsrpt: z.strictObject(tlsrptShape, section('tlsrpt')).prefault({}),
   dmarc_reports: z.strictObject(dmarcReportsShape, section('dmarc_reports')).prefault({}),
+  srs: z.strictObject(srsShape, section('srs')).prefault({}),
   imap: z.strictObject(imapShape, section('imap')).prefault({}),
   pop3: z.strictObject(loginShape, section('pop3')).prefault({}),
   managesieve: z.strictObject(loginShape, section('managesieve')).prefault({}),
@@ -459,6 +475,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   mta_sts: Object.keys(mtaStsShape),
   tlsrpt: Object.keys(tlsrptShape),
   dmarc_reports: Object.keys(dmarcReportsShape),
+  srs: Object.keys(srsShape),
   imap: Object.keys(imapShape),
   pop3: Object.keys(loginShape),
   managesieve: Object.keys(loginShape),

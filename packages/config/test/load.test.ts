@@ -104,6 +104,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
     mta_sts: { mode: 'testing', max_age: 604_800, mx: [] },
     tlsrpt: { enabled: false },
     dmarc_reports: { enabled: false, max_report_size: 10 * 1024 * 1024, send_hour: 1 },
+    srs: { secrets: [] },
     imap: { allow_cleartext_auth: false, journal_retention: 30 * 86_400_000 },
     pop3: { allow_cleartext_auth: false },
     managesieve: { allow_cleartext_auth: false },

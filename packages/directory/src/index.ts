@@ -8,3 +8,4 @@ export { AliasLoopError, resolveRecipient, type LocalDelivery, type RecipientRes
 export { authenticateLogin, type LoginOptions } from './login.js';
 export { LoginGuard, type LoginGuardOptions, type LoginLogger, type LoginResult } from './login-guard.js';
 export { localHostNames, myOrigin, qualifyLocalName, type OriginSettings } from './origin.js';
+export { SenderRewriting, type SenderRewritingSettings, type SrsReversal } from './sender-rewriting.js';

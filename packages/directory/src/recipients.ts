@@ -1,6 +1,7 @@
 import { splitRecipientDelimiter } from '@postern/address';
 import { addressKey, domainOf, type Store, type User } from '@postern/store';
 import { DirectoryError } from './errors.js';
+import type { SenderRewriting } from './sender-rewriting.js';
 
 // Postfix's virtual_alias_recursion_limit and virtual_alias_expansion_limit.
 const MAX_DEPTH = 100;
@@ -22,6 +23,8 @@ export interface RecipientResolution {
   unknown: string[];
   /** Users it reached whose account is disabled (`postern user disable`): they get nothing. */
   disabled: LocalDelivery[];
+  /** Why an SRS address of ours was refused (forged, expired, malformed); null otherwise. */
+  srsRefused: string | null;
 }
 
 export interface ResolveOptions {
@@ -29,6 +32,8 @@ export interface ResolveOptions {
   recipientDelimiter: string;
   /** Alias definitions to consult before the store's (for checking a change before it is made). */
   overlay?: ReadonlyMap<string, readonly string[]>;
+  /** SRS: our SRS addresses lead back to the original sender (null or unset: SRS is off). */
+  srs?: SenderRewriting | null;
 }
 
 export class AliasLoopError extends DirectoryError {
@@ -45,7 +50,7 @@ export class AliasLoopError extends DirectoryError {
  * classic gotcha). An alias listing itself delivers to that address as well.
  */
 export async function resolveRecipient(store: Store, recipient: string, options: ResolveOptions): Promise<RecipientResolution> {
-  const result: RecipientResolution = { local: [], remote: [], unknown: [], disabled: [] };
+  const result: RecipientResolution = { local: [], remote: [], unknown: [], disabled: [], srsRefused: null };
   const seenUsers = new Set<string>();
   const localDomains = new Map<string, boolean>();
   let expansions = 0;
@@ -112,6 +117,17 @@ export async function resolveRecipient(store: Store, recipient: string, options:
     result.unknown.push(address);
   };
 
-  await expand(addressKey(recipient), []);
+  // An SRS address of ours (a bounce to a forward we made) is the original sender's: Postfix+postsrsd's
+  // recipient_canonical_maps, before the virtual alias expansion.
+  const reversal = options.srs ? await options.srs.reverse(recipient) : { kind: 'none' as const };
+  if (reversal.kind === 'refused') {
+    result.srsRefused = reversal.reason;
+    return result;
+  }
+  if (reversal.kind === 'reversed' && !(await isLocalDomain(domainOf(reversal.address)))) {
+    result.remote.push(reversal.address);
+    return result;
+  }
+  await expand(addressKey(reversal.kind === 'reversed' ? reversal.address : recipient), []);
   return result;
 }

@@ -9,3 +9,4 @@ export { ENHANCED_PREFIX, PromptSMTPServer } from './smtp-server.js';
 export { SASL_TEXT, authzidAllowed, decodePlainResponse, saslLogin, type PlainCredentials, type SaslAttempt, type SaslOutcome } from './sasl-plain.js';
 export { currentSession, inSession, type SessionScope } from './session-scope.js';
 export { installCrashPolicy } from './crash-policy.js';
+export { senderRewritingFor, SRS_SECRET_FILE } from './sender-rewriting.js';

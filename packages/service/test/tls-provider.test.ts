@@ -3,26 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createServer } from 'node:net';
 import { connect, TLSSocket, type SecureContext } from 'node:tls';
-import { createLogger } from '@postern/log';
 import { CertbotLayout, createTestCa, issueLeaf, type Leaf, type TestCa } from '../../../test/support/pki.js';
 import { TlsProvider } from '../src/index.js';
+import { capturingLogger } from './capturing-logger.js';
 
 const HOST = 'mail.example.test';
-
-function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ name: 'test', level: 'debug', destination }), lines };
-}
 
 /** The fingerprint a verifying client sees when it names `servername` to a server whose contexts come from `provider`. */
 async function servedFingerprint(provider: TlsProvider, ca: TestCa, servername: string | null): Promise<string> {

@@ -96,7 +96,7 @@ async function deliverToUser(store: Store, sieve: SieveServices, user: User, ful
     // Without our Return-Path: a final delivery adds it, a redirect is not one (RFC 5321 §4.4).
     const outgoing = content.subarray(content.indexOf(0x0a) + 1);
     for (const address of redirects) {
-      const id: QueueId = await enqueueRedirect(store, message.sender, outgoing, address, message.eightBit === true);
+      const id: QueueId = await enqueueRedirect(store, sieve.srs, message.sender, outgoing, address, message.eightBit === true);
       sieve.log.info({ event: 'sieve_redirect', user: user.address, to: address, queue_id: id }, `sieve redirected the message for ${user.address} to ${address} (queued as ${id})`);
     }
     if (plan.vacation) {

@@ -31,6 +31,8 @@ export async function forwardRemoteTargets(ctx: MailstoreContext, message: Forwa
     }
   }
   if (targets.length === 0) return null;
-  const entry = await enqueueMessage(ctx.store, { from: message.sender, recipients: targets, message: message.raw, smtputf8: message.smtputf8, eightBit: message.eightBit });
+  // SRS: the forward leaves from our SRS address unless the sender is <> or one of ours.
+  const from = ctx.srs ? await ctx.srs.forwardSender(message.sender) : message.sender;
+  const entry = await enqueueMessage(ctx.store, { from, recipients: targets, message: message.raw, smtputf8: message.smtputf8, eightBit: message.eightBit });
   return entry.id;
 }

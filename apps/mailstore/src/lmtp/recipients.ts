@@ -29,7 +29,9 @@ export async function acceptRecipient(ctx: MailstoreContext, rcpt: string, sizeH
     if (err instanceof AddressError) throw replies.badAddress(rcpt, err.message);
     throw err;
   }
-  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: ctx.config.smtpd.recipient_delimiter });
+  const resolution = await resolveRecipient(ctx.store, address, { recipientDelimiter: ctx.config.smtpd.recipient_delimiter, srs: ctx.srs });
+  // Our queue's own bounce to a forward reaches its SRS address here: forged or expired ones are refused, never relayed.
+  if (resolution.srsRefused !== null) throw replies.badSrsAddress(rcpt, resolution.srsRefused);
   if (resolution.local.length === 0 && resolution.remote.length === 0) {
     throw resolution.disabled.length > 0 ? replies.mailboxDisabled(rcpt, ctx.config.smtpd.disabled_mailbox_reject_code) : replies.unknownUser(rcpt);
   }

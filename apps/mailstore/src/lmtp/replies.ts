@@ -30,6 +30,8 @@ export const replies = {
   alreadyDelivered: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} already delivered (queue id ${queueId})`),
   /** An alias whose targets are all off-site: the queue entry that forwards it is durable. */
   forwarded: (rcpt: string, queueId: string) => new LmtpReply(250, `${bracket(rcpt)} Ok: queued as ${queueId} for forwarding`),
+  // RFC 3463 X.1.1: an SRS address of ours whose hash or timestamp does not verify.
+  badSrsAddress: (rcpt: string, reason: string) => new LmtpReply(550, `5.1.1 ${bracket(rcpt)} Invalid SRS address: ${reason}`),
   unknownUser: (rcpt: string) => new LmtpReply(550, `${bracket(rcpt)} User unknown in this mailstore`),
   // RFC 3463 X.2.1 (the code as smtpd.disabled_mailbox_reject_code says, 550 or a 4xx).
   mailboxDisabled: (rcpt: string, code: number) => new LmtpReply(code, `${code >= 500 ? '5' : '4'}.2.1 ${bracket(rcpt)} Mailbox disabled, not accepting messages`),

@@ -1,3 +1,4 @@
+import type { SenderRewriting } from '@postern/directory';
 import type { Logger } from '@postern/log';
 import type { MailstoreContext } from '../../context.js';
 import { SieveFilter } from './filter.js';
@@ -17,6 +18,8 @@ export interface SieveServices {
   /** Read at each delivery: a reload changes them. */
   maxRedirects(): number;
   hostname(): string;
+  /** SRS for redirects to other domains; null when off. */
+  srs: SenderRewriting | null;
   log: Logger;
 }
 
@@ -27,6 +30,7 @@ export function sieveServices(ctx: MailstoreContext, log: Logger): SieveServices
     redirects: new RedirectLimiter(() => ctx.config.sieve.redirects_per_day),
     maxRedirects: () => ctx.config.sieve.max_redirects,
     hostname: () => ctx.config.hostname,
+    srs: ctx.srs,
     log,
   };
 }

@@ -1,4 +1,5 @@
 // Sieve redirect (RFC 5228 §4.2) through the outbound queue, with a per-user daily limit.
+import type { SenderRewriting } from '@postern/directory';
 import { enqueueMessage } from '@postern/queue';
 import type { QueueId, Store, UserId } from '@postern/store';
 
@@ -28,11 +29,13 @@ export class RedirectLimiter {
 
 /**
  * Queues the message for `address`. RFC 5228 §4.2: the envelope sender may be copied from the
- * message being processed, and an empty one MUST stay empty: the original sender is kept (no SRS).
+ * message being processed, and an empty one MUST stay empty; a sender of another domain is
+ * rewritten with SRS (`srs`, null when off) so that SPF at the next hop checks our host.
  * The message goes as stored for the user (its Delivered-To lets the next hop see a loop), without
  * our Return-Path, which only a final delivery adds (RFC 5321 §4.4).
  */
-export async function enqueueRedirect(store: Store, sender: string, message: Buffer, address: string, eightBit: boolean): Promise<QueueId> {
-  const entry = await enqueueMessage(store, { from: sender, recipients: [{ address, notify: null, orcpt: null }], message, eightBit });
+export async function enqueueRedirect(store: Store, srs: SenderRewriting | null, sender: string, message: Buffer, address: string, eightBit: boolean): Promise<QueueId> {
+  const from = srs ? await srs.forwardSender(sender) : sender;
+  const entry = await enqueueMessage(store, { from, recipients: [{ address, notify: null, orcpt: null }], message, eightBit });
   return entry.id;
 }
