@@ -115,6 +115,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const enqueue = store.enqueue.bind(store);
       // The second write (the forward, from SRS0=…) fails: the first must not stay behind to be delivered twice.
       store.enqueue = (entry) => {
+        // The previous test's bounce for bob (from <>) may be written meanwhile: not this message's.
+        if (entry.from === '') return enqueue(entry);
         senders.push(entry.from);
         return entry.from.startsWith('SRS0=') ? Promise.reject(new Error('SQLITE_FULL: database or disk is full')) : enqueue(entry);
       };
@@ -130,7 +132,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.match(reply.line, /^451 4\.3\.0 /);
       assert.equal(senders[0], 'someone@example.org', 'the local copy keeps the sender');
       assert.match(senders[1] ?? '', /^SRS0=[^=]{4}=[A-Z2-7]{2}=example\.org=someone@example\.com$/);
-      assert.deepEqual(await store.listQueue(), [], 'the first entry was taken back');
+      assert.deepEqual((await store.listQueue()).filter((entry) => entry.from !== ''), [], 'the first entry was taken back');
       assert.equal(mailstore.messages.filter((m) => m.message.toString().includes('Subject: srs commit fails')).length, 0);
     });
   });
