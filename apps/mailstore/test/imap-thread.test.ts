@@ -1,6 +1,8 @@
 // THREAD (RFC 5256) and SEARCHRES (RFC 5182): dialogues after the RFCs' examples, adapted to crafted messages, on both stores.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { prepareMessage } from '../src/message/index.js';
 import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import type { WireClient } from './imap-wire.js';
 
@@ -175,5 +177,53 @@ describeOnBackends('THREAD and SEARCHRES after RFC 5256 and RFC 5182', {}, (suit
     await wire.command('EXAMINE Saved');
     assert.deepEqual(await untaggedOf(wire, 'UID SEARCH UID $', 'SEARCH'), ['* SEARCH']);
     await wire.command('SELECT Threads');
+  });
+});
+
+/**
+ * 1,000 deep by default: filling the mailbox is what costs (SQLite commits
+ * each append on its own, about 4 ms here; MongoDB appends slow down as the
+ * mailbox grows: 10,000 took 8 minutes). THREAD_DEPTH=10000 runs the brief's
+ * 10,000; the threading of a 10,000-deep chain is also in imap-thread-units.
+ */
+describeOnBackends('THREAD over a deep References chain', {}, (suite) => {
+  test('answers THREAD REFERENCES with one thread as deep as the mailbox, and the event loop keeps turning', async (t) => {
+    const { fx, store } = suite;
+    const DEPTH = Number(process.env.THREAD_DEPTH ?? 1_000);
+    const user = await store.getUser('alice@example.com');
+    const mailbox = await store.createMailbox(user!.id, 'Deep');
+    const filling = performance.now();
+    const raw = (n: number): Buffer => {
+      const parent = n === 0 ? {} : { references: ref(`deep-${n - 1}`), inReplyTo: ref(`deep-${n - 1}`) };
+      const date = new Date(Date.UTC(2026, 0, 1) + n * 60_000).toUTCString().replace('GMT', '+0000');
+      return crafted({ subject: n === 0 ? 'deep' : 'Re: deep', date, id: `deep-${n}`, ...parent });
+    };
+    // The chain runs by sent date; the UIDs come in whatever order concurrent appends finish.
+    const BATCH = 64;
+    for (let n = 0; n < DEPTH; n += BATCH) {
+      await Promise.all(Array.from({ length: Math.min(BATCH, DEPTH - n) }, (_, i) => store.appendMessage(mailbox.id, prepareMessage(raw(n + i)))));
+    }
+    t.diagnostic(`${DEPTH} messages stored in ${(performance.now() - filling).toFixed(0)} ms`);
+    const wire = await loginWire(fx);
+    await wire.command('SELECT Deep', { timeoutMs: 60_000 });
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const started = performance.now();
+    const result = await wire.command('THREAD REFERENCES UTF-8 ALL', { timeoutMs: 60_000 });
+    const elapsed = performance.now() - started;
+    delay.disable();
+    t.diagnostic(`THREAD REFERENCES over ${DEPTH} chained messages: ${elapsed.toFixed(0)} ms, longest event-loop stall ${(delay.max / 1e6).toFixed(0)} ms`);
+    assert.equal(result.status, 'OK');
+    // One thread, every message once, a chain without siblings: `(a b c …)`.
+    const line = result.untagged.find((text) => text.startsWith('* THREAD'))!;
+    assert.match(line, /^\* THREAD \((\d+ )*\d+\)$/);
+    assert.deepEqual(
+      line.slice(10, -1).split(' ').map(Number).sort((a, b) => a - b),
+      Array.from({ length: DEPTH }, (_, i) => i + 1),
+    );
+    const ordered = await wire.command('THREAD ORDEREDSUBJECT UTF-8 ALL', { timeoutMs: 60_000 });
+    assert.equal(ordered.status, 'OK');
+    assert.ok(delay.max / 1e6 < 1000, `event loop stalled ${delay.max / 1e6} ms`);
+    wire.close();
   });
 });
