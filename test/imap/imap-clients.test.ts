@@ -172,6 +172,43 @@ m.logout()
       assert.match(JSON.stringify(out.binary), /BINARY\[1\] \{\d+\}.*Body of e2e message 3\..*BINARY\.SIZE\[1\] \d+/);
     });
 
+    test('Python imaplib thread() and uid("THREAD") (RFC 5256), and SEARCH RETURN (SAVE) with FETCH $ (RFC 5182)', async () => {
+      const out = await imaplib<{ caps: string; thread: string[]; uidThread: string[]; ordered: string[]; save: [string, number]; fetch: string[] }>(
+        `
+m = imaplib.IMAP4('127.0.0.1', args['imap'])
+m.starttls(ssl_context=tls)
+m.login('bob@example.com', args['password'])
+out['caps'] = ' '.join(m.capabilities)
+m.create('PyThreads')
+def msg(mid, subject, date, refs=None):
+    head = 'From: py@example.com\\r\\nSubject: %s\\r\\nDate: %s\\r\\nMessage-ID: <%s@example.com>\\r\\n' % (subject, date, mid)
+    if refs:
+        head += 'References: <%s@example.com>\\r\\n' % refs
+    return (head + '\\r\\nbody\\r\\n').encode()
+m.append('PyThreads', '(\\Deleted)', None, msg('gone', 'gone', 'Sun, 1 Mar 2026 08:00:00 +0000'))
+m.append('PyThreads', None, None, msg('root', 'Plans', 'Sun, 1 Mar 2026 09:00:00 +0000'))
+m.append('PyThreads', None, None, msg('other', 'Other', 'Sun, 1 Mar 2026 09:30:00 +0000'))
+m.append('PyThreads', None, None, msg('reply', 'Re: Plans', 'Sun, 1 Mar 2026 10:00:00 +0000', 'root'))
+m.select('PyThreads')
+m.expunge()
+out['thread'] = text(m.thread('REFERENCES', 'UTF-8', 'ALL')[1])
+out['uidThread'] = text(m.uid('THREAD', 'REFERENCES', 'UTF-8', 'ALL')[1])
+out['ordered'] = text(m.thread('ORDEREDSUBJECT', 'US-ASCII', 'SUBJECT', 'plans')[1])
+typ, data = m._simple_command('SEARCH', 'RETURN', '(SAVE)', 'SUBJECT', 'plans')
+out['save'] = [typ, len(m.untagged_responses.pop('SEARCH', []) + m.untagged_responses.pop('ESEARCH', []))]
+out['fetch'] = text(m.fetch('$', '(UID)')[1])
+m.logout()
+`,
+        { imap: imap.ports.imap, password: PASSWORD },
+      );
+      for (const name of ['THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'SEARCHRES']) assert.ok(out.caps.split(' ').includes(name), name);
+      assert.deepEqual(out.thread, ['(1 3)(2)']);
+      assert.deepEqual(out.uidThread, ['(2 4)(3)']);
+      assert.deepEqual(out.ordered, ['(1 3)']);
+      assert.deepEqual(out.save, ['OK', 0]);
+      assert.deepEqual(out.fetch, ['1 (UID 2)', '3 (UID 4)']);
+    });
+
     test('IDLE receives EXISTS within a second of an LMTP delivery by swaks, a separate process', async (t) => {
       if (!requireTool(t, 'swaks', 'swaks')) return;
       const client = flowClient(imap.ports.imap, 'alice@example.com');

@@ -107,6 +107,8 @@ export interface MessageHeaders {
   date?: Date | null;
   messageId?: string;
   inReplyTo?: string;
+  /** The References field as written (RFC 5322 §3.6.4), for THREAD=REFERENCES (RFC 5256 §4). */
+  references?: string;
 }
 
 export interface MessageRecord {

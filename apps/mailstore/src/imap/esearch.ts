@@ -1,10 +1,10 @@
-// ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) is answered with one ESEARCH response.
+// ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) is answered with one ESEARCH response; SAVE (RFC 5182) keeps the result.
 import { nodeWord } from './command-args.js';
 import { imapHandler, type CommandNode, type ParsedCommand } from './imap-core.js';
 import { uidSet } from './uid-sets.js';
 
-/** RFC 4731 §3.1: the result options this server knows; any other is a BAD. */
-const RESULT_OPTIONS = ['MIN', 'MAX', 'ALL', 'COUNT'] as const;
+/** RFC 4731 §3.1 and RFC 5182 §2.1 (SAVE): the result options this server knows; any other is a BAD. */
+const RESULT_OPTIONS = ['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE'] as const;
 type ResultOption = (typeof RESULT_OPTIONS)[number];
 
 /** Builds the ESEARCH line from the matching numbers (ascending) and the MODSEQ to report, if any. */
@@ -18,9 +18,9 @@ function atom(value: string | number): CommandNode {
  * Takes `RETURN (…)` off the front of a SEARCH command (RFC 4731 §3.1:
  * search-return-opts come before the charset and the keys). Returns false for
  * a plain SEARCH, an Error (answered BAD) for an unknown or malformed option,
- * else the function that words the ESEARCH answer.
+ * else the function that words the ESEARCH answer (and hands SAVE's messages to `save`).
  */
-export function takeSearchReturn(command: ParsedCommand, isUid: boolean): EsearchResponse | Error | false {
+export function takeSearchReturn(command: ParsedCommand, isUid: boolean, save?: (numbers: number[]) => void): EsearchResponse | Error | false {
   if (nodeWord(command.attributes[0]) !== 'RETURN') return false;
   const list = command.attributes[1];
   if (!Array.isArray(list)) return new Error('SEARCH RETURN needs a list of result options');
@@ -30,11 +30,29 @@ export function takeSearchReturn(command: ParsedCommand, isUid: boolean): Esearc
     if (!(RESULT_OPTIONS as readonly string[]).includes(name)) return new Error(`Unknown SEARCH result option ${name || '(none)'}`);
     options.add(name as ResultOption);
   }
+  const saving = options.delete('SAVE');
+  if (saving && !save) return new Error('SEARCH RETURN (SAVE) is not available with this command');
   // RFC 4731 §3.1: RETURN () means RETURN (ALL).
-  if (options.size === 0) options.add('ALL');
+  if (options.size === 0 && !saving) options.add('ALL');
   command.attributes.splice(0, 2);
   if (command.attributes.length === 0) return new Error('SEARCH needs a search key');
-  return (numbers, modseq) => esearchLine(command.tag, isUid, options, numbers, modseq);
+  return (numbers, modseq) => {
+    if (saving) save!(savedPart(options, numbers));
+    // RFC 5182 §2.1: SAVE alone answers no ESEARCH (and no SEARCH) response.
+    return options.size === 0 ? '' : esearchLine(command.tag, isUid, options, numbers, modseq);
+  };
+}
+
+/**
+ * RFC 5182 §2.1: beside MIN and/or MAX alone, SAVE keeps only the messages
+ * they return; beside ALL or COUNT, or alone, it keeps every match.
+ */
+function savedPart(options: Set<ResultOption>, numbers: number[]): number[] {
+  if (options.has('ALL') || options.has('COUNT') || options.size === 0 || numbers.length === 0) return numbers;
+  const picked = new Set<number>();
+  if (options.has('MIN')) picked.add(numbers[0]!);
+  if (options.has('MAX')) picked.add(numbers[numbers.length - 1]!);
+  return [...picked];
 }
 
 /**

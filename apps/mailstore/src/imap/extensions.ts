@@ -7,20 +7,36 @@ import { commandTable, imapTools, type CommandHandler, type ParsedCommand } from
 import { takeSearchReturn, type EsearchResponse } from './esearch.js';
 import { listExtendedCommand } from './list-extended.js';
 import { qresyncSelectCommand } from './qresync-select.js';
+import { savedResultCommand, savingSearchCommand, type SavingSearch } from './searchres.js';
 import { sortCommand, sortLine } from './sort.js';
+import { THREAD_ALGORITHMS, threadAnswer, threadCommand, type ThreadingSearch } from './thread.js';
 
 /**
  * RFC 3501 §7.2.1: advertised beside imap-core's own, each only once it is
  * implemented and tested: RFC 7888 LITERAL+, RFC 3502 MULTIAPPEND, RFC 4731
  * ESEARCH, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154
- * CREATE-SPECIAL-USE, RFC 3516 BINARY, RFC 5256 SORT and RFC 7162 QRESYNC.
+ * CREATE-SPECIAL-USE, RFC 3516 BINARY, RFC 5256 SORT and THREAD (RFC 5256
+ * §3: one THREAD=alg per algorithm), RFC 5182 SEARCHRES and RFC 7162 QRESYNC.
  */
-export const EXTENSION_CAPABILITIES = ['LITERAL+', 'MULTIAPPEND', 'ESEARCH', 'LIST-EXTENDED', 'LIST-STATUS', 'CREATE-SPECIAL-USE', 'BINARY', 'SORT', 'QRESYNC'];
+export const EXTENSION_CAPABILITIES = [
+  'LITERAL+',
+  'MULTIAPPEND',
+  'ESEARCH',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'CREATE-SPECIAL-USE',
+  'BINARY',
+  'SORT',
+  ...THREAD_ALGORITHMS.map((algorithm) => `THREAD=${algorithm}`),
+  'SEARCHRES',
+  'QRESYNC',
+];
 
-/** imap-core's SEARCH asks this how to answer: `* SORT` for a SORT, ESEARCH for RETURN (…), else its own `* SEARCH`. */
+/** imap-core's SEARCH asks this how to answer: `* SORT` for a SORT, `* THREAD` for a THREAD, ESEARCH for RETURN (…), else its own `* SEARCH`. */
 export function searchAnswer(command: ParsedCommand, isUid: boolean): EsearchResponse | Error | false {
   if ('sort' in command) return sortLine;
-  return takeSearchReturn(command, isUid);
+  if ('thread' in command) return threadAnswer((command as ThreadingSearch).thread);
+  return takeSearchReturn(command, isUid, 'saveResult' in command ? (command as SavingSearch).saveResult : undefined);
 }
 
 /** imap-core's own handlers, kept before they are wrapped (the table is shared by every server in the process). */
@@ -42,14 +58,25 @@ export function installExtensionCommands(): void {
   commandTable.set('APPEND', appendCommand);
   commandTable.set('LIST', listExtendedCommand(list));
   commandTable.set('CREATE', createSpecialUseCommand(create));
-  commandTable.set('SORT', sortCommand(search));
-  commandTable.set('UID SORT', sortCommand(search));
   // RFC 7162 §3.2: ENABLE QRESYNC, SELECT/EXAMINE (QRESYNC …) and UID FETCH (CHANGEDSINCE m VANISHED).
   commandTable.set('ENABLE', enableCommand(enable));
   commandTable.set('SELECT', qresyncSelectCommand(select));
   commandTable.set('EXAMINE', qresyncSelectCommand(examine));
   commandTable.set('FETCH', vanishedFetchCommand(fetch));
   commandTable.set('UID FETCH', vanishedFetchCommand(uidFetch));
+  // RFC 5182 §2.1: "$" in the search keys of SEARCH, SORT and THREAD; SEARCH RETURN (SAVE).
+  const searching = savingSearchCommand(search);
+  commandTable.set('SEARCH', searching);
+  commandTable.set('UID SEARCH', searching);
+  commandTable.set('SORT', sortCommand(searching));
+  commandTable.set('UID SORT', sortCommand(searching));
+  commandTable.set('THREAD', threadCommand(searching));
+  commandTable.set('UID THREAD', threadCommand(searching));
+  // RFC 5182 §2.1: "$" as the sequence set of the commands that take one.
+  for (const name of ['FETCH', 'UID FETCH', 'STORE', 'UID STORE', 'COPY', 'UID COPY', 'MOVE', 'UID MOVE', 'UID EXPUNGE']) {
+    const command = commandTable.get(name);
+    if (command) commandTable.set(name, savedResultCommand(command));
+  }
   // RFC 3516 §4.2: BINARY[part]<partial>, BINARY.PEEK (turned into BINARY by the patched FETCH) and BINARY.SIZE[part].
   imapTools.fetchSchema['binary'] = [{ type: 'content', startFrom: 'optional', maxLength: 'optional' }];
   imapTools.fetchSchema['binary.size'] = [{ type: 'content' }];

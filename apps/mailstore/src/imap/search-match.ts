@@ -119,7 +119,8 @@ export class SearchSubject {
     return this.text;
   }
 
-  private async readHeader(): Promise<Buffer> {
+  /** The header as stored (undecoded), from the first part when that is the header. */
+  async readHeader(): Promise<Buffer> {
     // The first part is the header when the message was cut by prepareMessage; otherwise read it all.
     const first = this.record.parts[0];
     const part = first ? await this.store.getBlob(first) : null;

@@ -6,6 +6,7 @@ import { matches, SearchSubject, unsupportedCharset, type SearchNode } from './s
 import { flagsWithRecent } from './recent.js';
 import { ownMailbox, sessionState } from './session.js';
 import { sortRecords } from './sort.js';
+import { threadRecords } from './thread.js';
 
 export interface SearchRequest {
   query: SearchNode[];
@@ -25,6 +26,8 @@ const YIELD_EVERY = 256;
 export async function searchMessages(ctx: MailstoreContext, mailboxId: string, request: SearchRequest, session: ImapSession): Promise<unknown[]> {
   // RFC 5256: a SORT runs as this search with its criteria in the session (read before the first wait).
   const sortCriteria = sessionState(session)?.sortCriteria ?? null;
+  // RFC 5256: so does a THREAD, whose answer is built from the job the threads are put in.
+  const threadJob = sessionState(session)?.threadJob ?? null;
   const mailbox = await ownMailbox(ctx.store, session, mailboxId);
   if (!mailbox) return [{ uidList: 'NONEXISTENT' }];
   const charset = unsupportedCharset(request.query);
@@ -44,6 +47,10 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
       found.push(record);
       highestModseq = Math.max(highestModseq, record.modseq);
     }
+  }
+  if (threadJob) {
+    await threadRecords(ctx.store, found, threadJob);
+    return [{ uidList: [], highestModseq: 0 }];
   }
   if (sortCriteria) return [{ uidList: sortRecords(found, sortCriteria).map((record) => record.uid), highestModseq, ordered: true }];
   return [{ uidList: found.map((record) => record.uid), highestModseq }];

@@ -2,9 +2,10 @@
 import type { Logger } from '@postern/log';
 import type { SessionSlots } from '@postern/service';
 import { isTemporaryStoreError, type Mailbox, type MailboxId, type SpecialUse, type Store, type UserId } from '@postern/store';
-import type { HookCallback, ImapSession } from './imap-core.js';
+import type { HookCallback, ImapSession, SelectedMailbox } from './imap-core.js';
 import type { QresyncRequest } from './qresync-select.js';
 import type { SortCriterion } from './sort.js';
+import type { ThreadJob } from './thread.js';
 
 export interface SessionState {
   ip: string;
@@ -38,12 +39,19 @@ export interface SessionState {
   qresyncAnswer: string[] | null;
   /** The UID set of the UID FETCH (… VANISHED) being run (RFC 7162 §3.2.6), read by the fetch hook. */
   vanishedRequest: string | null;
+  /** The THREAD being run (RFC 5256), filled by the search hook. */
+  threadJob: ThreadJob | null;
+  /**
+   * RFC 5182 §2.1 search result variable: the UIDs the last SEARCH with SAVE
+   * found, with the selection they belong to (a new SELECT or EXAMINE empties it).
+   */
+  searchResult: { selected: SelectedMailbox; uids: number[] } | null;
 }
 
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null, threadJob: null, searchResult: null };
   states.set(session, state);
   return state;
 }

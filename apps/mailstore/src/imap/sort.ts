@@ -34,14 +34,23 @@ const BLOB = String.raw`\[[^\[\]]*\][ \t]*`;
 const LEADER = new RegExp(String.raw`^(?:(?:${BLOB})*(?:re|fwd?)[ \t]*(?:${BLOB})?:|[ \t])`, 'i');
 const LEADING_BLOB = new RegExp(`^${BLOB}`);
 
-/** RFC 5256 §2.1 step 2: the trailing "(fwd)" and white space, removed one by one from the end. */
-function withoutTrailers(subject: string): string {
+/** RFC 5256 §2.1 step 2: the trailing "(fwd)" and white space, removed one by one from the end; `forwarded` when a "(fwd)" went. */
+function withoutTrailers(subject: string): { text: string; forwarded: boolean } {
   let end = subject.length;
+  let forwarded = false;
   for (;;) {
     if (end > 0 && (subject[end - 1] === ' ' || subject[end - 1] === '\t')) end--;
-    else if (end >= 5 && subject.slice(end - 5, end).toLowerCase() === '(fwd)') end -= 5;
-    else return subject.slice(0, end);
+    else if (end >= 5 && subject.slice(end - 5, end).toLowerCase() === '(fwd)') {
+      end -= 5;
+      forwarded = true;
+    } else return { text: subject.slice(0, end), forwarded };
   }
+}
+
+/** The base subject, and whether extracting it took off a reply or forward marker (RFC 5256 §2.1, used by THREAD §4 step 6). */
+export interface SubjectBase {
+  base: string;
+  replyOrForward: boolean;
 }
 
 /**
@@ -49,24 +58,39 @@ function withoutTrailers(subject: string): string {
  * stored subject is already decoded from RFC 2047), trailers (step 2),
  * leaders (step 3) and leading blobs that leave text behind (step 4) removed
  * until nothing changes (step 5), and a "[fwd: …]" wrapper taken off (step 6).
+ * RFC 5256 §2.1: a "(fwd)" trailer, a subj-refwd leader or a "[fwd:" wrapper
+ * make the message a reply or forward.
  */
-export function baseSubject(subject: string): string {
+export function subjectBase(subject: string): SubjectBase {
   let text = subject.replace(/[ \t\r\n]+/g, ' ');
+  let replyOrForward = false;
   for (;;) {
-    text = withoutTrailers(text);
+    const trailed = withoutTrailers(text);
+    text = trailed.text;
+    replyOrForward ||= trailed.forwarded;
     for (;;) {
       const before = text;
-      for (let leader = LEADER.exec(text); leader && leader[0].length > 0; leader = LEADER.exec(text)) text = text.slice(leader[0].length);
+      for (let leader = LEADER.exec(text); leader && leader[0].length > 0; leader = LEADER.exec(text)) {
+        // A leader that is not a lone white space is a subj-refwd ("re", "fw", "fwd").
+        if (leader[0].trim() !== '') replyOrForward = true;
+        text = text.slice(leader[0].length);
+      }
       const blob = LEADING_BLOB.exec(text);
       if (blob && blob[0].length < text.length) text = text.slice(blob[0].length);
       if (text === before) break;
     }
     if (/^\[fwd:/i.test(text) && text.endsWith(']')) {
       text = text.slice(5, -1);
+      replyOrForward = true;
       continue;
     }
-    return text;
+    return { base: text, replyOrForward };
   }
+}
+
+/** RFC 5256 §2.1 base subject (see subjectBase). */
+export function baseSubject(subject: string): string {
+  return subjectBase(subject).base;
 }
 
 /** RFC 5256 §3 FROM/TO/CC: the addr-mailbox (local part) of the field's first address, "" when there is none. */
@@ -76,18 +100,27 @@ function firstMailbox(field: string | undefined): string {
   return first && first.kind === 'mailbox' ? (first.localPart ?? '') : '';
 }
 
+/** RFC 4790 i;ascii-casemap: ASCII letters folded to upper case (the form THREAD compares base subjects in). */
+export function asciiCasemapText(value: string): string {
+  return value.replace(/[a-z]/g, (c) => c.toUpperCase());
+}
+
 /** RFC 4790 i;ascii-casemap: ASCII letters folded to upper case, then octets compared. */
 function asciiCasemap(value: string): Buffer {
-  return Buffer.from(value.replace(/[a-z]/g, (c) => c.toUpperCase()), 'utf8');
+  return Buffer.from(asciiCasemapText(value), 'utf8');
+}
+
+/** RFC 5256 §2.2 sent date: the Date field in UTC; the internal date when it is missing or unreadable. */
+export function sentDate(record: MessageRecord): number {
+  return (record.headers.date ?? record.internalDate).getTime();
 }
 
 function sortValue(record: MessageRecord, key: SortKey): number | Buffer {
   switch (key) {
     case 'ARRIVAL':
       return record.internalDate.getTime();
-    // RFC 5256 §3 DATE: the sent date in UTC; the internal date when the Date field is missing or unreadable.
     case 'DATE':
-      return (record.headers.date ?? record.internalDate).getTime();
+      return sentDate(record);
     case 'SIZE':
       return record.size;
     case 'SUBJECT':

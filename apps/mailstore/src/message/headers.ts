@@ -29,5 +29,7 @@ export function summarizeHeaders(header: Buffer): MessageHeaders {
     date: date && !Number.isNaN(date.getTime()) ? date : null,
     messageId: first.get('message-id'),
     inReplyTo: first.get('in-reply-to'),
+    // "" when absent, so that a summary without the key tells of a message stored before References was kept.
+    references: first.get('references') ?? '',
   };
 }
