@@ -194,9 +194,10 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
     });
 
     it('refuses an unknown local user with one line naming the recipient, and queues nothing', async () => {
-      const before = (await server.store.listQueue()).length;
       assertOneLineError(await sendmail(['nobody@example.com'], 'Subject: to nobody\n\nx\n'), /^postern: nobody@example\.com: User unknown in virtual mailbox table: not sent$/);
-      assert.equal((await server.store.listQueue()).length, before);
+      // Not a count: the previous test's entry may leave the queue meanwhile, just after its delivery.
+      const queued = await server.store.listQueue();
+      assert.deepEqual(queued.filter((entry) => entry.recipients.some((recipient) => recipient.address === 'nobody@example.com')), []);
     });
 
     it('names the refused recipient when others were accepted, and they got the message', async () => {
