@@ -7,6 +7,7 @@ import { testConfig, testContext, testRequest } from './support/delivery-context
 import { startRemoteSmtp, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
 import { startSmtpSink } from './support/smtp-sink.js';
 import { startStallServer } from './support/stall-server.js';
+import { mxZone } from './support/mx-zone.js';
 
 // This file's servers live on 127.0.0.40-59; each domain NAME.test has its MX on its own address.
 const HOSTS: Record<string, string> = {
@@ -41,11 +42,7 @@ describe('delivery: what the remote server answers', () => {
 
   before(async () => {
     port = await freePort();
-    const zone: Parameters<typeof startDnsServer>[0] = {};
-    for (const [domain, address] of Object.entries(HOSTS)) {
-      zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] };
-      zone[`mx.${domain}`] = { A: [address] };
-    }
+    const zone = mxZone(HOSTS);
     // Second-choice MX hosts for the fallback cases.
     zone['mailsoft.test'] = { MX: [{ exchange: 'mx.mailsoft.test', priority: 10 }, { exchange: 'mx.backup.test', priority: 20 }] };
     zone['mailfail.test'] = { MX: [{ exchange: 'mx.mailfail.test', priority: 10 }, { exchange: 'mx.backup.test', priority: 20 }] };

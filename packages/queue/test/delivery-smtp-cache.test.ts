@@ -12,6 +12,7 @@ import { selfSignedCertificate } from './support/certificate.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startScriptedServer } from './support/scripted-server.js';
 import { waitFor } from './runner-world.js';
+import { mxZone } from './support/mx-zone.js';
 
 const HOSTS: Record<string, string> = {
   'reuse.test': '127.0.0.150',
@@ -35,11 +36,7 @@ describe('delivery: the SMTP connection cache', () => {
 
   before(async () => {
     port = await freePort();
-    const zone: Parameters<typeof startDnsServer>[0] = {};
-    for (const [domain, address] of Object.entries(HOSTS)) {
-      zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] };
-      zone[`mx.${domain}`] = { A: [address] };
-    }
+    const zone = mxZone(HOSTS);
     dns = await startDnsServer(zone);
   });
   after(async () => {

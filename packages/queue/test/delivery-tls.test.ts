@@ -9,6 +9,7 @@ import { deliver } from '../src/delivery/index.js';
 import { selfSignedCertificate } from './support/certificate.js';
 import { testConfig, testContext, testRequest } from './support/delivery-context.js';
 import { startRemoteSmtp, type RemoteOptions, type RemoteSmtp } from '../../../test/support/remote-smtp.js';
+import { mxZone } from './support/mx-zone.js';
 
 // This file's servers live on 127.0.0.60-79.
 
@@ -42,11 +43,7 @@ describe('delivery: STARTTLS, implicit TLS and relay host AUTH', () => {
     port = await freePort();
     tls = await selfSignedCertificate('mx.test.example');
     dir = await mkdtemp(join(tmpdir(), 'postern-delivery-tls-'));
-    const zone: Parameters<typeof startDnsServer>[0] = {};
-    for (const [domain, address] of Object.entries(HOSTS)) {
-      zone[domain] = { MX: [{ exchange: `mx.${domain}`, priority: 10 }] };
-      zone[`mx.${domain}`] = { A: [address] };
-    }
+    const zone = mxZone(HOSTS);
     zone['notls.test'] = { MX: [{ exchange: 'mx.notls.test', priority: 10 }, { exchange: 'mx.second.test', priority: 20 }] };
     dns = await startDnsServer(zone);
   });
