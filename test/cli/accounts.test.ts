@@ -1,5 +1,5 @@
-// Account administration (issue 12): `postern user disable|enable|quota|set`
-// and `user add --password-hash` for hashes imported from a Dovecot passdb,
+// Account administration (issue 12): `postern user disable|enable|quota|set`,
+// `user add --password-hash` for hashes imported from a Dovecot passdb, and `postern ban`,
 // driven by Python's imaplib, poplib and smtplib against `postern start`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -145,6 +145,42 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const bad = await server.instance.run(['config', 'set', 'smtpd.disabled_mailbox_reject_code', '250']);
       assert.equal(bad.code, 1);
       await server.run(['config', 'set', 'smtpd.disabled_mailbox_reject_code', '550']);
+    });
+
+    it('postern ban: add refuses the client on IMAP and POP3 at once, list shows it, del lets it in again; bad input gets one line', async () => {
+      await server.addUser('frank@example.com', 'frank pw');
+      const added = await server.instance.run(['ban', 'add', '127.0.0.1', '--time', '1h']);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, /^127\.0\.0\.1 banned until \d{4}-\d\d-\d\dT/);
+      const refused = await logins(server, 'frank@example.com', 'frank pw');
+      assert.notEqual(refused.imap, 'ok');
+      assert.match(refused.pop3, /^-ERR/);
+      const listed = JSON.parse((await server.instance.run(['ban', 'list', '--json'])).stdout) as { ip: string; until: string }[];
+      assert.deepEqual(listed.map((ban) => ban.ip), ['127.0.0.1']);
+      const left = Date.parse(listed[0]!.until) - Date.now();
+      assert.ok(left > 3_500_000 && left <= 3_600_000, `about an hour left: ${left} ms`);
+      assert.match((await server.instance.run(['ban', 'list'])).stdout, /^ADDRESS\s+UNTIL\s+SECONDS LEFT\n127\.0\.0\.1\s/);
+
+      assert.equal((await server.instance.run(['ban', 'del', '127.0.0.1'])).stdout, '127.0.0.1 may log in again\n');
+      assert.deepEqual(await logins(server, 'frank@example.com', 'frank pw'), { imap: 'ok', pop3: 'ok' }, 'the same password, refused only for the ban');
+      assert.equal((await server.instance.run(['ban', 'del', '127.0.0.1'])).stdout, '127.0.0.1 was not banned\n');
+
+      // A dual-stack listener's view of an IPv4 client is the IPv4 address.
+      assert.match((await server.instance.run(['ban', 'add', '::ffff:192.0.2.7'])).stdout, /^192\.0\.2\.7 banned until /);
+      assert.deepEqual((JSON.parse((await server.instance.run(['ban', 'list', '--json'])).stdout) as { ip: string }[]).map((ban) => ban.ip), ['192.0.2.7']);
+      await server.run(['ban', 'del', '192.0.2.7']);
+      assert.equal((await server.instance.run(['ban', 'list', '--json'])).stdout.trim(), '[]');
+
+      for (const [args, message] of [
+        [['ban', 'add', 'mail.example.com'], /^postern: "mail\.example\.com" is not an IP address$/],
+        [['ban', 'add', '192.0.2.8', '--time', '0'], /^postern: --time: a ban must last longer than 0s$/],
+        [['ban', 'add', '192.0.2.8', '--time', 'soon'], /^postern: --time: "soon" is not a time/],
+      ] as const) {
+        const result = await server.instance.run([...args]);
+        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+        assert.match(result.stderr.trimEnd(), message);
+      }
     });
 
     it('user quota and user set change the quota and the name; show prints them', async () => {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAlias } from './commands/alias.js';
 import { registerBackup } from './commands/backup.js';
+import { registerBan } from './commands/ban.js';
 import { registerConfig } from './commands/config.js';
 import { registerDkim } from './commands/dkim.js';
 import { registerDmarc } from './commands/dmarc.js';
@@ -41,6 +42,7 @@ function buildProgram(): Command {
   registerUser(program);
   registerAlias(program);
   registerSender(program);
+  registerBan(program);
   registerSieve(program);
   registerVacation(program);
   registerDkim(program);

@@ -3,7 +3,7 @@ export { parseSize, formatSize } from './size.js';
 export { parseDuration } from './duration.js';
 export { configSchema, KNOWN_KEYS, LISTEN_SERVICES, DEFAULT_LISTEN } from './schema.js';
 export type { PosternConfig, ListenService } from './schema.js';
-export { parseListenAddress, parseNetwork, parseDnsServer, mynetworksMatcher, isFullyQualifiedName, tryParseNextHop } from './network.js';
+export { parseListenAddress, parseNetwork, parseDnsServer, mynetworksMatcher, plainClientIp, isFullyQualifiedName, tryParseNextHop } from './network.js';
 export type { ListenAddress, Network, NextHop } from './network.js';
 export { resolveConfigPath, DEFAULT_CONFIG_PATH } from './paths.js';
 export { loadConfig, parseConfigText, validateConfig } from './load.js';

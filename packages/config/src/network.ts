@@ -97,6 +97,16 @@ export function parseNetwork(text: string): Network | null {
 }
 
 /**
+ * A client address as every part of Postern names it: an IPv4-mapped IPv6
+ * address (`::ffff:192.0.2.1`, how a dual-stack socket shows an IPv4 client;
+ * RFC 4291 §2.5.5.2) is the IPv4 address it is; IPv6 in lower case.
+ */
+export function plainClientIp(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return mapped?.[1] ?? ip.toLowerCase();
+}
+
+/**
  * permit_mynetworks: a predicate over client IPs. IPv4-mapped IPv6 clients
  * (`::ffff:127.0.0.1` on a dual-stack socket) match IPv4 networks.
  */

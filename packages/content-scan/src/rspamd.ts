@@ -1,5 +1,6 @@
 import { request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { plainClientIp } from '@postern/config';
 import type { ScannerAddress } from './address.js';
 import { ScanFailure } from './failure.js';
 import { headerValue } from './header-value.js';
@@ -18,8 +19,7 @@ function wire(value: string): string {
 
 /** The client address as rspamd parses it: IPv4-mapped IPv6 (a dual-stack listener's view) as plain IPv4. */
 function clientIp(ip: string): string | null {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const plain = mapped?.[1] ?? ip;
+  const plain = plainClientIp(ip);
   return isIP(plain) === 0 ? null : plain;
 }
 

@@ -6,6 +6,7 @@ export { allowSender, denySender, senderOwners } from './senders.js';
 export { DEFAULT_MAILBOXES, ensureDefaultMailboxes } from './mailboxes.js';
 export { AliasLoopError, resolveRecipient, type LocalDelivery, type RecipientResolution, type ResolveOptions } from './recipients.js';
 export { authenticateLogin, type LoginOptions } from './login.js';
+export { banClient, liftClientBan, listClientBans, type ClientBan } from './bans.js';
 export { LoginGuard, type LoginGuardOptions, type LoginLogger, type LoginResult } from './login-guard.js';
 export { localHostNames, myOrigin, qualifyLocalName, type OriginSettings } from './origin.js';
 export { SenderRewriting, type SenderRewritingSettings, type SrsReversal } from './sender-rewriting.js';

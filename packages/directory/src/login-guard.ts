@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuthCache } from '@postern/auth';
+import { plainClientIp } from '@postern/config';
 import { authBans, authFailures } from '@postern/metrics';
 import { addressKey, type Store, type User } from '@postern/store';
 import { authenticateLogin } from './login.js';
@@ -32,8 +33,11 @@ export interface LoginGuardOptions {
   now?: () => number;
 }
 
-/** The store keys of the two throttles. */
-const ipKey = (ip: string): string => `ip:${ip}`;
+/** How long a ban seen in the store is trusted at connect without asking again. */
+const KNOWN_BAN_TRUST_MS = 60_000;
+
+/** The store keys of the two throttles; one client address is one key whatever socket it came in on. */
+export const ipKey = (ip: string): string => `ip:${plainClientIp(ip)}`;
 const accountKey = (login: string): string => `account:${addressKey(login)}`;
 
 /**
@@ -52,7 +56,12 @@ const accountKey = (login: string): string => `account:${addressKey(login)}`;
  */
 export class LoginGuard {
   private readonly cache: AuthCache;
-  /** Bans this process has seen (set here or read from the store), for the check at connect, which cannot wait. */
+  /**
+   * Bans this process has seen (set here or read from the store), for the check
+   * at connect, which cannot wait: each is trusted until its end or for
+   * KNOWN_BAN_TRUST_MS, whichever is sooner, so that `postern ban del` reaches
+   * every process's connect check within that time (a login always asks the store).
+   */
   private readonly knownBans = new Map<string, number>();
   private readonly now: () => number;
 
@@ -61,14 +70,15 @@ export class LoginGuard {
     this.now = options.now ?? Date.now;
   }
 
-  async login(service: string, username: string, password: string, clientIp: string): Promise<LoginResult> {
+  async login(service: string, username: string, password: string, client: string): Promise<LoginResult> {
     const { logger, store, localDomain } = this.options;
+    const clientIp = plainClientIp(client);
     const windowMs = this.options.banSeconds * 1000;
     const now = new Date(this.now());
     const login = username.includes('@') || !localDomain ? username : `${username}@${localDomain}`;
     const [address, account] = await Promise.all([store.getAuthThrottle(ipKey(clientIp), now, windowMs), store.getAuthThrottle(accountKey(login), now, windowMs)]);
     if (address.bannedUntil) {
-      this.knownBans.set(clientIp, address.bannedUntil.getTime());
+      this.remember(clientIp, address.bannedUntil.getTime());
       logger.warn({ protocol: service, client: clientIp, user: username, event: 'auth_banned' }, `auth refused for banned client ${clientIp}`);
       return { ok: false, reason: 'banned', retryAfterMs: address.bannedUntil.getTime() - now.getTime() };
     }
@@ -91,7 +101,7 @@ export class LoginGuard {
     if (afterAddress.failures >= this.options.maxFailures) {
       const until = now.getTime() + windowMs;
       await store.banAuth(ipKey(clientIp), new Date(until));
-      this.knownBans.set(clientIp, until);
+      this.remember(clientIp, until);
       authBans.inc();
       logger.warn({ protocol: service, client: clientIp, event: 'auth_ban', seconds: this.options.banSeconds }, `ban ${clientIp} for ${this.options.banSeconds}s after repeated auth failures`);
     }
@@ -104,11 +114,16 @@ export class LoginGuard {
   }
 
   /** At connect, from what this process knows; the login itself always asks the store. */
-  isBanned(clientIp: string): boolean {
+  isBanned(client: string): boolean {
+    const clientIp = plainClientIp(client);
     const until = this.knownBans.get(clientIp);
     if (until === undefined) return false;
     if (until > this.now()) return true;
     this.knownBans.delete(clientIp);
     return false;
+  }
+
+  private remember(clientIp: string, until: number): void {
+    this.knownBans.set(clientIp, Math.min(until, this.now() + KNOWN_BAN_TRUST_MS));
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '@postern/auth';
 import { openStore, type Store } from '@postern/store';
-import { addDomain, addUser, deleteUser, LoginGuard, setPasswordHash } from '../src/index.js';
+import { addDomain, addUser, banClient, deleteUser, liftClientBan, listClientBans, LoginGuard, setPasswordHash } from '../src/index.js';
 
 const quiet = { info() {}, warn() {} };
 let dir: string;
@@ -103,6 +103,36 @@ describe('LoginGuard', () => {
     assert.ok(!refused.ok && refused.retryAfterMs! > 50_000);
     assert.equal(restarted.isBanned('192.0.2.10'), true, 'the ban read from the store is known at the next connect');
     assert.equal((await restarted.login('imap', 'alice@example.com', 'third secret', '192.0.2.11')).ok, true, 'other addresses are not affected');
+  });
+
+  it('counts an IPv4 client the same whether a dual-stack socket shows it as ::ffff:192.0.2.20 or not (RFC 4291 §2.5.5.2)', async () => {
+    const g = guard({ maxFailures: 2, banSeconds: 60 });
+    assert.equal((await g.login('pop3', 'alice@example.com', 'wrong', '::ffff:192.0.2.20')).ok, false);
+    assert.equal((await g.login('imap', 'alice@example.com', 'wrong', '192.0.2.20')).ok, false);
+    assert.equal(g.isBanned('192.0.2.20'), true);
+    assert.equal(g.isBanned('::FFFF:192.0.2.20'), true);
+    assert.deepEqual((await listClientBans(store)).map((ban) => ban.ip).filter((ip) => ip.endsWith('192.0.2.20')), ['192.0.2.20'], 'one ban, under the plain IPv4 address');
+  });
+
+  it('an administrator\'s unban reaches the connect check of a running guard within its trust time', async () => {
+    let now = Date.now();
+    const g = guard({ maxFailures: 1, banSeconds: 3600, now: () => now });
+    assert.equal((await g.login('imap', 'alice@example.com', 'wrong', '192.0.2.21')).ok, false);
+    assert.equal(g.isBanned('192.0.2.21'), true);
+    assert.equal(await liftClientBan(cli, '192.0.2.21'), true, 'the CLI lifts it through another store handle');
+    assert.equal(await liftClientBan(cli, '192.0.2.21'), false, 'a second time there is nothing to lift');
+    now += 61_000;
+    assert.equal(g.isBanned('192.0.2.21'), false, 'trusted for a minute, not for the whole hour of the ban');
+    assert.equal((await g.login('imap', 'alice@example.com', 'third secret', '192.0.2.21')).ok, true);
+  });
+
+  it('postern ban add: refuses what is not an IP address, keeps a longer ban in force', async () => {
+    await assert.rejects(banClient(cli, 'mail.example.com', new Date(Date.now() + 60_000)), /not an IP address/);
+    const long = await banClient(cli, '2001:DB8::5', new Date(Date.now() + 3_600_000));
+    assert.equal(long.ip, '2001:db8::5');
+    const shorter = await banClient(cli, '2001:db8::5', new Date(Date.now() + 60_000));
+    assert.equal(shorter.until.getTime(), long.until.getTime());
+    await liftClientBan(cli, '2001:db8::5');
   });
 
   it('slows, never locks, an account attacked from many addresses; the owner gets in, at once after the window', async () => {

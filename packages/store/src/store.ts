@@ -1,5 +1,6 @@
 import type {
   Alias,
+  AuthBan,
   AuthThrottleState,
   MtaStsCacheEntry,
   TlsResult,
@@ -204,6 +205,8 @@ export interface Store {
   clearAuthFailures(key: string): Promise<void>;
   /** Lifts the key's ban and forgets its failures (an administrator's unban). */
   liftAuthBan(key: string): Promise<void>;
+  /** Every key banned at `now`, the ban ending soonest first (`postern ban list`). */
+  listAuthBans(now: Date): Promise<AuthBan[]>;
 
   /* MTA-STS policy cache and TLS-RPT results (RFC 8461 §5.1, RFC 8460 §4) */
   /** The policy cached for a domain (expired or not), or null. */

@@ -311,6 +311,12 @@ export interface AuthThrottleState {
   bannedUntil: Date | null;
 }
 
+/** A key banned from logging in (`ip:192.0.2.1`), and when its ban ends. */
+export interface AuthBan {
+  key: string;
+  bannedUntil: Date;
+}
+
 /**
  * An MTA-STS policy as a sender caches it (RFC 8461 §5.1): the policy text
  * fetched for a domain, the TXT record id it was fetched under, and when its

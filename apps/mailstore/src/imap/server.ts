@@ -1,5 +1,6 @@
 // The imap-core server with Postern's hooks, limits and notifier wired in.
 import type { Socket } from 'node:net';
+import { plainClientIp } from '@postern/config';
 import { limitText } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import { appendMessages, type AppendedMessage } from './append.js';
@@ -36,7 +37,7 @@ const SERVER_NAME = 'Postern';
 const LOGIN_TIMEOUT_MS = 60 * 1000;
 
 function clientIp(address: string | undefined): string {
-  return (address ?? '').replace(/^::ffff:/, '');
+  return plainClientIp(address ?? '');
 }
 
 export interface PosternImapServer {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { splitRecipientDelimiter } from '@postern/address';
+import { plainClientIp } from '@postern/config';
 import { addressParts, withoutTrailingDot } from '../address-parts.js';
 
 /**
@@ -21,8 +22,7 @@ export function domainKeys(name: string): string[] {
  * as access(5) describes.
  */
 export function ipKeys(ip: string): string[] {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const address = (mapped?.[1] ?? ip).toLowerCase();
+  const address = plainClientIp(ip);
   const delimiter = address.includes(':') ? ':' : '.';
   const keys = [address];
   let rest = address;

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseDomain } from '@postern/address';
+import { plainClientIp } from '@postern/config';
 import { DnsError, reversedLabels, type Resolver } from '@postern/dns';
 import { addressParts, isAddressLiteral, withoutTrailingDot } from '../address-parts.js';
 import { parseDnsblPattern, type DnsblPattern } from '../dnsbl-pattern.js';
@@ -28,12 +29,6 @@ function parseZone(argument: string): DnsblZone {
   }
   if (!zone.includes('.')) throw new Error(`"${zoneText}" is not a DNS list domain (expected a zone such as zen.spamhaus.org)`);
   return { zone, pattern: patternText === undefined ? null : parseDnsblPattern(patternText) };
-}
-
-/** An IPv4-mapped IPv6 client (dual-stack socket) is looked up as the IPv4 address it is. */
-function plainAddress(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped?.[1] ?? ip;
 }
 
 type Listing = { listed: false; warning?: string } | { listed: true; reason: string };
@@ -70,7 +65,7 @@ function listedReply(code: number, replyClass: ReplyClass, what: string, zone: s
 export const rejectRblClient = defineRuleWithArgument('reject_rbl_client', 'reject_rbl_client DOMAIN[=PATTERN], e.g. reject_rbl_client zen.spamhaus.org', (argument, config) => {
   const { zone, pattern } = parseZone(argument);
   return async ({ facts, env }) => {
-    const ip = plainAddress(facts.clientAddress);
+    const ip = plainClientIp(facts.clientAddress);
     if (isIP(ip) === 0) return DUNNO;
     const listing = await lookUp(env.resolver, `${reversedLabels(ip)}.${zone}`, pattern);
     if (!listing.listed) return listing.warning ? { action: 'dunno', warnings: [listing.warning] } : DUNNO;

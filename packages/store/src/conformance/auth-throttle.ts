@@ -42,6 +42,26 @@ export function registerAuthThrottleTests(fresh: FreshStore): void {
       assert.deepEqual(await store.getAuthThrottle('ip:198.51.100.7', now, MINUTE), { failures: 0, bannedUntil: null });
     });
 
+    it('lists the bans in force, the soonest ending first; an expired or lifted ban is not listed', async () => {
+      const { store } = await fresh();
+      const now = new Date('2026-01-01T00:00:00Z');
+      await store.banAuth('ip:192.0.2.9', new Date(now.getTime() + 10 * MINUTE));
+      await store.banAuth('ip:2001:db8::1', new Date(now.getTime() + 2 * MINUTE));
+      await store.banAuth('ip:192.0.2.10', new Date(now.getTime() - MINUTE));
+      await store.recordAuthFailure('ip:192.0.2.11', now, MINUTE);
+      const listed = await store.listAuthBans(now);
+      assert.deepEqual(
+        listed.map((ban) => [ban.key, ban.bannedUntil.getTime() - now.getTime()]),
+        [
+          ['ip:2001:db8::1', 2 * MINUTE],
+          ['ip:192.0.2.9', 10 * MINUTE],
+        ],
+      );
+      await store.liftAuthBan('ip:2001:db8::1');
+      assert.deepEqual((await store.listAuthBans(now)).map((ban) => ban.key), ['ip:192.0.2.9']);
+      assert.deepEqual(await store.listAuthBans(new Date(now.getTime() + 10 * MINUTE)), []);
+    });
+
     it('counts every one of concurrent failures once, across store handles', async () => {
       const { store, openPeer } = await fresh();
       const other = await openPeer();

@@ -1,5 +1,5 @@
 // Failed logins and bans per key, one document each, shared by every process and node.
-import type { AuthThrottleState } from '../types.js';
+import type { AuthBan, AuthThrottleState } from '../types.js';
 import type { AuthThrottleDoc, Collections } from './collections.js';
 import { isDuplicateKey } from './conflicts.js';
 
@@ -53,6 +53,11 @@ export class AuthThrottleStore {
 
   async lift(key: string): Promise<void> {
     await this.c.authThrottle.deleteOne({ _id: key });
+  }
+
+  async listBans(now: Date): Promise<AuthBan[]> {
+    const docs = await this.c.authThrottle.find({ bannedUntil: { $gt: now } }).sort({ bannedUntil: 1, _id: 1 }).toArray();
+    return docs.map((doc) => ({ key: doc._id, bannedUntil: doc.bannedUntil }));
   }
 
   async clearFailures(key: string): Promise<void> {

@@ -242,6 +242,7 @@ const INDEXES: IndexDef[] = [
   ['queue', { held: 1, nextAttemptAt: 1 }],
   ['queue', { createdAt: 1, _id: 1 }],
   ['authThrottle', { windowStart: 1 }],
+  ['authThrottle', { bannedUntil: 1 }],
   ['tlsResults', { day: 1, policyDomain: 1 }],
   ['dmarcResults', { day: 1, policyDomain: 1 }],
   ['sieveScripts', { userId: 1, name: 1 }, unique],

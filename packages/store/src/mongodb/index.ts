@@ -2,6 +2,7 @@ import { MongoClient } from 'mongodb';
 import type { MongoClientOptions } from 'mongodb';
 import type { Store } from '../store.js';
 import type {
+  AuthBan,
   AuthThrottleState,
   MtaStsCacheEntry,
   TlsResult,
@@ -337,6 +338,9 @@ export class MongoStore implements Store {
   }
   liftAuthBan(key: string): Promise<void> {
     return this.authThrottle.lift(key);
+  }
+  listAuthBans(now: Date): Promise<AuthBan[]> {
+    return this.authThrottle.listBans(now);
   }
 
   /* MTA-STS policy cache and TLS-RPT results ------------------------------ */

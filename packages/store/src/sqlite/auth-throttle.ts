@@ -1,5 +1,5 @@
 // Failed logins and bans per key, in one row each, shared by every process that opens the file.
-import type { AuthThrottleState } from '../types.js';
+import type { AuthBan, AuthThrottleState } from '../types.js';
 import type { SqliteDb } from './db.js';
 
 interface AuthThrottleRow {
@@ -47,6 +47,12 @@ export function banAuth(db: SqliteDb, key: string, until: Date): void {
     key,
     until.getTime(),
   );
+}
+
+export function listAuthBans(db: SqliteDb, now: Date): AuthBan[] {
+  return db
+    .all<{ key: string; banned_until: number }>('SELECT key, banned_until FROM auth_throttle WHERE banned_until > ? ORDER BY banned_until, key', now.getTime())
+    .map((row) => ({ key: row.key, bannedUntil: new Date(row.banned_until) }));
 }
 
 export function liftAuthBan(db: SqliteDb, key: string): void {

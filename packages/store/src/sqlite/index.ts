@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Store } from '../store.js';
 import type {
+  AuthBan,
   AuthThrottleState,
   MtaStsCacheEntry,
   TlsResult,
@@ -325,6 +326,9 @@ export class SqliteStore implements Store {
   }
   async liftAuthBan(key: string): Promise<void> {
     authThrottle.liftAuthBan(this.db, key);
+  }
+  async listAuthBans(now: Date): Promise<AuthBan[]> {
+    return authThrottle.listAuthBans(this.db, now);
   }
 
   /* MTA-STS policy cache and TLS-RPT results ------------------------------ */

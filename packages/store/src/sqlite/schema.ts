@@ -206,6 +206,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (day, policy_domain, header_from, source_ip, results)
   );
   `,
+  /* 10: the bans in force, for `postern ban list` */ `
+  CREATE INDEX auth_throttle_by_ban ON auth_throttle (banned_until);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
