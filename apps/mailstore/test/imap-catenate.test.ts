@@ -1,6 +1,9 @@
 // CATENATE (RFC 4469): APPEND built from literals and IMAP URLs (RFC 5092), after the RFC's example, on both stores.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { python } from '../../../test/support/python.js';
+import { requireTool } from '../../../test/support/tools.js';
+import { PASSWORD } from './fixture.js';
 import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import type { WireClient } from './imap-wire.js';
 
@@ -152,6 +155,9 @@ describeOnBackends('IMAP CATENATE (RFC 4469)', { users: ['alice@example.com', 'b
     assert.ok(match, lines.join('\n'));
     const stored = await fetchBody(wire, 'Drafts', Number(match[1]));
     assert.equal(stored.toString('binary'), `Subject: quarterly figures${CRLF}${CRLF}Les chiff${CRLF}bin\x00ary${CRLF}`);
+    // The server may also be named by the address the client connected to.
+    const byAddress = await wire.literalCommand('B2', [`APPEND Drafts CATENATE (URL "imap://alice%40example.com@127.0.0.1:${fx.port}/INBOX/;UID=${inbox.uid}/;SECTION=1.MIME")`]);
+    assert.match(byAddress.at(-1)!, /^B2 OK \[APPENDUID/);
   });
 
   test('RFC 4469 §4.1: another user\'s message, a wrong UIDVALIDITY, a missing message or section are NO [BADURL url]; nothing is appended', async () => {
@@ -182,6 +188,9 @@ describeOnBackends('IMAP CATENATE (RFC 4469)', { users: ['alice@example.com', 'b
       // RFC 4469 §5 with erratum 4046: the response code carries the URL itself, not an astring.
       assert.ok(lines.at(-1)!.startsWith(`C${n} NO [BADURL ${url}] `), lines.at(-1));
     }
+    // RFC 4469 §5 (erratum 2002): url-resp-text is any TEXT-CHAR but "]", so a "]" in the URL is sent percent-encoded.
+    const bracket = await wire.literalCommand('C99', ['APPEND Drafts CATENATE (URL "/IN]BOX/;UID=1")']);
+    assert.ok(bracket.at(-1)!.startsWith('C99 NO [BADURL /IN%5DBOX/;UID=1] '), bracket.at(-1));
     assert.equal(await messages(wire, 'Drafts'), before);
     assert.ok(fx.logs.some((entry) => entry.event === 'append_badurl'), 'a log line for each refusal');
   });
@@ -220,6 +229,30 @@ describeOnBackends('IMAP CATENATE (RFC 4469)', { users: ['alice@example.com', 'b
     const refused = await wire.literalCommand('E2', ['APPEND Multi CATENATE (TEXT ', Buffer.from('Subject: two\r\n\r\n'), ` URL "${i}/;SECTION=1") CATENATE (URL "${bad}")`]);
     assert.ok(refused.at(-1)!.startsWith(`E2 NO [BADURL ${bad}]`), refused.at(-1));
     assert.equal(await messages(wire, 'Multi'), 3);
+  });
+
+  test('Python imaplib: a raw APPEND … CATENATE (URL … URL …) through _simple_command; the attachment alone is stored', async (t) => {
+    if (!requireTool(t, 'python3', 'python3')) return;
+    const url = `/INBOX;UIDVALIDITY=${inbox.uidValidity}/;UID=${inbox.uid}/;SECTION=2`;
+    const result = await python<{ capability: boolean; append: [string, string[]]; fetched: string }>(
+      `
+import imaplib
+imap = imaplib.IMAP4('127.0.0.1', args['port'])
+imap.login('alice@example.com', args['password'])
+out['capability'] = 'CATENATE' in imap.capabilities
+typ, data = imap._simple_command('APPEND', 'Drafts', 'CATENATE', '(URL "%s.MIME" URL "%s")' % (args['url'], args['url']))
+out['append'] = [typ, [d.decode() if isinstance(d, bytes) else str(d) for d in data]]
+code = imap.response('APPENDUID')[1][0].decode().split()
+imap.select('Drafts', readonly=True)
+typ, data = imap.uid('FETCH', code[1], '(BODY.PEEK[])')
+out['fetched'] = data[0][1].decode('latin-1')
+imap.logout()
+`,
+      { port: fx.port, password: PASSWORD, url },
+    );
+    assert.ok(result.capability);
+    assert.equal(result.append[0], 'OK', JSON.stringify(result.append));
+    assert.equal(result.fetched, `${attachmentMime}${attachmentBody}`);
   });
 
   test('malformed CATENATE lists are BAD, and the session goes on', async () => {
