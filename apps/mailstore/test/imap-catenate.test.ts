@@ -269,6 +269,8 @@ imap.logout()
       ['APPEND Drafts CATENATE (TEXT ', Buffer.from('abc'), '))'],
       ['APPEND Drafts CATENATE (URL NIL)'],
       [`APPEND Drafts CATENATE (${'URL /INBOX/;UID=1 '.repeat(1001).trim()})`],
+      // The bound holds for the whole command too: 11 messages of 100 parts.
+      [`APPEND Drafts${` CATENATE (${'URL /INBOX/;UID=1 '.repeat(100).trim()})`.repeat(11)}`],
     ];
     for (const [n, form] of forms.entries()) {
       const lines = await wire.literalCommand(`F${n}`, form);

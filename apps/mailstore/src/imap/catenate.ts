@@ -9,7 +9,7 @@ import { parseMessageUrl, type MessageUrl } from './imap-url.js';
 /** RFC 4469 §5: cat-part = text-literal / url. */
 export type CatenatePart = { text: Buffer } | { url: string };
 
-/** Parts in one CATENATE list: each URL costs a store read, so a client cannot ask for an unbounded number. */
+/** Parts in one APPEND command (all its CATENATE lists): each URL costs a store read, so a client cannot ask for an unbounded number. */
 export const MAX_CATENATE_PARTS = 1000;
 
 /**

@@ -1,6 +1,6 @@
 // The APPEND command with MULTIAPPEND (RFC 3502) and CATENATE (RFC 4469): one or more messages, each with its own flags and date-time.
 import type { AppendedMessage } from './append.js';
-import { parseCatenate } from './catenate.js';
+import { MAX_CATENATE_PARTS, parseCatenate } from './catenate.js';
 import { nodeText as text, nodeWord } from './command-args.js';
 import { imapTools, type CommandHandler, type CommandNode, type HookCallback, type ImapSession } from './imap-core.js';
 import { uidSet } from './uid-sets.js';
@@ -52,6 +52,7 @@ export function parseAppend(attributes: CommandNode[]): { path: string; messages
   const path = text(attributes[0]);
   if (!path) throw new Error('Invalid mailbox argument for APPEND');
   const messages: AppendedMessage[] = [];
+  let catenated = 0;
   let i = 1;
   while (i < attributes.length) {
     let flags: string[] = [];
@@ -71,7 +72,10 @@ export function parseAppend(attributes: CommandNode[]): { path: string; messages
     if (message && !isList(message) && message.type === 'ATOM' && nodeWord(message) === 'CATENATE') {
       const parts = attributes[i + 1];
       if (!isList(parts)) throw new Error('CATENATE takes a parenthesized list of parts');
-      messages.push({ data: parseCatenate(parts), flags, internalDate });
+      const data = parseCatenate(parts);
+      catenated += data.length;
+      if (catenated > MAX_CATENATE_PARTS) throw new Error(`Too many CATENATE parts (at most ${MAX_CATENATE_PARTS} in one command)`);
+      messages.push({ data, flags, internalDate });
       i += 2;
       continue;
     }
