@@ -4,6 +4,7 @@ import { before, test } from 'node:test';
 import { python } from '../../../test/support/python.js';
 import { requireTool } from '../../../test/support/tools.js';
 import { PASSWORD } from './fixture.js';
+import { parseMessageUrl } from '../src/imap/imap-url.js';
 import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
 import type { WireClient } from './imap-wire.js';
 
@@ -83,6 +84,48 @@ async function fetchBody(wire: WireClient, mailbox: string, uid: number): Promis
   const start = line.indexOf('}\r\n') + 3;
   return Buffer.from(line.slice(start, start + Number(size)), 'binary');
 }
+
+test('RFC 5092 §6: message URLs parse to mailbox, UIDVALIDITY, UID, section and partial; other URLs name no message', () => {
+  assert.deepEqual(parseMessageUrl('/Drafts;UIDVALIDITY=385759045/;UID=20/;section=1.MIME'), {
+    user: null,
+    host: null,
+    mailbox: 'Drafts',
+    uidValidity: 385759045,
+    uid: 20,
+    section: { path: '1', type: 'mime' },
+    partial: null,
+    urlauth: false,
+  });
+  assert.deepEqual(parseMessageUrl('imap://fred%40example.com;AUTH=*@[::1]:143/Fruit/Ma%C3%A7%C3%A3/;UID=7/;SECTION=2.HEADER.FIELDS%20(From%20%22To%22)/;PARTIAL=10.5'), {
+    user: 'fred@example.com',
+    host: '::1',
+    mailbox: 'Fruit/Maçã',
+    uidValidity: null,
+    uid: 7,
+    section: { path: '2', type: 'header.fields', headers: ['from', 'to'] },
+    partial: { start: 10, length: 5 },
+    urlauth: false,
+  });
+  assert.equal(parseMessageUrl('/INBOX/;UID=3;URLAUTH=anonymous:internal:0123')?.urlauth, true);
+  assert.deepEqual(parseMessageUrl('/INBOX/;UID=3/;SECTION=TEXT')?.section, { path: '', type: 'text' });
+  for (const url of [
+    '/INBOX',
+    '/INBOX/;UID=0',
+    '/INBOX/;UID=4294967296',
+    '/INBOX;UIDVALIDITY=0/;UID=1',
+    '/INBOX/;UID=1/;SECTION=MIME',
+    '/INBOX/;UID=1/;SECTION=1.HEADER.FIELDS',
+    '/INBOX/;UID=1/;SECTION=1.TEXT%20(From)',
+    '/INBOX/;UID=1/;PARTIAL=1.0',
+    '/IN%ZZBOX/;UID=1',
+    '/%FF/;UID=1',
+    'imap://mail.example.com/INBOX?SUBJECT%20x',
+    'http://mail.example.com/INBOX/;UID=1',
+    'INBOX/;UID=1',
+  ]) {
+    assert.equal(parseMessageUrl(url), null, url);
+  }
+});
 
 describeOnBackends('IMAP CATENATE (RFC 4469)', { users: ['alice@example.com', 'bob@example.com'], config: { smtpd: { message_size_limit: '100K' } } }, (suite) => {
   let fx: ImapFixture;
