@@ -130,11 +130,18 @@ export type AppendData = Buffer | CatenatePart[];
 export async function assembleMessages(ctx: MailstoreContext, session: ImapSession, userId: UserId, messages: readonly AppendData[]): Promise<Buffer[]> {
   if (messages.every((data) => Buffer.isBuffer(data))) return messages as Buffer[];
   const limit = ctx.config.smtpd.message_size_limit;
+  /** Every refusal is one log line (append_badurl, append_toobig) before its NO. */
+  const refuse = (refusal: AppendRefusal, url?: string): AppendRefusal => {
+    const code = refusal.code.split(' ')[0]!;
+    ctx.logger.info(
+      { service: 'imap', session: session.id, user: session.user?.username, code, limit, ...(url === undefined ? {} : { url: url.slice(0, 1024) }), event: `append_${code.toLowerCase()}` },
+      `imap append refused: ${refusal.message}`,
+    );
+    return refusal;
+  };
   let used = messages.reduce((sum, data) => sum + (Buffer.isBuffer(data) ? data.length : data.reduce((n, part) => n + ('text' in part ? part.text.length : 0), 0)), 0);
-  if (used > limit) throw tooBig();
+  if (used > limit) throw refuse(tooBig());
   const reader = new UrlReader(ctx, session, userId);
-  const log = (event: string, text: string, url?: string): void =>
-    ctx.logger.info({ service: 'imap', session: session.id, user: session.user?.username, ...(url === undefined ? {} : { url: url.slice(0, 1024) }), event }, text);
   const assembled: Buffer[] = [];
   for (const data of messages) {
     if (Buffer.isBuffer(data)) {
@@ -148,18 +155,11 @@ export async function assembleMessages(ctx: MailstoreContext, session: ImapSessi
         continue;
       }
       const bytes = await reader.read(part.url, limit - used).catch((err: unknown) => {
-        if (err instanceof AppendRefusal) log('append_toobig', `imap append refused: CATENATE result over ${limit} octets`);
-        throw err;
+        throw err instanceof AppendRefusal ? refuse(err, part.url) : err;
       });
-      if (!bytes) {
-        log('append_badurl', 'imap append refused: a CATENATE URL names no message this user can read', part.url);
-        throw badUrl(part.url);
-      }
+      if (!bytes) throw refuse(badUrl(part.url), part.url);
       used += bytes.length;
-      if (used > limit) {
-        log('append_toobig', `imap append refused: CATENATE result over ${limit} octets`);
-        throw tooBig();
-      }
+      if (used > limit) throw refuse(tooBig(), part.url);
       chunks.push(bytes);
     }
     assembled.push(Buffer.concat(chunks));
