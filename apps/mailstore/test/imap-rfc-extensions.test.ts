@@ -9,15 +9,8 @@ function message(subject: string, body = 'Hello.\r\n'): Buffer {
 }
 
 /** Sends one command line whose literals are all non-synchronizing (`{n+}`), in a single write. */
-async function sendPlus(wire: WireClient, tag: string, parts: (string | Buffer)[]): Promise<string[]> {
-  const bytes = parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'binary') : Buffer.concat([Buffer.from(`{${part.length}+}\r\n`), part])));
-  wire.write(Buffer.concat([Buffer.from(`${tag} `), ...bytes, Buffer.from('\r\n')]));
-  const lines: string[] = [];
-  for (;;) {
-    const line = await wire.line(10_000);
-    lines.push(line);
-    if (line.startsWith(`${tag} `)) return lines;
-  }
+function sendPlus(wire: WireClient, tag: string, parts: (string | Buffer)[]): Promise<string[]> {
+  return wire.literalCommand(tag, parts);
 }
 
 async function appendTo(wire: WireClient, mailbox: string, ...messages: Buffer[]): Promise<void> {

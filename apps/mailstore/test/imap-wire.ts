@@ -121,6 +121,40 @@ export class WireClient {
     }
   }
 
+  /**
+   * Sends `TAG` and a command made of text and literals, then collects every line up to its tagged
+   * response. Literals are non-synchronizing `{n+}` (RFC 7888), all in one write; with `synchronizing`
+   * each `{n}` waits for the server's continuation request (RFC 3501 §7.5) before its octets go out.
+   */
+  async literalCommand(tag: string, parts: (string | Buffer)[], options: { synchronizing?: boolean; timeoutMs?: number } = {}): Promise<string[]> {
+    const lines: string[] = [];
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (!options.synchronizing) {
+      const bytes = parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'binary') : Buffer.concat([Buffer.from(`{${part.length}+}\r\n`), part])));
+      this.write(Buffer.concat([Buffer.from(`${tag} `), ...bytes, Buffer.from('\r\n')]));
+    } else {
+      let pending = `${tag} `;
+      for (const part of parts) {
+        if (typeof part === 'string') {
+          pending += part;
+          continue;
+        }
+        this.write(Buffer.from(`${pending}{${part.length}}\r\n`, 'binary'));
+        pending = '';
+        const line = await this.line(timeoutMs);
+        lines.push(line);
+        if (!line.startsWith('+')) return lines;
+        this.write(part);
+      }
+      this.write(Buffer.from(`${pending}\r\n`, 'binary'));
+    }
+    for (;;) {
+      const line = await this.line(timeoutMs);
+      lines.push(line);
+      if (line.startsWith(`${tag} `)) return lines;
+    }
+  }
+
   /** APPEND with a synchronizing literal. */
   append(mailbox: string, message: Buffer, extras = ''): Promise<TaggedResult> {
     return this.command(`APPEND ${mailbox}${extras ? ` ${extras}` : ''} {${message.length}}`, { literal: message });

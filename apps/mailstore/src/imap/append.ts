@@ -1,15 +1,16 @@
-// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4315 APPENDUID, RFC 7889 APPENDLIMIT, RFC 9208 OVERQUOTA).
+// APPEND (RFC 3501 §6.3.11, RFC 3502 MULTIAPPEND, RFC 4469 CATENATE, RFC 4315 APPENDUID, RFC 7889 APPENDLIMIT, RFC 9208 OVERQUOTA).
 import { normalizeFlags, type Uid } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
+import { assembleMessages, type AppendData } from './catenate.js';
 import { prepareMessage } from '../message/index.js';
 import type { ImapSession } from './imap-core.js';
 import type { JournalNotifier } from './notifier.js';
 import { sessionUserId } from './session.js';
 import { computeStructure, structureMeta } from './structure.js';
 
-/** One message of an APPEND command: its literal, flags and INTERNALDATE. */
+/** One message of an APPEND command: its literal (or CATENATE parts), flags and INTERNALDATE. */
 export interface AppendedMessage {
-  raw: Buffer;
+  data: AppendData;
   flags: string[];
   internalDate: Date | null;
 }
@@ -33,21 +34,24 @@ export async function appendMessages(
   const mailbox = await ctx.store.getMailbox(userId, path);
   // RFC 3501 §6.3.11: a missing mailbox is NO [TRYCREATE].
   if (!mailbox) return ['TRYCREATE'];
-  if (messages.some((message) => message.raw.length > ctx.config.smtpd.message_size_limit)) return ['TOOBIG'];
-  if (messages.some((message) => message.raw.length === 0)) return ['CANNOT'];
+  // RFC 4469 §3: every URL is resolved (or the command refused with BADURL/TOOBIG) before anything is stored.
+  const raws = await assembleMessages(ctx, session, userId, messages.map((message) => message.data));
+  if (raws.some((raw) => raw.length > ctx.config.smtpd.message_size_limit)) return ['TOOBIG'];
+  if (raws.some((raw) => raw.length === 0)) return ['CANNOT'];
   const user = await ctx.store.getUserById(userId);
   if (!user) return ['NONEXISTENT'];
-  const size = messages.reduce((sum, message) => sum + message.raw.length, 0);
+  const size = raws.reduce((sum, raw) => sum + raw.length, 0);
   if (user.quota > 0 && user.storageUsed + size > user.quota) {
     ctx.logger.info({ service: 'imap', session: session.id, user: user.address, mailbox: path, size, event: 'append_over_quota' }, `imap append refused: ${user.address} over quota`);
     return ['OVERQUOTA'];
   }
-  const prepared = messages.map((message) => {
-    const ready = prepareMessage(message.raw, {
+  const prepared = messages.map((message, index) => {
+    const raw = raws[index]!;
+    const ready = prepareMessage(raw, {
       flags: normalizeFlags(message.flags).filter((flag) => flag !== '\\Recent'),
       internalDate: message.internalDate ?? new Date(),
     });
-    ready.meta = structureMeta(computeStructure(message.raw), ready.meta ?? null);
+    ready.meta = structureMeta(computeStructure(raw), ready.meta ?? null);
     return ready;
   });
   const uids: Uid[] = [];

@@ -147,3 +147,23 @@ function rawSectionBytes(raw: Buffer, path: string, type: string, headers: reado
       return Buffer.alloc(0);
   }
 }
+
+/**
+ * Whether a section names something in the message (RFC 4469 §3: a URL to a
+ * part that does not exist is a bad URL, where FETCH would answer it empty):
+ * the part exists, MIME follows a part number, and HEADER/TEXT belong to the
+ * message or to a MESSAGE/RFC822 part.
+ */
+export function sectionExists(raw: Buffer, spec: SectionSpec): boolean {
+  const path = spec.path ?? '';
+  const at = locate(raw, path);
+  if (!at) return false;
+  switch (spec.type ?? 'content') {
+    case 'content':
+      return true;
+    case 'mime':
+      return path !== '';
+    default:
+      return encapsulated(raw, at) !== null;
+  }
+}

@@ -13,7 +13,8 @@ import { THREAD_ALGORITHMS, threadAnswer, threadCommand, type ThreadingSearch } 
 
 /**
  * RFC 3501 §7.2.1: advertised beside imap-core's own, each only once it is
- * implemented and tested: RFC 7888 LITERAL+, RFC 3502 MULTIAPPEND, RFC 4731
+ * implemented and tested: RFC 7888 LITERAL+, RFC 3502 MULTIAPPEND, RFC 4469
+ * CATENATE, RFC 4731
  * ESEARCH, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154
  * CREATE-SPECIAL-USE, RFC 3516 BINARY, RFC 5256 SORT and THREAD (RFC 5256
  * §3: one THREAD=alg per algorithm), RFC 5182 SEARCHRES and RFC 7162 QRESYNC.
@@ -21,6 +22,7 @@ import { THREAD_ALGORITHMS, threadAnswer, threadCommand, type ThreadingSearch } 
 export const EXTENSION_CAPABILITIES = [
   'LITERAL+',
   'MULTIAPPEND',
+  'CATENATE',
   'ESEARCH',
   'LIST-EXTENDED',
   'LIST-STATUS',

@@ -1,6 +1,7 @@
-// The APPEND command with MULTIAPPEND (RFC 3502): one or more messages, each with its own flags and date-time.
+// The APPEND command with MULTIAPPEND (RFC 3502) and CATENATE (RFC 4469): one or more messages, each with its own flags and date-time.
 import type { AppendedMessage } from './append.js';
-import { nodeText as text } from './command-args.js';
+import { MAX_CATENATE_PARTS, parseCatenate } from './catenate.js';
+import { nodeText as text, nodeWord } from './command-args.js';
 import { imapTools, type CommandHandler, type CommandNode, type HookCallback, type ImapSession } from './imap-core.js';
 import { uidSet } from './uid-sets.js';
 
@@ -43,13 +44,15 @@ function appendDate(value: string): Date {
 
 /**
  * RFC 3502 §6.3.11: `APPEND mailbox 1*(SP [flag-list SP] [date-time SP] literal)`;
- * RFC 6855 §4: a message may also come as `UTF8 (literal8)`; RFC 3516 §4.4: `~{n}` literal8.
+ * RFC 6855 §4: a message may also come as `UTF8 (literal8)`; RFC 3516 §4.4: `~{n}` literal8;
+ * RFC 4469 §5: or as `CATENATE (cat-part *(SP cat-part))`.
  * A malformed command throws (a BAD); nothing has been stored then.
  */
 export function parseAppend(attributes: CommandNode[]): { path: string; messages: AppendedMessage[] } {
   const path = text(attributes[0]);
   if (!path) throw new Error('Invalid mailbox argument for APPEND');
   const messages: AppendedMessage[] = [];
+  let catenated = 0;
   let i = 1;
   while (i < attributes.length) {
     let flags: string[] = [];
@@ -66,12 +69,22 @@ export function parseAppend(attributes: CommandNode[]): { path: string; messages
     }
     let message = attributes[i];
     const utf8 = attributes[i + 1];
+    if (message && !isList(message) && message.type === 'ATOM' && nodeWord(message) === 'CATENATE') {
+      const parts = attributes[i + 1];
+      if (!isList(parts)) throw new Error('CATENATE takes a parenthesized list of parts');
+      const data = parseCatenate(parts);
+      catenated += data.length;
+      if (catenated > MAX_CATENATE_PARTS) throw new Error(`Too many CATENATE parts (at most ${MAX_CATENATE_PARTS} in one command)`);
+      messages.push({ data, flags, internalDate });
+      i += 2;
+      continue;
+    }
     if (message && !isList(message) && message.type === 'ATOM' && String(message.value).toUpperCase() === 'UTF8' && isList(utf8) && utf8.length === 1) {
       message = utf8[0];
       i++;
     }
     if (!isLiteral(message)) throw new Error('Invalid message argument for APPEND');
-    messages.push({ raw: literalBytes(message), flags, internalDate });
+    messages.push({ data: literalBytes(message), flags, internalDate });
     i++;
   }
   if (messages.length === 0) throw new Error('Invalid message argument for APPEND');
