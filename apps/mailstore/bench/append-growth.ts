@@ -1,0 +1,82 @@
+// Appends/s into one mailbox as it grows (1k, 5k, 10k, 20k messages), on each backend:
+// the append path must stay flat (SPEC §4 "indexes for every query a session runs").
+// A script, not a test: node --import tsx apps/mailstore/bench/append-growth.ts (or pnpm bench)
+//   [sqlite|mongodb|both] [levels, comma-separated] ; APPEND_GROWTH_BUDGET_S caps the time per backend.
+// MongoDB: MONGO_URL when set, else the pinned in-memory test server (see packages/store/src/testing).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type MailboxId, type Store } from '@postern/store';
+import { databaseUrl, startTestMongo } from '@postern/store/testing';
+
+const which = process.argv[2] ?? 'both';
+const LEVELS = (process.argv[3] ?? '1000,5000,10000,20000').split(',').map(Number);
+const BUDGET_MS = Number(process.env.APPEND_GROWTH_BUDGET_S ?? 180) * 1000;
+/** Measured at each level: appends as a few LMTP connections send them (CONCURRENCY at a time). */
+const SAMPLE = 100;
+const CONCURRENCY = 10;
+/** Filling between levels goes as fast as the store takes it: the appender's largest batch. */
+const FILL_BATCH = 500;
+
+function message(n: number): { parts: Buffer[]; deliveryId: string } {
+  const text = `From: a@example.org\r\nTo: b@example.com\r\nSubject: growth ${n}\r\nMessage-ID: <g${n}@example.org>\r\n\r\nbody ${n}\r\n`;
+  return { parts: [Buffer.from(text)], deliveryId: `growth-${n}` };
+}
+
+async function appendRange(store: Store, mailboxId: MailboxId, from: number, to: number, concurrency: number): Promise<void> {
+  for (let n = from; n < to; n += concurrency) {
+    await Promise.all(Array.from({ length: Math.min(concurrency, to - n) }, (_, i) => store.appendMessage(mailboxId, message(n + i))));
+  }
+}
+
+/** Appends/s measured at each level, null where the budget ran out before it. */
+async function measure(store: Store): Promise<(number | null)[]> {
+  const user = await store.addUser({ address: 'growth@example.com', passwordHash: '{PLAIN}x' });
+  const mailbox = await store.createMailbox(user.id, 'INBOX');
+  const started = performance.now();
+  const rates: (number | null)[] = [];
+  let count = 0;
+  for (const level of LEVELS) {
+    if (performance.now() - started > BUDGET_MS) {
+      rates.push(null);
+      continue;
+    }
+    await appendRange(store, mailbox.id, count, level - SAMPLE, FILL_BATCH);
+    const t0 = performance.now();
+    await appendRange(store, mailbox.id, Math.max(count, level - SAMPLE), level, CONCURRENCY);
+    rates.push(SAMPLE / ((performance.now() - t0) / 1000));
+    count = level;
+  }
+  return rates;
+}
+
+async function onSqlite(): Promise<{ name: string; rates: (number | null)[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'postern-append-growth-'));
+  const store = await openStore({ backend: 'sqlite', path: join(dir, 'store.db') });
+  try {
+    return { name: 'sqlite', rates: await measure(store) };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function onMongo(): Promise<{ name: string; rates: (number | null)[] }> {
+  const mongo = await startTestMongo();
+  const store = await openStore({ backend: 'mongodb', url: databaseUrl(mongo.url, `postern_append_growth_${process.pid}`) });
+  try {
+    return { name: `mongodb (${mongo.server.split(' at ')[0]})`, rates: await measure(store) };
+  } finally {
+    await store.close();
+    await mongo.stop();
+  }
+}
+
+const results = [];
+if (which === 'sqlite' || which === 'both') results.push(await onSqlite());
+if (which === 'mongodb' || which === 'both') results.push(await onMongo());
+console.log(`appends/s into one mailbox holding N messages (${SAMPLE} appends, ${CONCURRENCY} at a time; — = over the ${BUDGET_MS / 1000} s budget)`);
+console.log(['backend'.padEnd(60), ...LEVELS.map((level) => `N=${level}`.padStart(9))].join(''));
+for (const { name, rates } of results) {
+  console.log([name.padEnd(60), ...rates.map((rate) => (rate === null ? '—' : rate.toFixed(0)).padStart(9))].join(''));
+}
