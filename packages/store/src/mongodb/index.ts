@@ -359,8 +359,8 @@ export class MongoStore implements Store {
   listTlsResultDays(): Promise<string[]> {
     return this.outboundTls.days();
   }
-  deleteTlsResults(day: string): Promise<number> {
-    return this.outboundTls.delete(day);
+  deleteTlsResults(day: string, policyDomain: string): Promise<number> {
+    return this.outboundTls.delete(day, policyDomain);
   }
 
   /* DMARC aggregate report counts ---------------------------------------------- */
