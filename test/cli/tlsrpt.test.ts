@@ -43,8 +43,11 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.match(result.stderr, /^postern: tlsrpt\.enabled is false/);
     });
 
-    it('exits 2 for a --day that is not a date', async () => {
-      assert.equal((await instance.run(['tlsrpt', 'send', '--day', 'yesterday'])).code, 2);
+    it('exits 2 for a --date that is not a date, and for --day (its old name, still accepted) likewise', async () => {
+      assert.equal((await instance.run(['tlsrpt', 'send', '--date', 'yesterday'])).code, 2);
+      const old = await instance.run(['tlsrpt', 'send', '--day', 'yesterday']);
+      assert.equal(old.code, 2);
+      assert.match(old.stderr, /--day "yesterday" is not a date/);
     });
 
     it('queues the report of a finished day to the rua= address and forgets the day; a domain without _smtp._tls gets none', async () => {

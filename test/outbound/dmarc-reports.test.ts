@@ -101,6 +101,8 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       assert.equal(result.code, 1);
       assert.match(result.stderr, /^postern: dmarc_reports\.enabled is false/);
       assert.equal((await mta.instance.run(['dmarc', 'report', 'send', '--date', 'yesterday'])).code, 2);
+      // --day, the name tlsrpt send had, is accepted here too.
+      assert.match((await mta.instance.run(['dmarc', 'report', 'send', '--day', 'yesterday'])).stderr, /--day "yesterday" is not a date/);
     });
 
     it('mails each policy domain one gzip\'d report of the day\'s counts that the RFC 7489 Appendix C schema validates', async (t) => {

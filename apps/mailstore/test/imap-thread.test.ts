@@ -183,7 +183,10 @@ describeOnBackends('THREAD and SEARCHRES after RFC 5256 and RFC 5182', {}, (suit
 /**
  * 1,000 deep by default: filling the mailbox is what costs (10,000 appends
  * took 4-40 s on SQLite depending on the machine's load, and 8 minutes on the
- * in-memory MongoDB, whose appends slow down as the mailbox grows).
+ * in-memory MongoDB test server, each of whose inserts costs more the larger
+ * the collection: every query of an append is indexed, see
+ * packages/store/test/mongodb-indexed-appends.test.ts and
+ * apps/mailstore/bench/append-growth.ts).
  * THREAD_DEPTH=10000 runs 10,000; the threading of a 10,000-deep chain is
  * also in imap-thread-units.
  */

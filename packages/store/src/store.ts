@@ -219,8 +219,8 @@ export interface Store {
   listTlsResults(day?: string): Promise<TlsResultCount[]>;
   /** The days with counts, oldest first. */
   listTlsResultDays(): Promise<string[]>;
-  /** Forgets a day's counts (its report is sent). Returns how many rows went. */
-  deleteTlsResults(day: string): Promise<number>;
+  /** Forgets a policy domain's counts of a day (its report is sent). Returns how many rows went. */
+  deleteTlsResults(day: string, policyDomain: string): Promise<number>;
   /* DMARC aggregate reporting (RFC 7489 §7.2) ---------------------------------- */
   /** Counts one message with this evaluation (an atomic add: concurrent writers are each counted); the published record is replaced by this one. */
   recordDmarcResult(result: DmarcResult): Promise<void>;

@@ -5,24 +5,23 @@ import { sendDmarcReportsForDay, sendDueDmarcReports } from '@postern/queue';
 import { withStore, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { printJson, printLines } from '../output.js';
+import { addReportDateOption, reportDate, type ReportDateOptions } from '../report-date.js';
 import { reportRunLine } from '../report-runs.js';
 
 export function registerDmarc(program: Command): void {
   const dmarc = program.command('dmarc').description('DMARC (RFC 7489) for the mail Postern receives');
   const report = dmarc.command('report').description('aggregate reports (RFC 7489 §7.2) to the domains whose DMARC records ask for them');
 
-  report
-    .command('send')
-    .option('--date <YYYY-MM-DD>', 'send the reports of this UTC day (today included); default: every finished day')
+  addReportDateOption(report.command('send'))
     .option('--json', 'print JSON')
     .description("queue the DMARC aggregate reports now, as the MTA does daily when dmarc_reports.enabled, to each domain's rua=mailto: addresses")
-    .action(async (opts: { date?: string; json?: boolean }, cmd: Command) => {
-      if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) cmd.error(`error: --date ${JSON.stringify(opts.date)} is not a date such as 2026-03-01`, { exitCode: 2, code: 'postern.usage' });
+    .action(async (opts: ReportDateOptions & { json?: boolean }, cmd: Command) => {
+      const date = reportDate(opts, cmd);
       await withStore(cmd.optsWithGlobals<GlobalOptions>(), async (store, config) => {
         if (!config.dmarc_reports.enabled) throw new UsageFailure('dmarc_reports.enabled is false: no DMARC results are counted, so there is nothing to report (postern config set dmarc_reports.enabled true)');
         const deps = { config, store, resolver: createResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms, cache: false }), logger: createLogger({ level: 'silent' }) };
         // An operator asking now sends yesterday's at once, whatever dmarc_reports.send_hour says.
-        const runs = opts.date === undefined ? await sendDueDmarcReports(deps, endOfToday()) : await sendDmarcReportsForDay(deps, opts.date);
+        const runs = date === undefined ? await sendDueDmarcReports(deps, endOfToday()) : await sendDmarcReportsForDay(deps, date);
         if (opts.json) return printJson(runs);
         printLines(runs.length === 0 ? ['no DMARC results to report'] : runs.map(reportRunLine));
       });

@@ -7,6 +7,7 @@ import { signMessage } from '@postern/mail-auth';
 import { domainOf, type DmarcResultCount, type Store } from '@postern/store';
 import { enqueueMessage } from '../enqueue.js';
 import { composeReportMail } from '../reporting/report-mail.js';
+import { reportPerDomain, type DomainReportOutcome } from '../reporting/per-domain.js';
 import type { ReportRun } from '../reporting/report-run.js';
 import type { ReportDeps, ReportJob } from '../reporting/scheduler.js';
 import { utcDay } from '../tlsrpt/recorder.js';
@@ -39,7 +40,7 @@ async function acceptedDestinations(deps: ReportDeps, domain: string, destinatio
 }
 
 /** Builds and queues one domain's report; returns the run and whether its counts must be kept for a later run. */
-async function sendDomainReport(deps: ReportDeps, day: string, domain: string, rows: DmarcResultCount[], from: string): Promise<{ run: ReportRun; keep: boolean }> {
+async function sendDomainReport(deps: ReportDeps, day: string, domain: string, rows: DmarcResultCount[], from: string): Promise<DomainReportOutcome> {
   const { config, store, logger } = deps;
   const destinations = reportDestinations(rows[0]!.published.rua);
   if (destinations.length === 0) return { run: { day, domain, queueId: null, recipients: [], reason: 'no rua=mailto: in its DMARC record' }, keep: false };
@@ -84,17 +85,17 @@ async function sendDomainReport(deps: ReportDeps, day: string, domain: string, r
  */
 export async function sendDmarcReportsForDay(deps: ReportDeps, day: string): Promise<ReportRun[]> {
   const rows = await deps.store.listDmarcResults(day);
-  const byDomain = new Map<string, DmarcResultCount[]>();
-  for (const row of rows) byDomain.set(row.policyDomain, [...(byDomain.get(row.policyDomain) ?? []), row]);
   const from = await reportSender(deps.store, deps.config);
-  const runs: ReportRun[] = [];
-  for (const [domain, domainRows] of byDomain) {
-    const { run, keep } = await sendDomainReport(deps, day, domain, domainRows, from);
-    if (run.queueId === null) deps.logger.info({ event: 'dmarc_report_not_sent', domain, day, reason: run.reason }, `DMARC report for ${domain} (${day}) not sent: ${run.reason ?? ''}`);
-    if (!keep) await deps.store.deleteDmarcResults(day, domain);
-    runs.push(run);
-  }
-  return runs;
+  return reportPerDomain(
+    rows,
+    async (domain, domainRows) => {
+      const outcome = await sendDomainReport(deps, day, domain, domainRows, from);
+      const { run } = outcome;
+      if (run.queueId === null) deps.logger.info({ event: 'dmarc_report_not_sent', domain, day, reason: run.reason }, `DMARC report for ${domain} (${day}) not sent: ${run.reason ?? ''}`);
+      return outcome;
+    },
+    (domain) => deps.store.deleteDmarcResults(day, domain),
+  );
 }
 
 /**

@@ -23,7 +23,7 @@ export function registerOutboundTlsTests(fresh: FreshStore): void {
       assert.equal(replaced?.expiresAt.getTime(), fetchedAt.getTime());
     });
 
-    it('counts sessions per day, policy and result, every concurrent writer once, and forgets a reported day', async () => {
+    it('counts sessions per day, policy and result, every concurrent writer once, and forgets a reported domain of a day', async () => {
       const { store, openPeer } = await fresh();
       const other = await openPeer();
       const base: TlsResult = {
@@ -45,7 +45,10 @@ export function registerOutboundTlsTests(fresh: FreshStore): void {
       assert.deepEqual(day.find((row) => row.resultType === 'certificate-host-mismatch'), { ...base, resultType: 'certificate-host-mismatch', count: 1 });
       assert.equal((await store.listTlsResults()).length, 3);
       assert.deepEqual(await store.listTlsResultDays(), ['2026-03-01', '2026-03-02']);
-      assert.equal(await store.deleteTlsResults('2026-03-01'), 2);
+      await store.recordTlsResult({ ...base, policyDomain: 'Second.example' });
+      assert.equal(await store.deleteTlsResults('2026-03-01', 'Example.NET'), 2);
+      assert.deepEqual((await other.listTlsResults('2026-03-01')).map((row) => [row.policyDomain, row.count]), [['second.example', 1]]);
+      assert.equal(await store.deleteTlsResults('2026-03-01', 'second.example'), 1);
       assert.deepEqual(await other.listTlsResultDays(), ['2026-03-02']);
       assert.deepEqual((await other.listTlsResults('2026-03-02'))[0]?.policyString, []);
     });

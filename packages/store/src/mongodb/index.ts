@@ -1,5 +1,5 @@
 import { MongoClient } from 'mongodb';
-import type { MongoClientOptions } from 'mongodb';
+import type { CommandStartedEvent, MongoClientOptions } from 'mongodb';
 import type { Store } from '../store.js';
 import type {
   AuthBan,
@@ -99,8 +99,11 @@ export class MongoStore implements Store {
     this.sieve = new SieveStore(collections);
   }
 
-  /** Creates the indexes, then connects to `url` (which names the database) for work. */
-  static async open(url: string): Promise<MongoStore> {
+  /**
+   * Creates the indexes, then connects to `url` (which names the database) for work.
+   * `onCommand` sees every command the store sends (tests check that each query has an index).
+   */
+  static async open(url: string, onCommand?: (event: CommandStartedEvent) => void): Promise<MongoStore> {
     const builder = new MongoClient(url, { ...clientOptions(url), socketTimeoutMS: 0 });
     try {
       await builder.connect();
@@ -108,7 +111,8 @@ export class MongoStore implements Store {
     } finally {
       await builder.close();
     }
-    const client = new MongoClient(url, clientOptions(url));
+    const client = new MongoClient(url, { ...clientOptions(url), monitorCommands: onCommand !== undefined });
+    if (onCommand) client.on('commandStarted', onCommand);
     await client.connect();
     return new MongoStore(client, url, openCollections(client.db()));
   }
@@ -359,8 +363,8 @@ export class MongoStore implements Store {
   listTlsResultDays(): Promise<string[]> {
     return this.outboundTls.days();
   }
-  deleteTlsResults(day: string): Promise<number> {
-    return this.outboundTls.delete(day);
+  deleteTlsResults(day: string, policyDomain: string): Promise<number> {
+    return this.outboundTls.delete(day, policyDomain);
   }
 
   /* DMARC aggregate report counts ---------------------------------------------- */

@@ -44,7 +44,7 @@ export class OutboundTlsStore {
     return [...new Set(docs.map((doc) => doc.day))];
   }
 
-  async delete(day: string): Promise<number> {
-    return (await this.c.tlsResults.deleteMany({ day })).deletedCount;
+  async delete(day: string, policyDomain: string): Promise<number> {
+    return (await this.c.tlsResults.deleteMany({ day, policyDomain: policyDomain.toLowerCase() })).deletedCount;
   }
 }

@@ -347,8 +347,8 @@ export class SqliteStore implements Store {
   async listTlsResultDays(): Promise<string[]> {
     return this.retry('listTlsResultDays', () => outboundTls.listTlsResultDays(this.db));
   }
-  async deleteTlsResults(day: string): Promise<number> {
-    return this.retry('deleteTlsResults', () => outboundTls.deleteTlsResults(this.db, day));
+  async deleteTlsResults(day: string, policyDomain: string): Promise<number> {
+    return this.retry('deleteTlsResults', () => outboundTls.deleteTlsResults(this.db, day, policyDomain));
   }
 
   /* DMARC aggregate report counts ---------------------------------------------- */

@@ -76,6 +76,6 @@ export function listTlsResultDays(db: SqliteDb): string[] {
   return db.all<{ day: string }>('SELECT DISTINCT day FROM tls_results ORDER BY day').map((row) => row.day);
 }
 
-export function deleteTlsResults(db: SqliteDb, day: string): number {
-  return db.run('DELETE FROM tls_results WHERE day = ?', day);
+export function deleteTlsResults(db: SqliteDb, day: string, policyDomain: string): number {
+  return db.run('DELETE FROM tls_results WHERE day = ? AND policy_domain = ?', day, policyDomain.toLowerCase());
 }
