@@ -18,6 +18,8 @@ export class TaggedSession {
   private lines: string[] = [];
   private waiting: { tag: string | null; resolve: (reply: TaggedReply) => void; reject: (error: Error) => void } | null = null;
   private n = 0;
+  /** Bytes received so far (greeting and replies, literals included). */
+  received = 0;
 
   private constructor(private socket: Socket | TLSSocket) {
     this.listen(socket);
@@ -80,6 +82,7 @@ export class TaggedSession {
 
   private listen(socket: Socket | TLSSocket): void {
     socket.on('data', (chunk: Buffer) => {
+      this.received += chunk.length;
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.consume();
     });

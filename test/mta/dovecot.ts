@@ -20,6 +20,8 @@ export interface DovecotLmtp {
   /** With `tls`: the root certificate a client trusts for the IMAP port's STARTTLS. */
   caFile: string | null;
   log(): string;
+  /** The master process's pid (its children serve the sessions), once it has written it. */
+  masterPid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -52,7 +54,10 @@ export interface DovecotUser {
  * logins from a passwd-file, with Dovecot's auth cache on (auth_cache_ttl 1h);
  * with `guideMailboxes`, the special-use folders as the guides configure them.
  */
-export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[], options: { guideMailboxes?: boolean; tls?: boolean } = {}): Promise<DovecotLmtp> {
+export async function startDovecotLmtp(
+  imapUsers?: readonly DovecotUser[],
+  options: { guideMailboxes?: boolean; tls?: boolean; /** Extra top-level dovecot.conf lines. */ settings?: string } = {},
+): Promise<DovecotLmtp> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   // The mail user (dovecot, when run as root) must reach the Maildirs below it.
   chmodSync(dir, 0o755);
@@ -122,6 +127,7 @@ ${options.guideMailboxes ? GUIDE_MAILBOXES : ''}service lmtp {
 service anvil {
   chroot =
 }
+${options.settings ?? ''}
 `,
   );
   const maildirOf = (address: string): string => {
@@ -140,6 +146,7 @@ service anvil {
     dir,
     log,
     caFile: ca?.rootFile ?? null,
+    masterPid: () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : null),
     maildir(address) {
       const base = maildirOf(address);
       return ['new', 'cur'].flatMap((sub) => {
