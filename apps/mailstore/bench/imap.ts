@@ -1,11 +1,12 @@
 // Measures a `postern mailstore` process: RSS with N idle IMAP connections, and SELECT + FETCH of M messages;
 // beside it, when Debian's Dovecot is installed, the PSS of Dovecot's processes for as many idle sessions.
 // A script, not a test: node --import tsx apps/mailstore/bench/imap.ts (or pnpm bench) [sqlite|mongodb|dovecot] [connections] [messages]
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { User } from '@postern/store';
 import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
 import { PASSWORD, startImapInstance } from '../../../test/imap/mailstore-process.js';
 import { TaggedSession } from '../../../test/imap/tagged-session.js';
+import { childProcesses, pssKb } from '../../../test/support/proc.js';
 import { findTool } from '../../../test/support/tools.js';
 
 /** `dovecot` measures Dovecot's idle sessions alone. */
@@ -44,29 +45,14 @@ async function idleConnections(port: number, users: readonly string[], count: nu
   return sessions;
 }
 
-/** Proportional set size (shared pages divided among their users) of a process, in KiB. */
-function pssKb(pid: number): number {
-  return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-}
-
 /** PSS of the master's children, summed by process name (imap, imap-login, auth, …). */
 function dovecotPss(master: number): Map<string, { processes: number; kb: number }> {
   const sums = new Map<string, { processes: number; kb: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may hold spaces, so read after its closing parenthesis.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== master) continue;
-      const sum = sums.get(comm) ?? { processes: 0, kb: 0 };
-      sum.processes++;
-      sum.kb += pssKb(Number(entry));
-      sums.set(comm, sum);
-    } catch {
-      // the process ended meanwhile
-    }
+  for (const { pid, comm } of childProcesses(master)) {
+    const sum = sums.get(comm) ?? { processes: 0, kb: 0 };
+    sum.processes++;
+    sum.kb += pssKb(pid);
+    sums.set(comm, sum);
   }
   return sums;
 }
