@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { createTestCa, issueLeaf } from '../support/pki.js';
 import { freePort } from '../support/ports.js';
 
 export interface DovecotLmtp {
@@ -11,7 +12,16 @@ export interface DovecotLmtp {
   dir: string;
   /** The messages in a user's Maildir INBOX (new/ and cur/), as text. */
   maildir(address: string): string[];
+  /**
+   * Puts messages straight into a user's Maildir folder (INBOX or a Maildir++ `.Folder`) as unseen files in new/,
+   * Dovecot's own format, indexed by Dovecot at the folder's first SELECT.
+   */
+  fillMaildir(address: string, messages: Iterable<string>, folder?: string): void;
+  /** With `tls`: the root certificate a client trusts for the IMAP port's STARTTLS. */
+  caFile: string | null;
   log(): string;
+  /** The master process's pid (its children serve the sessions), once it has written it. */
+  masterPid(): number | null;
   stop(): Promise<void>;
 }
 
@@ -44,7 +54,10 @@ export interface DovecotUser {
  * logins from a passwd-file, with Dovecot's auth cache on (auth_cache_ttl 1h);
  * with `guideMailboxes`, the special-use folders as the guides configure them.
  */
-export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[], options: { guideMailboxes?: boolean } = {}): Promise<DovecotLmtp> {
+export async function startDovecotLmtp(
+  imapUsers?: readonly DovecotUser[],
+  options: { guideMailboxes?: boolean; tls?: boolean; /** Extra top-level dovecot.conf lines. */ settings?: string } = {},
+): Promise<DovecotLmtp> {
   const dir = mkdtempSync(join(tmpdir(), 'postern-dovecot-'));
   // The mail user (dovecot, when run as root) must reach the Maildirs below it.
   chmodSync(dir, 0o755);
@@ -57,6 +70,13 @@ export async function startDovecotLmtp(imapUsers?: readonly DovecotUser[], optio
   if (mailUser === null) throw new Error('the dovecot system user is missing (install dovecot-core)');
   if (asRoot) chownSync(join(dir, 'mail'), mailUser.uid, mailUser.gid);
   const conf = join(dir, 'dovecot.conf');
+  // With `tls`, STARTTLS on the IMAP port (as Postern offers it) with a leaf of a throwaway test CA.
+  const ca = options.tls ? createTestCa(join(dir, 'ca')) : null;
+  if (ca) {
+    const leaf = issueLeaf(ca, ['localhost']);
+    writeFileSync(join(dir, 'cert.pem'), leaf.fullchain);
+    writeFileSync(join(dir, 'key.pem'), leaf.key, { mode: 0o600 });
+  }
   const imap =
     imapUsers === undefined
       ? ''
@@ -86,7 +106,7 @@ state_dir = ${dir}/state
 log_path = ${dir}/dovecot.log
 protocols = lmtp${imapUsers === undefined ? '' : ' imap'}
 ${imap}listen = 127.0.0.1
-ssl = no
+${ca ? `ssl = yes\nssl_cert = <${dir}/cert.pem\nssl_key = <${dir}/key.pem` : 'ssl = no'}
 first_valid_uid = ${Math.min(mailUser.uid, 100)}
 first_valid_gid = ${Math.min(mailUser.gid, 100)}
 default_internal_user = ${asRoot ? 'dovecot' : me.username}
@@ -107,8 +127,13 @@ ${options.guideMailboxes ? GUIDE_MAILBOXES : ''}service lmtp {
 service anvil {
   chroot =
 }
+${options.settings ?? ''}
 `,
   );
+  const maildirOf = (address: string): string => {
+    const [local, domain] = address.split('@');
+    return join(dir, 'mail', domain ?? '', local ?? '', 'Maildir');
+  };
   const log = (): string => (existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '');
   // The master daemonizes: no pipes, or the forked daemon would hold them open (and this call) forever.
   const started = spawnSync('dovecot', ['-c', conf], { stdio: 'ignore' });
@@ -120,13 +145,21 @@ service anvil {
     imapPort,
     dir,
     log,
+    caFile: ca?.rootFile ?? null,
+    masterPid: () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : null),
     maildir(address) {
-      const [local, domain] = address.split('@');
-      const base = join(dir, 'mail', domain ?? '', local ?? '', 'Maildir');
+      const base = maildirOf(address);
       return ['new', 'cur'].flatMap((sub) => {
         const folder = join(base, sub);
         return existsSync(folder) ? readdirSync(folder).map((name) => readFileSync(join(folder, name), 'utf8')) : [];
       });
+    },
+    fillMaildir(address, messages, folder = 'INBOX') {
+      const base = folder === 'INBOX' ? maildirOf(address) : join(maildirOf(address), `.${folder}`);
+      for (const sub of ['new', 'cur', 'tmp']) mkdirSync(join(base, sub), { recursive: true });
+      let n = 0;
+      for (const message of messages) writeFileSync(join(base, 'new', `${1_700_000_000 + ++n}.M${n}P${process.pid}.postern`), message);
+      if (asRoot) spawnSync('chown', ['-R', `${mailUser.uid}:${mailUser.gid}`, join(dir, 'mail')]);
     },
     async stop() {
       if (existsSync(pidFile)) {

@@ -19,7 +19,9 @@ const READY_WITHIN_MS = 20_000;
 
 /** Starts `postern -c CONFIG ROLE` and resolves once it logs `postern ROLE ready`; rejects (with its output) if it exits or takes longer. */
 export async function startPostern(configFile: string, role: Role, env: NodeJS.ProcessEnv = {}): Promise<PosternProcess> {
-  const child = spawn(process.execPath, [CLI, '-c', configFile, role], {
+  // e.g. POSTERN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the services under a benchmark (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.POSTERN_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, '-c', configFile, role], {
     env: { ...process.env, POSTERN_CONFIG: '', POSTERN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -94,12 +94,7 @@ async function dovecot(): Promise<string> {
   if (!findTool('dovecot')) return '| Dovecot | not installed (apt install dovecot-imapd) | | | |';
   const server = await startDovecotLmtp([{ address: USER, passwordHash: `{PLAIN}${PASSWORD}` }]);
   try {
-    // Dovecot's own format: the messages as Maildir files in new/, indexed by Dovecot at the first SELECT.
-    const [local, domain] = USER.split('@') as [string, string];
-    const maildir = join(server.dir, 'mail', domain, local, 'Maildir');
-    for (const sub of ['new', 'cur', 'tmp']) mkdirSync(join(maildir, sub), { recursive: true });
-    for (let n = 1; n <= MESSAGES; n++) writeFileSync(join(maildir, 'new', `${1_700_000_000 + n}.M${n}P1.bench`), message(n));
-    if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'dovecot:dovecot', join(server.dir, 'mail')]);
+    server.fillMaildir(USER, Array.from({ length: MESSAGES }, (_, i) => message(i + 1)));
     await pull(server.imapPort, null);
     return row('Dovecot 2.3 (Maildir, cleartext)', await pull(server.imapPort, null));
   } finally {

@@ -20,6 +20,7 @@ import type {
   MailboxId,
   MessageId,
   MessageCountFilter,
+  MessageFlags,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -128,6 +129,8 @@ export interface Store {
   getMessageById(id: MessageId): Promise<MessageRecord | null>;
   /** Messages in UID order. */
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]>;
+  /** listMessages' UIDs, MODSEQs and flags alone, in UID order (the same query). */
+  listMessageFlags(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageFlags[]>;
   countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number>;
   /** The message's bytes (its parts concatenated). */
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;

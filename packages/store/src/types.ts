@@ -129,6 +129,12 @@ export interface MessageRecord {
   meta: Record<string, unknown> | null;
 }
 
+/**
+ * A message's IMAP state without its headers and parts: what SELECT and a search on flags,
+ * UIDs and MODSEQs need (reading those per message of a large mailbox dominated both).
+ */
+export type MessageFlags = Pick<MessageRecord, 'uid' | 'modseq' | 'flags'>;
+
 export interface NewMessage {
   /**
    * The message's bytes, cut by the caller into segments (e.g. header, each

@@ -45,7 +45,7 @@ export async function storeFlags(ctx: MailstoreContext, notifier: JournalNotifie
       // RFC 3501 §6.4.6: STORE answers each message of the set with its flags, changed or not.
       const modified = new Set(result.modified);
       const rest = update.messages.filter((uid) => !changed.has(uid) && !modified.has(uid));
-      if (rest.length > 0) unchanged = await ctx.store.listMessages(mailbox.id, { uids: pageSelector(rest) });
+      if (rest.length > 0) unchanged = await ctx.store.listMessageFlags(mailbox.id, { uids: pageSelector(rest) });
     }
     const reports = [...result.updated, ...unchanged.filter((record) => !changed.has(record.uid))].sort((a, b) => a.uid - b.uid);
     for (const report of reports) {

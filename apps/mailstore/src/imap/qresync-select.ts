@@ -1,5 +1,5 @@
 // SELECT/EXAMINE with the QRESYNC parameter (RFC 7162 §3.2.5), and the CLOSED response code (§3.2.11).
-import type { Mailbox, MessageRecord, Store } from '@postern/store';
+import type { Mailbox, MessageFlags, Store } from '@postern/store';
 import { nodeText, nodeWord } from './command-args.js';
 import { imapHandler, type CommandHandler, type CommandNode, type ImapSession, type ParsedCommand } from './imap-core.js';
 import { flagsWithRecent } from './recent.js';
@@ -121,7 +121,7 @@ function unchangedUpTo(match: QresyncRequest['seqMatch'], uidList: readonly numb
 }
 
 /** `* n FETCH (UID u FLAGS (…) MODSEQ (m))`, as §3.2.5.1 requires for a changed message. */
-function changedLine(session: ImapSession, sequence: number, message: MessageRecord): string {
+function changedLine(session: ImapSession, sequence: number, message: MessageFlags): string {
   const flags = flagsWithRecent(session, message.uid, message.flags);
   return imapHandler.compiler({
     tag: '*',
@@ -149,7 +149,7 @@ function changedLine(session: ImapSession, sequence: number, message: MessageRec
  * Everything stands at the snapshot's highest MODSEQ; later changes follow as
  * unsolicited responses.
  */
-export async function answerQresync(store: Store, session: ImapSession, mailbox: Mailbox, messages: readonly MessageRecord[]): Promise<void> {
+export async function answerQresync(store: Store, session: ImapSession, mailbox: Mailbox, messages: readonly MessageFlags[]): Promise<void> {
   const state = sessionState(session);
   const request = state?.qresyncRequest;
   if (!state || !request || request.uidValidity !== mailbox.uidValidity) return;

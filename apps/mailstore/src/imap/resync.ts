@@ -18,7 +18,7 @@ export async function resyncUpdates(store: Store, mailboxId: MailboxId, since: n
   if (!found) return [];
   const mailbox = await settledMailbox(store, found);
   const snapshot = mailbox.highestModseq;
-  const messages = mailbox.uidNext > 1 ? await store.listMessages(mailboxId, { uids: { min: 1, max: mailbox.uidNext - 1 } }) : [];
+  const messages = mailbox.uidNext > 1 ? await store.listMessageFlags(mailboxId, { uids: { min: 1, max: mailbox.uidNext - 1 } }) : [];
   const knownSet = new Set(known);
   const present = new Set(messages.map((message) => message.uid));
   const fetches: ImapUpdate[] = messages

@@ -192,6 +192,17 @@ export async function matches(node: SearchNode, subject: SearchSubject): Promise
   }
 }
 
+/** Keys that read only a message's UID, MODSEQ and flags (UNSEEN, FLAGGED, UID …, NOT/OR of them). */
+const FLAG_STATE_KEYS = new Set(['all', 'charset', 'flag', 'uid', 'modseq']);
+
+/** True when every key of the query is answered from UID, MODSEQ and flags alone (store.listMessageFlags). */
+export function flagStateSuffices(node: SearchNode): boolean {
+  if (Array.isArray(node)) return node.every(flagStateSuffices);
+  if (node.key === 'not') return flagStateSuffices(node.value as SearchNode);
+  if (node.key === 'or') return ((node.value as SearchNode[]) ?? []).every(flagStateSuffices);
+  return FLAG_STATE_KEYS.has(node.key);
+}
+
 /** CHARSET names a client may use (RFC 3501 §6.4.4: US-ASCII required; UTF-8 is what we decode). */
 export function unsupportedCharset(node: SearchNode): string | null {
   if (Array.isArray(node)) {

@@ -2,7 +2,7 @@
 import type { MessageRecord } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
-import { matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
+import { flagStateSuffices, matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
 import { flagsWithRecent } from './recent.js';
 import { ownMailbox, sessionState } from './session.js';
 import { sortRecords } from './sort.js';
@@ -34,7 +34,10 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   // RFC 3501 §6.4.4: NO [BADCHARSET (supported…)] for a charset we do not convert from.
   if (charset) return [{ uidList: 'BADCHARSET (UTF-8 US-ASCII)' }];
   const known = session.selected && session.selected.mailbox === mailbox.id ? new Set(session.selected.uidList) : null;
-  const records = await ctx.store.listMessages(mailbox.id);
+  // A plain search on flags, UIDs and MODSEQs (UNSEEN above all) reads no headers or parts: the keys
+  // it holds touch nothing else of a record (flagStateSuffices), so the lighter listing stands in.
+  const flagsOnly = !sortCriteria && !threadJob && flagStateSuffices(request.query);
+  const records = flagsOnly ? ((await ctx.store.listMessageFlags(mailbox.id)) as MessageRecord[]) : await ctx.store.listMessages(mailbox.id);
   const found: MessageRecord[] = [];
   let highestModseq = 0;
   for (const [index, record] of records.entries()) {

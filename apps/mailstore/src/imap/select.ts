@@ -49,7 +49,7 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   const found = await ctx.store.getMailbox(sessionUserId(session), path);
   if (!found) return ['NONEXISTENT'];
   const mailbox = await settledMailbox(ctx.store, found);
-  const messages = mailbox.uidNext > 1 ? await ctx.store.listMessages(mailbox.id, { uids: { min: 1, max: mailbox.uidNext - 1 } }) : [];
+  const messages = mailbox.uidNext > 1 ? await ctx.store.listMessageFlags(mailbox.id, { uids: { min: 1, max: mailbox.uidNext - 1 } }) : [];
   const keywords = new Set<string>();
   for (const message of messages) for (const flag of message.flags) if (!SYSTEM_FLAGS.has(flag.toLowerCase())) keywords.add(flag);
   const flags = normalizeFlags([...keywords]).slice(0, 100);

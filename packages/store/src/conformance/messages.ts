@@ -173,6 +173,24 @@ export function registerMessageTests(fresh: FreshStore): void {
       assert.deepEqual(await uids({ changedSince: 6 }), []);
     });
 
+    it('lists the UIDs, MODSEQs and flags alone for the same queries, in UID order', async () => {
+      const { store } = await fresh();
+      const { user, mailbox } = await seedMailbox(store);
+      await appendText(store, (await store.createMailbox(user.id, 'Other')).id, 'elsewhere');
+      for (let i = 1; i <= 4; i++) await appendText(store, mailbox.id, `message ${i}`, { flags: i === 2 ? ['\\Flagged'] : [] });
+      await store.updateFlags(mailbox.id, [3], { op: 'add', flags: ['\\Seen', 'Work'] });
+      assert.deepEqual(await store.listMessageFlags(mailbox.id), [
+        { uid: 1, modseq: 1, flags: [] },
+        { uid: 2, modseq: 2, flags: ['\\Flagged'] },
+        { uid: 3, modseq: 5, flags: ['\\Seen', 'Work'] },
+        { uid: 4, modseq: 4, flags: [] },
+      ]);
+      for (const query of [{ uids: { uids: [4, 1, 9] } }, { uids: { min: 2, max: 3 } }, { changedSince: 3 }, { changedSince: 3, uids: { min: 4, max: null } }]) {
+        const full = (await store.listMessages(mailbox.id, query)).map(({ uid, modseq, flags }) => ({ uid, modseq, flags }));
+        assert.deepEqual(await store.listMessageFlags(mailbox.id, query), full, JSON.stringify(query));
+      }
+    });
+
     it('lists and counts only the messages of the mailbox asked for', async () => {
       const { store } = await fresh();
       const { user, mailbox } = await seedMailbox(store);

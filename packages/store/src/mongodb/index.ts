@@ -23,6 +23,7 @@ import type {
   MailboxId,
   MessageId,
   MessageCountFilter,
+  MessageFlags,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -241,6 +242,9 @@ export class MongoStore implements Store {
   }
   listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return this.messages.list(mailboxId, query);
+  }
+  listMessageFlags(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageFlags[]> {
+    return this.messages.listFlags(mailboxId, query);
   }
   countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.messages.count(mailboxId, filter);

@@ -9,6 +9,7 @@ import type {
   FlagUpdateResult,
   JournalEntry,
   MessageCountFilter,
+  MessageFlags,
   MessageQuery,
   MessageRecord,
   NewMessage,
@@ -57,13 +58,26 @@ export class MessageStore {
   }
 
   async list(mailboxId: string, query: MessageQuery = {}): Promise<MessageRecord[]> {
+    const docs = await this.c.messages.find(this.filter(mailboxId, query)).sort({ uid: 1 }).toArray();
+    return docs.map(toMessage);
+  }
+
+  /** The same query projected to UID, MODSEQ and flags: the headers and parts stay in the database. */
+  async listFlags(mailboxId: string, query: MessageQuery = {}): Promise<MessageFlags[]> {
+    const docs = await this.c.messages
+      .find(this.filter(mailboxId, query), { projection: { _id: 0, uid: 1, modseq: 1, flags: 1 } })
+      .sort({ uid: 1 })
+      .toArray();
+    return docs.map((doc) => ({ uid: doc.uid, modseq: doc.modseq, flags: [...doc.flags] }));
+  }
+
+  private filter(mailboxId: string, query: MessageQuery): Filter<MessageDoc> {
     const filter: Filter<MessageDoc> = { mailboxId };
     const selector = query.uids;
     if (selector && 'uids' in selector) filter.uid = { $in: selector.uids };
     else if (selector) filter.uid = selector.max === null ? { $gte: selector.min } : { $gte: selector.min, $lte: selector.max };
     if (query.changedSince !== undefined) filter.modseq = { $gt: query.changedSince };
-    const docs = await this.c.messages.find(filter).sort({ uid: 1 }).toArray();
-    return docs.map(toMessage);
+    return filter;
   }
 
   count(mailboxId: string, filter: MessageCountFilter = {}): Promise<number> {

@@ -22,6 +22,7 @@ import type {
   MailboxId,
   MessageId,
   MessageCountFilter,
+  MessageFlags,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -219,6 +220,9 @@ export class SqliteStore implements Store {
   }
   async listMessages(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageRecord[]> {
     return this.retry('listMessages', () => messages.listMessages(this.db, mailboxId, query));
+  }
+  async listMessageFlags(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageFlags[]> {
+    return this.retry('listMessageFlags', () => messages.listMessageFlags(this.db, mailboxId, query));
   }
   async countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.retry('countMessages', () => messages.countMessages(this.db, mailboxId, filter));

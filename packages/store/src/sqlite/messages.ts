@@ -12,6 +12,7 @@ import type {
   MailboxId,
   MessageId,
   MessageCountFilter,
+  MessageFlags,
   MessageQuery,
   MessageRecord,
   ModSeq,
@@ -157,7 +158,8 @@ export function getMessageById(db: SqliteDb, id: MessageId): MessageRecord | nul
   return row ? toMessage(row) : null;
 }
 
-export function listMessages(db: SqliteDb, mailboxId: MailboxId, query: MessageQuery = {}): MessageRecord[] {
+/** The WHERE clause of a MessageQuery over one mailbox, with its values. */
+function messageWhere(mailboxId: MailboxId, query: MessageQuery): { where: string; values: SqlValue[] } {
   const where = ['mailbox_id = ?'];
   const values: SqlValue[] = [mailboxId];
   const selector = query.uids;
@@ -176,7 +178,19 @@ export function listMessages(db: SqliteDb, mailboxId: MailboxId, query: MessageQ
     where.push('modseq > ?');
     values.push(query.changedSince);
   }
-  return db.all<MessageRow>(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY uid`, ...values).map(toMessage);
+  return { where: where.join(' AND '), values };
+}
+
+export function listMessages(db: SqliteDb, mailboxId: MailboxId, query: MessageQuery = {}): MessageRecord[] {
+  const { where, values } = messageWhere(mailboxId, query);
+  return db.all<MessageRow>(`SELECT * FROM messages WHERE ${where} ORDER BY uid`, ...values).map(toMessage);
+}
+
+export function listMessageFlags(db: SqliteDb, mailboxId: MailboxId, query: MessageQuery = {}): MessageFlags[] {
+  const { where, values } = messageWhere(mailboxId, query);
+  return db
+    .all<Pick<MessageRow, 'uid' | 'modseq' | 'flags'>>(`SELECT uid, modseq, flags FROM messages WHERE ${where} ORDER BY uid`, ...values)
+    .map((row) => ({ uid: row.uid, modseq: row.modseq, flags: parseFlags(row.flags) }));
 }
 
 export function countMessages(db: SqliteDb, mailboxId: MailboxId, filter: MessageCountFilter = {}): number {
