@@ -180,7 +180,7 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
     await client.append('Ordner für Prüfungen', simpleMessage(1), ['\\Flagged']);
     await client.append('Ordner für Prüfungen', simpleMessage(2));
     const status = await client.status('Ordner für Prüfungen', { messages: true, uidNext: true });
-    assert.equal(status.messages, 2);
+    assert.ok(status && status.messages === 2, JSON.stringify(status));
     const lock = await client.getMailboxLock('Ordner für Prüfungen');
     try {
       assert.deepEqual(await client.search({ flagged: true }, { uid: true }), [1]);
