@@ -51,6 +51,8 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
     const before = await capability();
     const caps = before.split(' ');
     assert.ok(caps.includes('IMAP4rev1') && caps.includes('IMAP4rev2') && caps.includes('STATUS=SIZE'), before);
+    // RFC 7889 §3: the one limit of every mailbox (smtpd.message_size_limit, 50M by default).
+    assert.ok(caps.includes(`APPENDLIMIT=${50 * 1024 * 1024}`), before);
     // §6.3.1: the example enables CONDSTORE; names the server does not know are ignored (RFC 5161 §3.1).
     const enable = await wire.command('ENABLE CONDSTORE IMAP4rev2 X-GOOD-IDEA');
     assert.equal(enable.status, 'OK');
@@ -85,6 +87,31 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
     assert.ok(rev1Selected.untagged.includes('* 3 RECENT'), rev1Selected.untagged.join('\n'));
     assert.ok(!rev1Selected.untagged.some((line) => line.startsWith('* LIST')), rev1Selected.untagged.join('\n'));
     assert.deepEqual((await rev1.command('FETCH 1 (FLAGS)')).untagged, ['* 1 FETCH (FLAGS (\\Recent))']);
+    rev1.close();
+  });
+
+  test('an unsolicited FETCH carries the UID in a rev2 session (§7.5.2), not in a rev1 session', async () => {
+    await folder('Unsolicited2', 2);
+    const rev2 = await rev2Session();
+    await rev2.command('SELECT Unsolicited2');
+    const rev1 = await loginWire(fx);
+    await rev1.command('SELECT Unsolicited2');
+    const other = await loginWire(fx);
+    await other.command('SELECT Unsolicited2');
+    assert.equal((await other.command('STORE 2 +FLAGS.SILENT (\\Flagged)')).status, 'OK');
+    other.close();
+    // The flag change reaches both sessions through the store's journal; NOOP collects it.
+    const seen = async (wire: WireClient): Promise<string> => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const fetch = (await wire.command('NOOP')).untagged.find((line) => / FETCH /.test(line));
+        if (fetch || Date.now() > deadline) return fetch ?? '';
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    assert.equal(await seen(rev2), '* 2 FETCH (FLAGS (\\Flagged) UID 2)');
+    assert.equal(await seen(rev1), '* 2 FETCH (FLAGS (\\Flagged \\Recent))');
+    rev2.close();
     rev1.close();
   });
 
@@ -161,6 +188,9 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
     const selected = await rev2.command('SELECT "Réunion/Übersicht"');
     assert.equal(selected.status, 'OK');
     assert.ok(selected.untagged.map(utf8).includes('* LIST (\\HasNoChildren) "/" "Réunion/Übersicht"'), selected.untagged.join('\n'));
+    // §5.1: names are Net-Unicode; octets that are no UTF-8 make no mailbox.
+    rev2.write(Buffer.concat([Buffer.from('X1 CREATE "bad'), Buffer.from([0xff, 0xfe]), Buffer.from('"\r\n')]));
+    assert.match(await rev2.line(), /^X1 NO /);
     rev2.close();
 
     const rev1 = await loginWire(fx);
