@@ -109,7 +109,7 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
-    assert.equal(await seen(rev2), '* 2 FETCH (FLAGS (\\Flagged) UID 2)');
+    assert.equal(await seen(rev2), '* 2 FETCH (UID 2 FLAGS (\\Flagged))');
     assert.equal(await seen(rev1), '* 2 FETCH (FLAGS (\\Flagged \\Recent))');
     rev2.close();
     rev1.close();

@@ -79,8 +79,6 @@ export interface ImapConnection {
   secure: boolean;
   /** True while the client is in IDLE. */
   idling: boolean;
-  /** Unsolicited FETCH responses carry the UID (Postern's patch, RFC 9051 §7.5.2: IMAP4rev2 sessions). */
-  uidInUnsolicitedFetch?: boolean;
   /** Set while a command (IDLE, AUTHENTICATE) waits for the client's next line. */
   _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;

@@ -24,7 +24,8 @@
 //   UTF-8: imap-core's UTF8=ACCEPT switch does both, so ENABLE IMAP4rev2 turns it on.
 //   A name whose octets are no UTF-8 is refused (mailboxes.ts).
 // - APPENDLIMIT (RFC 7889) is advertised with the message size limit (server.ts).
-// - Unsolicited FETCH responses include UID (§7.5.2, new against RFC 3501): enableImap4rev2.
+// - Unsolicited FETCH responses include UID (§7.5.2, new against RFC 3501): vanished.ts
+//   adds it, as it does for QRESYNC sessions.
 // - The CLOSED response code when SELECT/EXAMINE closes the selected mailbox
 //   (§6.3.2, §7.1): qresync-select.ts sends it in every session already.
 // - Deprecated in rev2 but still answered (the server speaks rev1 too): CHECK, LSUB,
@@ -43,8 +44,7 @@ export function isImap4rev2(session: ImapSession): boolean {
 
 /**
  * ENABLE IMAP4rev2 (RFC 9051 §6.3.1). Turns on UTF-8 mailbox names and headers
- * (§5.1; imap-core's UTF8=ACCEPT switch, RFC 6855 §3), the UID in unsolicited
- * FETCH responses (§7.5.2, imap-core patched) and takes the RECENT
+ * (§5.1; imap-core's UTF8=ACCEPT switch, RFC 6855 §3) and takes the RECENT
  * response out of everything imap-core sends this session (SELECT's `* n RECENT`):
  * Appendix E removes it from IMAP4rev2.
  */
@@ -53,8 +53,6 @@ export function enableImap4rev2(connection: ImapConnection & { acceptUTF8Enabled
   if (!state || state.imap4rev2) return;
   state.imap4rev2 = true;
   connection.acceptUTF8Enabled = true;
-  // §7.5.2: "If the server chooses to send unsolicited FETCH responses, they MUST include UID FETCH item."
-  connection.uidInUnsolicitedFetch = true;
   const send = connection.send;
   connection.send = (line: string) => {
     if (!RECENT_RESPONSE.test(line)) send.call(connection, line);
