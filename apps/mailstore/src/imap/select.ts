@@ -2,10 +2,10 @@
 import { JournalPrunedError, normalizeFlags, type Mailbox, type Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
-import { keywordsAtOpen } from './keywords.js';
-import { answerQresync } from './qresync-select.js';
 import { isImap4rev2 } from './imap4rev2.js';
+import { keywordsAtOpen } from './keywords.js';
 import { listEntries, listLine } from './list-extended.js';
+import { answerQresync } from './qresync-select.js';
 import { claimAtOpen } from './recent.js';
 import { sessionState, sessionUserId } from './session.js';
 import { mailboxTotals, wantsTotals } from './status-size.js';
