@@ -5,10 +5,12 @@ import { enableCommand } from './enable.js';
 import { vanishedFetchCommand } from './fetch-vanished.js';
 import { commandTable, imapTools, type CommandHandler, type ParsedCommand } from './imap-core.js';
 import { takeSearchReturn, type EsearchResponse } from './esearch.js';
+import { esearchByDefaultCommand } from './imap4rev2.js';
 import { listExtendedCommand } from './list-extended.js';
 import { qresyncSelectCommand } from './qresync-select.js';
 import { savedResultCommand, savingSearchCommand, type SavingSearch } from './searchres.js';
 import { sortCommand, sortLine } from './sort.js';
+import { statusItemsCommand } from './status-size.js';
 import { THREAD_ALGORITHMS, threadAnswer, threadCommand, type ThreadingSearch } from './thread.js';
 
 /**
@@ -17,7 +19,9 @@ import { THREAD_ALGORITHMS, threadAnswer, threadCommand, type ThreadingSearch } 
  * CATENATE, RFC 4731
  * ESEARCH, RFC 5258 LIST-EXTENDED, RFC 5819 LIST-STATUS, RFC 6154
  * CREATE-SPECIAL-USE, RFC 3516 BINARY, RFC 5256 SORT and THREAD (RFC 5256
- * §3: one THREAD=alg per algorithm), RFC 5182 SEARCHRES and RFC 7162 QRESYNC.
+ * §3: one THREAD=alg per algorithm), RFC 5182 SEARCHRES, RFC 7162 QRESYNC,
+ * RFC 8438 STATUS=SIZE and RFC 9051 IMAP4rev2 (beside imap-core's IMAP4rev1:
+ * a session speaks rev2 after ENABLE IMAP4rev2, see imap4rev2.ts).
  */
 export const EXTENSION_CAPABILITIES = [
   'LITERAL+',
@@ -32,6 +36,8 @@ export const EXTENSION_CAPABILITIES = [
   ...THREAD_ALGORITHMS.map((algorithm) => `THREAD=${algorithm}`),
   'SEARCHRES',
   'QRESYNC',
+  'STATUS=SIZE',
+  'IMAP4rev2',
 ];
 
 /** imap-core's SEARCH asks this how to answer: `* SORT` for a SORT, `* THREAD` for a THREAD, ESEARCH for RETURN (…), else its own `* SEARCH`. */
@@ -55,11 +61,14 @@ export function installExtensionCommands(): void {
   const fetch = commandTable.get('FETCH');
   const uidFetch = commandTable.get('UID FETCH');
   const enable = commandTable.get('ENABLE');
-  if (!list || !create || !search || !select || !examine || !fetch || !uidFetch || !enable) throw new Error('imap-core lacks a command Postern extends');
+  const status = commandTable.get('STATUS');
+  if (!list || !create || !search || !select || !examine || !fetch || !uidFetch || !enable || !status) throw new Error('imap-core lacks a command Postern extends');
   basic = { list, create, search };
   commandTable.set('APPEND', appendCommand);
   commandTable.set('LIST', listExtendedCommand(list));
   commandTable.set('CREATE', createSpecialUseCommand(create));
+  // RFC 9051 §6.3.11, RFC 8438: STATUS SIZE and DELETED.
+  commandTable.set('STATUS', statusItemsCommand(status));
   // RFC 7162 §3.2: ENABLE QRESYNC, SELECT/EXAMINE (QRESYNC …) and UID FETCH (CHANGEDSINCE m VANISHED).
   commandTable.set('ENABLE', enableCommand(enable));
   commandTable.set('SELECT', qresyncSelectCommand(select));
@@ -68,8 +77,9 @@ export function installExtensionCommands(): void {
   commandTable.set('UID FETCH', vanishedFetchCommand(uidFetch));
   // RFC 5182 §2.1: "$" in the search keys of SEARCH, SORT and THREAD; SEARCH RETURN (SAVE).
   const searching = savingSearchCommand(search);
-  commandTable.set('SEARCH', searching);
-  commandTable.set('UID SEARCH', searching);
+  // RFC 9051 §6.4.4: an IMAP4rev2 session's SEARCH is answered with ESEARCH.
+  commandTable.set('SEARCH', esearchByDefaultCommand(searching));
+  commandTable.set('UID SEARCH', esearchByDefaultCommand(searching));
   commandTable.set('SORT', sortCommand(searching));
   commandTable.set('UID SORT', sortCommand(searching));
   commandTable.set('THREAD', threadCommand(searching));

@@ -2,6 +2,8 @@
 import type { Mailbox } from '@postern/store';
 import { nodeText, nodeWord as word } from './command-args.js';
 import { imapHandler, imapTools, type CommandHandler, type CommandNode, type HookCallback, type ImapSession } from './imap-core.js';
+import { isImap4rev2 } from './imap4rev2.js';
+import { withStatusItems } from './status-size.js';
 
 /** RFC 5258 §3.1 selection options (REMOTE is accepted: this server has no remote mailboxes). */
 const SELECTION_OPTIONS = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
@@ -15,6 +17,9 @@ const STATUS_ITEMS = new Map([
   ['UIDVALIDITY', 'uidValidity'],
   ['UNSEEN', 'unseen'],
   ['HIGHESTMODSEQ', 'highestModseq'],
+  // RFC 9051 §6.3.11, RFC 8438 §3.
+  ['SIZE', 'size'],
+  ['DELETED', 'deleted'],
 ]);
 
 export interface ListRequest {
@@ -145,7 +150,7 @@ function clientName(path: string, utf8: boolean): string | Buffer {
   return utf8 ? Buffer.from(path) : imapTools.utf7encode(path);
 }
 
-function listLine(entry: ListEntry, utf8: boolean): string {
+export function listLine(entry: ListEntry, utf8: boolean): string {
   const attributes: unknown[] = [entry.attributes.map((value) => ({ type: 'ATOM', value })), '/', clientName(entry.path, utf8)];
   if (entry.childInfo.length > 0) {
     attributes.push([{ type: 'STRING', value: 'CHILDINFO' }, entry.childInfo.map((value) => ({ type: 'STRING', value }))]);
@@ -173,7 +178,8 @@ export function listExtendedCommand(basic: CommandHandler): CommandHandler {
     state: ['Authenticated', 'Selected'],
     schema: false,
     handler(command, callback) {
-      if (!isExtendedList(command.attributes)) return basic.handler.call(this, command, callback);
+      // RFC 9051 §6.3.9: an IMAP4rev2 session's LIST gives \NonExistent and the child attributes, as the extended form does.
+      if (!isExtendedList(command.attributes) && !isImap4rev2(this.session)) return basic.handler.call(this, command, callback);
       const utf8 = !!this.acceptUTF8Enabled;
       let request: ListRequest;
       try {
@@ -193,7 +199,7 @@ export function listExtendedCommand(basic: CommandHandler): CommandHandler {
           this.send(listLine(entry, utf8));
           // RFC 5819 §2: STATUS follows the mailbox's LIST response, and only for a selectable mailbox.
           if (request.status.length > 0 && entry.mailbox) {
-            const [values] = (await callHook(this._server.onStatus, entry.path, session)) as [Record<string, number> | string];
+            const [values] = (await withStatusItems(session, request.status, () => callHook(this._server.onStatus, entry.path, session))) as [Record<string, number> | string];
             if (typeof values === 'object') this.send(statusLine(entry.path, request.status, values, utf8));
           }
         }

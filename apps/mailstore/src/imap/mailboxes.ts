@@ -27,6 +27,8 @@ export function invalidMailboxName(path: string): string | null {
   if (segments.some((segment) => segment.trim() === '')) return 'Empty hierarchy level in mailbox name';
   // RFC 3501 §5.1: names with the LIST wildcards cannot be listed reliably; control characters are never names.
   if (/[*%\u0000-\u001f\u007f]/u.test(path)) return 'Mailbox name contains a wildcard or control character';
+  // RFC 9051 §5.1: names are Net-Unicode; octets that are no UTF-8 reach here decoded as U+FFFD.
+  if (path.includes('\ufffd')) return 'Mailbox name is not valid UTF-8';
   return null;
 }
 

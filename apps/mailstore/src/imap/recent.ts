@@ -12,6 +12,14 @@ import { sessionState } from './session.js';
 export async function claimAtOpen(store: Store, session: ImapSession, mailbox: { id: MailboxId; recentUid: number }, uids: readonly number[], readOnly: boolean): Promise<number> {
   const state = sessionState(session);
   if (!state) return 0;
+  if (state.imap4rev2) {
+    // RFC 9051 Appendix E: IMAP4rev2 has no \Recent; the session takes none away from the rev1 sessions.
+    state.recent = new Set();
+    state.recentClaimedTo = Number.MAX_SAFE_INTEGER;
+    state.recentAnnounced = 0;
+    state.recentCountedLength = uids.length;
+    return 0;
+  }
   const upTo = uids[uids.length - 1] ?? 0;
   const mark = readOnly || upTo <= mailbox.recentUid ? mailbox.recentUid : await store.claimRecent(mailbox.id, upTo);
   state.recent = new Set(uids.filter((uid) => uid > mark));

@@ -1,11 +1,14 @@
-// SELECT/EXAMINE and STATUS (RFC 3501 §6.3.1-2, §6.3.10; RFC 7162 HIGHESTMODSEQ).
+// SELECT/EXAMINE and STATUS (RFC 3501 §6.3.1-2, §6.3.10; RFC 9051 §6.3.2, §6.3.11; RFC 7162 HIGHESTMODSEQ).
 import { JournalPrunedError, normalizeFlags, type Mailbox, type Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
+import { isImap4rev2 } from './imap4rev2.js';
 import { keywordsAtOpen } from './keywords.js';
+import { listEntries, listLine } from './list-extended.js';
 import { answerQresync } from './qresync-select.js';
 import { claimAtOpen } from './recent.js';
-import { sessionUserId } from './session.js';
+import { sessionState, sessionUserId } from './session.js';
+import { mailboxTotals, wantsTotals } from './status-size.js';
 
 /** How far back the journal is checked for writes still in flight when a mailbox is opened. */
 const SETTLE_WINDOW = 64;
@@ -57,6 +60,9 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   const uidList = messages.map((message) => message.uid);
   const recent = await claimAtOpen(ctx.store, session, mailbox, uidList, session.examining === true);
   await answerQresync(ctx.store, session, mailbox, messages);
+  const list = await selectedMailboxList(ctx.store, session, mailbox);
+  const state = sessionState(session);
+  if (list && state) state.qresyncAnswer = [list, ...(state.qresyncAnswer ?? [])];
   return [
     {
       _id: mailbox.id,
@@ -70,14 +76,21 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   ];
 }
 
+/**
+ * RFC 3501 §6.3.10, RFC 9051 §6.3.11. SIZE and DELETED only when the STATUS
+ * asked for them (read before the first wait); RECENT is 0 for an IMAP4rev2
+ * session, which has no \Recent (RFC 9051 Appendix E).
+ */
 export async function mailboxStatus(ctx: MailstoreContext, path: string, session: ImapSession): Promise<unknown[]> {
+  const totals = wantsTotals(sessionState(session)?.statusItems ?? []);
   const mailbox = await ctx.store.getMailbox(sessionUserId(session), path);
   if (!mailbox) return ['NONEXISTENT'];
-  const [messages, unseen, unclaimed] = await Promise.all([
+  const [messages, unseen, unclaimed, sizeAndDeleted] = await Promise.all([
     ctx.store.countMessages(mailbox.id),
     ctx.store.countMessages(mailbox.id, { unseen: true }),
     // RFC 3501 §6.3.10: RECENT counts the messages the next SELECT would get as \Recent; STATUS claims none.
-    ctx.store.countMessages(mailbox.id, { aboveUid: mailbox.recentUid }),
+    isImap4rev2(session) ? 0 : ctx.store.countMessages(mailbox.id, { aboveUid: mailbox.recentUid }),
+    totals ? mailboxTotals(ctx.store, mailbox.id) : null,
   ]);
   return [
     {
@@ -87,6 +100,19 @@ export async function mailboxStatus(ctx: MailstoreContext, path: string, session
       uidValidity: mailbox.uidValidity,
       unseen,
       highestModseq: mailbox.highestModseq,
+      ...sizeAndDeleted,
     },
   ];
+}
+
+/**
+ * RFC 9051 §6.3.2: in an IMAP4rev2 session SELECT and EXAMINE answer the
+ * mailbox's LIST response, with its name as the server has it (whatever case
+ * of INBOX the client gave) and accurate attributes. Null for a rev1 session.
+ */
+async function selectedMailboxList(store: Store, session: ImapSession, mailbox: Mailbox): Promise<string | null> {
+  if (!isImap4rev2(session)) return null;
+  const mailboxes = await store.listMailboxes(sessionUserId(session));
+  const [entry] = listEntries(mailboxes, { selection: new Set(), returns: new Set(), status: [], patterns: [mailbox.path] });
+  return entry ? listLine(entry, true) : null;
 }

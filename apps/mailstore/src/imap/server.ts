@@ -93,7 +93,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
 
   installExtensionCommands();
   const core = new Server({
-    capabilities: EXTENSION_CAPABILITIES,
+    // RFC 7889 §3: APPENDLIMIT=n, one limit for every mailbox: the one APPEND enforces (NO [TOOBIG] above it).
+    capabilities: [...EXTENSION_CAPABILITIES, `APPENDLIMIT=${ctx.config.smtpd.message_size_limit}`],
     ...tls,
     secure: options.implicitTls,
     needsUpgrade: false,

@@ -33,9 +33,13 @@ export interface SessionState {
   sortCriteria: SortCriterion[] | null;
   /** ENABLE QRESYNC was given (RFC 7162 §3.2.3): expunges are told as VANISHED. */
   qresync: boolean;
+  /** ENABLE IMAP4rev2 was given (RFC 9051 §6.3.1): the session speaks IMAP4rev2 (see imap4rev2.ts). */
+  imap4rev2: boolean;
+  /** The items of the STATUS (or LIST-STATUS) being answered, read by the status hook: SIZE and DELETED read every message. */
+  statusItems: readonly string[];
   /** The QRESYNC parameter of the SELECT/EXAMINE being run (RFC 7162 §3.2.5), read by the open hook. */
   qresyncRequest: QresyncRequest | null;
-  /** What the open hook found for it: the lines that go out before SELECT's tagged OK. */
+  /** What the open hook found for it (and, in an IMAP4rev2 session, the mailbox's LIST): the lines that go out before SELECT's tagged OK. */
   qresyncAnswer: string[] | null;
   /** The UID set of the UID FETCH (… VANISHED) being run (RFC 7162 §3.2.6), read by the fetch hook. */
   vanishedRequest: string | null;
@@ -51,7 +55,7 @@ export interface SessionState {
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null, threadJob: null, searchResult: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, imap4rev2: false, statusItems: [], qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null, threadJob: null, searchResult: null };
   states.set(session, state);
   return state;
 }

@@ -1,6 +1,7 @@
 // VANISHED (RFC 7162 §3.2.10): expunges as UIDs, for sessions that enabled QRESYNC, and the expunged UIDs a client asks for.
 import { JournalPrunedError, type MailboxId, type Store } from '@postern/store';
 import type { ImapConnection, ImapResponse, ImapSession } from './imap-core.js';
+import { isImap4rev2 } from './imap4rev2.js';
 import { sessionState, writeResponse } from './session.js';
 import { inRanges, rangesOf, rangesText, rangesWithout, uidSet, type UidRange } from './uid-sets.js';
 
@@ -20,14 +21,16 @@ function vanishedResponse(uids: string): ImapResponse {
  * instead of EXPUNGE, for the session's own expunges and everyone else's.
  * Every EXPUNGE imap-core or a hook builds goes through formatResponse (which
  * also takes the UID out of the session's list), so that is where it turns
- * into `* VANISHED <uid>`; an unsolicited FETCH gets the UID added.
+ * into `* VANISHED <uid>`; an unsolicited FETCH gets the UID added (also for
+ * an IMAP4rev2 session).
  */
 export function reportVanished(connection: ImapConnection): void {
   const format = connection.formatResponse.bind(connection);
   const formatResponse: ImapConnection['formatResponse'] = (command, uid, data) => {
     const qresync = qresyncEnabled(connection.session);
     // A QRESYNC client keeps its cache by UID: an unsolicited FETCH (flags changed elsewhere) names it too.
-    const withUid = qresync && command === 'FETCH' && data && !('query' in data) && !('uid' in data) ? { uid, ...data } : data;
+    // RFC 9051 §7.5.2: so does every unsolicited FETCH of an IMAP4rev2 session.
+    const withUid = (qresync || isImap4rev2(connection.session)) && command === 'FETCH' && data && !('query' in data) && !('uid' in data) ? { uid, ...data } : data;
     const response = format(command, uid, withUid);
     if (!response || command !== 'EXPUNGE' || !qresync) return response;
     return vanishedResponse(String(uid));
