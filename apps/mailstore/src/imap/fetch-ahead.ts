@@ -54,7 +54,8 @@ export function watchPipelinedFetches(connection: ImapConnection): void {
   states.set(connection.session, state);
   const write = parser._write.bind(parser);
   parser._write = (chunk, encoding, done) => {
-    if (connection.session.selected && Buffer.isBuffer(chunk)) {
+    // A literal's octets (an APPEND's message) are not command lines: they are not scanned.
+    if (connection.session.selected && Buffer.isBuffer(chunk) && !parser._expecting) {
       const text = chunk.toString('latin1');
       let seen = false;
       for (const match of text.matchAll(SINGLE_UID_FETCH)) {
