@@ -74,8 +74,8 @@ export function watchPipelinedFetches(connection: ImapConnection): void {
 /**
  * The message `uid` for a FETCH of immutable items only: from the batch read
  * when an earlier FETCH of the pipeline read it, otherwise read now together
- * with the UIDs of the lines the client has sent after it (one listMessages,
- * the bodies in parallel, bounded in bytes). Null when the client has sent no
+ * with the UIDs of the lines the client has sent after it (one listMessages
+ * and one readMessages, bounded in bytes). Null when the client has sent no
  * further UID FETCH: the caller reads the message as usual.
  */
 export async function readAhead(store: Store, session: ImapSession, mailboxId: MailboxId, uid: number): Promise<ReadAhead | null> {
@@ -98,12 +98,20 @@ export async function readAhead(store: Store, session: ImapSession, mailboxId: M
   const uids = [...new Set([uid, ...next])].sort((a, b) => a - b);
   const records = await store.listMessages(mailboxId, { uids: pageSelector(uids) });
   let bytes = 0;
-  const reads = records.map(async (record): Promise<ReadAhead> => {
-    const small = record.size <= MESSAGE_BYTES && bytes + record.size <= BATCH_BYTES;
-    if (small) bytes += record.size;
-    return { record, raw: small ? await store.readMessage(record) : null };
+  const small = records.filter((record) => {
+    const fits = record.size <= MESSAGE_BYTES && bytes + record.size <= BATCH_BYTES;
+    if (fits) bytes += record.size;
+    return fits;
   });
-  for (const entry of await Promise.all(reads)) state.loaded.set(entry.record.uid, entry);
+  let raws: Buffer[];
+  try {
+    raws = small.length > 0 ? await store.readMessages(small) : [];
+  } catch {
+    // A message of the batch expunged (its blobs released) meanwhile: each FETCH reads its own message as usual.
+    return null;
+  }
+  const rawOf = new Map(small.map((record, i) => [record.uid, raws[i]!]));
+  for (const record of records) state.loaded.set(record.uid, { record, raw: rawOf.get(record.uid) ?? null });
   // Another command may have changed the selection while the batch was read.
   if (state.selected !== session.selected) {
     state.loaded.clear();
