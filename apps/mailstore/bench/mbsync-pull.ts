@@ -3,10 +3,10 @@
 // Dovecot 2.3 with the same messages in its Maildir. Each server has served one pull before the
 // timed one (Dovecot has built its index, Postern its structure cache), as for a client added to
 // a mailbox in use. A script, not a test:
-//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages]
+//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages] [KB per message]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
 import { PASSWORD, startImapInstance, testMessage } from '../../../test/imap/mailstore-process.js';
@@ -15,8 +15,9 @@ import { findTool, runTool } from '../../../test/support/tools.js';
 const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'mongodb';
 const MESSAGES = Number(process.argv[3] ?? 5000);
 const USER = 'pull@example.com';
-/** About 5 KB: the size the issue measured with. */
-const BODY = `${'A line of a message body that a mail client pulls on its first sync.\r\n'.repeat(70)}`;
+const LINE = 'A line of a message body that a mail client pulls on its first sync.\r\n';
+/** About 5 KB by default: the size the issue measured with (`200 1024` pulls 200 messages of 1 MB). */
+const BODY = LINE.repeat(Math.max(1, Math.round((Number(process.argv[4] ?? 5) * 1024) / LINE.length)));
 
 function message(n: number): string {
   return testMessage(n, `Pull ${n}`, BODY);
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
     console.log('mbsync is not installed (apt install isync): nothing measured');
     return;
   }
-  console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB`);
+  // Timings swing with the machine's load: say what it was.
+  console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB (load average ${loadavg().map((load) => load.toFixed(2)).join(' ')})`);
   console.log('| server | messages | pulled | time | rate |');
   console.log('|---|---|---|---|---|');
   console.log(await postern());

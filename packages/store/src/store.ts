@@ -134,6 +134,8 @@ export interface Store {
   countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number>;
   /** The message's bytes (its parts concatenated). */
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;
+  /** Several messages' bytes in one store round trip (a batch of pipelined FETCHes), in the order given. */
+  readMessages(messages: readonly Pick<MessageRecord, 'parts'>[]): Promise<Buffer[]>;
   /** Changes flags on the selected messages; each changed message gets a new MODSEQ, journaled `flags`. */
   updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult>;
   setMessageMeta(id: MessageId, meta: Record<string, unknown> | null): Promise<void>;

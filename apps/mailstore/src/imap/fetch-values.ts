@@ -9,7 +9,6 @@ import { messageStructure, type MessageStructure } from './structure.js';
 
 /** A message's bytes and structure, each read or parsed at most once per FETCH. */
 export class FetchedMessage {
-  private rawBytes: Buffer | null = null;
   private structure: MessageStructure | null = null;
   /** Meta to store for this message when its structure had to be parsed (no cache yet). */
   newMeta: Record<string, unknown> | null = null;
@@ -17,6 +16,8 @@ export class FetchedMessage {
   constructor(
     private readonly store: Store,
     readonly record: MessageRecord,
+    /** The bytes when they were read already (a pipelined FETCH read ahead). */
+    private rawBytes: Buffer | null = null,
   ) {}
 
   async raw(): Promise<Buffer> {

@@ -2,13 +2,15 @@
 import type { MailboxId, MessageRecord, Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { servedBytes } from '../memory-release.js';
+import { canReadAhead, readAhead, type ReadAhead } from './fetch-ahead.js';
 import { fetchValues, FetchedMessage } from './fetch-values.js';
 import { answerFetchVanished } from './fetch-vanished.js';
 import { imapHandler, type FetchQueryItem, type ImapSession } from './imap-core.js';
 import { announceKeywords } from './keywords.js';
 import type { JournalNotifier } from './notifier.js';
 import { flagsWithRecent } from './recent.js';
-import { isClosed, ownMailbox, writeResponse } from './session.js';
+import { selectedMailboxRow } from './selected-mailbox.js';
+import { isClosed, ownMailbox, sessionState, writeResponse } from './session.js';
 import { saveStructures } from './structure.js';
 import { pageSelector } from './uid-sets.js';
 
@@ -52,12 +54,15 @@ async function markSeen(store: Store, notifier: JournalNotifier, session: ImapSe
  * bytes; parts and BODYSTRUCTURE come from imap-core's MIME parser.
  */
 export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNotifier, mailboxId: string, options: FetchOptions, session: ImapSession): Promise<unknown[]> {
-  const mailbox = await ownMailbox(ctx.store, session, mailboxId);
+  // VANISHED needs the mailbox's current UIDNEXT; otherwise the row read at the first FETCH of the selection serves.
+  const mailbox = sessionState(session)?.vanishedRequest ? await ownMailbox(ctx.store, session, mailboxId) : await selectedMailboxRow(ctx.store, session, mailboxId);
   if (!mailbox) return ['NONEXISTENT'];
   labelPartials(options.query);
   await answerFetchVanished(ctx.store, session, mailbox, options.changedSince);
   const utf8 = session.isUTF8Enabled();
   const wantsFlags = options.query.some((item) => item.item === 'flags');
+  // RFC 3501 §5.5: a client pipelining one UID FETCH per message has its next messages read in the same round trip.
+  const readsAhead = options.messages.length === 1 && !options.markAsSeen && !options.changedSince && canReadAhead(options.query);
   let seenChanged = false;
   let rows = 0;
   let bytes = 0;
@@ -65,14 +70,18 @@ export async function fetchMessages(ctx: MailstoreContext, notifier: JournalNoti
   for (let start = 0; start < options.messages.length; start += PAGE) {
     if (isClosed(session)) break;
     const page = options.messages.slice(start, start + PAGE);
-    let records = await ctx.store.listMessages(mailbox.id, { uids: pageSelector(page) });
-    if (options.changedSince) records = records.filter((record) => record.modseq > options.changedSince);
+    const ahead = readsAhead ? await readAhead(ctx.store, session, mailbox.id, page[0]!) : null;
+    let entries: ReadAhead[] = ahead ? [ahead] : (await ctx.store.listMessages(mailbox.id, { uids: pageSelector(page) })).map((record) => ({ record, raw: null }));
+    // Fewer messages than the session knows: the remembered mailbox may have been deleted since.
+    if (start === 0 && entries.length < page.length && !(await selectedMailboxRow(ctx.store, session, mailboxId, true))) return ['NONEXISTENT'];
+    if (options.changedSince) entries = entries.filter(({ record }) => record.modseq > options.changedSince);
+    const records = entries.map(({ record }) => record);
     if (options.markAsSeen && (await markSeen(ctx.store, notifier, session, mailbox.id, records))) seenChanged = true;
-    for (const record of records) {
+    for (const { record, raw } of entries) {
       // RFC 3501 §2.3.2: \Recent is per session, so it is added here, not stored.
       record.flags = flagsWithRecent(session, record.uid, record.flags);
       if (wantsFlags) announceKeywords(session, record.flags);
-      const message = new FetchedMessage(ctx.store, record);
+      const message = new FetchedMessage(ctx.store, record, raw);
       const values = await fetchValues(message, options.query, utf8);
       if (message.newMeta) parsed.push({ id: record.id, meta: message.newMeta });
       const response = session.formatResponse('FETCH', record.uid, { query: options.query, values });

@@ -79,6 +79,12 @@ export interface ImapConnection {
   secure: boolean;
   /** True while the client is in IDLE. */
   idling: boolean;
+  /** imap-core's protocol state: Not Authenticated, Authenticated, Selected, Logout, Closed. */
+  state: string;
+  /** The client's socket (replaced by the TLS socket after STARTTLS). */
+  _socket: Socket;
+  /** imap-core's response composer, piped into the socket. */
+  writeStream: ImapWriteStream;
   /** Set while a command (IDLE, AUTHENTICATE) waits for the client's next line. */
   _nextHandler: ((line: string, next: () => void) => void) | false;
   send(line: string): void;

@@ -7,6 +7,8 @@ import { appendMessages, type AppendedMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
 import { copyMessages, expungeDeleted, moveMessages, type CopyRequest, type ExpungeRequest } from './copy-move.js';
 import { fetchMessages, type FetchOptions } from './fetch.js';
+import { watchPipelinedFetches } from './fetch-ahead.js';
+import { coalesceWrites } from './write-coalescing.js';
 import { storeFlags, type StoreUpdate } from './flags.js';
 import { greetWithoutNameLookup } from './greeting.js';
 import { IMAPServer, routeCoreNotices, type HookCallback, type ImapConnection, type ImapCoreServer, type ImapSession } from './imap-core.js';
@@ -88,6 +90,8 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
       reportVanished(connection);
       guardCommands(connection, logger, ip);
       catchUpBeforeUidCommands(connection, notifier, ctx.store, logger);
+      watchPipelinedFetches(connection);
+      coalesceWrites(connection);
     }
   }
 

@@ -130,6 +130,18 @@ export function registerMessageTests(fresh: FreshStore): void {
       assert.equal(stored.size, read.length);
     });
 
+    it('reads several messages in one call, in the order given, a blob they share read for each', async () => {
+      const { store } = await fresh();
+      const { mailbox } = await seedMailbox(store);
+      const shared = bytes('shared part\r\n');
+      const first = await store.appendMessage(mailbox.id, { parts: [bytes('one\r\n'), shared] });
+      const second = await store.appendMessage(mailbox.id, { parts: [shared, bytes('two\r\n'), shared] });
+      const read = await store.readMessages([second.message, first.message, second.message]);
+      assert.deepEqual(read.map((buffer) => buffer.toString()), ['shared part\r\ntwo\r\nshared part\r\n', 'one\r\nshared part\r\n', 'shared part\r\ntwo\r\nshared part\r\n']);
+      assert.deepEqual(await store.readMessages([]), []);
+      await rejectsWithNotFound(store.readMessages([first.message, { parts: [blobHash(bytes('never stored'))] }]));
+    });
+
     it('refuses to read a message whose blob is missing with StoreNotFoundError', async () => {
       const { store } = await fresh();
       const stored = await store.putBlob(bytes('here'));

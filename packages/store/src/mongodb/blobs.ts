@@ -204,19 +204,26 @@ export class BlobStore {
 
   /** The bytes of several blobs in order (one query for all inline ones); throws when one is missing. */
   async concat(hashes: readonly string[]): Promise<Buffer> {
-    const unique = [...new Set(hashes)];
+    return (await this.concatMany([hashes]))[0]!;
+  }
+
+  /** concat for several lists of blobs, with one query for all of them. */
+  async concatMany(lists: readonly (readonly string[])[]): Promise<Buffer[]> {
+    const unique = [...new Set(lists.flat())];
     const docs = await this.c.blobs.find({ _id: { $in: unique } }).toArray();
     const found = new Map<string, Buffer>();
     for (const doc of docs) {
       if (doc.data) found.set(doc._id, toBuffer(doc.data));
       else if (doc.file) found.set(doc._id, await this.download(doc.file));
     }
-    return Buffer.concat(
-      hashes.map((hash) => {
-        const bytes = found.get(hash);
-        if (!bytes) throw new StoreNotFoundError(`blob ${hash} is missing`);
-        return bytes;
-      }),
+    return lists.map((hashes) =>
+      Buffer.concat(
+        hashes.map((hash) => {
+          const bytes = found.get(hash);
+          if (!bytes) throw new StoreNotFoundError(`blob ${hash} is missing`);
+          return bytes;
+        }),
+      ),
     );
   }
 

@@ -252,6 +252,9 @@ export class MongoStore implements Store {
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
     return this.messages.read(message);
   }
+  readMessages(list: readonly Pick<MessageRecord, 'parts'>[]): Promise<Buffer[]> {
+    return this.messages.readMany(list);
+  }
   updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult> {
     return this.messages.updateFlags(mailboxId, uids, update);
   }

@@ -92,6 +92,10 @@ export class MessageStore {
     return this.blobs.concat(message.parts);
   }
 
+  readMany(list: readonly Pick<MessageRecord, 'parts'>[]): Promise<Buffer[]> {
+    return this.blobs.concatMany(list.map((message) => message.parts));
+  }
+
   async setMeta(id: string, meta: Record<string, unknown> | null): Promise<void> {
     await this.c.messages.updateOne({ _id: id }, { $set: { meta: storeMeta(meta) } });
   }

@@ -230,6 +230,9 @@ export class SqliteStore implements Store {
   async readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
     return this.retry('readMessage', () => blobs.readParts(this.db, message.parts));
   }
+  async readMessages(list: readonly Pick<MessageRecord, 'parts'>[]): Promise<Buffer[]> {
+    return this.retry('readMessages', () => list.map((message) => blobs.readParts(this.db, message.parts)));
+  }
   async updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult> {
     return this.retry('updateFlags', () => messages.updateFlags(this.db, mailboxId, uids, update));
   }
