@@ -1,4 +1,5 @@
 // CATENATE (RFC 4469): an APPEND message built from literals and from IMAP URLs to mail the same user can read.
+import { plainClientIp } from '@postern/config';
 import { addressKey, type MessageRecord, type UserId } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import { sectionBytes, sectionExists } from './body-section.js';
@@ -70,8 +71,8 @@ class UrlReader {
   private async sameUser(url: MessageUrl): Promise<boolean> {
     if (url.urlauth) return false;
     if (url.host !== null) {
-      const local = this.session.socket?.localAddress?.replace(/^::ffff:/, '').toLowerCase();
-      if (url.host !== this.ctx.config.hostname.toLowerCase() && url.host !== local) return false;
+      const local = this.session.socket?.localAddress;
+      if (url.host !== this.ctx.config.hostname.toLowerCase() && (local === undefined || url.host !== plainClientIp(local))) return false;
     }
     if (url.user === null) return true;
     const owner = await this.ctx.store.getUser(addressKey(url.user));
