@@ -41,6 +41,23 @@ describeOnBackends('IMAP mailboxes', {}, (suite) => {
     wire.close();
   });
 
+  test('RFC 3501 §6.3.3: CREATE foo/bar/zap also creates foo and foo/bar; existing levels stay as they are', async () => {
+    const wire = await loginWire(fx);
+    assert.equal((await wire.command('CREATE foo/bar/zap')).status, 'OK');
+    const list = await wire.command('LIST "" "foo*"');
+    assert.deepEqual(list.untagged, ['* LIST (\\HasChildren) "/" "foo"', '* LIST (\\HasChildren) "/" "foo/bar"', '* LIST (\\HasNoChildren) "/" "foo/bar/zap"']);
+    // The superiors are real, selectable mailboxes, not \Noselect placeholders.
+    assert.equal((await wire.command('SELECT foo/bar')).status, 'OK');
+    assert.equal((await wire.command('APPEND foo/bar {3+}\r\nx\r\n')).status, 'OK');
+    // An existing superior (with its message) is kept; INBOX is never created again.
+    assert.equal((await wire.command('CREATE foo/bar/other')).status, 'OK');
+    assert.match((await wire.command('STATUS foo/bar (MESSAGES)')).untagged[0]!, /MESSAGES 1\)/);
+    assert.equal((await wire.command('CREATE INBOX/Sub/Deeper')).status, 'OK');
+    const inbox = await wire.command('LIST "" "INBOX*"');
+    assert.deepEqual(inbox.untagged, ['* LIST (\\HasChildren) "/" "INBOX"', '* LIST (\\HasChildren) "/" "INBOX/Sub"', '* LIST (\\HasNoChildren) "/" "INBOX/Sub/Deeper"']);
+    wire.close();
+  });
+
   test('INBOX is case-insensitive in every command', async () => {
     const wire = await loginWire(fx);
     const select = await wire.command('SELECT inbox');
@@ -52,7 +69,7 @@ describeOnBackends('IMAP mailboxes', {}, (suite) => {
     wire.close();
   });
 
-  test('RENAME moves the folder and every folder below it, keeping their messages', async () => {
+  test('RENAME moves the folder and every folder below it, keeping their messages, and creates the new name\'s superiors', async () => {
     const client = fx.client('alice@example.com');
     await client.connect();
     await client.mailboxCreate('Work');
@@ -68,6 +85,8 @@ describeOnBackends('IMAP mailboxes', {}, (suite) => {
     const status = await client.status('Archive/Work/Clients/Acme', { messages: true });
     assert.ok(status);
     assert.equal(status.messages, 1);
+    // RFC 3501 §6.3.5: the superior level of the new name was created as a real mailbox.
+    assert.equal((await client.mailboxOpen('Archive')).path, 'Archive');
     await client.logout();
   });
 

@@ -182,7 +182,8 @@ describeOnBackends('IMAP4rev2 after RFC 9051', {}, (suite) => {
   test('mailbox names are UTF-8 in a rev2 session and modified UTF-7 in a rev1 session, for the same mailbox (§5.1)', async () => {
     const rev2 = await rev2Session();
     assert.equal((await rev2.command('CREATE "Réunion/Übersicht"')).status, 'OK');
-    // CREATE makes no mailbox of the level above (as for a rev1 session): it is \NonExistent.
+    // CREATE made the level above too (§6.3.4); once it is deleted, its name remains as \NonExistent.
+    assert.equal((await rev2.command('DELETE "Réunion"')).status, 'OK');
     const listed = await rev2.command('LIST "" "Réunion*"');
     assert.deepEqual(listed.untagged.map(utf8), ['* LIST (\\NonExistent \\HasChildren) "/" "Réunion"', '* LIST (\\HasNoChildren) "/" "Réunion/Übersicht"']);
     const selected = await rev2.command('SELECT "Réunion/Übersicht"');

@@ -133,6 +133,8 @@ describeOnBackends('IMAP extensions after their RFCs', {}, (suite) => {
   test('RFC 5258: selection SUBSCRIBED and RECURSIVEMATCH, several patterns, \\NonExistent, CHILDINFO', async () => {
     const wire = await loginWire(fx);
     for (const name of ['Fruit', 'Fruit/Apple', 'Fruit/Banana', 'Vegetable/Broccoli']) await wire.command(`CREATE "${name}"`);
+    // CREATE made Vegetable too (RFC 3501 §6.3.3); deleting it leaves a name with inferiors but no mailbox.
+    assert.equal((await wire.command('DELETE Vegetable')).status, 'OK');
     await wire.command('SUBSCRIBE Fruit/Banana');
     // RFC 5258 §5 example 3: only subscribed mailboxes, each \Subscribed.
     const subscribed = await wire.command('LIST (SUBSCRIBED) "" "Fruit*"');

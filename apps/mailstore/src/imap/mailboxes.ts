@@ -60,10 +60,34 @@ export async function createFolder(ctx: MailstoreContext, path: string, session:
   try {
     const mailbox = await ctx.store.createMailbox(userId, path, { subscribed: false, specialUse });
     ctx.logger.info({ service: 'imap', session: session.id, user: session.user?.username, mailbox: path, specialUse, event: 'mailbox_create' }, `imap create ${path}`);
+    await createSuperiors(ctx, session, path);
     return [true, mailbox.id];
   } catch (err) {
     if (err instanceof StoreConflictError) return ['ALREADYEXISTS'];
     throw err;
+  }
+}
+
+/**
+ * RFC 3501 §6.3.3 (RFC 9051 §6.3.4): creating "foo/bar/zap" SHOULD create
+ * "foo" and "foo/bar" when they do not exist yet; §6.3.5 (RFC 9051 §6.3.6)
+ * asks the same of RENAME's new name. Levels that exist, or that another
+ * session creates meanwhile, are left as they are.
+ */
+async function createSuperiors(ctx: MailstoreContext, session: ImapSession, path: string): Promise<void> {
+  const userId = sessionUserId(session);
+  const levels = path.split('/');
+  if (levels.length < 2) return;
+  const existing = new Set((await ctx.store.listMailboxes(userId)).map((mailbox) => mailbox.path));
+  for (let depth = 1; depth < levels.length; depth++) {
+    const superior = levels.slice(0, depth).join('/');
+    if (existing.has(superior) || (depth === 1 && superior.toUpperCase() === 'INBOX')) continue;
+    try {
+      await ctx.store.createMailbox(userId, superior, { subscribed: false, specialUse: null });
+      ctx.logger.info({ service: 'imap', session: session.id, user: session.user?.username, mailbox: superior, event: 'mailbox_create' }, `imap create ${superior} (superior of ${path})`);
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+    }
   }
 }
 
@@ -96,6 +120,7 @@ export async function renameFolder(ctx: MailstoreContext, from: string, to: stri
       { service: 'imap', session: session.id, user: session.user?.username, mailbox: from, to, count: renamed.length, event: 'mailbox_rename' },
       `imap rename ${from} to ${to}`,
     );
+    await createSuperiors(ctx, session, to);
     return [true, mailbox.id];
   } catch (err) {
     if (err instanceof StoreConflictError) return ['ALREADYEXISTS'];
