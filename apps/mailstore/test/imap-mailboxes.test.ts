@@ -21,7 +21,7 @@ describeOnBackends('IMAP mailboxes', {}, (suite) => {
     const special = await wire.command('LIST (SPECIAL-USE) "" "*"');
     assert.deepEqual(special.untagged.map((line) => line.split(' ').pop()!.replace(/"/g, '')).sort(), ['Drafts', 'Junk', 'Sent', 'Trash']);
     const delimiter = await wire.command('LIST "" ""');
-    assert.deepEqual(delimiter.untagged, ['* LIST (\\Noselect) "/" "/"']);
+    assert.deepEqual(delimiter.untagged, ['* LIST (\\Noselect) "/" ""']);
     wire.close();
   });
 

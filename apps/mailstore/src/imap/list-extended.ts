@@ -179,7 +179,9 @@ export function listExtendedCommand(basic: CommandHandler): CommandHandler {
     schema: false,
     handler(command, callback) {
       // RFC 9051 §6.3.9: an IMAP4rev2 session's LIST gives \NonExistent and the child attributes, as the extended form does.
-      if (!isExtendedList(command.attributes) && !isImap4rev2(this.session)) return basic.handler.call(this, command, callback);
+      // RFC 3501 §6.3.8: the delimiter request is answered here for every session, with the empty root name of its example.
+      const asksDelimiter = command.attributes.length === 2 && astring(command.attributes[1]) === '';
+      if (!isExtendedList(command.attributes) && !isImap4rev2(this.session) && !asksDelimiter) return basic.handler.call(this, command, callback);
       const utf8 = !!this.acceptUTF8Enabled;
       let request: ListRequest;
       try {
