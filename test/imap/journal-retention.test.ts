@@ -22,12 +22,13 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       for (let n = 1; n <= 4; n++) await imap.deliver(user, testMessage(n));
       const inbox = await imap.store.getMailbox(user.id, 'INBOX');
       assert.ok(inbox);
-      await imap.store.updateFlags(inbox.id, [2], { op: 'add', flags: ['\\Flagged'] }); // modseq 5
-      await imap.store.updateFlags(inbox.id, [3], { op: 'add', flags: ['\\Seen'] }); // 6
-      await imap.store.expungeMessages(inbox.id, [4]); // 7
+      // INBOX started at MODSEQ 1 (RFC 7162 §3.1.1): the deliveries took 2..5.
+      await imap.store.updateFlags(inbox.id, [2], { op: 'add', flags: ['\\Flagged'] }); // modseq 6
+      await imap.store.updateFlags(inbox.id, [3], { op: 'add', flags: ['\\Seen'] }); // 7
+      await imap.store.expungeMessages(inbox.id, [4]); // 8
       const pruned = await imap.waitForLog((line) => line['event'] === 'journal_pruned', 10_000);
       assert.equal(pruned['pruned'], 6, 'all but the newest entry');
-      await assert.rejects(imap.store.readJournal(inbox.id, 1), JournalPrunedError);
+      await assert.rejects(imap.store.readJournal(inbox.id, 2), JournalPrunedError);
 
       const out = await imaplib<{ changed: string[]; all: string[] }>(
         `
@@ -35,7 +36,7 @@ m = imaplib.IMAP4('127.0.0.1', args['port'])
 m.starttls(ssl_context=tls)
 m.login(args['user'], args['password'])
 m.select('INBOX')
-typ, data = m.uid('FETCH', '1:*', '(FLAGS) (CHANGEDSINCE 1)')
+typ, data = m.uid('FETCH', '1:*', '(FLAGS) (CHANGEDSINCE 2)')
 out['changed'] = [item.decode() for item in data if item]
 typ, data = m.uid('FETCH', '1:*', '(FLAGS)')
 out['all'] = [item.decode() for item in data if item]
@@ -44,7 +45,7 @@ m.logout()
         { port: imap.ports.imap, user: 'alice@example.com', password: PASSWORD },
       );
       const summary = (lines: string[]) => lines.map((line) => `${/UID (\d+)/.exec(line)?.[1]}:${/MODSEQ \((\d+)\)/.exec(line)?.[1] ?? '-'}`);
-      assert.deepEqual(summary(out.changed), ['2:5', '3:6'], out.changed.join('\n'));
+      assert.deepEqual(summary(out.changed), ['2:6', '3:7'], out.changed.join('\n'));
       assert.equal(out.all.length, 3);
     });
   });

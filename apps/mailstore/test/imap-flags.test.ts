@@ -78,28 +78,30 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
   test('CONDSTORE: SELECT (CONDSTORE) gives HIGHESTMODSEQ, FETCH MODSEQ and CHANGEDSINCE return changes only', async () => {
     const wire = await mailboxWith(fx, 'Cond1', 3);
     const select = await wire.command('SELECT Cond1 (CONDSTORE)');
-    assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 3] Highest'), select.untagged.join('\n'));
+    // The mailbox started at MODSEQ 1 (RFC 7162 §3.1.1): its three appends took 2, 3 and 4.
+    assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 4] Highest'), select.untagged.join('\n'));
     const modseqs = await wire.command('FETCH 1:3 (MODSEQ)');
-    assert.deepEqual(modseqs.untagged, ['* 1 FETCH (MODSEQ (1))', '* 2 FETCH (MODSEQ (2))', '* 3 FETCH (MODSEQ (3))']);
+    assert.deepEqual(modseqs.untagged, ['* 1 FETCH (MODSEQ (2))', '* 2 FETCH (MODSEQ (3))', '* 3 FETCH (MODSEQ (4))']);
     const store = await wire.command('STORE 2 +FLAGS (\\Seen)');
-    assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (4))']);
-    const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 3)');
-    assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (4))']);
+    assert.deepEqual(store.untagged, ['* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) MODSEQ (5))']);
+    const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 4)');
+    assert.deepEqual(changed.untagged, ['* 2 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (5))']);
     const status = await wire.command('STATUS Cond1 (HIGHESTMODSEQ)');
-    assert.deepEqual(status.untagged, ['* STATUS Cond1 (HIGHESTMODSEQ 4)']);
+    assert.deepEqual(status.untagged, ['* STATUS Cond1 (HIGHESTMODSEQ 5)']);
     wire.close();
   });
 
   test('CONDSTORE: STORE UNCHANGEDSINCE leaves newer messages alone and names them in MODIFIED', async () => {
     const wire = await mailboxWith(fx, 'Cond2', 3);
     await wire.command('SELECT Cond2 (CONDSTORE)');
-    await wire.command('STORE 3 +FLAGS.SILENT (\\Answered)'); // message 3 now has MODSEQ 4
-    const conditional = await wire.command('STORE 1:3 (UNCHANGEDSINCE 3) +FLAGS (\\Flagged)');
+    // appended at MODSEQs 2..4 (the mailbox started at 1)
+    await wire.command('STORE 3 +FLAGS.SILENT (\\Answered)'); // message 3 now has MODSEQ 5
+    const conditional = await wire.command('STORE 1:3 (UNCHANGEDSINCE 4) +FLAGS (\\Flagged)');
     assert.equal(conditional.status, 'OK');
     assert.match(conditional.tagged, /\[MODIFIED 3\]/);
-    assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) MODSEQ (5))', '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (6))']);
+    assert.deepEqual(conditional.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) MODSEQ (6))', '* 2 FETCH (UID 2 FLAGS (\\Flagged \\Recent) MODSEQ (7))']);
     const flags = await wire.command('FETCH 3 (FLAGS MODSEQ)');
-    assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (4))']);
+    assert.deepEqual(flags.untagged, ['* 3 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (5))']);
     wire.close();
   });
 

@@ -34,14 +34,15 @@ describeOnBackends('IMAP over a pruned change journal', { pollMs: NO_POLL }, (su
     const mailbox = await folder('Pruned1', 4);
     const watcher = await loginWire(fx);
     const select = await watcher.command('SELECT Pruned1 (CONDSTORE)');
-    assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 4] Highest'), select.untagged.join('\n'));
-    // Changes made elsewhere (another node): flag uid 2 (modseq 5), expunge uid 3 (6), a new uid 5 (7), flag uid 4 (8).
+    // The folder started at MODSEQ 1 (RFC 7162 §3.1.1): its appends took 2..5.
+    assert.ok(select.untagged.includes('* OK [HIGHESTMODSEQ 5] Highest'), select.untagged.join('\n'));
+    // Changes made elsewhere (another node): flag uid 2 (modseq 6), expunge uid 3 (7), a new uid 5 (8), flag uid 4 (9).
     await store.updateFlags(mailbox.id, [2], { op: 'add', flags: ['\\Flagged'] });
     await store.expungeMessages(mailbox.id, [3]);
     await store.appendMessage(mailbox.id, prepareMessage(simpleMessage(5)));
     await store.updateFlags(mailbox.id, [4], { op: 'add', flags: ['\\Seen'] });
     assert.equal(await store.pruneJournal(new Date(Date.now() + 60_000)), 7);
-    await assert.rejects(store.readJournal(mailbox.id, 4), JournalPrunedError);
+    await assert.rejects(store.readJournal(mailbox.id, 5), JournalPrunedError);
 
     // The notifier asks the journal when woken (here by hand, as an in-process delivery would).
     const heard = async (): Promise<void> => {
@@ -53,8 +54,8 @@ describeOnBackends('IMAP over a pruned change journal', { pollMs: NO_POLL }, (su
     assert.equal(noop.status, 'OK');
     // RFC 7162 §3.2.4: FETCH with MODSEQ for each changed message; RFC 3501 §7.4.1 EXPUNGE; §7.3.1 EXISTS.
     assert.deepEqual(noop.untagged, [
-      '* 2 FETCH (FLAGS (\\Flagged \\Recent) MODSEQ (5))',
-      '* 4 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (8))',
+      '* 2 FETCH (FLAGS (\\Flagged \\Recent) MODSEQ (6))',
+      '* 4 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (9))',
       '* 3 EXPUNGE',
       '* 4 EXISTS',
     ]);
@@ -66,27 +67,27 @@ describeOnBackends('IMAP over a pruned change journal', { pollMs: NO_POLL }, (su
     await store.updateFlags(mailbox.id, [1], { op: 'add', flags: ['\\Answered'] });
     await heard();
     const next = await watcher.command('NOOP');
-    assert.deepEqual(next.untagged, ['* 1 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (9))']);
+    assert.deepEqual(next.untagged, ['* 1 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (10))']);
     watcher.close();
   });
 
   test('CHANGEDSINCE from before the retention window lists every message changed since, after a prune', async () => {
-    const mailbox = await folder('Pruned2', 5);
-    await store.updateFlags(mailbox.id, [2], { op: 'add', flags: ['\\Seen'] }); // 6
-    await store.updateFlags(mailbox.id, [4], { op: 'add', flags: ['\\Flagged'] }); // 7
-    await store.expungeMessages(mailbox.id, [5]); // 8
-    await store.updateFlags(mailbox.id, [1], { op: 'add', flags: ['$Work'] }); // 9
+    const mailbox = await folder('Pruned2', 5); // appended at 2..6
+    await store.updateFlags(mailbox.id, [2], { op: 'add', flags: ['\\Seen'] }); // 7
+    await store.updateFlags(mailbox.id, [4], { op: 'add', flags: ['\\Flagged'] }); // 8
+    await store.expungeMessages(mailbox.id, [5]); // 9
+    await store.updateFlags(mailbox.id, [1], { op: 'add', flags: ['$Work'] }); // 10
     await store.pruneJournal(new Date(Date.now() + 60_000));
-    await assert.rejects(store.readJournal(mailbox.id, 3), JournalPrunedError);
+    await assert.rejects(store.readJournal(mailbox.id, 4), JournalPrunedError);
 
     const client = await loginWire(fx);
     await client.command('EXAMINE Pruned2 (CONDSTORE)');
-    // The client last synced at MODSEQ 3 (before the oldest kept entry, 9): uids 1, 2, 4 changed, and 3 (appended at 3) did not.
-    const changed = await client.command('UID FETCH 1:* (FLAGS) (CHANGEDSINCE 3)');
+    // The client last synced at MODSEQ 4 (before the oldest kept entry, 10): uids 1, 2, 4 changed, and 3 (appended at 4) did not.
+    const changed = await client.command('UID FETCH 1:* (FLAGS) (CHANGEDSINCE 4)');
     assert.deepEqual(changed.untagged, [
-      '* 1 FETCH (FLAGS ($Work \\Recent) UID 1 MODSEQ (9))',
-      '* 2 FETCH (FLAGS (\\Seen \\Recent) UID 2 MODSEQ (6))',
-      '* 4 FETCH (FLAGS (\\Flagged \\Recent) UID 4 MODSEQ (7))',
+      '* 1 FETCH (FLAGS ($Work \\Recent) UID 1 MODSEQ (10))',
+      '* 2 FETCH (FLAGS (\\Seen \\Recent) UID 2 MODSEQ (7))',
+      '* 4 FETCH (FLAGS (\\Flagged \\Recent) UID 4 MODSEQ (8))',
     ]);
     client.close();
   });
@@ -101,6 +102,7 @@ describeOnBackends('IMAP over a pruned change journal', { pollMs: NO_POLL }, (su
     console.log(`journal retention pass over the test store: ${(performance.now() - started).toFixed(0)} ms`);
     await retention.stop();
     await assert.rejects(store.readJournal(mailbox.id, 0), JournalPrunedError);
-    assert.deepEqual((await store.readJournal(mailbox.id, 3)).map((entry) => entry.modseq), [4]);
+    // appended at 2..4, flagged at 5: the appends went
+    assert.deepEqual((await store.readJournal(mailbox.id, 4)).map((entry) => entry.modseq), [5]);
   });
 });

@@ -61,7 +61,8 @@ describeOnBackends('IMAP QRESYNC after RFC 7162', {}, (suite) => {
     await folder('Enabled', 1);
     // CONDSTORE is on (§3.2.3): the flags a STORE reports carry MODSEQ (§3.1.4).
     await wire.command('SELECT Enabled');
-    assert.deepEqual((await wire.command('STORE 1 +FLAGS (\\Seen)')).untagged, ['* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (2))']);
+    // The folder started at MODSEQ 1 and its message took 2 (RFC 7162 §3.1.1).
+    assert.deepEqual((await wire.command('STORE 1 +FLAGS (\\Seen)')).untagged, ['* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (3))']);
     assert.equal((await wire.command('ENABLE')).status, 'BAD');
     wire.close();
   });
@@ -71,7 +72,7 @@ describeOnBackends('IMAP QRESYNC after RFC 7162', {}, (suite) => {
     const client = await qresyncSession();
     const first = selected((await client.command('SELECT Resync')).untagged);
     assert.equal(first.uidValidity, mailbox.uidValidity);
-    assert.equal(first.highestModseq, 10);
+    assert.equal(first.highestModseq, 11, 'the folder started at 1, its ten appends took 2..11');
     await client.command('UNSELECT');
     // Another client flags uids 3 and 5 and expunges 2, 7 and 8; then a new message (uid 11) arrives.
     const other = await loginWire(fx);
@@ -85,7 +86,7 @@ describeOnBackends('IMAP QRESYNC after RFC 7162', {}, (suite) => {
     const select = await client.command(`SELECT Resync (QRESYNC (${first.uidValidity} ${first.highestModseq} 1:10))`);
     assert.equal(select.status, 'OK', select.tagged);
     assert.ok(select.untagged.includes('* 8 EXISTS'), select.untagged.join('\n'));
-    // Modseqs: 11, 12 the flags; 13 the \Deleted of 2, 7, 8 (one each: 13..15), 16..18 the expunges, 19 the append.
+    // Modseqs: 12, 13 the flags; 14..16 the \Deleted of 2, 7, 8 (one each), 17..19 the expunges, 20 the append.
     const modseqOf = async (uid: number): Promise<number> => (await store.getMessage(mailbox.id, uid as never))!.modseq;
     assert.deepEqual(resyncLines(select.untagged), [
       '* VANISHED (EARLIER) 2,7:8',

@@ -98,9 +98,10 @@ describeOnBackends('IMAP SEARCH', {}, (suite) => {
   });
 
   test('MODSEQ search reports the highest MODSEQ of the matches (RFC 7162 §3.1.5)', async () => {
+    // The five messages took MODSEQs 2..6 (the mailbox started at 1); this change takes 7.
     await wire.command('STORE 1 +FLAGS (\\Flagged)');
-    const result = await wire.command('SEARCH MODSEQ 6');
-    assert.deepEqual(result.untagged.filter((line) => line.startsWith('* SEARCH')), ['* SEARCH 1 (MODSEQ 6)']);
+    const result = await wire.command('SEARCH MODSEQ 7');
+    assert.deepEqual(result.untagged.filter((line) => line.startsWith('* SEARCH')), ['* SEARCH 1 (MODSEQ 7)']);
     await wire.command('STORE 1 -FLAGS (\\Flagged)');
   });
 

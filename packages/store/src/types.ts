@@ -80,7 +80,7 @@ export interface Mailbox {
   uidValidity: number;
   /** The UID the next appended message will get. */
   uidNext: Uid;
-  /** Highest mod-sequence assigned in this mailbox (0 when nothing happened yet). */
+  /** Highest mod-sequence assigned in this mailbox (NEW_MAILBOX_MODSEQ, 1, when nothing happened yet: RFC 7162 §3.1.1). */
   highestModseq: ModSeq;
   /** Highest UID a session has claimed as its \Recent (RFC 3501 §2.3.2); messages above it are still recent to the next claimer. */
   recentUid: Uid;

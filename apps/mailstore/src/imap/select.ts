@@ -1,5 +1,5 @@
 // SELECT/EXAMINE and STATUS (RFC 3501 §6.3.1-2, §6.3.10; RFC 9051 §6.3.2, §6.3.11; RFC 7162 HIGHESTMODSEQ).
-import { JournalPrunedError, normalizeFlags, type Mailbox, type Store } from '@postern/store';
+import { JournalPrunedError, NEW_MAILBOX_MODSEQ, normalizeFlags, type Mailbox, type Store } from '@postern/store';
 import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { isImap4rev2 } from './imap4rev2.js';
@@ -26,8 +26,9 @@ const SYSTEM_FLAGS = new Set(['\\seen', '\\answered', '\\flagged', '\\deleted', 
 export async function settledMailbox(store: Store, mailbox: Mailbox): Promise<Mailbox> {
   let current = mailbox;
   for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
-    if (current.highestModseq === 0) return current;
-    const since = Math.max(0, current.highestModseq - SETTLE_WINDOW);
+    // A mailbox at its starting MODSEQ has no changes to wait for (an older one at 1 had its change before the upgrade).
+    if (current.highestModseq <= NEW_MAILBOX_MODSEQ) return current;
+    const since = Math.max(NEW_MAILBOX_MODSEQ, current.highestModseq - SETTLE_WINDOW);
     // Pruning keeps the newest entry: past a pruned stretch, only that one is looked for.
     const entries = await store.readJournal(current.id, since).catch((err: unknown) => {
       if (err instanceof JournalPrunedError) return store.readJournal(current.id, current.highestModseq - 1);

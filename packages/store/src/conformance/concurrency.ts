@@ -31,7 +31,7 @@ async function settle<T>(calls: Promise<T>[]): Promise<{ ok: T[]; failed: unknow
 
 export function registerConcurrencyTests(fresh: FreshStore): void {
   describe('concurrency across two connections', () => {
-    it('gives 500 parallel appends to one mailbox the consecutive uids 1..500, modseqs 1..500 and 500 journal entries in order', SLOW, async () => {
+    it('gives 500 parallel appends to one mailbox the consecutive uids 1..500, modseqs 2..501 and 500 journal entries in order', SLOW, async () => {
       const { store, openPeer } = await fresh();
       const peer = await openPeer();
       const { mailbox } = await seedMailbox(store);
@@ -41,12 +41,12 @@ export function registerConcurrencyTests(fresh: FreshStore): void {
       );
 
       assert.deepEqual(results.map((r) => r.message.uid).sort((a, b) => a - b), range(1, 500), 'uids are distinct and consecutive');
-      assert.deepEqual(results.map((r) => r.message.modseq).sort((a, b) => a - b), range(1, 500), 'modseqs are distinct and consecutive');
-      for (const { message } of results) assert.equal(message.modseq, message.uid, 'uid and modseq are allocated together');
+      assert.deepEqual(results.map((r) => r.message.modseq).sort((a, b) => a - b), range(2, 501), 'modseqs are distinct and consecutive');
+      for (const { message } of results) assert.equal(message.modseq, message.uid + 1, 'uid and modseq are allocated together');
 
       const after = await peer.getMailboxById(mailbox.id);
       assert.equal(after?.uidNext, 501);
-      assert.equal(after?.highestModseq, 500);
+      assert.equal(after?.highestModseq, 501);
       assert.equal(await store.countMessages(mailbox.id), 500);
 
       const byUid = new Map(results.map((r, i) => [r.message.uid, { id: r.message.id, i }]));
@@ -59,10 +59,10 @@ export function registerConcurrencyTests(fresh: FreshStore): void {
 
       const journal = await journalLines(store, mailbox.id);
       assert.equal(journal.length, 500);
-      assert.deepEqual(journal.map((e) => e.modseq), range(1, 500), 'journal in strictly ascending modseq order');
+      assert.deepEqual(journal.map((e) => e.modseq), range(2, 501), 'journal in strictly ascending modseq order');
       for (const entry of journal) {
         assert.equal(entry.kind, 'append');
-        assert.equal(entry.uid, entry.modseq);
+        assert.equal(entry.uid + 1, entry.modseq);
         assert.equal(entry.messageId, byUid.get(entry.uid)?.id);
       }
 
@@ -86,10 +86,11 @@ export function registerConcurrencyTests(fresh: FreshStore): void {
         return r.updated[0]?.modseq ?? 0;
       });
       const all = [...appended.map((r) => r.message.modseq), ...flagModseqs].sort((a, b) => a - b);
-      assert.deepEqual(all, range(51, 200), 'every change got its own modseq');
-      assert.equal((await store.getMailboxById(mailbox.id))?.highestModseq, 200);
-      const journal = await journalLines(peer, mailbox.id, 50);
-      assert.deepEqual(journal.map((e) => e.modseq), range(51, 200));
+      // the seeds took 2..51 (the mailbox started at 1)
+      assert.deepEqual(all, range(52, 201), 'every change got its own modseq');
+      assert.equal((await store.getMailboxById(mailbox.id))?.highestModseq, 201);
+      const journal = await journalLines(peer, mailbox.id, 51);
+      assert.deepEqual(journal.map((e) => e.modseq), range(52, 201));
       assert.equal(journal.filter((e) => e.kind === 'flags').length, 50);
       assert.equal(journal.filter((e) => e.kind === 'append').length, 100);
       assert.equal(await store.countMessages(mailbox.id, { unseen: true }), 100);
@@ -104,10 +105,11 @@ export function registerConcurrencyTests(fresh: FreshStore): void {
       const uids = range(1, 20);
       const [mine, theirs] = await Promise.all([store.expungeMessages(mailbox.id, uids), peer.expungeMessages(mailbox.id, [...uids].reverse())]);
       assert.deepEqual([...mine, ...theirs].sort((a, b) => a - b), uids, 'each uid is expunged by exactly one connection');
-      const journal = await journalLines(store, mailbox.id, 20);
+      // the appends took 2..21 (the mailbox started at 1)
+      const journal = await journalLines(store, mailbox.id, 21);
       assert.equal(journal.length, 20);
       assert.ok(journal.every((e) => e.kind === 'expunge'));
-      assert.deepEqual(journal.map((e) => e.modseq), range(21, 40));
+      assert.deepEqual(journal.map((e) => e.modseq), range(22, 41));
       assert.equal(await storageUsed(store), 0, 'storage released once per message');
       assert.equal(await store.blobRefs(blobHash(shared)), 0, 'every reference was released exactly once');
       assert.equal(await store.getBlob(blobHash(shared)), null);

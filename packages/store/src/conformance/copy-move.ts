@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../ids.js';
+import { NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type { MailboxId } from '../types.js';
 import type { FreshStore } from './harness.js';
 import { appendText, bytes, journalLines, nth, rejectsWithStoreError, seedMailbox, seedUser, sorted, storageUsed } from './support.js';
@@ -24,12 +25,12 @@ export function registerCopyMoveTests(fresh: FreshStore): void {
       assert.equal(result.uidValidity, target.uidValidity);
       assert.equal(result.mailbox.id, target.id);
       assert.equal(result.mailbox.uidNext, 4);
-      assert.equal(result.mailbox.highestModseq, 3);
+      assert.equal(result.mailbox.highestModseq, 4);
       const copies = await store.listMessages(target.id);
-      assert.deepEqual(copies.map((m) => `${m.uid}@${m.modseq}`), ['1@1', '2@2', '3@3']);
+      assert.deepEqual(copies.map((m) => `${m.uid}@${m.modseq}`), ['1@2', '2@3', '3@4']);
       assert.deepEqual((await store.readMessage(nth(copies, 2))).toString(), 'message 3');
       assert.deepEqual((await store.listMessages(source.id)).map((m) => m.uid), [1, 2, 3], 'the source keeps its messages');
-      assert.equal((await store.getMailboxById(source.id))?.highestModseq, 3, 'the source is not touched');
+      assert.equal((await store.getMailboxById(source.id))?.highestModseq, 4, 'the source is not touched');
     });
 
     it('copies flags without \\Recent, and keeps date, headers, meta, size and parts', async () => {
@@ -81,8 +82,8 @@ export function registerCopyMoveTests(fresh: FreshStore): void {
       await store.copyMessages(source.id, [1, 2], target.id);
       const copies = await store.listMessages(target.id);
       assert.deepEqual(await journalLines(store, target.id), [
-        { kind: 'append', uid: 1, modseq: 1, messageId: nth(copies, 0).id, flags: ['\\Seen'] },
-        { kind: 'append', uid: 2, modseq: 2, messageId: nth(copies, 1).id, flags: [] },
+        { kind: 'append', uid: 1, modseq: 2, messageId: nth(copies, 0).id, flags: ['\\Seen'] },
+        { kind: 'append', uid: 2, modseq: 3, messageId: nth(copies, 1).id, flags: [] },
       ]);
       assert.deepEqual((await journalLines(store, source.id)).map((e) => e.kind), ['append', 'append'], 'nothing is journaled in the source');
     });
@@ -94,7 +95,7 @@ export function registerCopyMoveTests(fresh: FreshStore): void {
       const { message } = await appendText(store, alices.id, 'private');
       await rejectsWithStoreError(store.copyMessages(alices.id, [1], bobs.id), 'invalid');
       assert.equal(await store.countMessages(bobs.id), 0);
-      assert.equal((await store.getMailboxById(bobs.id))?.highestModseq, 0);
+      assert.equal((await store.getMailboxById(bobs.id))?.highestModseq, NEW_MAILBOX_MODSEQ, 'the destination is not touched');
       assert.equal(await store.blobRefs(nth(message.parts, 0)), 1);
       assert.equal(await storageUsed(store, 'bob@example.com'), 0);
     });
@@ -143,14 +144,14 @@ export function registerCopyMoveTests(fresh: FreshStore): void {
       assert.deepEqual(nth(moved, 0).flags, ['\\Flagged']);
       assert.equal((await store.readMessage(nth(moved, 1))).toString(), 'three');
 
-      const sourceJournal = await journalLines(store, source.id, 3);
+      const sourceJournal = await journalLines(store, source.id, 4);
       assert.deepEqual(sourceJournal, [
-        { kind: 'expunge', uid: 1, modseq: 4, messageId: one.message.id },
-        { kind: 'expunge', uid: 3, modseq: 5, messageId: three.message.id },
+        { kind: 'expunge', uid: 1, modseq: 5, messageId: one.message.id },
+        { kind: 'expunge', uid: 3, modseq: 6, messageId: three.message.id },
       ]);
       assert.deepEqual(
         (await journalLines(store, target.id)).map((e) => `${e.kind} ${e.uid}@${e.modseq}`),
-        ['append 1@1', 'append 2@2'],
+        ['append 1@2', 'append 2@3'],
       );
     });
 
@@ -176,7 +177,7 @@ export function registerCopyMoveTests(fresh: FreshStore): void {
       await rejectsWithStoreError(store.moveMessages(alices.id, [1], bobs.id), 'invalid');
       assert.equal(await store.countMessages(alices.id), 1);
       assert.equal(await store.countMessages(bobs.id), 0);
-      assert.equal((await store.getMailboxById(alices.id))?.highestModseq, 1);
+      assert.equal((await store.getMailboxById(alices.id))?.highestModseq, 2);
     });
   });
 }

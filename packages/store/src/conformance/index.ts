@@ -18,6 +18,7 @@ import { registerJournalRetentionTests } from './journal-retention.js';
 import type { ConformanceHarness, FreshStore, StoreUnderTest } from './harness.js';
 import { registerMailboxTests } from './mailboxes.js';
 import { registerMessageTests } from './messages.js';
+import { registerModseqStartTests } from './modseq-start.js';
 import { OpenStores } from './open-stores.js';
 import { registerOutboundTlsTests } from './outbound-tls.js';
 import { registerQueueTests } from './queue.js';
@@ -86,6 +87,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerMessageTests(fresh);
     registerDeliveryIdentityTests(fresh);
     registerFlagAndJournalTests(fresh);
+    registerModseqStartTests(fresh);
     registerJournalRetentionTests(fresh);
     registerCopyMoveTests(fresh);
     registerBlobTests(fresh);

@@ -2,13 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../ids.js';
+import { NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type { MailboxId, ModSeq, UserId } from '../types.js';
 import type { FreshStore } from './harness.js';
 import { appendText, assertDate, assertJournalGone, bytes, ID_PATTERN, rejectsWithConflict, rejectsWithNotFound, seedUser, sorted, storageUsed } from './support.js';
 
 export function registerMailboxTests(fresh: FreshStore): void {
   describe('mailboxes', () => {
-    it('creates a mailbox with uidNext 1, highestModseq 0, a non-zero 32-bit uidValidity and defaults', async () => {
+    it('creates a mailbox with uidNext 1, highestModseq 1 (RFC 7162 §3.1.1: positive), a non-zero 32-bit uidValidity and defaults', async () => {
       const { store } = await fresh();
       const user = await seedUser(store);
       const mailbox = await store.createMailbox(user.id, 'INBOX');
@@ -16,7 +17,9 @@ export function registerMailboxTests(fresh: FreshStore): void {
       assert.equal(mailbox.userId, user.id);
       assert.equal(mailbox.path, 'INBOX');
       assert.equal(mailbox.uidNext, 1);
-      assert.equal(mailbox.highestModseq, 0);
+      assert.equal(mailbox.highestModseq, 1);
+      assert.equal(mailbox.highestModseq, NEW_MAILBOX_MODSEQ);
+      assert.equal((await store.getMailboxById(mailbox.id))?.highestModseq, 1, 'as stored');
       assert.equal(mailbox.subscribed, false);
       assert.equal(mailbox.specialUse, null);
       assert.ok(Number.isInteger(mailbox.uidValidity) && mailbox.uidValidity > 0 && mailbox.uidValidity <= 0xffffffff, `uidValidity ${mailbox.uidValidity}`);
@@ -238,7 +241,7 @@ export function registerMailboxTests(fresh: FreshStore): void {
       const again = await store.createMailbox(user.id, 'Scratch');
       assert.notEqual(again.id, first.id);
       assert.equal(again.uidNext, 1);
-      assert.equal(again.highestModseq, 0);
+      assert.equal(again.highestModseq, 1);
       assert.equal((await appendText(store, again.id, 'two')).message.uid, 1);
     });
   });

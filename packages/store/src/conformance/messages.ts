@@ -8,23 +8,23 @@ import { appendText, assertDate, bytes, ID_PATTERN, nth, rejectsWithNotFound, se
 
 export function registerMessageTests(fresh: FreshStore): void {
   describe('appending messages', () => {
-    it('gives the first message uid 1 and modseq 1 and moves uidNext and highestModseq on', async () => {
+    it('gives the first message uid 1 and modseq 2 (the mailbox started at 1) and moves uidNext and highestModseq on', async () => {
       const { store } = await fresh();
       const { mailbox } = await seedMailbox(store);
       const first = await appendText(store, mailbox.id, 'one');
       assert.equal(first.message.uid, 1);
-      assert.equal(first.message.modseq, 1);
+      assert.equal(first.message.modseq, 2);
       assert.equal(first.mailbox.id, mailbox.id);
       assert.equal(first.mailbox.uidNext, 2);
-      assert.equal(first.mailbox.highestModseq, 1);
+      assert.equal(first.mailbox.highestModseq, 2);
       const second = await appendText(store, mailbox.id, 'two');
       assert.equal(second.message.uid, 2);
-      assert.equal(second.message.modseq, 2);
+      assert.equal(second.message.modseq, 3);
       assert.equal(second.mailbox.uidNext, 3);
-      assert.equal(second.mailbox.highestModseq, 2);
+      assert.equal(second.mailbox.highestModseq, 3);
       const stored = await store.getMailboxById(mailbox.id);
       assert.equal(stored?.uidNext, 3);
-      assert.equal(stored?.highestModseq, 2);
+      assert.equal(stored?.highestModseq, 3);
       assert.equal(stored?.uidValidity, mailbox.uidValidity, 'appending keeps uidValidity');
     });
 
@@ -53,7 +53,7 @@ export function registerMessageTests(fresh: FreshStore): void {
       const stored = await store.getMessageById(message.id);
       assert.ok(stored);
       assert.equal(stored.uid, 1);
-      assert.equal(stored.modseq, 1);
+      assert.equal(stored.modseq, 2);
       assert.equal(stored.mailboxId, mailbox.id);
       assert.equal(stored.userId, user.id);
       assert.deepEqual(stored.parts, message.parts);
@@ -179,10 +179,10 @@ export function registerMessageTests(fresh: FreshStore): void {
       for (let i = 1; i <= 4; i++) await appendText(store, mailbox.id, `message ${i}`);
       await store.updateFlags(mailbox.id, [3, 1], { op: 'add', flags: ['\\Seen'] });
       const uids = async (query: Parameters<typeof store.listMessages>[1]) => (await store.listMessages(mailbox.id, query)).map((m) => `${m.uid}@${m.modseq}`);
-      assert.deepEqual(await uids({ changedSince: 4 }), ['1@5', '3@6']);
-      assert.deepEqual(await uids({ changedSince: 3 }), ['1@5', '3@6', '4@4']);
-      assert.deepEqual(await uids({ changedSince: 3, uids: { min: 2, max: null } }), ['3@6', '4@4']);
-      assert.deepEqual(await uids({ changedSince: 6 }), []);
+      assert.deepEqual(await uids({ changedSince: 5 }), ['1@6', '3@7']);
+      assert.deepEqual(await uids({ changedSince: 4 }), ['1@6', '3@7', '4@5']);
+      assert.deepEqual(await uids({ changedSince: 4, uids: { min: 2, max: null } }), ['3@7', '4@5']);
+      assert.deepEqual(await uids({ changedSince: 7 }), []);
     });
 
     it('lists the UIDs, MODSEQs and flags alone for the same queries, in UID order', async () => {
@@ -192,12 +192,12 @@ export function registerMessageTests(fresh: FreshStore): void {
       for (let i = 1; i <= 4; i++) await appendText(store, mailbox.id, `message ${i}`, { flags: i === 2 ? ['\\Flagged'] : [] });
       await store.updateFlags(mailbox.id, [3], { op: 'add', flags: ['\\Seen', 'Work'] });
       assert.deepEqual(await store.listMessageFlags(mailbox.id), [
-        { uid: 1, modseq: 1, flags: [] },
-        { uid: 2, modseq: 2, flags: ['\\Flagged'] },
-        { uid: 3, modseq: 5, flags: ['\\Seen', 'Work'] },
-        { uid: 4, modseq: 4, flags: [] },
+        { uid: 1, modseq: 2, flags: [] },
+        { uid: 2, modseq: 3, flags: ['\\Flagged'] },
+        { uid: 3, modseq: 6, flags: ['\\Seen', 'Work'] },
+        { uid: 4, modseq: 5, flags: [] },
       ]);
-      for (const query of [{ uids: { uids: [4, 1, 9] } }, { uids: { min: 2, max: 3 } }, { changedSince: 3 }, { changedSince: 3, uids: { min: 4, max: null } }]) {
+      for (const query of [{ uids: { uids: [4, 1, 9] } }, { uids: { min: 2, max: 3 } }, { changedSince: 4 }, { changedSince: 4, uids: { min: 4, max: null } }]) {
         const full = (await store.listMessages(mailbox.id, query)).map(({ uid, modseq, flags }) => ({ uid, modseq, flags }));
         assert.deepEqual(await store.listMessageFlags(mailbox.id, query), full, JSON.stringify(query));
       }
@@ -264,7 +264,7 @@ export function registerMessageTests(fresh: FreshStore): void {
       assert.deepEqual((await store.listMessages(mailbox.id)).map((m) => m.uid), [1, 3]);
       assert.equal(await store.getMessage(mailbox.id, 2), null);
       const after = await store.getMailboxById(mailbox.id);
-      assert.equal(after?.highestModseq, 6);
+      assert.equal(after?.highestModseq, 7);
       assert.equal(after?.uidNext, 5, 'uids are never reused');
       assert.equal((await appendText(store, mailbox.id, 'next')).message.uid, 5);
     });
@@ -289,7 +289,7 @@ export function registerMessageTests(fresh: FreshStore): void {
       await appendText(store, mailbox.id, 'only');
       assert.deepEqual(await store.expungeMessages(mailbox.id, [7, 8]), []);
       assert.deepEqual(await store.expungeMessages(mailbox.id, []), []);
-      assert.equal((await store.getMailboxById(mailbox.id))?.highestModseq, 1);
+      assert.equal((await store.getMailboxById(mailbox.id))?.highestModseq, 2);
       assert.equal(await store.countMessages(mailbox.id), 1);
     });
   });

@@ -55,6 +55,7 @@ import { DmarcResultStore } from './dmarc-results.js';
 import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
+import { startNeverChangedMailboxesAtOne } from './modseq-start.js';
 import { QueueStore } from './queue.js';
 import { SieveStore } from './sieve.js';
 import { displayUrl } from './url.js';
@@ -101,7 +102,7 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Creates the indexes, then connects to `url` (which names the database) for work.
+   * Creates the indexes and brings old documents up to date, then connects to `url` (which names the database) for work.
    * `onCommand` sees every command the store sends (tests check that each query has an index).
    */
   static async open(url: string, onCommand?: (event: CommandStartedEvent) => void): Promise<MongoStore> {
@@ -109,6 +110,7 @@ export class MongoStore implements Store {
     try {
       await builder.connect();
       await createIndexes(builder.db());
+      await startNeverChangedMailboxesAtOne(builder.db());
     } finally {
       await builder.close();
     }

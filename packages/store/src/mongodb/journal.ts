@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import { JournalPrunedError } from '../errors.js';
 import { newId } from '../ids.js';
+import { journalPrunedAfter, NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type { JournalEntry } from '../types.js';
 import type { JournalDoc, MessageDoc } from './collections.js';
 import { toJournalEntry } from './records.js';
@@ -45,18 +46,19 @@ export class Journal {
   }
 
   async read(mailboxId: string, since: number, limit?: number): Promise<JournalEntry[]> {
-    // Every MODSEQ from 1 has its entry until pruning takes a prefix: the oldest one kept tells how far it went.
+    // Pruning takes a prefix: the oldest entry kept tells how far it went.
     const oldest = await this.journal.findOne({ mailboxId }, { sort: { modseq: 1 } });
-    if (oldest !== null && since < oldest.modseq - 1) throw new JournalPrunedError(mailboxId, since, oldest.modseq);
+    if (oldest !== null && journalPrunedAfter(since, oldest.modseq)) throw new JournalPrunedError(mailboxId, since, oldest.modseq);
     if (limit !== undefined && limit <= 0) return [];
     const cursor = this.journal.find({ mailboxId, modseq: { $gt: since } }).sort({ modseq: 1 });
     if (limit !== undefined) cursor.limit(limit);
     const docs = await cursor.toArray();
     const entries: JournalEntry[] = [];
     const now = Date.now();
-    let expected = since + 1;
+    // A mailbox's first change is NEW_MAILBOX_MODSEQ + 1 (an older mailbox's entry 1, below that, is no hole).
+    let expected = Math.max(since, NEW_MAILBOX_MODSEQ) + 1;
     for (const doc of docs) {
-      if (doc.modseq !== expected && now - doc.at.getTime() < ABANDONED_GAP_MS) break;
+      if (doc.modseq > expected && now - doc.at.getTime() < ABANDONED_GAP_MS) break;
       entries.push(toJournalEntry(doc));
       expected = doc.modseq + 1;
     }

@@ -1,6 +1,7 @@
 import type { Filter } from 'mongodb';
 import { StoreConflictError, StoreNotFoundError } from '../errors.js';
 import { newId, newUidValidity } from '../ids.js';
+import { NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type { Mailbox, NewMailbox } from '../types.js';
 import type { Collections, MailboxDoc } from './collections.js';
 import { isDuplicateKey, uniqueWrite } from './conflicts.js';
@@ -26,7 +27,7 @@ export class MailboxStore {
       subscribed: options.subscribed ?? false,
       uidValidity: options.uidValidity ?? newUidValidity(),
       uidNext: 1,
-      highestModseq: 0,
+      highestModseq: NEW_MAILBOX_MODSEQ,
       recentUid: 0,
       createdAt: new Date(),
     };
@@ -128,7 +129,7 @@ export class MailboxStore {
   /** Journal retention over every mailbox (see Journal.prune). */
   async pruneJournal(before: Date): Promise<number> {
     let pruned = 0;
-    for await (const mailbox of this.c.mailboxes.find({ highestModseq: { $gt: 0 } })) pruned += await this.journal.prune(mailbox._id, mailbox.highestModseq, before);
+    for await (const mailbox of this.c.mailboxes.find({ highestModseq: { $gt: NEW_MAILBOX_MODSEQ } })) pruned += await this.journal.prune(mailbox._id, mailbox.highestModseq, before);
     return pruned;
   }
 

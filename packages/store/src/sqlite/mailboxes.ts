@@ -1,6 +1,7 @@
 // Mailboxes: creation, hierarchy rename, subscription, deletion.
 import { StoreConflictError, StoreNotFoundError } from '../errors.js';
 import { newId, newUidValidity } from '../ids.js';
+import { NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type { Mailbox, MailboxId, NewMailbox, UserId } from '../types.js';
 import { uniqueWithParent } from './constraints.js';
 import type { SqliteDb } from './db.js';
@@ -16,7 +17,7 @@ export function createMailbox(db: SqliteDb, userId: UserId, path: string, option
     subscribed: bool(options.subscribed ?? false),
     uid_validity: options.uidValidity ?? newUidValidity(),
     uid_next: 1,
-    highest_modseq: 0,
+    highest_modseq: NEW_MAILBOX_MODSEQ,
     recent_uid: 0,
     created_at: Date.now(),
   };

@@ -2,6 +2,7 @@
 import { JournalPrunedError, StoreError } from '../errors.js';
 import { applyFlagOperation, normalizeFlags, sameFlags } from '../flags.js';
 import { newId } from '../ids.js';
+import { journalPrunedAfter, NEW_MAILBOX_MODSEQ } from '../modseq.js';
 import type {
   AppendResult,
   CopyResult,
@@ -286,9 +287,9 @@ export function expungeMessages(db: SqliteDb, mailboxId: MailboxId, uids: Uid[])
 
 export function readJournal(db: SqliteDb, mailboxId: MailboxId, since: ModSeq, limit?: number): JournalEntry[] {
   return db.read(() => {
-    // Every MODSEQ from 1 has its entry until pruning takes a prefix: the oldest one kept tells how far it went.
+    // Pruning takes a prefix: the oldest entry kept tells how far it went.
     const oldest = db.one<{ modseq: number | null }>('SELECT MIN(modseq) AS modseq FROM journal WHERE mailbox_id = ?', mailboxId)?.modseq ?? null;
-    if (oldest !== null && since < oldest - 1) throw new JournalPrunedError(mailboxId, since, oldest);
+    if (oldest !== null && journalPrunedAfter(since, oldest)) throw new JournalPrunedError(mailboxId, since, oldest);
     return db
       .all<JournalRow>('SELECT * FROM journal WHERE mailbox_id = ? AND modseq > ? ORDER BY modseq LIMIT ?', mailboxId, since, limit ?? -1)
       .map(toJournalEntry);
@@ -304,7 +305,7 @@ export type Retry = <T>(operation: string, attempt: () => T) => Promise<T>;
 /** Journal retention: per mailbox, the prefix of entries written before `before`, except the newest entry. */
 export async function pruneJournal(db: SqliteDb, before: Date, retry: Retry): Promise<number> {
   const cutoff = before.getTime();
-  const mailboxes = await retry('pruneJournal', () => db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > 1'));
+  const mailboxes = await retry('pruneJournal', () => db.all<{ id: MailboxId; highest: number }>('SELECT id, highest_modseq AS highest FROM mailboxes WHERE highest_modseq > ?', NEW_MAILBOX_MODSEQ));
   let pruned = 0;
   for (const { id, highest } of mailboxes) {
     const newestOld = await retry('pruneJournal', () => db.one<{ modseq: number | null }>('SELECT MAX(modseq) AS modseq FROM journal WHERE mailbox_id = ? AND written_at < ?', id, cutoff)?.modseq ?? null);

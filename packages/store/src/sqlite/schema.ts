@@ -209,15 +209,22 @@ const MIGRATIONS: readonly string[] = [
   /* 10: the bans in force, for `postern ban list` */ `
   CREATE INDEX auth_throttle_by_ban ON auth_throttle (banned_until);
   `,
+  /* 11: kept for the flagindex branch's migration (issue 14), which takes this place when merged */ `
+  `,
+  /* 12: RFC 7162 §3.1.1: HIGHESTMODSEQ is positive, a never-changed mailbox starts at 1 (NEW_MAILBOX_MODSEQ; its
+     first change gets 2). A mailbox with changes keeps its value: every MODSEQ given out stays valid. */ `
+  UPDATE mailboxes SET highest_modseq = 1 WHERE highest_modseq = 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Brings the file up to SCHEMA_VERSION. Runs under BEGIN IMMEDIATE so that two
- * processes opening a new file together create the schema exactly once.
+ * Brings the file up to SCHEMA_VERSION (tests: to `target`, a file as an older
+ * Postern left it). Runs under BEGIN IMMEDIATE so that two processes opening a
+ * new file together create the schema exactly once.
  */
-export function migrate(db: SqliteDb): void {
+export function migrate(db: SqliteDb, target = SCHEMA_VERSION): void {
   db.write(() => {
     const current = db.raw.pragma('user_version', { simple: true }) as number;
     if (current > SCHEMA_VERSION) {
@@ -225,9 +232,9 @@ export function migrate(db: SqliteDb): void {
         `store: ${db.raw.name} has schema version ${current}, newer than this Postern (${SCHEMA_VERSION}); upgrade Postern`,
       );
     }
-    for (let version = current; version < SCHEMA_VERSION; version++) {
+    for (let version = current; version < target; version++) {
       db.raw.exec(MIGRATIONS[version] as string);
     }
-    if (current !== SCHEMA_VERSION) db.raw.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (current < target) db.raw.pragma(`user_version = ${target}`);
   });
 }
