@@ -105,6 +105,26 @@ describeOnBackends('IMAP STORE and CONDSTORE', {}, (suite) => {
     wire.close();
   });
 
+  test('CONDSTORE: UNCHANGEDSINCE 0 always fails (RFC 7162 §3.1.3), for STORE and UID STORE, and enables CONDSTORE', async () => {
+    const wire = await mailboxWith(fx, 'Cond0', 2);
+    await wire.command('SELECT Cond0');
+    // "Use of UNCHANGEDSINCE with a modification sequence of 0 always fails if the metadata item exists.
+    // A system flag MUST always be considered existent, whether it was set or not."
+    const store = await wire.command('STORE 1:2 (UNCHANGEDSINCE 0) +FLAGS (\\Flagged)');
+    assert.equal(store.status, 'OK');
+    assert.match(store.tagged, /\[MODIFIED 1:2\]|\[MODIFIED 1,2\]/);
+    assert.deepEqual(store.untagged, []);
+    const uidStore = await wire.command('UID STORE 2 (UNCHANGEDSINCE 0) -FLAGS (\\Seen)');
+    assert.match(uidStore.tagged, /\[MODIFIED 2\]/);
+    // Nothing changed (appended at MODSEQs 2 and 3).
+    const flags = await wire.command('FETCH 1:2 (FLAGS MODSEQ)');
+    assert.deepEqual(flags.untagged, ['* 1 FETCH (FLAGS (\\Recent) MODSEQ (2))', '* 2 FETCH (FLAGS (\\Recent) MODSEQ (3))']);
+    // §3.1: the conditional STORE was a CONDSTORE enabling command: a plain STORE's FETCH now carries UID and MODSEQ.
+    const plain = await wire.command('STORE 1 +FLAGS (\\Answered)');
+    assert.deepEqual(plain.untagged, ['* 1 FETCH (UID 1 FLAGS (\\Answered \\Recent) MODSEQ (4))']);
+    wire.close();
+  });
+
   test('flag changes from one session reach another selected session as untagged FETCH after NOOP', async () => {
     const first = await mailboxWith(fx, 'Shared', 2);
     await first.command('SELECT Shared');

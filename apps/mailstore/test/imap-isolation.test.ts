@@ -81,7 +81,7 @@ describeOnBackends('IMAP user isolation', { users: [] }, (suite) => {
     const query = [{ query: 'FLAGS', item: 'flags', original: { type: 'ATOM', value: 'FLAGS' } }];
     assert.deepEqual(await fetchMessages(fx.ctx, notifier, aliceInbox.id, { messages: [1], query, markAsSeen: true, changedSince: 0, isUid: false }, session), ['NONEXISTENT']);
     assert.deepEqual(
-      await storeFlags(fx.ctx, notifier, aliceInbox.id, { action: 'add', value: ['\\Deleted'], messages: [1], silent: false, unchangedSince: 0 }, session),
+      await storeFlags(fx.ctx, notifier, aliceInbox.id, { action: 'add', value: ['\\Deleted'], messages: [1], silent: false, unchangedSince: false }, session),
       ['NONEXISTENT'],
     );
     assert.deepEqual(await copyMessages(fx.ctx, notifier, aliceInbox.id, { destination: 'INBOX', messages: [1] }, session), ['NONEXISTENT']);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Store } from '@postern/store';
 import { describeOnBackends, loginWire, type ImapFixture } from './imap-fixture.js';
+import { noopUntil } from './imap-wire.js';
 import { simpleMessage } from './imap-messages.js';
 
 /** The `[HIGHESTMODSEQ n]` response code of a SELECT or EXAMINE. */
@@ -44,8 +45,7 @@ describeOnBackends('IMAP CONDSTORE/QRESYNC on a new mailbox (RFC 7162)', {}, (su
     const other = await loginWire(fx);
     assert.equal((await other.append('FirstAppend', simpleMessage(1))).status, 'OK');
     other.close();
-    const noop = await wire.command('NOOP');
-    assert.ok(noop.untagged.includes('* 1 EXISTS'), noop.untagged.join('\n'));
+    await noopUntil(wire, /^\* 1 EXISTS$/);
     const changed = await wire.command('FETCH 1:* (FLAGS) (CHANGEDSINCE 1)');
     assert.deepEqual(changed.untagged, ['* 1 FETCH (FLAGS (\\Recent) MODSEQ (2))']);
     assert.deepEqual((await wire.command('UID FETCH 1:* (FLAGS) (CHANGEDSINCE 2)')).untagged, []);

@@ -7,21 +7,10 @@ import { before, test } from 'node:test';
 import { openStore, type Store } from '@postern/store';
 import { describeOnBackends, loginWire, startImapFixture, type ImapFixture } from './imap-fixture.js';
 import { simpleMessage } from './imap-messages.js';
-import type { TaggedResult, WireClient } from './imap-wire.js';
+import { noopUntil, type TaggedResult, type WireClient } from './imap-wire.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** NOOP until an untagged line matches (changes made elsewhere reach a session at its next command). */
-async function noopUntil(wire: WireClient, pattern: RegExp, tries = 40): Promise<string[]> {
-  let seen: string[] = [];
-  for (let i = 0; i < tries; i++) {
-    const { untagged } = await wire.command('NOOP');
-    seen = seen.concat(untagged);
-    if (untagged.some((line) => pattern.test(line))) return seen;
-    await sleep(50);
-  }
-  assert.fail(`no ${pattern} after ${tries} NOOPs: ${seen.join(' | ')}`);
-}
 
 function ok(result: TaggedResult): TaggedResult {
   assert.equal(result.status, 'OK', `${result.tagged}\n${result.untagged.join('\n')}`);

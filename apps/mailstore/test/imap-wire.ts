@@ -186,3 +186,19 @@ export class WireClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * NOOP until an untagged line matches: a change made elsewhere reaches a
+ * session at one of its next commands (RFC 3501 §7), not always the first.
+ * Returns every untagged line seen on the way.
+ */
+export async function noopUntil(wire: WireClient, pattern: RegExp, tries = 40): Promise<string[]> {
+  let seen: string[] = [];
+  for (let i = 0; i < tries; i++) {
+    const { untagged } = await wire.command('NOOP');
+    seen = seen.concat(untagged);
+    if (untagged.some((line) => pattern.test(line))) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no ${pattern} after ${tries} NOOPs: ${seen.join(' | ')}`);
+}

@@ -13,7 +13,8 @@ export interface StoreUpdate {
   value: string[];
   messages: number[];
   silent: boolean;
-  unchangedSince: number;
+  /** RFC 7162 §3.1.3: the UNCHANGEDSINCE modifier, false when the command has none (0 is a condition that always fails). */
+  unchangedSince: number | false;
   isUid?: boolean;
 }
 
@@ -29,7 +30,7 @@ export async function storeFlags(ctx: MailstoreContext, notifier: JournalNotifie
   const result = await ctx.store.updateFlags(mailbox.id, update.messages, {
     op: update.action,
     flags: storableFlags(update.value),
-    ...(update.unchangedSince ? { unchangedSince: update.unchangedSince } : {}),
+    ...(update.unchangedSince === false ? {} : { unchangedSince: update.unchangedSince }),
   });
   notifier.ownChanges(mailbox.id, result.updated.map((change) => change.modseq), session);
   if (result.updated.length > 0) notifier.changed(mailbox.id);
