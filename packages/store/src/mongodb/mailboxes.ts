@@ -125,7 +125,6 @@ export class MailboxStore {
     }
   }
 
-  /** Deletes the mailbox with its messages (blobs and storage released) and journal. */
   /** Journal retention over every mailbox (see Journal.prune). */
   async pruneJournal(before: Date): Promise<number> {
     let pruned = 0;
@@ -133,6 +132,7 @@ export class MailboxStore {
     return pruned;
   }
 
+  /** Deletes the mailbox with its messages (blobs and storage released) and journal. */
   async delete(id: string): Promise<boolean> {
     if (!(await this.c.mailboxes.findOne({ _id: id }))) return false;
     await this.messages.purge(id);
