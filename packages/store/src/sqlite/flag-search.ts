@@ -14,12 +14,11 @@ function conditionSql(condition: FlagCondition, values: SqlValue[]): string {
   return `${condition.set ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(messages.flags) WHERE lower(value) = ?)`;
 }
 
-export function searchFlags(db: SqliteDb, mailboxId: MailboxId, search: FlagSearch): Uid[] {
+/** The statement of a FlagSearch: UIDs in UID order, off (mailbox_id, seen|deleted, uid) when it names \Seen or \Deleted. */
+export function flagSearchSql(mailboxId: MailboxId, search: FlagSearch): { sql: string; values: SqlValue[] } {
   const values: SqlValue[] = [mailboxId];
   const where = ['mailbox_id = ?'];
-  // Column conditions first: the planner takes the index of the first equality on (mailbox_id, column, uid).
-  const ordered = [...search.flags].sort((a, b) => Number(FLAG_COLUMNS[b.flag.toLowerCase()] !== undefined) - Number(FLAG_COLUMNS[a.flag.toLowerCase()] !== undefined));
-  for (const condition of ordered) where.push(conditionSql(condition, values));
+  for (const condition of search.flags) where.push(conditionSql(condition, values));
   if (search.uids) {
     where.push('uid >= ?');
     values.push(search.uids.min);
@@ -28,14 +27,18 @@ export function searchFlags(db: SqliteDb, mailboxId: MailboxId, search: FlagSear
       values.push(search.uids.max);
     }
   }
-  return db.all<{ uid: Uid }>(`SELECT uid FROM messages WHERE ${where.join(' AND ')} ORDER BY uid`, ...values).map((row) => row.uid);
+  return { sql: `SELECT uid FROM messages WHERE ${where.join(' AND ')} ORDER BY uid`, values };
+}
+
+export function searchFlags(db: SqliteDb, mailboxId: MailboxId, search: FlagSearch): Uid[] {
+  const { sql, values } = flagSearchSql(mailboxId, search);
+  return db.all<{ uid: Uid }>(sql, ...values).map((row) => row.uid);
 }
 
 /** Summed over messages_by_deleted (mailbox_id, deleted, uid, size), which covers the query: no row is read. */
+export const TOTALS_SQL = 'SELECT SUM(size) AS size, SUM(deleted) AS deleted FROM messages WHERE mailbox_id = ?';
+
 export function mailboxTotals(db: SqliteDb, mailboxId: MailboxId): MailboxTotals {
-  const row = db.one<{ size: number | null; deleted: number | null }>(
-    'SELECT SUM(size) AS size, SUM(deleted) AS deleted FROM messages INDEXED BY messages_by_deleted WHERE mailbox_id = ?',
-    mailboxId,
-  );
+  const row = db.one<{ size: number | null; deleted: number | null }>(TOTALS_SQL, mailboxId);
   return { size: row?.size ?? 0, deleted: row?.deleted ?? 0 };
 }
