@@ -1,9 +1,9 @@
 import { StoreNotFoundError } from '../errors.js';
 import { normalizeFlags } from '../flags.js';
-import { hasSeen } from './flag-search.js';
 import { newId } from '../ids.js';
 import type { AppendResult, MessageHeaders, NewMessage } from '../types.js';
 import type { Grant, SequenceAllocator } from './allocator.js';
+import { hasSeen } from './flag-search.js';
 import type { BlobStore } from './blobs.js';
 import type { Collections, MailboxDoc, MessageDoc } from './collections.js';
 import type { Directory } from './directory.js';

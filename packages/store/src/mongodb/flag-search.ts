@@ -1,6 +1,6 @@
 // SEARCH on flags (RFC 3501 §6.4.4) and STATUS SIZE/DELETED (RFC 8438 §3, RFC 9051 §6.3.11) from the messages' indexes.
 import type { Collection, Db, Filter } from 'mongodb';
-import { normalizeFlags } from '../flags.js';
+import { isSystemFlag, normalizeFlags } from '../flags.js';
 import type { FlagCondition, FlagSearch, MailboxTotals } from '../types.js';
 import type { MessageDoc } from './collections.js';
 
@@ -9,13 +9,9 @@ export function hasSeen(flags: readonly string[]): boolean {
   return flags.includes('\\Seen');
 }
 
-function isSystemFlag(flag: string): boolean {
-  return flag.startsWith('\\');
-}
-
 /**
  * One condition on `flags`, served by { mailboxId, flags }: a system flag is stored in its canonical
- * spelling and matched exactly; a keyword may be stored in any case (RFC 3501 §2.3.2 compares without it).
+ * spelling and matched exactly; a keyword may be stored in any case (compared without it, as the matcher does).
  */
 function flagMatch(condition: FlagCondition): Filter<MessageDoc>['flags'] {
   const exact = normalizeFlags([condition.flag])[0]!;

@@ -197,10 +197,15 @@ export class MessageStore {
     }
     // A copy does not carry the delivery identity: it belongs to the delivered message only.
     const copies = originals.map(
-      ({ deliveryId: _delivered, ...doc }, i): MessageDoc => {
-        const flags = doc.flags.filter((flag) => flag !== '\\Recent');
-        return { ...doc, _id: newId(), mailboxId: to, uid: grant.firstUid + i, modseq: grant.firstModseq + i, flags, seen: hasSeen(flags) };
-      },
+      ({ deliveryId: _delivered, ...doc }, i): MessageDoc => ({
+        ...doc,
+        _id: newId(),
+        mailboxId: to,
+        uid: grant.firstUid + i,
+        modseq: grant.firstModseq + i,
+        flags: doc.flags.filter((flag) => flag !== '\\Recent'),
+        seen: hasSeen(doc.flags),
+      }),
     );
     const stored: MessageDoc[] = [];
     let failure: unknown = null;
