@@ -2,6 +2,11 @@
 const SYSTEM_FLAGS = ['\\Seen', '\\Answered', '\\Flagged', '\\Deleted', '\\Draft', '\\Recent'];
 const canonical = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f]));
 
+/** RFC 3501 §2.3.2: whether the flag is a system flag (in any case), stored in its canonical spelling. */
+export function isSystemFlag(flag: string): boolean {
+  return canonical.has(flag.toLowerCase());
+}
+
 /** Canonical spelling for system flags, each flag once, order kept. */
 export function normalizeFlags(flags: readonly string[]): string[] {
   const seen = new Set<string>();

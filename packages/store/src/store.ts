@@ -13,11 +13,13 @@ import type {
   DkimKey,
   DkimKeyPatch,
   Domain,
+  FlagSearch,
   FlagUpdate,
   FlagUpdateResult,
   JournalEntry,
   Mailbox,
   MailboxId,
+  MailboxTotals,
   MessageId,
   MessageCountFilter,
   MessageFlags,
@@ -132,6 +134,14 @@ export interface Store {
   /** listMessages' UIDs, MODSEQs and flags alone, in UID order (the same query). */
   listMessageFlags(mailboxId: MailboxId, query?: MessageQuery): Promise<MessageFlags[]>;
   countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number>;
+  /**
+   * The UIDs, ascending, of the messages whose flags meet every condition, within the range if
+   * given: answered from the backend's flag indexes (\Seen and \Deleted have their own), never
+   * by reading the records. What SEARCH UNSEEN, DELETED, KEYWORD x … run on (RFC 3501 §6.4.4).
+   */
+  searchFlags(mailboxId: MailboxId, search: FlagSearch): Promise<Uid[]>;
+  /** STATUS SIZE and DELETED (RFC 8438 §3, RFC 9051 §6.3.11) summed by the database. */
+  mailboxTotals(mailboxId: MailboxId): Promise<MailboxTotals>;
   /** The message's bytes (its parts concatenated). */
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer>;
   /** Several messages' bytes in one store round trip (a batch of pipelined FETCHes), in the order given. */

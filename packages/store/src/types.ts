@@ -197,6 +197,27 @@ export interface MessageCountFilter {
   aboveUid?: Uid;
 }
 
+/** One flag a searched message must have (`set`) or lack (RFC 3501 §6.4.4 SEEN/UNSEEN, KEYWORD/UNKEYWORD, …). */
+export interface FlagCondition {
+  /** A system flag (any case) or a keyword, compared case-insensitively. */
+  flag: string;
+  set: boolean;
+}
+
+/** What Store.searchFlags selects: every condition holds (an AND), within a UID range when given. */
+export interface FlagSearch {
+  flags: FlagCondition[];
+  uids?: { min: Uid; max: Uid | null };
+}
+
+/** A mailbox's sums for STATUS (RFC 8438 §3 SIZE, RFC 9051 §6.3.11 DELETED). */
+export interface MailboxTotals {
+  /** The sum of the messages' RFC822.SIZE. */
+  size: number;
+  /** How many messages have \Deleted. */
+  deleted: number;
+}
+
 export interface MessageQuery {
   uids?: UidSelector;
   /** Only messages whose modseq is greater than this (CHANGEDSINCE). */

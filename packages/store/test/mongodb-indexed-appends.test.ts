@@ -1,15 +1,16 @@
 // SPEC §4 "indexes for every query a session runs": every query an append
 // sends (LMTP deliveries with a deliveryId, a repeated delivery, an APPEND
 // without one, the journal read that wakes IDLE) must be served by one of the
-// indexes the server holds, so that its cost does not grow with the mailbox.
+// indexes the server holds, so that its cost does not grow with the mailbox; so must the
+// flag searches (SEARCH UNSEEN, DELETED, KEYWORD), the unseen count and the STATUS totals.
 // Checked on the commands the driver sends, against the server's listIndexes;
 // on a server with `explain` (a real MongoDB through MONGO_URL) also by its
 // query planner: no COLLSCAN. MONGO_URL when set, else the pinned test server.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { MongoClient } from 'mongodb';
-import type { CommandStartedEvent, Document } from 'mongodb';
+import type { CommandStartedEvent, Db, Document } from 'mongodb';
 import { MongoStore } from '../src/mongodb/index.js';
 import { databaseUrl, startTestMongo } from '../src/testing/mongo-server.js';
 import type { TestMongo } from '../src/testing/mongo-server.js';
@@ -36,6 +37,11 @@ function queriesOf(event: CommandStartedEvent): Query[] {
       return [{ collection, filter: command.query ?? {}, sort: command.sort }];
     case 'count':
       return [{ collection, filter: command.query ?? {} }];
+    case 'aggregate': {
+      // countDocuments and $group sums: the pipeline's leading $match is the query.
+      const match = (command.pipeline as Document[] | undefined)?.[0]?.$match as Document | undefined;
+      return match ? [{ collection, filter: match }] : [];
+    }
     default:
       return [];
   }
@@ -80,6 +86,31 @@ function servedBy(filter: Document, indexes: Document[]): Document | undefined {
   });
 }
 
+/**
+ * Asserts that every query of the recorded commands is served by an index the server holds, and,
+ * where the server can explain (a real MongoDB), that its planner agrees: no collection scan.
+ */
+async function assertServedByIndexes(t: TestContext, db: Db, events: CommandStartedEvent[]): Promise<Query[]> {
+  const indexes = new Map<string, Document[]>();
+  const queries = events.flatMap(queriesOf).flatMap((query) => branches(query.filter).map((filter) => ({ ...query, filter })));
+  for (const query of queries) {
+    if (!indexes.has(query.collection)) indexes.set(query.collection, await db.collection(query.collection).listIndexes().toArray());
+    const index = servedBy(query.filter, indexes.get(query.collection)!);
+    assert.ok(index, `${query.collection} ${JSON.stringify(query.filter)} has no index (indexes: ${indexes.get(query.collection)!.map((i) => JSON.stringify(i.key)).join(', ')})`);
+  }
+  t.diagnostic(`${queries.length} queries in ${events.length} commands, each served by an index`);
+  const explainable = await db.command({ explain: { find: 'messages', filter: {} }, verbosity: 'queryPlanner' }).then(() => true, () => false);
+  if (!explainable) {
+    t.diagnostic('this server has no explain command: checked against listIndexes only');
+    return queries;
+  }
+  for (const query of queries) {
+    const plan = await db.command({ explain: { find: query.collection, filter: query.filter, ...(query.sort ? { sort: query.sort } : {}) }, verbosity: 'queryPlanner' });
+    assert.doesNotMatch(JSON.stringify(plan.queryPlanner?.winningPlan ?? plan), /COLLSCAN/, `${query.collection} ${JSON.stringify(query.filter)} is planned as a collection scan`);
+  }
+  return queries;
+}
+
 describe('mongodb appends: every query has an index', () => {
   let mongo: TestMongo;
   let inspector: MongoClient;
@@ -119,28 +150,40 @@ describe('mongodb appends: every query has an index', () => {
 
       inspector = new MongoClient(target);
       await inspector.connect();
-      const db = inspector.db();
-      const indexes = new Map<string, Document[]>();
-      const queries = events.flatMap(queriesOf).flatMap((query) => branches(query.filter).map((filter) => ({ ...query, filter })));
+      const queries = await assertServedByIndexes(t, inspector.db(), events);
       assert.ok(queries.some((query) => query.collection === 'messages' && 'deliveryId' in query.filter), 'the repeated-delivery check was seen');
-      for (const query of queries) {
-        if (!indexes.has(query.collection)) indexes.set(query.collection, await db.collection(query.collection).listIndexes().toArray());
-        const index = servedBy(query.filter, indexes.get(query.collection)!);
-        assert.ok(index, `${query.collection} ${JSON.stringify(query.filter)} has no index (indexes: ${indexes.get(query.collection)!.map((i) => JSON.stringify(i.key)).join(', ')})`);
-      }
-      t.diagnostic(`${queries.length} queries in ${events.length} commands, each served by an index`);
-
-      // Where the server can explain (a real MongoDB), its planner must agree: no collection scan.
-      const explainable = await db.command({ explain: { find: 'messages', filter: {} }, verbosity: 'queryPlanner' }).then(() => true, () => false);
-      if (!explainable) {
-        t.diagnostic('this server has no explain command: checked against listIndexes only');
-        return;
-      }
-      for (const query of queries) {
-        const plan = await db.command({ explain: { find: query.collection, filter: query.filter, ...(query.sort ? { sort: query.sort } : {}) }, verbosity: 'queryPlanner' });
-        assert.doesNotMatch(JSON.stringify(plan.queryPlanner?.winningPlan ?? plan), /COLLSCAN/, `${query.collection} ${JSON.stringify(query.filter)} is planned as a collection scan`);
-      }
     } finally {
+      await store.close();
+    }
+  });
+  test('flag searches, the unseen count and the STATUS totals query only through indexes', { timeout: 120_000 }, async (t) => {
+    const events: CommandStartedEvent[] = [];
+    let recording = false;
+    const target = url();
+    const store = await MongoStore.open(target, (event) => {
+      if (recording) events.push(event);
+    });
+    const client = new MongoClient(target);
+    try {
+      const user = await store.addUser({ address: 'bob@example.com', passwordHash: '{PLAIN}x' });
+      const inbox = await store.createMailbox(user.id, 'INBOX');
+      const flags = (n: number): string[] => [...(n % 2 ? ['\\Seen'] : []), ...(n % 5 ? [] : ['\\Deleted']), ...(n % 7 ? [] : ['$Work'])];
+      for (let n = 1; n <= 40; n++) await store.appendMessage(inbox.id, { parts: [Buffer.from(`Subject: ${n}\r\n\r\nbody\r\n`)], flags: flags(n) });
+
+      recording = true;
+      await store.searchFlags(inbox.id, { flags: [{ flag: '\\Seen', set: false }] });
+      await store.searchFlags(inbox.id, { flags: [{ flag: '\\Seen', set: true }], uids: { min: 3, max: 30 } });
+      await store.searchFlags(inbox.id, { flags: [{ flag: '\\Deleted', set: true }] });
+      await store.searchFlags(inbox.id, { flags: [{ flag: '$work', set: true }, { flag: '\\Deleted', set: false }] });
+      await store.countMessages(inbox.id, { unseen: true });
+      await store.mailboxTotals(inbox.id);
+      recording = false;
+
+      await client.connect();
+      const queries = await assertServedByIndexes(t, client.db(), events);
+      assert.ok(queries.some((query) => query.collection === 'messages' && query.filter.seen === false), 'the unseen search and count were seen');
+    } finally {
+      await client.close();
       await store.close();
     }
   });

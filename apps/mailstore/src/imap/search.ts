@@ -4,6 +4,7 @@ import type { MailstoreContext } from '../context.js';
 import type { ImapSession } from './imap-core.js';
 import { flagStateSuffices, matches, SearchSubject, unsupportedCharset, type SearchNode } from './search-match.js';
 import { flagsWithRecent } from './recent.js';
+import { indexedFlagQuery, searchIndexedFlags } from './search-flags.js';
 import { ownMailbox, sessionState } from './session.js';
 import { sortRecords } from './sort.js';
 import { threadRecords } from './thread.js';
@@ -34,6 +35,10 @@ export async function searchMessages(ctx: MailstoreContext, mailboxId: string, r
   // RFC 3501 §6.4.4: NO [BADCHARSET (supported…)] for a charset we do not convert from.
   if (charset) return [{ uidList: 'BADCHARSET (UTF-8 US-ASCII)' }];
   const known = session.selected && session.selected.mailbox === mailbox.id ? new Set(session.selected.uidList) : null;
+  // UNSEEN, DELETED, KEYWORD x … (alone, NOTed, ANDed, within a UID set): the store reads the UIDs off its flag indexes.
+  // No MODSEQ key among them, so there is no highest MODSEQ to report (RFC 7162 §3.1.5).
+  const indexed = !sortCriteria && !threadJob ? indexedFlagQuery(request.query) : null;
+  if (indexed) return [{ uidList: await searchIndexedFlags(ctx.store, mailbox.id, indexed, known), highestModseq: 0 }];
   // A plain search on flags, UIDs and MODSEQs (UNSEEN above all) reads no headers or parts: the keys
   // it holds touch nothing else of a record (flagStateSuffices), so the lighter listing stands in.
   const flagsOnly = !sortCriteria && !threadJob && flagStateSuffices(request.query);

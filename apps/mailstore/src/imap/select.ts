@@ -8,7 +8,7 @@ import { listEntries, listLine } from './list-extended.js';
 import { answerQresync } from './qresync-select.js';
 import { claimAtOpen } from './recent.js';
 import { sessionState, sessionUserId } from './session.js';
-import { mailboxTotals, wantsTotals } from './status-size.js';
+import { wantsTotals } from './status-size.js';
 
 /** How far back the journal is checked for writes still in flight when a mailbox is opened. */
 const SETTLE_WINDOW = 64;
@@ -91,7 +91,8 @@ export async function mailboxStatus(ctx: MailstoreContext, path: string, session
     ctx.store.countMessages(mailbox.id, { unseen: true }),
     // RFC 3501 §6.3.10: RECENT counts the messages the next SELECT would get as \Recent; STATUS claims none.
     isImap4rev2(session) ? 0 : ctx.store.countMessages(mailbox.id, { aboveUid: mailbox.recentUid }),
-    totals ? mailboxTotals(ctx.store, mailbox.id) : null,
+    // RFC 8438 §3 SIZE, RFC 9051 §6.3.11 DELETED: summed by the store over its indexes, no record read.
+    totals ? ctx.store.mailboxTotals(mailbox.id) : null,
   ]);
   return [
     {

@@ -1,10 +1,9 @@
 // STATUS SIZE (RFC 8438 §3, RFC 9051 §6.3.11) and STATUS DELETED (RFC 9051 §6.3.11).
-import type { MailboxId, Store } from '@postern/store';
 import { nodeWord } from './command-args.js';
 import type { CommandHandler, ImapSession } from './imap-core.js';
 import { sessionState } from './session.js';
 
-/** The status items that read every message of the mailbox (its size and flags): computed only when asked. */
+/** The status items summed over every message of the mailbox (its sizes and \Deleted): computed only when asked. */
 const TOTAL_ITEMS = ['SIZE', 'DELETED'];
 
 /**
@@ -39,16 +38,3 @@ export function wantsTotals(items: readonly string[]): boolean {
   return items.some((item) => TOTAL_ITEMS.includes(item));
 }
 
-/**
- * SIZE: the sum of the messages' RFC822.SIZE (RFC 8438 §3, a 64-bit number);
- * DELETED: the number of messages with \Deleted (RFC 9051 §6.3.11).
- */
-export async function mailboxTotals(store: Store, mailboxId: MailboxId): Promise<{ size: number; deleted: number }> {
-  let size = 0;
-  let deleted = 0;
-  for (const message of await store.listMessages(mailboxId)) {
-    size += message.size;
-    if (message.flags.some((flag) => flag.toLowerCase() === '\\deleted')) deleted++;
-  }
-  return { size, deleted };
-}

@@ -14,6 +14,7 @@ import { registerDmarcResultTests } from './dmarc-results.js';
 import { registerDkimTests } from './dkim.js';
 import { registerDomainAndUserTests } from './domains-users.js';
 import { registerFlagAndJournalTests } from './flags-journal.js';
+import { registerFlagSearchTests } from './flag-search.js';
 import { registerJournalRetentionTests } from './journal-retention.js';
 import type { ConformanceHarness, FreshStore, StoreUnderTest } from './harness.js';
 import { registerMailboxTests } from './mailboxes.js';
@@ -88,6 +89,7 @@ export function runStoreConformance(setup: () => Promise<ConformanceHarness>): v
     registerDeliveryIdentityTests(fresh);
     registerFlagAndJournalTests(fresh);
     registerModseqStartTests(fresh);
+    registerFlagSearchTests(fresh);
     registerJournalRetentionTests(fresh);
     registerCopyMoveTests(fresh);
     registerBlobTests(fresh);

@@ -3,6 +3,7 @@ import { normalizeFlags } from '../flags.js';
 import { newId } from '../ids.js';
 import type { AppendResult, MessageHeaders, NewMessage } from '../types.js';
 import type { Grant, SequenceAllocator } from './allocator.js';
+import { hasSeen } from './flag-search.js';
 import type { BlobStore } from './blobs.js';
 import type { Collections, MailboxDoc, MessageDoc } from './collections.js';
 import type { Directory } from './directory.js';
@@ -228,13 +229,15 @@ function deliveryKey(mailboxId: string, deliveryId: string | undefined): string 
 
 function messageDoc(item: Live): MessageDoc {
   const { message } = item.pending;
+  const flags = normalizeFlags(message.flags ?? []);
   return {
     _id: newId(),
     mailboxId: item.pending.mailboxId,
     userId: item.mailbox.userId,
     uid: item.grant!.firstUid,
     modseq: item.grant!.firstModseq,
-    flags: normalizeFlags(message.flags ?? []),
+    flags,
+    seen: hasSeen(flags),
     internalDate: message.internalDate ?? item.pending.calledAt,
     size: item.pending.size,
     headers: definedHeaders(message.headers),

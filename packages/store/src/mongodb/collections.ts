@@ -69,6 +69,11 @@ export interface MessageDoc {
   uid: number;
   modseq: number;
   flags: string[];
+  /**
+   * Mirrors \Seen in flags, written with them on every path (backfilled at open for
+   * documents from before it): UNSEEN counts and searches use { mailboxId, seen, uid }.
+   */
+  seen: boolean;
   internalDate: Date;
   size: number;
   headers: MessageHeaders;
@@ -234,6 +239,9 @@ const INDEXES: IndexDef[] = [
   ['mailboxes', { userId: 1, path: 1 }, unique],
   ['messages', { mailboxId: 1, uid: 1 }, unique],
   ['messages', { mailboxId: 1, modseq: 1 }],
+  // RFC 3501 §6.4.4: SEARCH UNSEEN/SEEN and the unseen count (seen mirrors \Seen); other flags and keywords by the multikey one.
+  ['messages', { mailboxId: 1, seen: 1, uid: 1 }],
+  ['messages', { mailboxId: 1, flags: 1 }],
   // One message per delivery identity and mailbox: a repeated LMTP delivery cannot store a second copy.
   ['messages', { mailboxId: 1, deliveryId: 1 }, { unique: true, partialFilterExpression: { deliveryId: { $exists: true } } }],
   ['journal', { mailboxId: 1, modseq: 1 }, unique],

@@ -2,6 +2,8 @@ import { MongoClient } from 'mongodb';
 import type { CommandStartedEvent, MongoClientOptions } from 'mongodb';
 import type { Store } from '../store.js';
 import type {
+  FlagSearch,
+  MailboxTotals,
   AuthBan,
   AuthThrottleState,
   MtaStsCacheEntry,
@@ -52,6 +54,7 @@ import { AuthThrottleStore } from './auth-throttle.js';
 import { DkimStore } from './dkim.js';
 import { OutboundTlsStore } from './outbound-tls.js';
 import { DmarcResultStore } from './dmarc-results.js';
+import { backfillSeen } from './flag-search.js';
 import { Journal } from './journal.js';
 import { MailboxStore } from './mailboxes.js';
 import { MessageStore } from './messages.js';
@@ -111,6 +114,7 @@ export class MongoStore implements Store {
       await builder.connect();
       await createIndexes(builder.db());
       await startNeverChangedMailboxesAtOne(builder.db());
+      await backfillSeen(builder.db());
     } finally {
       await builder.close();
     }
@@ -250,6 +254,12 @@ export class MongoStore implements Store {
   }
   countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.messages.count(mailboxId, filter);
+  }
+  searchFlags(mailboxId: MailboxId, search: FlagSearch): Promise<Uid[]> {
+    return this.messages.searchFlags(mailboxId, search) as Promise<Uid[]>;
+  }
+  mailboxTotals(mailboxId: MailboxId): Promise<MailboxTotals> {
+    return this.messages.totals(mailboxId);
   }
   readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
     return this.messages.read(message);

@@ -5,9 +5,11 @@ import { newId } from '../ids.js';
 import type {
   AppendResult,
   CopyResult,
+  FlagSearch,
   FlagUpdate,
   FlagUpdateResult,
   JournalEntry,
+  MailboxTotals,
   MessageCountFilter,
   MessageFlags,
   MessageQuery,
@@ -19,6 +21,7 @@ import { Appender } from './appender.js';
 import type { BlobStore } from './blobs.js';
 import type { Collections, MailboxDoc, MessageDoc } from './collections.js';
 import type { Directory } from './directory.js';
+import { hasSeen, mailboxTotals, searchFlags } from './flag-search.js';
 import { appendEntry } from './journal.js';
 import type { Journal, NewJournalEntry } from './journal.js';
 import { storeMeta, toMailbox, toMessage } from './records.js';
@@ -83,9 +86,19 @@ export class MessageStore {
   count(mailboxId: string, filter: MessageCountFilter = {}): Promise<number> {
     return this.c.messages.countDocuments({
       mailboxId,
-      ...(filter.unseen ? { flags: { $ne: '\\Seen' } } : {}),
+      // Served by { mailboxId, seen, uid } (seen mirrors \Seen).
+      ...(filter.unseen ? { seen: false } : {}),
       ...(filter.aboveUid !== undefined ? { uid: { $gt: filter.aboveUid } } : {}),
     });
+  }
+
+  /** See flag-search.ts. */
+  searchFlags(mailboxId: string, search: FlagSearch): Promise<number[]> {
+    return searchFlags(this.c.messages, mailboxId, search);
+  }
+
+  totals(mailboxId: string): Promise<MailboxTotals> {
+    return mailboxTotals(this.c.messages, mailboxId);
   }
 
   read(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
@@ -127,7 +140,7 @@ export class MessageStore {
       const retry: string[] = [];
       for (const [i, { doc, flags }] of changes.entries()) {
         const modseq = grant.firstModseq + i;
-        const result = await this.c.messages.updateOne({ _id: doc._id, modseq: doc.modseq }, { $set: { flags, modseq } });
+        const result = await this.c.messages.updateOne({ _id: doc._id, modseq: doc.modseq }, { $set: { flags, seen: hasSeen(flags), modseq } });
         if (result.matchedCount === 1) {
           updated.push({ uid: doc.uid, flags, modseq });
           entries.push({ mailboxId, modseq, kind: 'flags', uid: doc.uid, messageId: doc._id, flags });
@@ -191,6 +204,7 @@ export class MessageStore {
         uid: grant.firstUid + i,
         modseq: grant.firstModseq + i,
         flags: doc.flags.filter((flag) => flag !== '\\Recent'),
+        seen: hasSeen(doc.flags),
       }),
     );
     const stored: MessageDoc[] = [];

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Store } from '../store.js';
 import type {
+  FlagSearch,
+  MailboxTotals,
   AuthBan,
   AuthThrottleState,
   MtaStsCacheEntry,
@@ -49,6 +51,7 @@ import { backupTo } from './backup.js';
 import { DEFAULT_BUSY_RETRY, retryWhileBusy, type BusyRetry } from './busy.js';
 import { SqliteDb } from './db.js';
 import * as dkim from './dkim.js';
+import * as flagSearch from './flag-search.js';
 import * as mailboxes from './mailboxes.js';
 import * as maps from './maps.js';
 import * as messages from './messages.js';
@@ -226,6 +229,12 @@ export class SqliteStore implements Store {
   }
   async countMessages(mailboxId: MailboxId, filter?: MessageCountFilter): Promise<number> {
     return this.retry('countMessages', () => messages.countMessages(this.db, mailboxId, filter));
+  }
+  async searchFlags(mailboxId: MailboxId, search: FlagSearch): Promise<Uid[]> {
+    return this.retry('searchFlags', () => flagSearch.searchFlags(this.db, mailboxId, search));
+  }
+  async mailboxTotals(mailboxId: MailboxId): Promise<MailboxTotals> {
+    return this.retry('mailboxTotals', () => flagSearch.mailboxTotals(this.db, mailboxId));
   }
   async readMessage(message: Pick<MessageRecord, 'parts'>): Promise<Buffer> {
     return this.retry('readMessage', () => blobs.readParts(this.db, message.parts));

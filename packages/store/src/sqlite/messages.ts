@@ -24,6 +24,7 @@ import { addBlobRef, hashParts, putBlob, releaseBlob, totalSize } from './blobs.
 import type { SqlValue, SqliteDb } from './db.js';
 import { requireMailbox } from './mailboxes.js';
 import {
+  hasDeleted,
   hasSeen,
   headersJson,
   metaJson,
@@ -93,11 +94,12 @@ function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent, 
     modseq,
     flags,
     seen: hasSeen(content.flags),
+    deleted: hasDeleted(content.flags),
     delivery_id: deliveryId,
   };
   db.run(
-    `INSERT INTO messages (id, mailbox_id, user_id, uid, modseq, flags, seen, internal_date, size, headers, parts, meta, delivery_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (id, mailbox_id, user_id, uid, modseq, flags, seen, deleted, internal_date, size, headers, parts, meta, delivery_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     row.id,
     row.mailbox_id,
     row.user_id,
@@ -105,6 +107,7 @@ function insertMessage(db: SqliteDb, mailbox: Mailbox, content: MessageContent, 
     row.modseq,
     row.flags,
     row.seen,
+    row.deleted,
     row.internal_date,
     row.size,
     row.headers,
@@ -221,7 +224,7 @@ export function updateFlags(db: SqliteDb, mailboxId: MailboxId, uids: Uid[], upd
       if (sameFlags(current, next)) continue;
       const modseq = allocateModseq(db, mailboxId);
       const flags = JSON.stringify(next);
-      db.run('UPDATE messages SET flags = ?, seen = ?, modseq = ? WHERE id = ?', flags, hasSeen(next), modseq, row.id);
+      db.run('UPDATE messages SET flags = ?, seen = ?, deleted = ?, modseq = ? WHERE id = ?', flags, hasSeen(next), hasDeleted(next), modseq, row.id);
       journal(db, { mailbox_id: mailboxId, modseq, kind: 'flags', uid: row.uid, message_id: row.id, flags });
       updated.push({ uid: row.uid, flags: next, modseq });
     }

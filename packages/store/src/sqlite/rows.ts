@@ -70,6 +70,8 @@ export interface MessageRow {
   modseq: number;
   flags: string;
   seen: number;
+  /** Mirrors \Deleted (schema 11), as seen mirrors \Seen. */
+  deleted: number;
   internal_date: number;
   size: number;
   headers: string;
@@ -186,6 +188,11 @@ export function parseParts(text: string): BlobHash[] {
 /** RFC 3501 §2.3.2: flags are stored canonical (normalizeFlags), so \Seen has one spelling. */
 export function hasSeen(flags: readonly string[]): number {
   return flags.includes('\\Seen') ? 1 : 0;
+}
+
+/** Likewise for \Deleted (the deleted column). */
+export function hasDeleted(flags: readonly string[]): number {
+  return flags.includes('\\Deleted') ? 1 : 0;
 }
 
 export function toMessage(row: MessageRow): MessageRecord {

@@ -209,7 +209,13 @@ const MIGRATIONS: readonly string[] = [
   /* 10: the bans in force, for `postern ban list` */ `
   CREATE INDEX auth_throttle_by_ban ON auth_throttle (banned_until);
   `,
-  /* 11: kept for the flagindex branch's migration (issue 14), which takes this place when merged */ `
+  /* 11: flag searches and STATUS sums from indexes: deleted mirrors \Deleted (flags are stored canonical);
+     UID SEARCH UNSEEN/DELETED read UIDs off an index in UID order, and STATUS SIZE/DELETED sum one without the rows */ `
+  ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET deleted = 1 WHERE EXISTS (SELECT 1 FROM json_each(messages.flags) WHERE value = '\\Deleted');
+  DROP INDEX messages_by_seen;
+  CREATE INDEX messages_by_seen ON messages (mailbox_id, seen, uid);
+  CREATE INDEX messages_by_deleted ON messages (mailbox_id, deleted, uid, size);
   `,
   /* 12: RFC 7162 §3.1.1: HIGHESTMODSEQ is positive, a never-changed mailbox starts at 1 (NEW_MAILBOX_MODSEQ; its
      first change gets 2). A mailbox with changes keeps its value: every MODSEQ given out stays valid. */ `
