@@ -82,6 +82,28 @@ describeOnBackends('RFC 3501 grammar and untagged responses', { users: ['alice@e
     wire.close();
   });
 
+  test('RFC 3501 §6.3.1: SELECT and EXAMINE send OK [UNSEEN n], the first message without \\Seen; none when all are seen or in an IMAP4rev2 session', async () => {
+    const wire = await loginWire(fx);
+    await fillMailbox(wire, 'FirstUnseen', 4);
+    ok(await wire.command('SELECT FirstUnseen'));
+    ok(await wire.command('STORE 1:2,4 +FLAGS.SILENT (\\Seen)'));
+    for (const command of ['SELECT FirstUnseen', 'EXAMINE FirstUnseen']) {
+      const unseen = ok(await wire.command(command)).untagged.filter((line) => line.includes('[UNSEEN'));
+      assert.deepEqual(unseen, ['* OK [UNSEEN 3] First unseen.'], command);
+    }
+    ok(await wire.command('SELECT FirstUnseen'));
+    ok(await wire.command('STORE 3 +FLAGS.SILENT (\\Seen)'));
+    assert.ok(!ok(await wire.command('SELECT FirstUnseen')).untagged.some((line) => line.includes('[UNSEEN')), 'every message is seen');
+    ok(await wire.command('STORE 2 -FLAGS.SILENT (\\Seen)'));
+    const rev2 = await loginWire(fx);
+    ok(await rev2.command('ENABLE IMAP4rev2'));
+    // RFC 9051 §6.3.2 has no UNSEEN response code.
+    assert.ok(!ok(await rev2.command('SELECT FirstUnseen')).untagged.some((line) => line.includes('[UNSEEN')));
+    assert.deepEqual(ok(await wire.command('SELECT FirstUnseen')).untagged.filter((line) => line.includes('[UNSEEN')), ['* OK [UNSEEN 2] First unseen.']);
+    wire.close();
+    rev2.close();
+  });
+
   test('RFC 3501 §6.3.11: APPEND to the selected mailbox sends * n EXISTS before the tagged OK; the APPENDUID is fetchable at once', async () => {
     const wire = await loginWire(fx, 'bob@example.com');
     await fillMailbox(wire, 'Appends', 2);

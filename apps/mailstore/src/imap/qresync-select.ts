@@ -79,13 +79,13 @@ export function qresyncSelectCommand(select: CommandHandler): CommandHandler {
       if (this.selected) this.send('* OK [CLOSED] Previous mailbox is now closed');
       if (state) {
         state.qresyncRequest = request;
-        state.qresyncAnswer = null;
+        state.selectAnswer = null;
       }
       select.handler.call(this, command, (error, result) => {
-        const answer = state?.qresyncAnswer ?? null;
+        const answer = state?.selectAnswer ?? null;
         if (state) {
           state.qresyncRequest = null;
-          state.qresyncAnswer = null;
+          state.selectAnswer = null;
         }
         if (error || !answer || result?.response !== 'OK') return callback(error, result);
         const session = this.session;
@@ -164,5 +164,5 @@ export async function answerQresync(store: Store, session: ImapSession, mailbox:
   messages.forEach((message, index) => {
     if (message.modseq > request.modseq && (!known || inRanges(known, message.uid))) lines.push(changedLine(session, index + 1, message));
   });
-  state.qresyncAnswer = lines;
+  state.selectAnswer = lines;
 }

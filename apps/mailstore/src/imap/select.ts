@@ -63,7 +63,9 @@ export async function openMailbox(ctx: MailstoreContext, path: string, session: 
   await answerQresync(ctx.store, session, mailbox, messages);
   const list = await selectedMailboxList(ctx.store, session, mailbox);
   const state = sessionState(session);
-  if (list && state) state.qresyncAnswer = [list, ...(state.qresyncAnswer ?? [])];
+  if (list && state) state.selectAnswer = [list, ...(state.selectAnswer ?? [])];
+  const unseen = firstUnseen(session, messages);
+  if (unseen && state) state.selectAnswer = [unseen, ...(state.selectAnswer ?? [])];
   return [
     {
       _id: mailbox.id,
@@ -105,6 +107,17 @@ export async function mailboxStatus(ctx: MailstoreContext, path: string, session
       ...sizeAndDeleted,
     },
   ];
+}
+
+/**
+ * RFC 3501 §6.3.1: SELECT and EXAMINE answer `OK [UNSEEN <n>]`, the sequence
+ * number of the first message without \Seen (none when every message is
+ * seen). RFC 9051 dropped it: an IMAP4rev2 session gets none.
+ */
+function firstUnseen(session: ImapSession, messages: readonly { flags: readonly string[] }[]): string | null {
+  if (isImap4rev2(session)) return null;
+  const index = messages.findIndex((message) => !message.flags.some((flag) => flag.toLowerCase() === '\\seen'));
+  return index < 0 ? null : `* OK [UNSEEN ${index + 1}] First unseen.`;
 }
 
 /**

@@ -39,8 +39,8 @@ export interface SessionState {
   statusItems: readonly string[];
   /** The QRESYNC parameter of the SELECT/EXAMINE being run (RFC 7162 §3.2.5), read by the open hook. */
   qresyncRequest: QresyncRequest | null;
-  /** What the open hook found for it (and, in an IMAP4rev2 session, the mailbox's LIST): the lines that go out before SELECT's tagged OK. */
-  qresyncAnswer: string[] | null;
+  /** Lines the open hook leaves for SELECT/EXAMINE to send before its tagged OK: a rev1 session's first UNSEEN, a rev2 session's LIST line, QRESYNC's VANISHED and FETCH. */
+  selectAnswer: string[] | null;
   /** The UID set of the UID FETCH (… VANISHED) being run (RFC 7162 §3.2.6), read by the fetch hook. */
   vanishedRequest: string | null;
   /** The THREAD being run (RFC 5256), filled by the search hook. */
@@ -55,7 +55,7 @@ export interface SessionState {
 const states = new WeakMap<ImapSession, SessionState>();
 
 export function openSessionState(session: ImapSession, ip: string): SessionState {
-  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, imap4rev2: false, statusItems: [], qresyncRequest: null, qresyncAnswer: null, vanishedRequest: null, threadJob: null, searchResult: null };
+  const state: SessionState = { ip, closed: false, onClose: new Set(), loginTimer: null, authenticating: false, recent: new Set(), recentAnnounced: 0, recentClaimedTo: 0, recentCountedLength: 0, keywords: new Map(), slots: null, createUse: null, sortCriteria: null, qresync: false, imap4rev2: false, statusItems: [], qresyncRequest: null, selectAnswer: null, vanishedRequest: null, threadJob: null, searchResult: null };
   states.set(session, state);
   return state;
 }
