@@ -79,7 +79,9 @@ function row(server: string, result: { ms: number; files: number }): string {
 }
 
 async function postern(): Promise<string> {
-  const imap = await startImapInstance(backend);
+  // POSTERN_MAILSTORE_PROCESSES=N: a primary and N workers ([limits] mailstore_processes); one connection is served by one of them.
+  const processes = process.env.POSTERN_MAILSTORE_PROCESSES ?? '1';
+  const imap = await startImapInstance(backend, [['limits.mailstore_processes', /^\d+$/.test(processes) ? processes : `"${processes}"`]]);
   try {
     const user = await imap.addUser(USER, PASSWORD);
     for (let start = 1; start <= MESSAGES; start += 50) {

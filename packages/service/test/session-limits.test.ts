@@ -51,7 +51,7 @@ describe('SessionLimits (IMAP and POP3)', () => {
     const login = a.login('ann@example.com');
     a.close();
     assert.equal(await login, false);
-    assert.equal(counts.count('userip', 'imap\0ann@example.com\0192.0.2.1'), 0);
+    assert.equal(counts.count('userip', 'imap\u0000ann@example.com\u0000192.0.2.1'), 0);
     assert.equal(counts.count('address', '192.0.2.1'), 0);
   });
 
