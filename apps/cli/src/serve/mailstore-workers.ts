@@ -18,10 +18,11 @@ export function mailstoreProcesses(config: PosternConfig): number {
 
 /**
  * Node's cluster hands each new connection to the workers in turn (SCHED_RR) rather than
- * letting them race in accept() (SCHED_NONE). Measured with 10 IMAP clients on 2 workers:
- * SCHED_NONE gave one worker most of the connections (the kernel wakes the last waiter), so
- * that worker's core was the bottleneck again; IMAP connections are long, so the primary's
- * cost of passing each accepted socket on is negligible. NODE_CLUSTER_SCHED_POLICY still wins.
+ * letting them race in accept() (SCHED_NONE). Measured on this 2-core machine with 2 workers:
+ * 20 IMAP connections went 14/6 under SCHED_NONE and 9/11 under SCHED_RR, and a worker given
+ * most of the long-lived IMAP sessions makes its core the bottleneck again (the mixed-load
+ * figures are in the branch's report); the primary's cost of passing each accepted socket on
+ * is small next to a session's. NODE_CLUSTER_SCHED_POLICY, when set, still wins.
  */
 function chooseScheduling(): void {
   if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_RR;

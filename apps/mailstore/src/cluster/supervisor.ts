@@ -59,7 +59,8 @@ export class MailstoreWorkers {
   /** SIGHUP: the limits the primary counts against, and the signal to every worker, which reloads as a single process does. */
   reload(limits: SessionLimitsConfig): void {
     this.ledger.setLimits(limits);
-    for (const { worker } of this.running.values()) worker.process.kill('SIGHUP');
+    // A worker still starting may not handle SIGHUP yet (its default action ends the process); it reads the file as it starts.
+    for (const { worker, ready } of this.running.values()) if (ready) worker.process.kill('SIGHUP');
   }
 
   /** Each ready worker's registry, rendered (those that do not answer in time are left out). */
