@@ -36,6 +36,9 @@ function chooseScheduling(): void {
  * journal pruner, the connection counts (MailstoreWorkers), the pid file, and the signals:
  * SIGHUP reloads here and in every worker, SIGTERM/SIGINT stop the workers after their
  * in-flight work, then this process.
+ * The timers of the mailstore: the journal pruner runs here only; each worker keeps its own
+ * IMAP notifier poll (for its sessions), certificate file watch and auth cache, which serve
+ * that process. `sieve.redirects_per_day` is counted per process, as documented.
  */
 export async function superviseMailstore(path: string, config: PosternConfig, processes: number): Promise<void> {
   const logger = createLogger({ name: 'postern-mailstore' }).child({ worker: 'primary' });
