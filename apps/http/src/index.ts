@@ -26,7 +26,7 @@ export interface HttpSide {
  * so that the public ports never show the server's internals; `postern mta` alone serves only
  * those, on listen.mta_metrics.
  */
-export async function startHttp(config: PosternConfig, store: Store, logger: Logger, options: { tls: TlsProvider | null; readiness: Readiness; role: 'start' | 'mailstore' | 'mta' }): Promise<HttpSide> {
+export async function startHttp(config: PosternConfig, store: Store, logger: Logger, options: { tls: TlsProvider | null; readiness: Readiness; role: 'start' | 'mailstore' | 'mta'; workerMetrics?: () => Promise<string[]> }): Promise<HttpSide> {
   const { tls, readiness } = options;
   // `postern mta` alone: only its own metrics and health, on a listener of its own (its counters live in its process).
   const mtaOnly = options.role === 'mta';
@@ -39,7 +39,7 @@ export async function startHttp(config: PosternConfig, store: Store, logger: Log
     unregister();
   };
   const maxConnections = config.limits.max_connections_per_service;
-  const observability: Site = { service: metricsKey, routes: observabilityRoutes(store, config.hostname, readiness, logger) };
+  const observability: Site = { service: metricsKey, routes: observabilityRoutes(store, config.hostname, readiness, logger, options.workerMetrics) };
   const sites: Site[] = mtaOnly
     ? [observability]
     : [{ service: 'http', routes: publicRoutes }, { service: 'https', routes: publicRoutes, tls: tls ?? undefined }, observability];

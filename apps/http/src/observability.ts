@@ -1,6 +1,6 @@
 // The loopback site on listen.metrics: Prometheus /metrics, /healthz and /readyz.
 import type { Logger } from '@postern/log';
-import { EXPOSITION_CONTENT_TYPE, registry } from '@postern/metrics';
+import { EXPOSITION_CONTENT_TYPE, mergeExpositions, registry } from '@postern/metrics';
 import type { Store } from '@postern/store';
 import { type Route, text } from './reply.js';
 
@@ -29,15 +29,21 @@ async function storeAnswers(store: Store, hostname: string): Promise<string | nu
   }
 }
 
-export function observabilityRoutes(store: Store, hostname: string, readiness: Readiness, logger: Logger): Map<string, Route> {
+/**
+ * `workerMetrics`: a multi-process mailstore's primary asks its workers for their registries
+ * (the mailstore's sessions, deliveries and store timings live there) and /metrics shows the
+ * sum with the primary's own.
+ */
+export function observabilityRoutes(store: Store, hostname: string, readiness: Readiness, logger: Logger, workerMetrics?: () => Promise<string[]>): Map<string, Route> {
   return new Map<string, Route>([
     [
       '/metrics',
       {
         methods: ['GET'],
         async handle() {
-          const { text: body, failed } = await registry.render();
+          const { text, failed } = await registry.render();
           if (failed.length > 0) logger.warn({ event: 'metrics_collect_failed', metrics: failed }, `metrics not measured this scrape: ${failed.join(', ')}`);
+          const body = workerMetrics ? mergeExpositions([text, ...(await workerMetrics())]) : text;
           return { status: 200, contentType: EXPOSITION_CONTENT_TYPE, body };
         },
       },

@@ -5,6 +5,7 @@
 // Against `postern mailstore` (SQLite, MongoDB) and, when Debian's Dovecot is installed, Dovecot 2.3
 // with the same messages in its Maildirs; every server over STARTTLS. Fixed random seed. A script:
 //   node --import tsx apps/mailstore/bench/mixed-load.ts (or pnpm bench) [sqlite|mongodb|dovecot|all] [clients] [seconds] [runs] [messages]
+// POSTERN_MAILSTORE_PROCESSES=N runs Postern's mailstore as a primary and N workers ([limits] mailstore_processes).
 import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
 import { PASSWORD, startImapInstance } from '../../../test/imap/mailstore-process.js';
 import { TaggedSession } from '../../../test/imap/tagged-session.js';
@@ -18,6 +19,7 @@ const RUNS = Number(process.argv[5] ?? 1);
 const INBOX_MESSAGES = Number(process.argv[6] ?? 1000);
 const OTHER_MESSAGES = Math.ceil(INBOX_MESSAGES / 10);
 const SEED = 14;
+const PROCESSES = process.env.POSTERN_MAILSTORE_PROCESSES ?? '1';
 
 const users = Array.from({ length: CLIENTS }, (_, i) => `mixed${i + 1}@example.com`);
 const line = (text: string): string => `${text.padEnd(76, '.')}\r\n`;
@@ -133,7 +135,10 @@ async function measure(server: string, port: number, serverCpuMs: () => number):
 }
 
 async function postern(backend: 'sqlite' | 'mongodb'): Promise<void> {
-  const imap = await startImapInstance(backend, [['limits.max_connections_per_ip', String(CLIENTS + 50)]]);
+  const imap = await startImapInstance(backend, [
+    ['limits.max_connections_per_ip', String(CLIENTS + 50)],
+    ['limits.mailstore_processes', /^\d+$/.test(PROCESSES) ? PROCESSES : `"${PROCESSES}"`],
+  ]);
   try {
     // Mailboxes filled side by side: MongoDB's appender batches the appends that run alongside each other.
     const fill = async (address: string): Promise<void> => {
@@ -146,7 +151,9 @@ async function postern(backend: 'sqlite' | 'mongodb'): Promise<void> {
     };
     await Promise.all(users.map(fill));
     const mailstore = imap.processes[0]!.pid;
-    await measure(`Postern mailstore (${backend}, STARTTLS), ${CLIENTS} clients`, imap.ports.imap, () => cpuMs(mailstore));
+    // With workers, their CPU time counts too (they live through a run, as Dovecot's imap processes do).
+    const posternCpuMs = (): number => cpuMs(mailstore) + childProcesses(mailstore).reduce((ms, child) => ms + cpuMs(child.pid), 0);
+    await measure(`Postern mailstore (${backend}, STARTTLS, ${PROCESSES} process${PROCESSES === '1' ? '' : 'es'}), ${CLIENTS} clients`, imap.ports.imap, posternCpuMs);
   } finally {
     await imap.stop();
   }

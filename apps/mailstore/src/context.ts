@@ -1,7 +1,7 @@
 import type { PosternConfig } from '@postern/config';
 import type { LoginResult, SenderRewriting } from '@postern/directory';
 import type { Logger } from '@postern/log';
-import { SessionLimits, loginGuardFor, senderRewritingFor, TlsProvider } from '@postern/service';
+import { SessionLimits, loginGuardFor, senderRewritingFor, TlsProvider, type SlotCounts } from '@postern/service';
 import type { Store } from '@postern/store';
 import { MailboxChanges } from './mailbox-changes.js';
 
@@ -18,20 +18,27 @@ export interface MailstoreContext {
   connections: SessionLimits;
   /** [srs]: LMTP forwards and Sieve redirects leave with an SRS sender, our SRS addresses lead back; null when off. */
   srs: SenderRewriting | null;
-  /** Appends made in this process (LMTP deliveries), heard by the IMAP notifiers at once. */
+  /** Changes made in this process (LMTP deliveries, IMAP sessions), heard by the IMAP notifiers at once (and by the other mailstore processes). */
   mailboxChanges: MailboxChanges;
   /** Checks a login with per-IP throttling; logs failures and bans in one stable form. */
   login(service: string, username: string, password: string, clientIp: string): Promise<LoginResult>;
 }
 
 /** `guard` is passed in by `postern start` so the MTA and the mailstore count failures together; `tls` so that one provider serves both. */
-export function createContext(config: PosternConfig, store: Store, logger: Logger, guard = loginGuardFor(config, store, logger), tls: TlsProvider | null = TlsProvider.fromConfig(config, logger)): MailstoreContext {
+export function createContext(
+  config: PosternConfig,
+  store: Store,
+  logger: Logger,
+  guard = loginGuardFor(config, store, logger),
+  tls: TlsProvider | null = TlsProvider.fromConfig(config, logger),
+  slotCounts?: SlotCounts,
+): MailstoreContext {
   return {
     config,
     store,
     logger,
     tls,
-    connections: new SessionLimits(config.limits),
+    connections: new SessionLimits(config.limits, slotCounts),
     srs: senderRewritingFor(config, store, logger),
     mailboxChanges: new MailboxChanges(),
     login: (service, username, password, clientIp) => guard.login(service, username, password, clientIp),

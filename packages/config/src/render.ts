@@ -272,6 +272,11 @@ ban_seconds = 600
 # Failed logins for one account from any addresses (within ban_seconds) before
 # its logins are slowed by auth.account_throttle_delay.
 auth_account_failures_before_throttle = 20
+# Processes of \`postern mailstore\` (Dovecot's process_limit): with more than one,
+# a primary forks that many workers sharing the LMTP, IMAP, POP3 and ManageSieve
+# listeners, so that the mailstore uses every core; "auto" is one per core.
+# The connection limits above hold for the whole mailstore. Needs a restart.
+mailstore_processes = 1
 `;
   try {
     parseConfigText(text, 'postern.toml');

@@ -423,6 +423,12 @@ const limitsShape = {
   ban_seconds: integer(1, 31536000, 'a ban duration').default(600),
   // Failed logins for one account, from any addresses, within ban_seconds before its logins are slowed.
   auth_account_failures_before_throttle: integer(1, 100000, 'a failure count').default(20),
+  // Dovecot's `service imap { process_limit }`: `postern mailstore` forks this many worker processes
+  // sharing the listeners (node:cluster), so that the mailstore uses every core; "auto" is one per core
+  // (os.availableParallelism()). 1: one process, as before. Needs a restart.
+  mailstore_processes: z
+    .union([z.literal('auto'), integer(1, 64, 'a process count')], problem('a process count', 'a whole number from 1 to 64, or "auto"'))
+    .default(1),
 };
 
 const rootShape = {

@@ -1,4 +1,5 @@
 export { Counter, DEFAULT_BUCKETS, EXPOSITION_CONTENT_TYPE, Gauge, Histogram, Registry, type Labels } from './registry.js';
+export { mergeExpositions } from './merge.js';
 export { timedCalls } from './timed-calls.js';
 export {
   authBans,

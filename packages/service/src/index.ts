@@ -1,6 +1,6 @@
 export { describeAddress, listenOn, removeStaleSocket } from './listen.js';
 export { ConnectionLimiter } from './connection-limit.js';
-export { SessionLimits, SessionSlots, limitText, type LimitRefusal } from './session-limits.js';
+export { LocalSlotCounts, SessionLimits, SessionSlots, limitText, type LimitRefusal, type SessionLimitsConfig, type SlotCounts } from './session-limits.js';
 export { InFlight } from './in-flight.js';
 export { CertificateError, loadCertificate, type CertificateFiles, type LoadedCertificate, type TlsMinVersion } from './tls.js';
 export { TlsProvider, type ReloadOutcome, type TlsProviderOptions, type TlsServerOptions } from './tls-provider.js';

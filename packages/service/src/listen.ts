@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { lstat, unlink } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import type { ListenAddress } from '@postern/config';
@@ -45,7 +46,9 @@ export async function removeStaleSocket(path: string, service: string): Promise<
  * Resolves with the address bound, with the port the system chose for port 0.
  */
 export async function listenOn(server: Server, address: ListenAddress, service: string): Promise<ListenAddress> {
-  if (address.kind === 'unix') await removeStaleSocket(address.path, service);
+  // A worker of a multi-process mailstore binds through its primary (node:cluster), which shares one
+  // socket among the workers and has removed a stale file before forking: the file may be in use by a sibling.
+  if (address.kind === 'unix' && !cluster.isWorker) await removeStaleSocket(address.path, service);
   await new Promise<void>((resolve, reject) => {
     const fail = (err: Error): void => reject(new Error(`listen.${service}: cannot listen on ${describeAddress(address)}: ${err.message}`, { cause: err }));
     server.once('error', fail);

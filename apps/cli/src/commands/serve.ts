@@ -1,15 +1,17 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { storeOptions } from '@postern/config';
 import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
-import { storeOperationSeconds, timedCalls } from '@postern/metrics';
-import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, type Mailstore } from '@postern/mailstore';
+import { registry, storeOperationSeconds, timedCalls } from '@postern/metrics';
+import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, WorkerLink, type Mailstore } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
 import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
 import { UsageFailure } from '../errors.js';
 import { reloadConfig } from '../reload/config-reload.js';
 import { writePidFile } from '../reload/pid-file.js';
+import { mailstoreProcesses, superviseMailstore } from '../serve/mailstore-workers.js';
 
 type Role = 'start' | 'mailstore' | 'mta';
 
@@ -23,7 +25,15 @@ type Role = 'start' | 'mailstore' | 'mta';
  */
 async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const { path, config } = readConfig(options);
-  const logger = createLogger({ name: `postern-${role}` });
+  const processes = mailstoreProcesses(config);
+  if (role === 'mailstore' && cluster.isPrimary && processes > 1) return superviseMailstore(path, config, processes);
+  // A worker of a multi-process mailstore (serve/mailstore-workers.ts): its lines carry its id.
+  const worker = role === 'mailstore' && cluster.isWorker ? cluster.worker : undefined;
+  const logger = worker ? createLogger({ name: `postern-${role}` }).child({ worker: worker.id }) : createLogger({ name: `postern-${role}` });
+  const link = worker ? new WorkerLink(logger, async () => (await registry.render()).text) : null;
+  if (role === 'start' && processes > 1) {
+    logger.warn({ mailstore_processes: config.limits.mailstore_processes }, 'postern start runs one mailstore process: [limits] mailstore_processes applies to `postern mailstore` (run `postern mta` and `postern mailstore` apart to use it)');
+  }
   let tls: TlsProvider | null = null;
   let mailstore: Mailstore | null = null;
   let mta: Mta | null = null;
@@ -66,19 +76,26 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   };
   try {
     // The mailstore's LMTP is up before the MTA accepts mail for it.
-    if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard, tls });
+    // A worker leaves the journal pruner to its primary and counts connections there, for the whole mailstore.
+    if (role !== 'mta') mailstore = await startMailstore(config, store, logger, { guard, tls, ...(link ? { slotCounts: link, pruneJournal: false } : {}) });
     if (role !== 'mailstore') mta = await startMta(config, store, logger, { guard, tls });
-    // Autoconfig and MTA-STS with the mailstore, whose clients they configure; metrics and health in every process.
-    http = await startHttp(config, store, logger, { tls, role, readiness: { listenersBound: () => ready } });
+    // Autoconfig and MTA-STS with the mailstore, whose clients they configure; metrics and health in every process
+    // (a multi-process mailstore's in its primary).
+    if (!link) http = await startHttp(config, store, logger, { tls, role, readiness: { listenersBound: () => ready } });
   } catch (err) {
     await stopAll();
     removeCrashPolicy();
     throw err;
   }
   ready = true;
-  removePidFile = writePidFile(config.data_dir, role);
   const services = [...(mailstore?.services ?? []), ...(mta?.listeners ?? []), ...(http?.listeners ?? [])].map((s) => s.description);
-  logger.info({ services }, `postern ${role} ready`);
+  if (link && mailstore) {
+    link.attach(mailstore);
+    logger.info({ services }, `mailstore worker ${worker?.id} ready`);
+  } else {
+    removePidFile = writePidFile(config.data_dir, role);
+    logger.info({ services }, `postern ${role} ready`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
@@ -87,11 +104,18 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
       resolve();
     };
     process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // A worker stops when its primary says so (Ctrl-C's SIGINT reaches the whole process group: the primary handles it).
+    process.on('SIGINT', link ? () => {} : stop);
+    void link?.stopped().then((reason) => {
+      logger.info({ reason }, 'shutting down');
+      resolve();
+    });
   });
   await stopAll();
   removeCrashPolicy();
   logger.info('stopped');
+  // The IPC channel would keep a worker's event loop alive.
+  if (link && process.connected) process.disconnect();
 }
 
 export function registerServe(program: Command): void {

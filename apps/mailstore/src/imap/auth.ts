@@ -53,7 +53,7 @@ export async function authenticate(ctx: MailstoreContext, attempt: LoginAttempt,
     // imap-core answers NO [AUTHENTICATIONFAILED] when no user comes back.
     return [null];
   }
-  if (state?.slots && !state.slots.login(result.user.address)) {
+  if (state?.slots && !(await state.slots.login(result.user.address))) {
     const text = limitText('userip', ctx.config.limits);
     ctx.logger.warn({ service: 'imap', client: ip, session: session.id, user: result.user.address, event: 'connection_limit', limit: 'userip' }, `imap login ${result.user.address} from ${ip} refused: ${text}`);
     // RFC 5530 §3: LIMIT, the operation ran into a limit the server imposes; the client may retry later.

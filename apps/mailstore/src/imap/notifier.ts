@@ -58,6 +58,7 @@ export class JournalNotifier {
   /** The session whose listener is running: imap-core's listener calls getUpdates synchronously and without it. */
   private asking: ImapSession | null = null;
   private readonly unsubscribe: () => void;
+  private readonly changes: MailboxChanges | null;
 
   constructor(
     private readonly store: Store,
@@ -67,7 +68,8 @@ export class JournalNotifier {
     this.pollMs = options.pollMs ?? 250;
     this.batch = options.batch ?? 1000;
     this.busyEvery = options.busyEvery ?? 4;
-    this.unsubscribe = options.changes?.subscribe((mailboxId) => this.changed(mailboxId)) ?? (() => undefined);
+    this.changes = options.changes ?? null;
+    this.unsubscribe = options.changes?.subscribe((mailboxId) => this.wakeSelected(mailboxId)) ?? (() => undefined);
   }
 
   /* the interface imap-core calls ------------------------------------------ */
@@ -115,8 +117,14 @@ export class JournalNotifier {
     selected.modifyIndex = fresh[fresh.length - 1]!.modseq;
   }
 
-  /** Something changed in this mailbox (in this process): wake the sessions that have it selected. */
+  /** A session of this notifier changed this mailbox: wake the sessions that have it selected, here and in the other mailstore processes. */
   changed(mailboxId: string): void {
+    this.wakeSelected(mailboxId);
+    this.changes?.changedElsewhereToo(mailboxId as MailboxId);
+  }
+
+  /** Something changed in this mailbox: wake the sessions that have it selected. */
+  private wakeSelected(mailboxId: string): void {
     setImmediate(() => {
       for (const [listener, session] of this.listeners) {
         if (session.selected && session.selected.mailbox === mailboxId) this.wake(listener);

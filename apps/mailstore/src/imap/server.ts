@@ -1,7 +1,7 @@
 // The imap-core server with Postern's hooks, limits and notifier wired in.
 import type { Socket } from 'node:net';
 import { plainClientIp } from '@postern/config';
-import { limitText } from '@postern/service';
+import { limitText, type LimitRefusal, type SessionSlots } from '@postern/service';
 import type { MailstoreContext } from '../context.js';
 import { appendMessages, type AppendedMessage } from './append.js';
 import { authenticate, type LoginAttempt } from './auth.js';
@@ -61,7 +61,21 @@ export function createImapServer(ctx: MailstoreContext, options: ImapServerOptio
     /** Every accepted socket passes here first: the service and per-address limits apply before a session exists. */
     override connect(socket: Socket, socketOptions: { id: string; remoteAddress?: string }): void {
       const ip = clientIp(socketOptions.remoteAddress ?? socket.remoteAddress);
-      const slots = ctx.connections.open('imap', ip);
+      // The counts may live in another process (mailstore workers): the socket waits, unread, for the answer.
+      // A reset meanwhile is no error of the process's: the connection is simply not served.
+      const ignore = (): void => {};
+      socket.on('error', ignore);
+      void ctx.connections.open('imap', ip).then((slots) => {
+        socket.off('error', ignore);
+        this.admit(socket, socketOptions, ip, slots);
+      });
+    }
+
+    private admit(socket: Socket, socketOptions: { id: string; remoteAddress?: string }, ip: string, slots: SessionSlots | LimitRefusal): void {
+      if (socket.destroyed) {
+        if (typeof slots !== 'string') slots.close();
+        return;
+      }
       if (typeof slots === 'string') {
         const text = limitText(slots, ctx.config.limits);
         logger.warn({ service: 'imap', client: ip, event: 'connection_limit', limit: slots }, `imap connection from ${ip} refused: ${text}`);

@@ -34,7 +34,7 @@ export interface LineTransport {
   pauseInput(): void;
   resumeInput(): void;
   /** At login: takes a user+address slot (mail_max_userip_connections); false when none is left. */
-  admitLogin(user: string): boolean;
+  admitLogin(user: string): Promise<boolean>;
   /** Ends the connection once pending output is sent. */
   end(): void;
 }
@@ -145,8 +145,8 @@ export class LineConnection<Event, Session extends ConnectionSession<Event>> imp
     this.stream.resume();
   }
 
-  admitLogin(user: string): boolean {
-    return typeof this.slots !== 'string' && this.slots.login(user);
+  async admitLogin(user: string): Promise<boolean> {
+    return typeof this.slots !== 'string' && (await this.slots.login(user));
   }
 
   end(): void {

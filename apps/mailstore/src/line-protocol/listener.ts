@@ -19,9 +19,20 @@ export async function listenLineProtocol<Event, Session extends ConnectionSessio
   const connections = new Set<LineConnection<Event, Session>>();
   const server: Server = createServer((socket) => {
     const ip = socket.remoteAddress ?? 'unix';
-    const connection = new LineConnection(socket, ctx, ctx.tls, protocol, ctx.connections.open(protocol.name, ip), (c) => connections.delete(c));
-    connections.add(connection);
-    connection.begin();
+    // The counts may live in another process (mailstore workers): the socket waits, unread, for the answer.
+    // A reset meanwhile is no error of the process's: the connection is simply not served.
+    const ignore = (): void => {};
+    socket.on('error', ignore);
+    void ctx.connections.open(protocol.name, ip).then((slots) => {
+      socket.off('error', ignore);
+      if (socket.destroyed) {
+        if (typeof slots !== 'string') slots.close();
+        return;
+      }
+      const connection = new LineConnection(socket, ctx, ctx.tls, protocol, slots, (c) => connections.delete(c));
+      connections.add(connection);
+      connection.begin();
+    });
   });
   const bound = await listenOn(server, address, listenerName);
   server.on('error', (error) => ctx.logger.error({ protocol: protocol.name, err: error }, `${protocol.name} listener error`));

@@ -74,7 +74,7 @@ export class ManageSieveSession extends CommandQueue<LineEvent, ResponseCode> {
       await this.badCommand(result.reason === 'authzid' ? SASL_TEXT.authzid : SASL_TEXT.failed);
       return;
     }
-    if (!this.transport.admitLogin(result.user.address)) {
+    if (!(await this.transport.admitLogin(result.user.address))) {
       const text = limitText('userip', this.ctx.config.limits);
       this.log.warn({ event: 'connection_limit', limit: 'userip', user: result.user.address }, `managesieve login ${result.user.address} refused: ${text}`);
       await this.no(text, 'TRYLATER');

@@ -76,7 +76,7 @@ export class Pop3Session extends CommandQueue<LineEvent, ResponseCode> {
       await this.badCommand(result.reason === 'authzid' ? SASL_TEXT.authzid : SASL_TEXT.failed, 'AUTH');
       return;
     }
-    if (!this.transport.admitLogin(result.user.address)) {
+    if (!(await this.transport.admitLogin(result.user.address))) {
       const text = limitText('userip', this.ctx.config.limits);
       this.log.warn({ event: 'connection_limit', limit: 'userip', user: result.user.address }, `pop3 login ${result.user.address} refused: ${text}`);
       // RFC 2449 §8.1.1 IN-USE: the maildrop is already in use (by as many sessions as are allowed).
