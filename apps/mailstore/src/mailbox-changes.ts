@@ -25,14 +25,9 @@ export class MailboxChanges {
     this.relay = relay;
   }
 
-  /** A change made in this process (LMTP): this process's listeners and the other processes hear of it. */
+  /** A change made in this process (LMTP, an IMAP session): this process's listeners and the other processes hear of it. */
   changed(mailboxId: MailboxId): void {
     for (const listener of this.listeners) listener(mailboxId);
-    this.relay?.(mailboxId);
-  }
-
-  /** A change made in this process whose local listeners already know (an IMAP notifier's own): only the other processes. */
-  changedElsewhereToo(mailboxId: MailboxId): void {
     this.relay?.(mailboxId);
   }
 

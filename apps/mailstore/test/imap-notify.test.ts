@@ -4,11 +4,12 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openStore, type Store } from '@postern/store';
+import { startImap } from '../src/imap/index.js';
 import { startLmtp } from '../src/lmtp/index.js';
-import type { Backend } from './fixture.js';
+import { PASSWORD, type Backend } from './fixture.js';
 import { describeOnBackends, loginWire, startImapFixture, type ImapFixture } from './imap-fixture.js';
 import { simpleMessage } from './imap-messages.js';
-import type { WireClient } from './imap-wire.js';
+import { WireClient } from './imap-wire.js';
 import { LmtpClient, sampleMessage } from './lmtp-client.js';
 
 const run = promisify(execFile);
@@ -169,6 +170,26 @@ describeOnBackends('IMAP IDLE and LMTP deliveries in one process', { pollMs: 60_
     } finally {
       watcher.close();
       await lmtp.close();
+    }
+  });
+
+  test('IDLE on one IMAP listener gets EXISTS at once for an APPEND made through another listener of the process (143 beside 993)', async () => {
+    const other = await startImap(suite.fx.ctx, { kind: 'tcp', host: '127.0.0.1', port: 0 }, { implicitTls: false, pollMs: 60_000 });
+    const watcher = await loginWire(suite.fx);
+    const writer = await WireClient.open(other.address.kind === 'tcp' ? other.address.port : 0);
+    try {
+      assert.equal((await writer.command(`LOGIN alice@example.com "${PASSWORD}"`)).status, 'OK');
+      await idle(watcher, 'INBOX');
+      const sent = Date.now();
+      assert.equal((await writer.append('INBOX', simpleMessage(7))).status, 'OK');
+      const exists = await waitFor(watcher, /^\* \d+ EXISTS$/, 2000);
+      assert.ok(exists.at - sent < 1000, `EXISTS ${exists.at - sent} ms after the APPEND (the poll runs every 60 s)`);
+      watcher.write('DONE\r\n');
+      await waitFor(watcher, /^I1 OK/);
+    } finally {
+      watcher.close();
+      writer.close();
+      await other.close();
     }
   });
 });

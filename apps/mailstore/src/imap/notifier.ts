@@ -117,10 +117,14 @@ export class JournalNotifier {
     selected.modifyIndex = fresh[fresh.length - 1]!.modseq;
   }
 
-  /** A session of this notifier changed this mailbox: wake the sessions that have it selected, here and in the other mailstore processes. */
+  /**
+   * A session of this notifier changed this mailbox: wake the sessions that
+   * have it selected, on every IMAP listener of this process (143 and 993 each
+   * have a notifier, subscribed to the same news) and in the other mailstore processes.
+   */
   changed(mailboxId: string): void {
-    this.wakeSelected(mailboxId);
-    this.changes?.changedElsewhereToo(mailboxId as MailboxId);
+    if (this.changes) this.changes.changed(mailboxId as MailboxId);
+    else this.wakeSelected(mailboxId);
   }
 
   /** Something changed in this mailbox: wake the sessions that have it selected. */
