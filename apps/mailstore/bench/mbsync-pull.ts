@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
 import { PASSWORD, startImapInstance, testMessage } from '../../../test/imap/mailstore-process.js';
+import { childProcesses, cpuMs, reapedChildrenCpuMs } from '../../../test/support/proc.js';
 import { findTool, runTool } from '../../../test/support/tools.js';
 
 const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'mongodb';
@@ -24,8 +25,16 @@ function message(n: number): string {
   return testMessage(n, `Pull ${n}`, BODY);
 }
 
-/** Pulls INBOX into a fresh Maildir; returns the wall time and how many files arrived. */
-async function pull(port: number, starttls: { certificate: string; host: string } | null): Promise<{ ms: number; files: number }> {
+interface Pulled {
+  ms: number;
+  files: number;
+  /** CPU time the server used during the pull, and mbsync's own (the client's share of the wall time). */
+  serverCpuMs: number;
+  clientCpuMs: number;
+}
+
+/** Pulls INBOX into a fresh Maildir; returns the wall time, how many files arrived and the CPU either side used. */
+async function pull(port: number, starttls: { certificate: string; host: string } | null, serverCpuMs: () => number): Promise<Pulled> {
   // The client's Maildir on tmpfs where there is one: 5,000 new files on a disk made some pulls of either
   // server wait ~3 s for the kernel's writeback (bimodal 0.3 s / 3 s runs), which measured the disk.
   const home = mkdtempSync(join(existsSync(CLIENT_TMPFS) ? CLIENT_TMPFS : tmpdir(), 'postern-bench-mbsync-'));
@@ -63,19 +72,23 @@ async function pull(port: number, starttls: { certificate: string; host: string 
         '',
       ].join('\n'),
     );
+    const [serverBefore, clientBefore] = [serverCpuMs(), reapedChildrenCpuMs('self')];
     const started = performance.now();
     const result = await runTool('mbsync', ['-c', config, '-a', '-q'], { env: { HOME: home } });
     const ms = performance.now() - started;
+    // mbsync has been waited for, so its CPU is in this process's cutime/cstime; the server's is read from /proc.
+    const [serverAfter, clientAfter] = [serverCpuMs(), reapedChildrenCpuMs('self')];
     if (result.code !== 0) throw new Error(`mbsync failed:\n${result.stdout}\n${result.stderr}`);
     const listed = spawnSync('sh', ['-c', `ls ${join(local, 'INBOX', 'new')} ${join(local, 'INBOX', 'cur')} | grep -c ,`], { encoding: 'utf8' });
-    return { ms, files: Number(listed.stdout.trim()) };
+    return { ms, files: Number(listed.stdout.trim()), serverCpuMs: serverAfter - serverBefore, clientCpuMs: clientAfter - clientBefore };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
 }
 
-function row(server: string, result: { ms: number; files: number }): string {
-  return `| ${server} | ${MESSAGES} | ${result.files} | ${(result.ms / 1000).toFixed(2)} s | ${Math.round((result.files / result.ms) * 1000)} msg/s |`;
+function row(server: string, result: Pulled): string {
+  const perMessage = (ms: number): string => `${Math.round((ms * 1000) / MESSAGES)} µs`;
+  return `| ${server} | ${MESSAGES} | ${result.files} | ${(result.ms / 1000).toFixed(2)} s | ${Math.round((result.files / result.ms) * 1000)} msg/s | ${perMessage(result.serverCpuMs)} | ${perMessage(result.clientCpuMs)} |`;
 }
 
 async function postern(): Promise<string> {
@@ -87,23 +100,28 @@ async function postern(): Promise<string> {
       await Promise.all(batch.map((n) => imap.deliver(user, message(n))));
     }
     const tls = { certificate: join(imap.instance.dir, 'tls', 'cert.pem'), host: '127.0.0.1' };
-    await pull(imap.ports.imap, tls);
-    return row(`Postern mailstore (${backend}, STARTTLS)`, await pull(imap.ports.imap, tls));
+    const mailstore = imap.processes[0]!.pid;
+    await pull(imap.ports.imap, tls, () => cpuMs(mailstore));
+    return row(`Postern mailstore (${backend}, STARTTLS)`, await pull(imap.ports.imap, tls, () => cpuMs(mailstore)));
   } finally {
     await imap.stop();
   }
 }
 
 async function dovecot(): Promise<string> {
-  if (!findTool('dovecot')) return '| Dovecot | not installed (apt install dovecot-imapd) | | | |';
+  if (!findTool('dovecot')) return '| Dovecot | not installed (apt install dovecot-imapd) | | | | | |';
   // STARTTLS as Postern is measured: the same transport on both sides.
   const server = await startDovecotLmtp([{ address: USER, passwordHash: `{PLAIN}${PASSWORD}` }], { tls: true });
   try {
     server.fillMaildir(USER, Array.from({ length: MESSAGES }, (_, i) => message(i + 1)));
     // The test CA's leaf names localhost (mbsync checks the name it connected to).
     const tls = { certificate: server.caFile!, host: 'localhost' };
-    await pull(server.imapPort, tls);
-    return row('Dovecot 2.3 (Maildir, STARTTLS)', await pull(server.imapPort, tls));
+    const master = server.masterPid();
+    if (master === null) throw new Error('dovecot wrote no master.pid');
+    // A session's imap process ends with the session: the master's reaped children's CPU counts it, the live ones are read directly.
+    const dovecotCpuMs = (): number => cpuMs(master) + reapedChildrenCpuMs(master) + childProcesses(master).reduce((ms, child) => ms + cpuMs(child.pid), 0);
+    await pull(server.imapPort, tls, dovecotCpuMs);
+    return row('Dovecot 2.3 (Maildir, STARTTLS)', await pull(server.imapPort, tls, dovecotCpuMs));
   } finally {
     await server.stop();
   }
@@ -116,8 +134,8 @@ async function main(): Promise<void> {
   }
   // Timings swing with the machine's load: say what it was.
   console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB (load average ${loadavg().map((load) => load.toFixed(2)).join(' ')})`);
-  console.log('| server | messages | pulled | time | rate |');
-  console.log('|---|---|---|---|---|');
+  console.log('| server | messages | pulled | time | rate | server CPU per message | mbsync CPU per message |');
+  console.log('|---|---|---|---|---|---|---|');
   console.log(await postern());
   console.log(await dovecot());
 }
