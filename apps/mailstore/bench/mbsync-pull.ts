@@ -3,7 +3,7 @@
 // Dovecot 2.3 with the same messages in its Maildir. Each server has served one pull before the
 // timed one (Dovecot has built its index, Postern its structure cache), as for a client added to
 // a mailbox in use. A script, not a test:
-//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages] [KB per message]
+//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages] [KB per message] [deflate|plain]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,12 +18,17 @@ const MESSAGES = Number(process.argv[3] ?? 5000);
 const USER = 'pull@example.com';
 const CLIENT_TMPFS = '/dev/shm';
 const LINE = 'A line of a message body that a mail client pulls on its first sync.\r\n';
+/** `deflate`: COMPRESS=DEFLATE (RFC 4978) on both servers, as mbsync uses it wherever it is offered (Dovecot
+ *  offers it with its imap_zlib plugin); `plain`: mbsync told not to use it, neither server compresses. */
+const TRANSPORT = (process.argv[5] ?? 'deflate') as 'deflate' | 'plain';
 /** About 5 KB by default: the size the issue measured with (`200 1024` pulls 200 messages of 1 MB). */
 const BODY = LINE.repeat(Math.max(1, Math.round((Number(process.argv[4] ?? 5) * 1024) / LINE.length)));
 
 function message(n: number): string {
   return testMessage(n, `Pull ${n}`, BODY);
 }
+
+const SETTLE_MS = 500;
 
 interface Pulled {
   ms: number;
@@ -53,6 +58,7 @@ async function pull(port: number, starttls: { certificate: string; host: string 
         `Port ${port}`,
         `User ${USER}`,
         `Pass "${PASSWORD}"`,
+        ...(TRANSPORT === 'plain' ? ['DisableExtension COMPRESS=DEFLATE'] : []),
         ...(starttls ? ['SSLType STARTTLS', `CertificateFile ${starttls.certificate}`] : ['SSLType None', 'AuthMechs LOGIN']),
         '',
         'IMAPStore far',
@@ -76,8 +82,11 @@ async function pull(port: number, starttls: { certificate: string; host: string 
     const started = performance.now();
     const result = await runTool('mbsync', ['-c', config, '-a', '-q'], { env: { HOME: home } });
     const ms = performance.now() - started;
-    // mbsync has been waited for, so its CPU is in this process's cutime/cstime; the server's is read from /proc.
-    const [serverAfter, clientAfter] = [serverCpuMs(), reapedChildrenCpuMs('self')];
+    // mbsync has been waited for, so its CPU is in this process's cutime/cstime; the server's is read from /proc once
+    // its session has wound down (Dovecot's imap processes finish and are reaped a moment after the client left).
+    const clientAfter = reapedChildrenCpuMs('self');
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const serverAfter = serverCpuMs();
     if (result.code !== 0) throw new Error(`mbsync failed:\n${result.stdout}\n${result.stderr}`);
     const listed = spawnSync('sh', ['-c', `ls ${join(local, 'INBOX', 'new')} ${join(local, 'INBOX', 'cur')} | grep -c ,`], { encoding: 'utf8' });
     return { ms, files: Number(listed.stdout.trim()), serverCpuMs: serverAfter - serverBefore, clientCpuMs: clientAfter - clientBefore };
@@ -111,7 +120,10 @@ async function postern(): Promise<string> {
 async function dovecot(): Promise<string> {
   if (!findTool('dovecot')) return '| Dovecot | not installed (apt install dovecot-imapd) | | | | | |';
   // STARTTLS as Postern is measured: the same transport on both sides.
-  const server = await startDovecotLmtp([{ address: USER, passwordHash: `{PLAIN}${PASSWORD}` }], { tls: true });
+  const server = await startDovecotLmtp([{ address: USER, passwordHash: `{PLAIN}${PASSWORD}` }], {
+    tls: true,
+    ...(TRANSPORT === 'deflate' ? { settings: 'protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n' } : {}),
+  });
   try {
     server.fillMaildir(USER, Array.from({ length: MESSAGES }, (_, i) => message(i + 1)));
     // The test CA's leaf names localhost (mbsync checks the name it connected to).
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
     return;
   }
   // Timings swing with the machine's load: say what it was.
-  console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB (load average ${loadavg().map((load) => load.toFixed(2)).join(' ')})`);
+  console.log(`mbsync first sync of INBOX, ${MESSAGES} messages of ~${Math.round(Buffer.byteLength(message(1)) / 1024)} KB, ${TRANSPORT === 'deflate' ? 'COMPRESS=DEFLATE' : 'no compression'} (load average ${loadavg().map((load) => load.toFixed(2)).join(' ')})`);
   console.log('| server | messages | pulled | time | rate | server CPU per message | mbsync CPU per message |');
   console.log('|---|---|---|---|---|---|---|');
   console.log(await postern());
