@@ -3,7 +3,8 @@
 // Dovecot 2.3 with the same messages in its Maildir. Each server has served one pull before the
 // timed one (Dovecot has built its index, Postern its structure cache), as for a client added to
 // a mailbox in use. A script, not a test:
-//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages] [KB per message] [deflate|plain]
+//   node --import tsx apps/mailstore/bench/mbsync-pull.ts (or pnpm bench) [sqlite|mongodb] [messages] [KB per message] [deflate|plain] [timed pulls]
+// (POSTERN_BENCH_ONLY=postern skips Dovecot.)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ const LINE = 'A line of a message body that a mail client pulls on its first syn
 /** `deflate`: COMPRESS=DEFLATE (RFC 4978) on both servers, as mbsync uses it wherever it is offered (Dovecot
  *  offers it with its imap_zlib plugin); `plain`: mbsync told not to use it, neither server compresses. */
 const TRANSPORT = (process.argv[5] ?? 'deflate') as 'deflate' | 'plain';
+/** Timed pulls after the warm-up one: the fastest is reported (on a shared machine the others measure the neighbours). */
+const PULLS = Math.max(1, Number(process.argv[6] ?? 1));
 /** About 5 KB by default: the size the issue measured with (`200 1024` pulls 200 messages of 1 MB). */
 const BODY = LINE.repeat(Math.max(1, Math.round((Number(process.argv[4] ?? 5) * 1024) / LINE.length)));
 
@@ -95,6 +98,17 @@ async function pull(port: number, starttls: { certificate: string; host: string 
   }
 }
 
+/** The warm-up pull, then PULLS timed ones; the one with the least server CPU (its wall time and mbsync's CPU with it). */
+async function bestPull(port: number, starttls: { certificate: string; host: string }, serverCpuMs: () => number): Promise<Pulled> {
+  await pull(port, starttls, serverCpuMs);
+  let best: Pulled | null = null;
+  for (let n = 0; n < PULLS; n++) {
+    const result = await pull(port, starttls, serverCpuMs);
+    if (!best || result.serverCpuMs < best.serverCpuMs) best = result;
+  }
+  return best!;
+}
+
 function row(server: string, result: Pulled): string {
   const perMessage = (ms: number): string => `${Math.round((ms * 1000) / MESSAGES)} µs`;
   return `| ${server} | ${MESSAGES} | ${result.files} | ${(result.ms / 1000).toFixed(2)} s | ${Math.round((result.files / result.ms) * 1000)} msg/s | ${perMessage(result.serverCpuMs)} | ${perMessage(result.clientCpuMs)} |`;
@@ -110,8 +124,7 @@ async function postern(): Promise<string> {
     }
     const tls = { certificate: join(imap.instance.dir, 'tls', 'cert.pem'), host: '127.0.0.1' };
     const mailstore = imap.processes[0]!.pid;
-    await pull(imap.ports.imap, tls, () => cpuMs(mailstore));
-    return row(`Postern mailstore (${backend}, STARTTLS)`, await pull(imap.ports.imap, tls, () => cpuMs(mailstore)));
+    return row(`Postern mailstore (${backend}, STARTTLS)`, await bestPull(imap.ports.imap, tls, () => cpuMs(mailstore)));
   } finally {
     await imap.stop();
   }
@@ -132,8 +145,7 @@ async function dovecot(): Promise<string> {
     if (master === null) throw new Error('dovecot wrote no master.pid');
     // A session's imap process ends with the session: the master's reaped children's CPU counts it, the live ones are read directly.
     const dovecotCpuMs = (): number => cpuMs(master) + reapedChildrenCpuMs(master) + childProcesses(master).reduce((ms, child) => ms + cpuMs(child.pid), 0);
-    await pull(server.imapPort, tls, dovecotCpuMs);
-    return row('Dovecot 2.3 (Maildir, STARTTLS)', await pull(server.imapPort, tls, dovecotCpuMs));
+    return row('Dovecot 2.3 (Maildir, STARTTLS)', await bestPull(server.imapPort, tls, dovecotCpuMs));
   } finally {
     await server.stop();
   }
@@ -149,7 +161,7 @@ async function main(): Promise<void> {
   console.log('| server | messages | pulled | time | rate | server CPU per message | mbsync CPU per message |');
   console.log('|---|---|---|---|---|---|---|');
   console.log(await postern());
-  console.log(await dovecot());
+  if (process.env.POSTERN_BENCH_ONLY !== 'postern') console.log(await dovecot());
 }
 
 await main();
