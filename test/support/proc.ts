@@ -37,6 +37,18 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/** User plus system CPU time of the process's children that have ended and been waited for (cutime + cstime), in ms:
+ *  e.g. Dovecot's per-session `imap` processes once they have logged out, or a tool this process ran. */
+export function reapedChildrenCpuMs(pid: number | 'self'): number {
+  try {
+    const { rest } = stat(pid === 'self' ? process.pid : pid);
+    // cutime and cstime are fields 16 and 17 of the line, 14 and 15 after comm.
+    return ((Number(rest[13]) + Number(rest[14])) * 1000) / USER_HZ;
+  } catch {
+    return 0;
+  }
+}
+
 /** Proportional set size (shared pages divided among the processes that map them), in KiB. */
 export function pssKb(pid: number): number {
   try {

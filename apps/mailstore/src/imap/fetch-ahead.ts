@@ -21,6 +21,7 @@ const states = new WeakMap<ImapSession, AheadState>();
 
 /** A whole `tag UID FETCH n …` line naming one UID (mbsync's first sync sends one per message). */
 const SINGLE_UID_FETCH = /^[^\s]+ UID FETCH (\d+) [^\r\n]*\r?\n/gim;
+const SINGLE_UID_FETCH_LINE = /^[^\s]+ UID FETCH \d+ [^\r\n]*\r?\n/im;
 /** UIDs remembered from the input: the socket pauses long before (imap-core reads 16 KB ahead). */
 const MAX_PENDING = 1024;
 /** Messages per batch read, and the bytes of them held in memory per session at most. */
@@ -44,28 +45,36 @@ export function canReadAhead(query: readonly FetchQueryItem[]): boolean {
 /**
  * Watches the client's input for pipelined `UID FETCH n` lines, before imap-core
  * runs them one at a time; a line seen here is only a hint (the command itself
- * is parsed and checked by imap-core as always). Input with no such line (the
- * pipeline is over: NOOP, IDLE, LOGOUT, …) drops what was read ahead.
+ * is parsed and checked by imap-core as always). The lines are noted as they
+ * arrive (the parser's write(): imap-core takes the next chunk into _write only
+ * once the commands before it have run, so a client writing one command per
+ * packet, as mbsync does, showed one UID at a time there and nothing was read
+ * ahead). A chunk with no such line reaching _write (the pipeline is over:
+ * NOOP, IDLE, LOGOUT, …) drops what was read ahead.
  */
 export function watchPipelinedFetches(connection: ImapConnection): void {
   const parser = connection._parser;
   if (!parser) return;
   const state: AheadState = { selected: false, pending: [], loaded: new Map() };
   states.set(connection.session, state);
-  const write = parser._write.bind(parser);
-  parser._write = (chunk, encoding, done) => {
-    // A literal's octets (an APPEND's message) are not command lines: they are not scanned.
-    if (connection.session.selected && Buffer.isBuffer(chunk) && !parser._expecting) {
-      const text = chunk.toString('latin1');
-      let seen = false;
+  // A literal's octets (an APPEND's message) are not command lines: they are not scanned.
+  const commandText = (chunk: unknown): string | null => (connection.session.selected && Buffer.isBuffer(chunk) && !parser._expecting ? chunk.toString('latin1') : null);
+  const arrive = parser.write.bind(parser) as (...args: unknown[]) => boolean;
+  parser.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    const text = commandText(chunk);
+    if (text !== null) {
       for (const match of text.matchAll(SINGLE_UID_FETCH)) {
-        seen = true;
         if (state.pending.length < MAX_PENDING) state.pending.push(Number(match[1]));
       }
-      if (!seen) {
-        state.pending.length = 0;
-        state.loaded.clear();
-      }
+    }
+    return arrive(chunk, ...rest);
+  }) as typeof parser.write;
+  const write = parser._write.bind(parser);
+  parser._write = (chunk, encoding, done) => {
+    const text = commandText(chunk);
+    if (text !== null && !SINGLE_UID_FETCH_LINE.test(text)) {
+      state.pending.length = 0;
+      state.loaded.clear();
     }
     write(chunk, encoding, done);
   };

@@ -240,7 +240,8 @@ export class SqliteStore implements Store {
     return this.retry('readMessage', () => blobs.readParts(this.db, message.parts));
   }
   async readMessages(list: readonly Pick<MessageRecord, 'parts'>[]): Promise<Buffer[]> {
-    return this.retry('readMessages', () => list.map((message) => blobs.readParts(this.db, message.parts)));
+    // One read transaction for the batch: each blob read on its own was an implicit transaction, its WAL locks taken and dropped every time.
+    return this.retry('readMessages', () => this.db.read(() => list.map((message) => blobs.readParts(this.db, message.parts))));
   }
   async updateFlags(mailboxId: MailboxId, uids: Uid[], update: FlagUpdate): Promise<FlagUpdateResult> {
     return this.retry('updateFlags', () => messages.updateFlags(this.db, mailboxId, uids, update));
