@@ -1,17 +1,15 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { storeOptions } from '@postern/config';
 import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
-import { registry, storeOperationSeconds, timedCalls } from '@postern/metrics';
-import { CertificateError, installCrashPolicy, loginGuardFor, startMailstore, TlsProvider, WorkerLink, type Mailstore } from '@postern/mailstore';
+import { registry } from '@postern/metrics';
+import { installCrashPolicy, loginGuardFor, startMailstore, WorkerLink, type Mailstore, type TlsProvider } from '@postern/mailstore';
 import { startMta, type Mta } from '@postern/mta';
-import { openStore } from '@postern/store';
 import { readConfig, type GlobalOptions } from '../context.js';
-import { UsageFailure } from '../errors.js';
 import { reloadConfig } from '../reload/config-reload.js';
 import { writePidFile } from '../reload/pid-file.js';
 import { mailstoreProcesses, superviseMailstore } from '../serve/mailstore-workers.js';
+import { openTimedStore, watchedTls } from '../serve/serving.js';
 
 type Role = 'start' | 'mailstore' | 'mta';
 
@@ -45,20 +43,15 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   process.on('SIGHUP', reload);
   // SPEC §4: an error no handler caught closes the session it came from, never the process.
   const removeCrashPolicy = installCrashPolicy(logger);
-  // The one place the services' store is opened: every call is timed into /metrics here.
-  const opened = await openStore(storeOptions(config));
-  const store = timedCalls(opened, storeOperationSeconds, { backend: opened.backend });
+  // The one place the services' store is opened.
+  const store = await openTimedStore(config);
   logger.info({ store: await store.describe() }, 'store open');
   const guard = loginGuardFor(config, store, logger);
-  try {
-    tls = TlsProvider.fromConfig(config, logger);
-  } catch (err) {
+  tls = await watchedTls(config, logger, async () => {
     process.off('SIGHUP', reload);
     removeCrashPolicy();
     await store.close();
-    throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
-  }
-  tls?.watch();
+  });
   let removePidFile = (): void => {};
   let http: HttpSide | null = null;
   // /readyz: every listener bound, and not yet stopping.

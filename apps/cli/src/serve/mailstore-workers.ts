@@ -1,14 +1,12 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { parseListenAddress, storeOptions, type PosternConfig } from '@postern/config';
+import { parseListenAddress, type PosternConfig } from '@postern/config';
 import { startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
-import { storeOperationSeconds, timedCalls } from '@postern/metrics';
-import { CertificateError, installCrashPolicy, MailstoreWorkers, removeStaleSocket, startJournalRetention, TlsProvider } from '@postern/mailstore';
-import { openStore } from '@postern/store';
-import { UsageFailure } from '../errors.js';
+import { installCrashPolicy, MailstoreWorkers, removeStaleSocket, startJournalRetention, type TlsProvider } from '@postern/mailstore';
 import { reloadConfig } from '../reload/config-reload.js';
 import { writePidFile } from '../reload/pid-file.js';
+import { openTimedStore, watchedTls } from './serving.js';
 
 /** `[limits] mailstore_processes`: "auto" is one per core the process may use. */
 export function mailstoreProcesses(config: PosternConfig): number {
@@ -61,17 +59,12 @@ export async function superviseMailstore(path: string, config: PosternConfig, pr
     }
   }
   // For the HTTP side (autoconfig, /readyz) and the journal pruner; the workers open their own.
-  const opened = await openStore(storeOptions(config));
-  const store = timedCalls(opened, storeOperationSeconds, { backend: opened.backend });
-  try {
-    tls = TlsProvider.fromConfig(config, logger);
-  } catch (err) {
+  const store = await openTimedStore(config);
+  tls = await watchedTls(config, logger, async () => {
     process.off('SIGHUP', reload);
     removeCrashPolicy();
     await store.close();
-    throw err instanceof CertificateError ? new UsageFailure(`[tls]: ${err.message}`) : err;
-  }
-  tls?.watch();
+  });
   workers = new MailstoreWorkers(processes, config.limits, logger);
   // The journal pruner (a timer) runs here only, not once per worker.
   let retention: ReturnType<typeof startJournalRetention> | null = null;
