@@ -87,6 +87,12 @@ export class TaggedSession {
       this.consume();
     });
     socket.on('error', (error) => this.waiting?.reject(error));
+    // A server that closes the connection answers no waiting command: fail it rather than wait forever.
+    socket.on('close', () => {
+      const waiting = this.waiting;
+      this.waiting = null;
+      waiting?.reject(new Error(`connection closed while waiting for ${waiting.tag ?? 'the server'}; last lines: ${this.lines.slice(-3).join(' | ')}`));
+    });
   }
 
   private consume(): void {

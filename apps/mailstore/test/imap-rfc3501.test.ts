@@ -104,6 +104,20 @@ describeOnBackends('RFC 3501 grammar and untagged responses', { users: ['alice@e
     rev2.close();
   });
 
+  test('RFC 3501 §6.3.1, §6.4.3: a session may SELECT, EXAMINE and EXPUNGE as often as it likes — no BYE after the 1000th', async () => {
+    // imap-core closed a session at its 1001st SELECT or EXPUNGE; a client that keeps one session for days reaches that.
+    const wire = await loginWire(fx);
+    ok(await wire.command('CREATE Often'));
+    for (let i = 0; i < 1005; i++) {
+      ok(await wire.command('SELECT Often'));
+      ok(await wire.command('EXPUNGE'));
+    }
+    for (let i = 0; i < 1005; i++) ok(await wire.command('EXAMINE Often'));
+    ok(await wire.command('NOOP'));
+    assert.equal(wire.closed, false);
+    wire.close();
+  });
+
   test('RFC 3501 §6.3.11: APPEND to the selected mailbox sends * n EXISTS before the tagged OK; the APPENDUID is fetchable at once', async () => {
     const wire = await loginWire(fx, 'bob@example.com');
     await fillMailbox(wire, 'Appends', 2);
