@@ -274,9 +274,10 @@ ban_seconds = 600
 auth_account_failures_before_throttle = 20
 # Processes of \`postern mailstore\` (Dovecot's process_limit): with more than one,
 # a primary forks that many workers sharing the LMTP, IMAP, POP3 and ManageSieve
-# listeners, so that the mailstore uses every core; "auto" is one per core.
-# The connection limits above hold for the whole mailstore. Needs a restart.
-mailstore_processes = 1
+# listeners, so that the mailstore uses every core; "auto" (the default) is one
+# per core, 1 is one process. The connection limits above hold for the whole
+# mailstore. Needs a restart.
+mailstore_processes = "auto"
 `;
   try {
     parseConfigText(text, 'postern.toml');

@@ -425,10 +425,11 @@ const limitsShape = {
   auth_account_failures_before_throttle: integer(1, 100000, 'a failure count').default(20),
   // Dovecot's `service imap { process_limit }`: `postern mailstore` forks this many worker processes
   // sharing the listeners (node:cluster), so that the mailstore uses every core; "auto" is one per core
-  // (os.availableParallelism()). 1: one process, as before. Needs a restart.
+  // (os.availableParallelism()), the default, as Dovecot serves sessions from as many processes as it
+  // needs. 1: one process. Needs a restart.
   mailstore_processes: z
     .union([z.literal('auto'), integer(1, 64, 'a process count')], problem('a process count', 'a whole number from 1 to 64, or "auto"'))
-    .default(1),
+    .default('auto'),
 };
 
 const rootShape = {

@@ -59,7 +59,7 @@ test('formats values for config get: strings bare, the rest as TOML', () => {
   assert.equal(formatConfigValue(getConfigValue(config, 'listen.smtp')), '["0.0.0.0:25"]');
   assert.equal(formatConfigValue(getConfigValue(config, 'smtpd.helo_required')), 'true');
   assert.equal(formatConfigValue(getConfigValue(config, 'smtpd.reject_code')), '554');
-  assert.equal(formatConfigValue(getConfigValue(config, 'limits')), 'max_connections_per_ip = 20\nmail_max_userip_connections = 10\nsmtpd_client_connection_count_limit = 50\nmax_connections_per_service = 1000\nauth_failures_before_ban = 10\nban_seconds = 600\nauth_account_failures_before_throttle = 20\nmailstore_processes = 1');
+  assert.equal(formatConfigValue(getConfigValue(config, 'limits')), 'max_connections_per_ip = 20\nmail_max_userip_connections = 10\nsmtpd_client_connection_count_limit = 50\nmax_connections_per_service = 1000\nauth_failures_before_ban = 10\nban_seconds = 600\nauth_account_failures_before_throttle = 20\nmailstore_processes = "auto"');
   assert.equal(formatConfigValue(getConfigValue(config, 'auth.failure_delay')), '1000');
   assert.equal(formatConfigValue(undefined), '');
 });

@@ -118,7 +118,7 @@ test('fills every default from SPEC §3 and the guides when only hostname is set
       auth_failures_before_ban: 10,
       ban_seconds: 600,
       auth_account_failures_before_throttle: 20,
-      mailstore_processes: 1,
+      mailstore_processes: 'auto',
     },
   });
 });

@@ -29,7 +29,8 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   const worker = role === 'mailstore' && cluster.isWorker ? cluster.worker : undefined;
   const logger = worker ? createLogger({ name: `postern-${role}` }).child({ worker: worker.id }) : createLogger({ name: `postern-${role}` });
   const link = worker ? new WorkerLink(logger, async () => (await registry.render()).text) : null;
-  if (role === 'start' && processes > 1) {
+  // "auto" (the default) is quietly one process here; a number above 1 asked for workers that `start` does not fork.
+  if (role === 'start' && config.limits.mailstore_processes !== 'auto' && processes > 1) {
     logger.warn({ mailstore_processes: config.limits.mailstore_processes }, 'postern start runs one mailstore process: [limits] mailstore_processes applies to `postern mailstore` (run `postern mta` and `postern mailstore` apart to use it)');
   }
   let tls: TlsProvider | null = null;
