@@ -3,7 +3,7 @@
 // connections are spread over both workers, that an IDLE session hears a delivery made through the
 // other worker, that UIDs stay unique and dense (RFC 3501 §2.3.1.1: strictly ascending) under
 // concurrent LMTP and APPEND through both, that a worker killed with SIGKILL is replaced while the
-// others serve on, that SIGHUP reaches every worker, that a per-address cap holds for the whole
+// others serve on, that SIGHUP reaches every worker (one still starting, once it is ready), that a per-address cap holds for the whole
 // mailstore, and that SIGTERM stops everything with exit code 0.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -172,6 +172,29 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       if (!(fourth instanceof Error)) fourth.close();
       await mail.run(['config', 'set', 'limits.max_connections_per_ip', '20']);
       await mail.run(['reload']);
+    });
+
+    test('a worker still starting at a SIGHUP is sent it once it is ready, and reloads', async () => {
+      const [victim] = childProcesses(primary);
+      assert.ok(victim);
+      const before = new Set(childProcesses(primary).map((child) => child.pid));
+      process.kill(victim.pid, 'SIGKILL');
+      await mail.waitForLog((line) => line['pid'] === victim.pid && String(line['msg']).includes('killed by SIGKILL'), 10_000);
+      // The replacement takes a while to load after its fork: a SIGHUP then finds it starting.
+      const deadline = Date.now() + 20_000;
+      while (!childProcesses(primary).some((child) => child.pid !== victim.pid && !before.has(child.pid))) {
+        assert.ok(Date.now() < deadline, 'no replacement worker within 20 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      process.kill(primary, 'SIGHUP');
+      const caughtUp = await mail.waitForLog((line) => String(line['msg']).includes('was starting at a SIGHUP'), 20_000);
+      const replacement = caughtUp['worker'];
+      await mail.waitForLog((line) => line['event'] === 'config_reload' && line['worker'] === replacement, 10_000);
+      for (;;) {
+        const ready = await fetch(`http://127.0.0.1:${mail.ports.metrics}/readyz`);
+        if (ready.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     });
 
     test('SIGTERM stops the workers and the primary exits 0', async () => {

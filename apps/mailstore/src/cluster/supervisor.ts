@@ -16,6 +16,8 @@ interface Running {
   worker: Worker;
   startedAt: number;
   ready: boolean;
+  /** The primary's reload count when this worker was forked: a SIGHUP since then found it still starting. */
+  forkedAtReload: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export class MailstoreWorkers {
   private nextMetricsId = 1;
   private stopping = false;
   private youngDeaths = 0;
+  /** SIGHUPs handled so far. */
+  private reloads = 0;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private starting: { resolve: (services: string[]) => void; reject: (err: Error) => void; services: string[] } | null = null;
 
@@ -59,7 +63,9 @@ export class MailstoreWorkers {
   /** SIGHUP: the limits the primary counts against, and the signal to every worker, which reloads as a single process does. */
   reload(limits: SessionLimitsConfig): void {
     this.ledger.setLimits(limits);
-    // A worker still starting may not handle SIGHUP yet (its default action ends the process); it reads the file as it starts.
+    this.reloads++;
+    // A worker still starting may not handle SIGHUP yet (its default action ends the process), and it may have read the
+    // file before it changed: it is sent its SIGHUP once it is ready (receive, 'ready').
     for (const { worker, ready } of this.running.values()) if (ready) worker.process.kill('SIGHUP');
   }
 
@@ -104,7 +110,7 @@ export class MailstoreWorkers {
 
   private fork(): void {
     const worker = cluster.fork();
-    const entry: Running = { worker, startedAt: Date.now(), ready: false };
+    const entry: Running = { worker, startedAt: Date.now(), ready: false, forkedAtReload: this.reloads };
     this.running.set(worker.id, entry);
     worker.on('message', (message: unknown) => {
       if (isPosternMessage<WorkerMessage>(message)) this.receive(entry, message);
@@ -134,6 +140,10 @@ export class MailstoreWorkers {
       case 'ready':
         entry.ready = true;
         this.logger.info({ worker: worker.id, pid: worker.process.pid }, `mailstore worker ${worker.id} ready (pid ${worker.process.pid})`);
+        if (entry.forkedAtReload !== this.reloads) {
+          this.logger.info({ worker: worker.id }, `mailstore worker ${worker.id} was starting at a SIGHUP: it reloads now`);
+          worker.process.kill('SIGHUP');
+        }
         if (this.starting) {
           this.starting.services = message.services;
           if (this.allReady()) {
