@@ -60,4 +60,5 @@ export async function startHttp(config: PosternConfig, store: Store, logger: Log
 }
 
 export type { HttpListener } from './server.js';
+export { registerEventLoopLag } from './runtime-metrics.js';
 export type { Readiness } from './observability.js';

@@ -3,6 +3,7 @@ import type { Logger } from '@postern/log';
 import { EXPOSITION_CONTENT_TYPE, mergeExpositions, registry } from '@postern/metrics';
 import type { Store } from '@postern/store';
 import { type Route, text } from './reply.js';
+import { WORST_OF_PROCESSES } from './runtime-metrics.js';
 
 /** A store that does not answer within this is not ready. */
 const STORE_CHECK_MS = 2_000;
@@ -43,7 +44,7 @@ export function observabilityRoutes(store: Store, hostname: string, readiness: R
         async handle() {
           const { text, failed } = await registry.render();
           if (failed.length > 0) logger.warn({ event: 'metrics_collect_failed', metrics: failed }, `metrics not measured this scrape: ${failed.join(', ')}`);
-          const body = workerMetrics ? mergeExpositions([text, ...(await workerMetrics())]) : text;
+          const body = workerMetrics ? mergeExpositions([text, ...(await workerMetrics())], WORST_OF_PROCESSES) : text;
           return { status: 200, contentType: EXPOSITION_CONTENT_TYPE, body };
         },
       },

@@ -5,6 +5,9 @@ import type { TlsProvider } from '@postern/service';
 import type { Store } from '@postern/store';
 
 const LAG_RESOLUTION_MS = 10;
+const EVENT_LOOP_LAG = 'postern_event_loop_lag_seconds';
+/** Gauges a sum over processes would misstate: /metrics of a multi-process mailstore shows the highest value. */
+export const WORST_OF_PROCESSES: ReadonlySet<string> = new Set([EVENT_LOOP_LAG]);
 
 /** Registers the gauges; returns what unregisters them and stops the event-loop monitor. */
 export function registerRuntimeMetrics(store: Store, tls: TlsProvider | null): () => void {
@@ -31,11 +34,23 @@ export function registerRuntimeMetrics(store: Store, tls: TlsProvider | null): (
     );
   }
 
+  const unregisterLag = registerEventLoopLag();
+  return () => {
+    unregisterLag();
+    for (const gauge of gauges) registry.unregister(gauge.name);
+  };
+}
+
+/**
+ * The event-loop lag gauge, for every process that serves: with a multi-process mailstore each
+ * worker registers its own, and the primary's /metrics shows the highest of them (WORST_OF_PROCESSES).
+ */
+export function registerEventLoopLag(): () => void {
   // perf_hooks' histogram of the times between timer ticks since the last scrape; the lag is what exceeds the tick.
   const delay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   delay.enable();
-  add(
-    new Gauge('postern_event_loop_lag_seconds', 'Event-loop delay since the last scrape, by statistic (mean, p99, max)', ['stat'], (gauge) => {
+  registry.register(
+    new Gauge(EVENT_LOOP_LAG, 'Event-loop delay since the last scrape, by statistic (mean, p99, max); several processes: the highest', ['stat'], (gauge) => {
       const seconds = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) / 1000 : 0);
       gauge.set({ stat: 'mean' }, seconds(delay.mean));
       gauge.set({ stat: 'p99' }, seconds(delay.percentile(99)));
@@ -43,9 +58,8 @@ export function registerRuntimeMetrics(store: Store, tls: TlsProvider | null): (
       delay.reset();
     }),
   );
-
   return () => {
     delay.disable();
-    for (const gauge of gauges) registry.unregister(gauge.name);
+    registry.unregister(EVENT_LOOP_LAG);
   };
 }

@@ -43,3 +43,8 @@ test('a label value with spaces stays one series', () => {
   const text = '# TYPE t_x counter\nt_x{reason="a b c"} 1\n';
   assert.equal(mergeExpositions([text, text]), '# TYPE t_x counter\nt_x{reason="a b c"} 2\n');
 });
+
+test('a family named as "highest" keeps the highest value of each series, not the sum', () => {
+  const lag = (mean: number, max: number): string => `# TYPE t_lag gauge\nt_lag{stat="mean"} ${mean}\nt_lag{stat="max"} ${max}\n# TYPE t_open gauge\nt_open 2\n`;
+  assert.equal(mergeExpositions([lag(0.001, 0.02), lag(0.004, 0.01), lag(0, 0)], new Set(['t_lag'])), '# TYPE t_lag gauge\nt_lag{stat="mean"} 0.004\nt_lag{stat="max"} 0.02\n# TYPE t_open gauge\nt_open 6\n');
+});

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { startHttp, type HttpSide } from '@postern/http';
+import { registerEventLoopLag, startHttp, type HttpSide } from '@postern/http';
 import { createLogger } from '@postern/log';
 import { registry } from '@postern/metrics';
 import { installCrashPolicy, loginGuardFor, startMailstore, WorkerLink, type Mailstore, type TlsProvider } from '@postern/mailstore';
@@ -55,6 +55,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
   });
   let removePidFile = (): void => {};
   let http: HttpSide | null = null;
+  let unregisterLag = (): void => {};
   // /readyz: every listener bound, and not yet stopping.
   let ready = false;
   // The MTA goes first so that its queue's last local deliveries still find the mailstore.
@@ -62,6 +63,7 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     ready = false;
     removePidFile();
     await http?.close();
+    unregisterLag();
     await mta?.close();
     await mailstore?.close();
     tls?.close();
@@ -76,6 +78,8 @@ async function serve(role: Role, options: GlobalOptions): Promise<void> {
     // Autoconfig and MTA-STS with the mailstore, whose clients they configure; metrics and health in every process
     // (a multi-process mailstore's in its primary).
     if (!link) http = await startHttp(config, store, logger, { tls, role, readiness: { listenersBound: () => ready } });
+    // A worker's event-loop lag reaches the primary's /metrics with the rest of its registry.
+    else unregisterLag = registerEventLoopLag();
   } catch (err) {
     await stopAll();
     removeCrashPolicy();
