@@ -115,8 +115,8 @@ function row(server: string, result: Pulled): string {
 }
 
 async function postern(): Promise<string> {
-  // POSTERN_MAILSTORE_PROCESSES=N: a primary and N workers ([limits] mailstore_processes); one connection is served by one of them.
-  const processes = process.env.POSTERN_MAILSTORE_PROCESSES ?? '1';
+  // POSTERN_MAILSTORE_PROCESSES=N|auto: [limits] mailstore_processes (default: the product's, "auto"); one connection is served by one process.
+  const processes = process.env.POSTERN_MAILSTORE_PROCESSES ?? 'auto';
   const imap = await startImapInstance(backend, [['limits.mailstore_processes', /^\d+$/.test(processes) ? processes : `"${processes}"`]]);
   try {
     const user = await imap.addUser(USER, PASSWORD);

@@ -5,7 +5,8 @@
 // Against `postern mailstore` (SQLite, MongoDB) and, when Debian's Dovecot is installed, Dovecot 2.3
 // with the same messages in its Maildirs; every server over STARTTLS. Fixed random seed. A script:
 //   node --import tsx apps/mailstore/bench/mixed-load.ts (or pnpm bench) [sqlite|mongodb|dovecot|all] [clients] [seconds] [runs] [messages]
-// POSTERN_MAILSTORE_PROCESSES=N runs Postern's mailstore as a primary and N workers ([limits] mailstore_processes).
+// POSTERN_MAILSTORE_PROCESSES=N|auto sets [limits] mailstore_processes (default: the product's, "auto", one per core).
+import { availableParallelism } from 'node:os';
 import { startDovecotLmtp } from '../../../test/mta/dovecot.js';
 import { PASSWORD, startImapInstance } from '../../../test/imap/mailstore-process.js';
 import { TaggedSession } from '../../../test/imap/tagged-session.js';
@@ -19,7 +20,8 @@ const RUNS = Number(process.argv[5] ?? 1);
 const INBOX_MESSAGES = Number(process.argv[6] ?? 1000);
 const OTHER_MESSAGES = Math.ceil(INBOX_MESSAGES / 10);
 const SEED = 14;
-const PROCESSES = process.env.POSTERN_MAILSTORE_PROCESSES ?? '1';
+const PROCESSES = process.env.POSTERN_MAILSTORE_PROCESSES ?? 'auto';
+const PROCESS_COUNT = /^\d+$/.test(PROCESSES) ? Number(PROCESSES) : availableParallelism();
 
 const users = Array.from({ length: CLIENTS }, (_, i) => `mixed${i + 1}@example.com`);
 const line = (text: string): string => `${text.padEnd(76, '.')}\r\n`;
@@ -153,7 +155,7 @@ async function postern(backend: 'sqlite' | 'mongodb'): Promise<void> {
     const mailstore = imap.processes[0]!.pid;
     // With workers, their CPU time counts too (they live through a run, as Dovecot's imap processes do).
     const posternCpuMs = (): number => cpuMs(mailstore) + childProcesses(mailstore).reduce((ms, child) => ms + cpuMs(child.pid), 0);
-    await measure(`Postern mailstore (${backend}, STARTTLS, ${PROCESSES} process${PROCESSES === '1' ? '' : 'es'}), ${CLIENTS} clients`, imap.ports.imap, posternCpuMs);
+    await measure(`Postern mailstore (${backend}, STARTTLS, ${PROCESSES === 'auto' ? 'auto: ' : ''}${PROCESS_COUNT} process${PROCESS_COUNT === 1 ? '' : 'es'}), ${CLIENTS} clients`, imap.ports.imap, posternCpuMs);
   } finally {
     await imap.stop();
   }
