@@ -44,6 +44,16 @@ function workersOf(instance: Instance, match: (line: Record<string, unknown>) =>
   return new Set(instance.logLines().filter(match).map((line) => line['worker']));
 }
 
+/** Waits for /readyz to answer 200 (every worker bound again), failing at `deadline`. */
+async function readyAgain(instance: Instance, deadline: number): Promise<void> {
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${instance.ports.metrics}/readyz`);
+    if (ready.status === 200) return;
+    assert.ok(Date.now() < deadline, 'not ready again in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 for (const backend of ['sqlite', 'mongodb'] as const) {
   describe(`postern mailstore with two processes on ${backend}`, () => {
     let mail: Instance;
@@ -139,12 +149,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
         assert.ok(Date.now() < deadline, 'no replacement worker within 20 s');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${mail.ports.metrics}/readyz`);
-        if (ready.status === 200) break;
-        assert.ok(Date.now() < deadline, 'not ready again within 20 s');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await readyAgain(mail, deadline);
       assert.ok(childProcesses(primary).some((child) => child.pid === survivor.pid), 'the other worker was untouched');
       await lmtpDeliver(mail.ports.lmtp, [testMessage(3000, 'after the kill')]);
       assert.equal((await mail.inbox(ADDRESS)).length, 203);
@@ -190,11 +195,7 @@ for (const backend of ['sqlite', 'mongodb'] as const) {
       const caughtUp = await mail.waitForLog((line) => String(line['msg']).includes('was starting at a SIGHUP'), 20_000);
       const replacement = caughtUp['worker'];
       await mail.waitForLog((line) => line['event'] === 'config_reload' && line['worker'] === replacement, 10_000);
-      for (;;) {
-        const ready = await fetch(`http://127.0.0.1:${mail.ports.metrics}/readyz`);
-        if (ready.status === 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await readyAgain(mail, Date.now() + 20_000);
     });
 
     test('SIGTERM stops the workers and the primary exits 0', async () => {
